@@ -7,3 +7,60 @@ from typing import Final
 
 DOMAIN: Final = "bandwidth"
 LOGGER = logging.getLogger(__package__)
+
+# Config entry data.
+CONF_AUTH_TYPE: Final = "auth_type"
+AUTH_OAUTH: Final = "oauth"
+AUTH_BASIC: Final = "basic"
+CONF_ACCOUNT_ID: Final = "account_id"
+CONF_APPLICATION_ID: Final = "application_id"
+CONF_CLIENT_ID: Final = "client_id"
+CONF_CLIENT_SECRET: Final = "client_secret"  # noqa: S105
+# CONF_USERNAME / CONF_PASSWORD / CONF_WEBHOOK_ID come from homeassistant.const.
+CONF_CALLBACK_USERNAME: Final = "callback_username"
+CONF_CALLBACK_PASSWORD: Final = "callback_password"  # noqa: S105
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+# Root URL serving both /api/v2 (Voice) and /api/v1/oauth2/token; only set to
+# point the integration at a local Bandwidth sandbox (advanced mode).
+CONF_API_URL: Final = "api_url"
+
+# Options.
+CONF_FROM: Final = "from"
+CONF_VOICE: Final = "voice"
+CONF_NOTIFY_TO: Final = "notify_to"
+
+CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
+VOICES: Final = (
+    "susan",
+    "kate",
+    "julie",
+    "dave",
+    "paul",
+    "jenna",
+    "kimberly",
+    "ivy",
+    "joey",
+    "matthew",
+    "amy",
+    "brian",
+    "emma",
+)
+
+# Events fired on the bus for Bandwidth callbacks.
+EVENT_CALL_ANSWERED: Final = "bandwidth_call_answered"
+EVENT_MACHINE_DETECTION_COMPLETE: Final = "bandwidth_machine_detection_complete"
+EVENT_GATHER_COMPLETE: Final = "bandwidth_gather_complete"
+EVENT_CALL_DISCONNECTED: Final = "bandwidth_call_disconnected"
+EVENT_CALLBACK: Final = "bandwidth_callback"
+
+# Event entity event types, by Bandwidth eventType.
+EVENT_TYPE_ANSWERED: Final = "answered"
+EVENT_TYPE_MACHINE_DETECTION_COMPLETE: Final = "machine_detection_complete"
+EVENT_TYPE_GATHER_COMPLETE: Final = "gather_complete"
+EVENT_TYPE_DISCONNECTED: Final = "disconnected"
+EVENT_TYPE_CALLBACK: Final = "callback"
+
+# Dispatcher signal carrying (event_type, data) for one config entry.
+SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
