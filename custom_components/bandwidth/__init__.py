@@ -2,15 +2,60 @@
 
 from __future__ import annotations
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .api import BandwidthAuthenticationError, BandwidthError
+from .calls import CallStore, async_remove_call_store
 from .const import DOMAIN
+from .data import BandwidthConfigEntry, BandwidthData
+from .helpers import async_create_client
+from .services import async_setup_services
+from .webhook import async_remove_webhook, async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS: list[Platform] = [Platform.EVENT]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
-    """Set up the Bandwidth Voice integration."""
+    """Register the actions once, whatever entries exist."""
+    async_setup_services(hass)
     return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
+    """Check the credentials, restore call scripts and start the webhook."""
+    client = async_create_client(hass, entry.data)
+    try:
+        await client.verify()
+    except BandwidthAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except BandwidthError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    calls = CallStore(hass, entry.entry_id)
+    await calls.async_load()
+    entry.runtime_data = BandwidthData(client=client, calls=calls)
+    await async_setup_webhook(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
+    """Unload platforms; the webhook goes with the entry's unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
+    """Forget the entry's cloudhook and stored call scripts."""
+    await async_remove_webhook(hass, entry)
+    await async_remove_call_store(hass, entry.entry_id)

@@ -1,0 +1,21 @@
+"""Runtime data kept on a Bandwidth Voice config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import BandwidthClient
+from .calls import CallStore
+
+
+@dataclass(kw_only=True)
+class BandwidthData:
+    """What a loaded entry needs: its API client and its calls' scripts."""
+
+    client: BandwidthClient
+    calls: CallStore
+
+
+type BandwidthConfigEntry = ConfigEntry[BandwidthData]

@@ -1,0 +1,37 @@
+"""Build the API client for a config entry's data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import BandwidthClient, BasicCredentials, OAuth2Credentials
+from .const import (
+    AUTH_BASIC,
+    CONF_ACCOUNT_ID,
+    CONF_API_URL,
+    CONF_AUTH_TYPE,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+)
+
+
+def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> BandwidthClient:
+    """Return a client for entry data (or config flow input), on HA's session."""
+    credentials: OAuth2Credentials | BasicCredentials
+    if data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
+        credentials = BasicCredentials(data[CONF_USERNAME], data[CONF_PASSWORD])
+    else:
+        credentials = OAuth2Credentials(data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET])
+    client = BandwidthClient(
+        account_id=data[CONF_ACCOUNT_ID],
+        credentials=credentials,
+        session=async_get_clientsession(hass),
+    )
+    if api_url := data.get(CONF_API_URL):
+        client.use_api_root(api_url)
+    return client
