@@ -9,7 +9,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import BandwidthClient, BasicCredentials, OAuth2Credentials
+from .api import BandwidthClient, BasicCredentials, OAuth2Credentials, api_urls
 from .const import (
     AUTH_BASIC,
     CONF_ACCOUNT_ID,
@@ -20,7 +20,9 @@ from .const import (
 )
 
 
-def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> BandwidthClient:
+def async_create_client(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> BandwidthClient:
     """Return a client for entry data (or config flow input), on HA's session."""
     credentials: OAuth2Credentials | BasicCredentials
     if data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
@@ -33,5 +35,5 @@ def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> Bandwid
         session=async_get_clientsession(hass),
     )
     if api_url := data.get(CONF_API_URL):
-        client.use_api_root(api_url)
+        client.voice_url, client.token_url = api_urls(api_url)
     return client

@@ -1,0 +1,312 @@
+"""Asynchronous client for Bandwidth's Voice API v2."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from .auth import BasicCredentials, OAuth2Credentials
+from .exceptions import (
+    BandwidthApiError,
+    BandwidthAuthenticationError,
+    BandwidthConnectionError,
+    BandwidthError,
+    BandwidthRateLimitError,
+)
+from .models import CallState, CreateCallRequest, CreateCallResponse, UpdateCallRequest
+
+VOICE_URL = URL("https://voice.bandwidth.com/api/v2")
+TOKEN_URL = URL("https://api.bandwidth.com/api/v1/oauth2/token")
+
+# Refresh a token this long before Bandwidth says it expires, so a request
+# never leaves with a token that dies in flight.
+TOKEN_EXPIRY_MARGIN = 60.0
+
+
+def api_urls(root: str | URL) -> tuple[URL, URL]:
+    """Return (voice_url, token_url) for a server serving Bandwidth's paths."""
+    root = URL(root)
+    return root / "api" / "v2", root / "api" / "v1" / "oauth2" / "token"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Return Retry-After (seconds or an HTTP date) as seconds from now."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass(kw_only=True)
+class BandwidthClient:
+    """Talks to one Bandwidth account's Voice API.
+
+    Args:
+        account_id: The Bandwidth account id.
+        credentials: OAuth 2.0 client credentials or a legacy API user.
+        session: An aiohttp session to use; one is made (and closed) otherwise.
+        request_timeout: Seconds one operation may take, rate-limit retries included.
+        max_rate_limit_retries: How many 429 answers to wait out before giving up.
+
+    """
+
+    account_id: str
+    credentials: OAuth2Credentials | BasicCredentials
+    session: aiohttp.ClientSession | None = None
+    request_timeout: float = 15.0
+    max_rate_limit_retries: int = 3
+    voice_url: URL = VOICE_URL
+    token_url: URL = TOKEN_URL
+
+    _close_session: bool = field(default=False, init=False, repr=False)
+    _token: str | None = field(default=None, init=False, repr=False)
+    _token_expires: float = field(default=0.0, init=False, repr=False)
+    _token_lock: asyncio.Lock = field(
+        default_factory=asyncio.Lock, init=False, repr=False
+    )
+
+    async def verify(self) -> None:
+        """Prove the credentials and access to the account with a small read.
+
+        Raises:
+            BandwidthAuthenticationError: the credentials or account were refused.
+            BandwidthError: anything else went wrong.
+
+        """
+        await self._request("GET", "calls", params={"pageSize": "1"})
+
+    async def create_call(self, request: CreateCallRequest) -> CreateCallResponse:
+        """Place an outbound call. Never retried once it may have been created."""
+        data = await self._request("POST", "calls", json=request.to_dict())
+        try:
+            return CreateCallResponse.from_dict(data)
+        except (TypeError, KeyError) as err:
+            # 201 was returned, so the call probably exists: say so.
+            msg = "Bandwidth accepted the call but returned an unexpected body"
+            raise BandwidthConnectionError(msg) from err
+
+    async def get_call(self, call_id: str) -> CallState:
+        """Return the current state of a call."""
+        data = await self._request("GET", f"calls/{call_id}")
+        try:
+            return CallState.from_dict(data)
+        except (TypeError, KeyError) as err:
+            msg = "Bandwidth returned an unexpected call state"
+            raise BandwidthConnectionError(msg) from err
+
+    async def update_call(self, call_id: str, request: UpdateCallRequest) -> None:
+        """Redirect or end a call."""
+        await self._request("POST", f"calls/{call_id}", json=request.to_dict())
+
+    async def hangup(self, call_id: str) -> None:
+        """End a call (or remove it from Bandwidth's queue)."""
+        await self.update_call(call_id, UpdateCallRequest(state="completed"))
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        """Send one Voice API request and return its decoded JSON (or None).
+
+        A 401 with an OAuth token refreshes the token once and tries again; a
+        429 is waited out a bounded number of times within the timeout. Both
+        mean Bandwidth did nothing, so retrying cannot place a call twice.
+        Timeouts and 5xx are never retried.
+        """
+        url = self.voice_url.joinpath("accounts", self.account_id, *path.split("/"))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.request_timeout
+        refreshed = False
+        rate_limited = 0
+        try:
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    authorization = await self._authorization()
+                    try:
+                        return await self._send(
+                            method, url, authorization, json=json, params=params
+                        )
+                    except BandwidthAuthenticationError as err:
+                        if refreshed or not isinstance(
+                            self.credentials, OAuth2Credentials
+                        ):
+                            raise
+                        refreshed = True
+                        await self._refresh_token(stale=authorization)
+                        del err
+                    except BandwidthRateLimitError as err:
+                        wait = 1.0 if err.retry_after is None else err.retry_after
+                        if (
+                            rate_limited >= self.max_rate_limit_retries
+                            or loop.time() + wait >= deadline
+                        ):
+                            raise
+                        rate_limited += 1
+                        await asyncio.sleep(wait)
+        except TimeoutError as err:
+            msg = f"Timed out talking to Bandwidth after {self.request_timeout:g} s"
+            raise BandwidthConnectionError(msg) from err
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        authorization: str,
+        *,
+        json: dict[str, Any] | None,
+        params: dict[str, str] | None,
+    ) -> Any:
+        """Make one HTTP exchange and map its outcome to data or an exception."""
+        headers = {"Authorization": authorization, "Accept": "application/json"}
+        try:
+            async with self._session().request(
+                method, url, headers=headers, json=json, params=params
+            ) as response:
+                body = await response.read()
+                if response.status >= 400:  # noqa: PLR2004
+                    raise _error_for(response, body)
+        except aiohttp.ClientError as err:
+            msg = f"Could not reach Bandwidth: {type(err).__name__}"
+            raise BandwidthConnectionError(msg) from err
+        if not body.strip():
+            return None
+        try:
+            return aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+        except ValueError as err:
+            msg = f"Bandwidth returned a body that is not JSON (HTTP {response.status})"
+            raise BandwidthConnectionError(msg) from err
+
+    async def _authorization(self) -> str:
+        """Return the Authorization header value for the Voice API."""
+        if isinstance(self.credentials, BasicCredentials):
+            return aiohttp.BasicAuth(
+                self.credentials.username, self.credentials.password
+            ).encode()
+        if self._token is not None and time.monotonic() < self._token_expires:
+            return f"Bearer {self._token}"
+        return await self._refresh_token(stale=None)
+
+    async def _refresh_token(self, *, stale: str | None) -> str:
+        """Fetch a new token, once however many requests need one at a time.
+
+        Callers that waited on the lock find the token a peer just fetched;
+        `stale` is the header that Bandwidth refused, which must not be reused.
+        """
+        assert isinstance(self.credentials, OAuth2Credentials)  # noqa: S101
+        async with self._token_lock:
+            current = f"Bearer {self._token}" if self._token is not None else None
+            if (
+                current is not None
+                and current != stale
+                and time.monotonic() < self._token_expires
+            ):
+                return current
+            self._token = None
+            auth = aiohttp.BasicAuth(
+                self.credentials.client_id, self.credentials.client_secret
+            )
+            try:
+                async with self._session().post(
+                    self.token_url,
+                    auth=auth,
+                    data={"grant_type": "client_credentials"},
+                    headers={"Accept": "application/json"},
+                ) as response:
+                    body = await response.read()
+                    if response.status in (400, 401, 403):
+                        msg = f"Bandwidth refused the client credentials (HTTP {response.status})"
+                        raise BandwidthAuthenticationError(msg)
+                    if response.status >= 400:  # noqa: PLR2004
+                        msg = f"Bandwidth's token endpoint answered HTTP {response.status}"
+                        raise BandwidthConnectionError(msg)
+            except aiohttp.ClientError as err:
+                msg = f"Could not reach Bandwidth: {type(err).__name__}"
+                raise BandwidthConnectionError(msg) from err
+            try:
+                data = aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+                token = data["access_token"]
+                expires_in = float(data.get("expires_in", 3600))
+                if not isinstance(token, str) or not token:
+                    raise TypeError  # noqa: TRY301
+            except (ValueError, TypeError, KeyError, AttributeError) as err:
+                msg = "Bandwidth's token endpoint returned an unexpected body"
+                raise BandwidthConnectionError(msg) from err
+            self._token = token
+            self._token_expires = time.monotonic() + max(
+                expires_in - TOKEN_EXPIRY_MARGIN, expires_in / 2
+            )
+            return f"Bearer {token}"
+
+    def _session(self) -> aiohttp.ClientSession:
+        """Return the injected session, creating our own only when none was."""
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+            self._close_session = True
+        return self.session
+
+    async def close(self) -> None:
+        """Close the session if this client created it."""
+        if self.session is not None and self._close_session:
+            await self.session.close()
+
+    async def __aenter__(self) -> Self:
+        """Use the client as an async context manager."""
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        """Close the client's own session on exit."""
+        await self.close()
+
+
+def _error_for(response: aiohttp.ClientResponse, body: bytes) -> BandwidthError:
+    """Map an error response to the client's exception, keeping Bandwidth's words."""
+    status = response.status
+    error_type: str | None = None
+    error_id: str | None = None
+    description = f"HTTP {status}"
+    try:
+        data = aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("description"), str) and data["description"]:
+            description = data["description"]
+        if isinstance(data.get("type"), str):
+            error_type = data["type"]
+        if isinstance(data.get("id"), str):
+            error_id = data["id"]
+    if status in (401, 403):
+        return BandwidthAuthenticationError(
+            f"Bandwidth refused the credentials (HTTP {status}): {description}"
+        )
+    if status == 429:  # noqa: PLR2004
+        return BandwidthRateLimitError(
+            description,
+            retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+            error_type=error_type,
+            error_id=error_id,
+        )
+    if status >= 500:  # noqa: PLR2004
+        return BandwidthConnectionError(
+            f"Bandwidth failed (HTTP {status}): {description}"
+        )
+    return BandwidthApiError(
+        status, description, error_type=error_type, error_id=error_id
+    )

@@ -1,0 +1,169 @@
+"""Request and response models of Bandwidth's Voice API v2.
+
+Python names are snake_case; on the wire they are the spec's camelCase. Fields
+left as None are omitted from request bodies, never sent as null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Self
+
+
+def _wire_name(name: str) -> str:
+    """Return the spec's camelCase name for a Python field name."""
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _to_wire(obj: Any) -> dict[str, Any]:
+    """Serialize a request dataclass, dropping unset fields."""
+    body: dict[str, Any] = {}
+    for item in fields(obj):
+        value = getattr(obj, item.name)
+        if value is None:
+            continue
+        if hasattr(value, "to_dict"):
+            value = value.to_dict()
+        body[_wire_name(item.name)] = value
+    return body
+
+
+def _from_wire(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Pick a response dataclass's fields out of a wire body."""
+    return {
+        item.name: data[_wire_name(item.name)]
+        for item in fields(cls)
+        if _wire_name(item.name) in data
+    }
+
+
+@dataclass(kw_only=True)
+class MachineDetectionConfiguration:
+    """The spec's machineDetectionConfiguration."""
+
+    mode: str | None = None
+    detection_timeout: float | None = None
+    silence_timeout: float | None = None
+    speech_threshold: float | None = None
+    speech_end_threshold: float | None = None
+    machine_speech_end_threshold: float | None = None
+    delay_result: bool | None = None
+    callback_url: str | None = None
+    callback_method: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    fallback_url: str | None = None
+    fallback_method: str | None = None
+    fallback_username: str | None = None
+    fallback_password: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body of this configuration."""
+        return _to_wire(self)
+
+
+@dataclass(kw_only=True)
+class CreateCallRequest:
+    """The spec's createCall body."""
+
+    to: str
+    from_: str
+    application_id: str
+    answer_url: str
+    answer_method: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    answer_fallback_url: str | None = None
+    answer_fallback_method: str | None = None
+    fallback_username: str | None = None
+    fallback_password: str | None = field(default=None, repr=False)
+    disconnect_url: str | None = None
+    disconnect_method: str | None = None
+    call_timeout: float | None = None
+    callback_timeout: float | None = None
+    machine_detection: MachineDetectionConfiguration | None = None
+    priority: int | None = None
+    tag: str | None = None
+    uui: str | None = None
+    privacy: bool | None = None
+    display_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body of this request."""
+        return _to_wire(self)
+
+
+@dataclass(kw_only=True)
+class UpdateCallRequest:
+    """The spec's updateCall body."""
+
+    state: str | None = None
+    redirect_url: str | None = None
+    redirect_method: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    redirect_fallback_url: str | None = None
+    redirect_fallback_method: str | None = None
+    fallback_username: str | None = None
+    fallback_password: str | None = field(default=None, repr=False)
+    tag: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body of this request."""
+        return _to_wire(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateCallResponse:
+    """The spec's createCallResponse, without the echoed callback passwords."""
+
+    call_id: str
+    call_url: str
+    account_id: str
+    application_id: str
+    to: str
+    from_: str
+    answer_url: str
+    answer_method: str | None = None
+    answer_fallback_url: str | None = None
+    answer_fallback_method: str | None = None
+    disconnect_url: str | None = None
+    disconnect_method: str | None = None
+    enqueued_time: str | None = None
+    call_timeout: float | None = None
+    callback_timeout: float | None = None
+    tag: str | None = None
+    priority: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from a 201 body; KeyError/TypeError when it is not one."""
+        return cls(**_from_wire(cls, data))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallState:
+    """The spec's callState; state and cause stay open-ended strings."""
+
+    call_id: str
+    account_id: str | None = None
+    application_id: str | None = None
+    parent_call_id: str | None = None
+    to: str | None = None
+    from_: str | None = None
+    direction: str | None = None
+    state: str | None = None
+    disconnect_cause: str | None = None
+    error_message: str | None = None
+    error_id: str | None = None
+    enqueued_time: str | None = None
+    start_time: str | None = None
+    answer_time: str | None = None
+    end_time: str | None = None
+    last_update: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from a callState body; KeyError/TypeError when it is not one."""
+        return cls(**_from_wire(cls, data))
