@@ -131,6 +131,7 @@ class CreateCallResponse:
     disconnect_url: str | None = None
     disconnect_method: str | None = None
     enqueued_time: str | None = None
+    start_time: str | None = None
     call_timeout: float | None = None
     callback_timeout: float | None = None
     tag: str | None = None

@@ -1,0 +1,63 @@
+"""Turn API client errors into translated Home Assistant errors, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from .api import (
+    BandwidthApiError,
+    BandwidthAuthenticationError,
+    BandwidthError,
+    BandwidthRateLimitError,
+)
+from .const import DOMAIN
+from .data import BandwidthConfigEntry
+
+
+def to_home_assistant_error(
+    hass: HomeAssistant, entry: BandwidthConfigEntry, err: BandwidthError
+) -> HomeAssistantError:
+    """Return the error to show for a failed Bandwidth request.
+
+    A refused credential also starts the re-authentication flow.
+    """
+    if isinstance(err, BandwidthAuthenticationError):
+        entry.async_start_reauth(hass)
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        )
+    if isinstance(err, BandwidthRateLimitError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"description": err.description},
+        )
+    if isinstance(err, BandwidthApiError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="api_error",
+            translation_placeholders={
+                "status": str(err.status),
+                "description": err.description,
+            },
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"error": str(err)},
+    )
+
+
+@contextmanager
+def bandwidth_errors(
+    hass: HomeAssistant, entry: BandwidthConfigEntry
+) -> Iterator[None]:
+    """Raise Bandwidth failures inside the block as Home Assistant errors."""
+    try:
+        yield
+    except BandwidthError as err:
+        raise to_home_assistant_error(hass, entry, err) from err

@@ -1,0 +1,352 @@
+"""Actions bandwidth.create_call and bandwidth.hangup_call."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.network import NoURLAvailableError
+
+from .api import BandwidthApiError, BandwidthError
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    CALLER_ID_KEYWORDS,
+    CONF_FROM,
+    CONF_VOICE,
+    DOMAIN,
+    LOGGER,
+)
+from .data import BandwidthConfigEntry
+from .dialer import async_place_calls, has_script, response_item
+from .errors import to_home_assistant_error
+
+SERVICE_CREATE_CALL = "create_call"
+SERVICE_HANGUP_CALL = "hangup_call"
+
+MAX_DESTINATIONS = 20
+E164 = r"^\+[1-9]\d{1,14}$"
+SIP_URI = r"^sip:[^@\s]+@[^@\s]+$"
+UUI_VALUE = r"[^,;\s]+;encoding=(?:base64|jwt|hex)"
+UUI = rf"^{UUI_VALUE}(?:,{UUI_VALUE})*$"
+DIGITS = r"^[0-9*#]+$"
+VOICE = r"^[A-Za-z][A-Za-z_-]*$"
+
+# What each field accepts, named in validation errors.
+LIMITS: dict[str, str] = {
+    ATTR_CONFIG_ENTRY_ID: "the id of a loaded Bandwidth Voice entry",
+    "to": f"1 to {MAX_DESTINATIONS} distinct destinations, each E.164 (+ then 2-15 digits, the first 1-9) or a SIP URI (sip:user@host)",
+    "from": "E.164 (+ then 2-15 digits) or Restricted, Anonymous, Private or Unavailable",
+    "application_id": "1 to 1024 characters",
+    "answer_url": "an http(s) URL of at most 2048 characters",
+    "answer_fallback_url": "an http(s) URL of at most 2048 characters",
+    "disconnect_url": "an http(s) URL of at most 2048 characters",
+    "answer_method": "GET or POST",
+    "answer_fallback_method": "GET or POST",
+    "disconnect_method": "GET or POST",
+    "username": "at most 1024 characters",
+    "password": "at most 1024 characters",
+    "fallback_username": "at most 1024 characters",
+    "fallback_password": "at most 1024 characters",
+    "call_timeout": "a number of seconds from 1 to 300",
+    "callback_timeout": "a number of seconds from 1 to 25",
+    "tag": "at most 4096 characters",
+    "uui": "at most 350 characters; comma-separated values each ending in ;encoding=base64, jwt or hex",
+    "privacy": "true or false",
+    "display_name": "at most 256 characters, no control characters",
+    "priority": "a whole number from 1 to 5",
+    "machine_detection": "an object with the machine detection settings",
+    "machine_detection.mode": "sync or async",
+    "machine_detection.detection_timeout": "a positive number of seconds",
+    "machine_detection.silence_timeout": "a positive number of seconds",
+    "machine_detection.speech_threshold": "a positive number of seconds",
+    "machine_detection.speech_end_threshold": "a positive number of seconds",
+    "machine_detection.machine_speech_end_threshold": "a positive number of seconds",
+    "machine_detection.delay_result": "true or false",
+    "machine_detection.callback_url": "an http(s) URL of at most 2048 characters",
+    "machine_detection.callback_method": "GET or POST",
+    "machine_detection.fallback_url": "an http(s) URL of at most 2048 characters",
+    "machine_detection.fallback_method": "GET or POST",
+    "machine_detection.username": "at most 1024 characters",
+    "machine_detection.password": "at most 1024 characters",
+    "machine_detection.fallback_username": "at most 1024 characters",
+    "machine_detection.fallback_password": "at most 1024 characters",
+    "message": "1 to 10000 characters",
+    "machine_message": "1 to 10000 characters",
+    "voice": "a Bandwidth voice name such as julie, kate, susan, dave or paul",
+    "audio_url": "an http(s) URL of a .wav or .mp3 file, at most 2048 characters",
+    "gather": "an object with the digit gathering settings",
+    "gather.prompt": "1 to 10000 characters",
+    "gather.max_digits": "a whole number from 1 to 50",
+    "gather.terminating_digits": "1 to 50 of the keys 0-9, * and #",
+    "gather.first_digit_timeout": "a number of seconds from 0 to 60",
+    "gather.inter_digit_timeout": "a number of seconds from 1 to 60",
+    "gather.repeat_count": "a whole number from 1 to 20",
+    "call_id": "a Bandwidth call id of 1 to 256 characters",
+}
+
+
+def _text(max_length: int, *, min_length: int = 0) -> vol.All:
+    """Validate a string (not a number or list) of bounded length."""
+    return vol.All(str, vol.Length(min=min_length, max=max_length))
+
+
+def _number(minimum: float | None, maximum: float | None = None) -> vol.All:
+    """Validate a finite number (booleans and strings excluded) in a range."""
+
+    def finite(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise vol.Invalid("expected a number")
+        if not math.isfinite(value):
+            raise vol.Invalid("expected a finite number")
+        return value
+
+    return vol.All(finite, vol.Range(min=minimum, max=maximum))
+
+
+def _integer(minimum: int, maximum: int) -> vol.All:
+    """Validate a whole number (a float such as 3.0 is accepted as 3)."""
+
+    def whole(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise vol.Invalid("expected a whole number")
+        if isinstance(value, float) and not value.is_integer():
+            raise vol.Invalid("expected a whole number")
+        return int(value)
+
+    return vol.All(whole, vol.Range(min=minimum, max=maximum))
+
+
+def _url(value: Any) -> str:
+    """Validate an absolute http(s) URL of at most 2048 characters."""
+    if not isinstance(value, str) or len(value) > 2048:  # noqa: PLR2004
+        raise vol.Invalid("expected a URL of at most 2048 characters")
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
+        raise vol.Invalid("expected an http or https URL")
+    return value
+
+
+def _audio_url(value: Any) -> str:
+    """Validate a URL of a .wav or .mp3 file."""
+    url = _url(value)
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    if not path.endswith((".wav", ".mp3")):
+        raise vol.Invalid("expected a .wav or .mp3 file")
+    return url
+
+
+def _no_control_characters(value: str) -> str:
+    """Refuse new lines and other control characters."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):  # noqa: PLR2004
+        raise vol.Invalid("control characters are not allowed")
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    """Refuse the same destination twice: it would ring one phone twice."""
+    if len(set(values)) != len(values):
+        raise vol.Invalid("destinations must be distinct")
+    return values
+
+
+_METHOD = vol.In(["GET", "POST"])
+_CREDENTIAL = _text(1024)
+
+MACHINE_DETECTION_SCHEMA = vol.Schema(
+    {
+        vol.Optional("mode"): vol.In(["sync", "async"]),
+        vol.Optional("detection_timeout"): _number(0),
+        vol.Optional("silence_timeout"): _number(0),
+        vol.Optional("speech_threshold"): _number(0),
+        vol.Optional("speech_end_threshold"): _number(0),
+        vol.Optional("machine_speech_end_threshold"): _number(0),
+        vol.Optional("delay_result"): bool,
+        vol.Optional("callback_url"): _url,
+        vol.Optional("callback_method"): _METHOD,
+        vol.Optional("fallback_url"): _url,
+        vol.Optional("fallback_method"): _METHOD,
+        vol.Optional("username"): _CREDENTIAL,
+        vol.Optional("password"): _CREDENTIAL,
+        vol.Optional("fallback_username"): _CREDENTIAL,
+        vol.Optional("fallback_password"): _CREDENTIAL,
+    }
+)
+
+GATHER_SCHEMA = vol.Schema(
+    {
+        vol.Optional("prompt"): _text(10000, min_length=1),
+        vol.Optional("max_digits"): _integer(1, 50),
+        vol.Optional("terminating_digits"): vol.All(
+            _text(50, min_length=1), vol.Match(DIGITS)
+        ),
+        vol.Optional("first_digit_timeout"): _number(0, 60),
+        vol.Optional("inter_digit_timeout"): _number(1, 60),
+        vol.Optional("repeat_count"): _integer(1, 20),
+    }
+)
+
+CREATE_CALL_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): _text(256, min_length=1),
+        vol.Required("to"): vol.All(
+            vol.Any(vol.All(str, lambda value: [value]), list),
+            vol.Length(min=1, max=MAX_DESTINATIONS),
+            [vol.All(str, vol.Any(vol.Match(E164), vol.Match(SIP_URI)))],
+            _distinct,
+        ),
+        vol.Optional("from"): vol.All(
+            str, vol.Any(vol.Match(E164), vol.In(CALLER_ID_KEYWORDS))
+        ),
+        vol.Optional("application_id"): _text(1024, min_length=1),
+        vol.Optional("answer_url"): _url,
+        vol.Optional("answer_method"): _METHOD,
+        vol.Optional("answer_fallback_url"): _url,
+        vol.Optional("answer_fallback_method"): _METHOD,
+        vol.Optional("disconnect_url"): _url,
+        vol.Optional("disconnect_method"): _METHOD,
+        vol.Optional("username"): _CREDENTIAL,
+        vol.Optional("password"): _CREDENTIAL,
+        vol.Optional("fallback_username"): _CREDENTIAL,
+        vol.Optional("fallback_password"): _CREDENTIAL,
+        vol.Optional("call_timeout"): _number(1, 300),
+        vol.Optional("callback_timeout"): _number(1, 25),
+        vol.Optional("tag"): _text(4096),
+        vol.Optional("uui"): vol.All(_text(350), vol.Match(UUI)),
+        vol.Optional("privacy"): bool,
+        vol.Optional("display_name"): vol.All(_text(256), _no_control_characters),
+        vol.Optional("priority"): _integer(1, 5),
+        vol.Optional("machine_detection"): MACHINE_DETECTION_SCHEMA,
+        vol.Optional("message"): _text(10000, min_length=1),
+        vol.Optional("machine_message"): _text(10000, min_length=1),
+        vol.Optional("voice"): vol.All(_text(64, min_length=1), vol.Match(VOICE)),
+        vol.Optional("audio_url"): _audio_url,
+        vol.Optional("gather"): GATHER_SCHEMA,
+    }
+)
+
+HANGUP_CALL_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): _text(256, min_length=1),
+        vol.Required("call_id"): _text(256, min_length=1),
+    }
+)
+
+
+def _validate(schema: vol.Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate action data, naming the field and its limit on failure."""
+    try:
+        result: dict[str, Any] = schema(dict(data))
+    except vol.Invalid as err:
+        error = err.errors[0] if isinstance(err, vol.MultipleInvalid) else err
+        field = ".".join(str(part) for part in error.path if not isinstance(part, int))
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_field",
+            translation_placeholders={
+                "field": field,
+                "limit": LIMITS.get(field, "not a field of this action"),
+                "error": error.msg,
+            },
+        ) from None
+    return result
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated validation error."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
+    """Return the loaded entry the action is for; implicit when there is one."""
+    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is None:
+        loaded = [
+            entry
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            if entry.state is ConfigEntryState.LOADED
+        ]
+        if not loaded:
+            raise _invalid("not_loaded")
+        if len(loaded) > 1:
+            raise _invalid("config_entry_required")
+        return loaded[0]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise _invalid("config_entry_not_found", config_entry_id=entry_id)
+    if entry.state is not ConfigEntryState.LOADED:
+        raise _invalid("config_entry_not_loaded", title=entry.title)
+    return entry
+
+
+async def _async_create_call(call: ServiceCall) -> ServiceResponse:
+    """Place calls and return one result per destination."""
+    hass = call.hass
+    data = _validate(CREATE_CALL_SCHEMA, dict(call.data))
+    entry = _entry(hass, data)
+    if "answer_url" in data and has_script(data):
+        raise _invalid("script_with_answer_url")
+    if "from" not in data:
+        if not (default_from := entry.options.get(CONF_FROM)):
+            raise _invalid("from_required")
+        data["from"] = default_from
+    if "voice" not in data and (voice := entry.options.get(CONF_VOICE)):
+        data["voice"] = voice
+
+    try:
+        outcome = await async_place_calls(hass, entry, data)
+    except NoURLAvailableError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="no_external_url"
+        ) from err
+
+    errors = [result for _, result in outcome if isinstance(result, BandwidthError)]
+    if errors and len(errors) == len(outcome):
+        raise to_home_assistant_error(hass, entry, errors[0]) from errors[0]
+    for to, result in outcome:
+        if isinstance(result, BandwidthError):
+            LOGGER.warning("Could not call %s: %s", to, result)
+    return {"calls": [response_item(to, result) for to, result in outcome]}
+
+
+async def _async_hangup_call(call: ServiceCall) -> None:
+    """End a call or remove it from Bandwidth's queue."""
+    hass = call.hass
+    data = _validate(HANGUP_CALL_SCHEMA, dict(call.data))
+    entry = _entry(hass, data)
+    try:
+        await entry.runtime_data.client.hangup(data["call_id"])
+    except BandwidthApiError as err:
+        if err.status == 404:  # noqa: PLR2004
+            raise _invalid("call_not_found", call_id=data["call_id"]) from err
+        raise to_home_assistant_error(hass, entry, err) from err
+    except BandwidthError as err:
+        raise to_home_assistant_error(hass, entry, err) from err
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions.
+
+    Data is validated in the handlers so that every refusal is a translated
+    ServiceValidationError naming the field, rather than a bare vol.Invalid.
+    """
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CREATE_CALL,
+        _async_create_call,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_HANGUP_CALL, _async_hangup_call)
