@@ -1,0 +1,411 @@
+"""Config flow for the Bandwidth Voice integration.
+
+Setup offers Bandwidth's two API authentication schemes: OAuth 2.0 client
+credentials (recommended) and a legacy API user (HTTP Basic). Credentials are
+checked against Bandwidth before anything is stored. An entry is one account
+and one Voice application; it also holds the webhook id and the HTTP Basic
+credentials Bandwidth must present on callbacks, generated once at creation
+and kept through re-authentication and reconfiguration.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from yarl import URL
+
+from .api import BandwidthAuthenticationError, BandwidthConnectionError
+from .const import (
+    AUTH_BASIC,
+    AUTH_OAUTH,
+    CALLER_ID_KEYWORDS,
+    CONF_ACCOUNT_ID,
+    CONF_API_URL,
+    CONF_APPLICATION_ID,
+    CONF_AUTH_TYPE,
+    CONF_CALLBACK_PASSWORD,
+    CONF_CALLBACK_USERNAME,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_FROM,
+    CONF_VOICE,
+    DOMAIN,
+    LOGGER,
+    VOICES,
+)
+from .helpers import async_create_client
+
+if TYPE_CHECKING:
+    # Home Assistant 2026 validates with probatio and aliases `voluptuous` to it
+    # at runtime; type against what the running Home Assistant really uses.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+# (identifier, secret) entry data keys of each authentication scheme.
+CREDENTIAL_KEYS: dict[str, tuple[str, str]] = {
+    AUTH_OAUTH: (CONF_CLIENT_ID, CONF_CLIENT_SECRET),
+    AUTH_BASIC: (CONF_USERNAME, CONF_PASSWORD),
+}
+SECRET_KEYS = frozenset(secret for _, secret in CREDENTIAL_KEYS.values())
+
+STEP_RECONFIGURE_OAUTH = "reconfigure_oauth"
+STEP_RECONFIGURE_BASIC = "reconfigure_basic"
+
+ACCOUNT_ID_RE = re.compile(r"[0-9]+")
+E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
+
+TEXT_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="off"))
+PASSWORD_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
+)
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+VOICE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(VOICES),
+        custom_value=True,
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+def _unique_id(account_id: str, application_id: str) -> str:
+    """Return the unique id of an account + application pair."""
+    return f"{account_id}_{application_id}"
+
+
+def _title(account_id: str) -> str:
+    """Return an entry title; it never includes a secret."""
+    return f"Bandwidth {account_id}"
+
+
+def _trimmed(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Strip surrounding whitespace from every text value of a submitted form."""
+    return {
+        key: value.strip() if isinstance(value, str) else value
+        for key, value in user_input.items()
+    }
+
+
+def _without_secrets(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return form values safe to show again as suggestions."""
+    return {key: value for key, value in values.items() if key not in SECRET_KEYS}
+
+
+def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Check what can be checked without asking Bandwidth; drop an empty api_url.
+
+    Bandwidth account ids are all digits; anything else would only earn a 403
+    (or a malformed URL) from Bandwidth, so it is refused here.
+    """
+    errors: dict[str, str] = {}
+    account_id = user_input.get(CONF_ACCOUNT_ID)
+    if account_id is not None and not ACCOUNT_ID_RE.fullmatch(account_id):
+        errors[CONF_ACCOUNT_ID] = "invalid_account_id"
+    if not user_input[CONF_APPLICATION_ID]:
+        errors[CONF_APPLICATION_ID] = "invalid_application_id"
+    if CONF_API_URL in user_input:
+        if not user_input[CONF_API_URL]:
+            del user_input[CONF_API_URL]
+        else:
+            url = URL(user_input[CONF_API_URL])
+            if url.scheme not in ("http", "https") or not url.host:
+                errors[CONF_API_URL] = "invalid_api_url"
+    return errors
+
+
+def _caller_id(value: str) -> str | None:
+    """Return a valid default caller id (E.164 or a keyword), or None."""
+    if E164_RE.fullmatch(value):
+        return value
+    for keyword in CALLER_ID_KEYWORDS:
+        if value.casefold() == keyword.casefold():
+            return keyword
+    return None
+
+
+async def _async_verify(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str, str]:
+    """Check credentials against Bandwidth; return form errors (none if valid)."""
+    client = async_create_client(flow.hass, data)
+    try:
+        await client.verify()
+    except BandwidthAuthenticationError:
+        return {"base": "invalid_auth"}
+    except BandwidthConnectionError:
+        return {"base": "cannot_connect"}
+    except Exception:  # noqa: BLE001
+        LOGGER.exception("Unexpected error checking the Bandwidth credentials")
+        return {"base": "unknown"}
+    return {}
+
+
+class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one Bandwidth account + Voice application."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> BandwidthOptionsFlow:  # noqa: ARG004
+        """Return the options flow (default caller id and voice)."""
+        return BandwidthOptionsFlow()
+
+    def _credentials_schema(
+        self,
+        auth_type: str,
+        *,
+        account_id: bool,
+    ) -> vol.Schema:
+        """Return the form for one scheme's credentials and the application."""
+        identifier, secret = CREDENTIAL_KEYS[auth_type]
+        fields: dict[vol.Marker, Any] = {}
+        if account_id:
+            fields[vol.Required(CONF_ACCOUNT_ID)] = TEXT_SELECTOR
+        fields[vol.Required(CONF_APPLICATION_ID)] = TEXT_SELECTOR
+        fields[vol.Required(identifier)] = TEXT_SELECTOR
+        fields[vol.Required(secret)] = PASSWORD_SELECTOR
+        if self.show_advanced_options:
+            fields[vol.Optional(CONF_API_URL)] = URL_SELECTOR
+        return vol.Schema(fields)
+
+    async def async_step_user(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Let the user pick an authentication scheme."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[AUTH_OAUTH, AUTH_BASIC]
+        )
+
+    async def async_step_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up with OAuth 2.0 client credentials."""
+        return await self._async_step_setup(AUTH_OAUTH, user_input)
+
+    async def async_step_basic(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up with a legacy API user."""
+        return await self._async_step_setup(AUTH_BASIC, user_input)
+
+    async def _async_step_setup(
+        self, auth_type: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for the account, application and credentials; check them live."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _trimmed(user_input)
+            errors = _format_errors(user_input)
+            if not errors:
+                account_id = user_input[CONF_ACCOUNT_ID]
+                await self.async_set_unique_id(
+                    _unique_id(account_id, user_input[CONF_APPLICATION_ID])
+                )
+                self._abort_if_unique_id_configured()
+                data = {CONF_AUTH_TYPE: auth_type, **user_input}
+                errors = await _async_verify(self, data)
+                if not errors:
+                    return self.async_create_entry(
+                        title=_title(account_id),
+                        data={
+                            **data,
+                            CONF_WEBHOOK_ID: webhook.async_generate_id(),
+                            CONF_CALLBACK_USERNAME: secrets.token_urlsafe(12),
+                            CONF_CALLBACK_PASSWORD: secrets.token_urlsafe(32),
+                        },
+                    )
+
+        return self.async_show_form(
+            step_id=auth_type,
+            data_schema=self.add_suggested_values_to_schema(
+                self._credentials_schema(auth_type, account_id=True),
+                _without_secrets(user_input or {}),
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self,
+        entry_data: Mapping[str, Any],  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Start re-authentication after Bandwidth refused the credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for new credentials of the entry's scheme; keep everything else."""
+        entry = self._get_reauth_entry()
+        identifier, secret = CREDENTIAL_KEYS[entry.data[CONF_AUTH_TYPE]]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _trimmed(user_input)
+            errors = await _async_verify(self, {**entry.data, **user_input})
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates=user_input
+                )
+
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(identifier): TEXT_SELECTOR,
+                        vol.Required(secret): PASSWORD_SELECTOR,
+                    }
+                ),
+                {identifier: (user_input or entry.data)[identifier]},
+            ),
+            description_placeholders={"account_id": entry.data[CONF_ACCOUNT_ID]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Let the user pick the scheme of the new credentials."""
+        return self.async_show_menu(
+            step_id="reconfigure",
+            menu_options=[STEP_RECONFIGURE_OAUTH, STEP_RECONFIGURE_BASIC],
+            description_placeholders={
+                "account_id": self._get_reconfigure_entry().data[CONF_ACCOUNT_ID]
+            },
+        )
+
+    async def async_step_reconfigure_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reconfigure with OAuth 2.0 client credentials."""
+        return await self._async_step_reconfigure(AUTH_OAUTH, user_input)
+
+    async def async_step_reconfigure_basic(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reconfigure with a legacy API user."""
+        return await self._async_step_reconfigure(AUTH_BASIC, user_input)
+
+    async def _async_step_reconfigure(
+        self, auth_type: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Change the credentials and application of an entry, not its account.
+
+        The webhook id and callback credentials are kept. A new application id
+        means a new unique id, refused when another entry already has it.
+        """
+        entry = self._get_reconfigure_entry()
+        account_id: str = entry.data[CONF_ACCOUNT_ID]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _trimmed(user_input)
+            errors = _format_errors(user_input)
+            if not errors:
+                unique_id = _unique_id(account_id, user_input[CONF_APPLICATION_ID])
+                other = await self.async_set_unique_id(
+                    unique_id, raise_on_progress=False
+                )
+                if other is not None and other.entry_id != entry.entry_id:
+                    return self.async_abort(reason="already_configured")
+                # Drop both schemes' credentials (and, when the field was
+                # shown, the API root) before adding what was submitted.
+                replaced = {
+                    *CREDENTIAL_KEYS[AUTH_OAUTH],
+                    *CREDENTIAL_KEYS[AUTH_BASIC],
+                }
+                if self.show_advanced_options:
+                    replaced.add(CONF_API_URL)
+                data = {
+                    **{k: v for k, v in entry.data.items() if k not in replaced},
+                    CONF_AUTH_TYPE: auth_type,
+                    **user_input,
+                }
+                errors = await _async_verify(self, data)
+                if not errors:
+                    return self.async_update_reload_and_abort(
+                        entry, unique_id=unique_id, data=data
+                    )
+
+        if user_input is None:
+            suggested = {
+                key: value
+                for key, value in entry.data.items()
+                if key in (CONF_APPLICATION_ID, CONF_API_URL)
+                or (
+                    entry.data[CONF_AUTH_TYPE] == auth_type
+                    and key == CREDENTIAL_KEYS[auth_type][0]
+                )
+            }
+        else:
+            suggested = _without_secrets(user_input)
+        return self.async_show_form(
+            step_id=f"reconfigure_{auth_type}",
+            data_schema=self.add_suggested_values_to_schema(
+                self._credentials_schema(auth_type, account_id=False), suggested
+            ),
+            description_placeholders={"account_id": account_id},
+            errors=errors,
+        )
+
+
+class BandwidthOptionsFlow(OptionsFlow):
+    """Default caller id and voice; read at call time, so no reload is needed."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit the defaults used when an action does not give its own."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _trimmed(user_input)
+            # Keep options this form does not show.
+            options = {
+                key: value
+                for key, value in self.config_entry.options.items()
+                if key not in (CONF_FROM, CONF_VOICE)
+            }
+            if caller := user_input.get(CONF_FROM):
+                if (caller_id := _caller_id(caller)) is None:
+                    errors[CONF_FROM] = "invalid_from"
+                else:
+                    options[CONF_FROM] = caller_id
+            if voice := user_input.get(CONF_VOICE):
+                options[CONF_VOICE] = voice
+            if not errors:
+                return self.async_create_entry(data=options)
+
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Optional(CONF_FROM): TEXT_SELECTOR,
+                        vol.Optional(CONF_VOICE): VOICE_SELECTOR,
+                    }
+                ),
+                self.config_entry.options if user_input is None else user_input,
+            ),
+            errors=errors,
+        )
