@@ -1,0 +1,138 @@
+"""BXML documents answering Bandwidth's callbacks.
+
+Documents are built with ElementTree so every text and attribute is escaped;
+characters XML 1.0 cannot carry at all are dropped first, so the output is
+always well-formed (Bandwidth ends a call on invalid BXML).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+from xml.etree import ElementTree as ET
+
+from .calls import CallScript, GatherScript
+
+CONTENT_TYPE: Final = "application/xml"
+CHARSET: Final = "utf-8"
+GOODBYE: Final = "Thank you. Goodbye."
+
+_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
+# Everything outside XML 1.0's Char production (controls, lone surrogates,
+# U+FFFE/U+FFFF).
+_ILLEGAL_XML: Final = re.compile(
+    "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+type Credentials = tuple[str, str]
+
+
+def clean_text(value: str) -> str:
+    """Return value without the characters XML cannot represent."""
+    return _ILLEGAL_XML.sub("", value)
+
+
+def hangup() -> bytes:
+    """End the call: for calls the integration has no script for."""
+    response = ET.Element("Response")
+    ET.SubElement(response, "Hangup")
+    return _serialize(response)
+
+
+def play_script(
+    script: CallScript,
+    *,
+    machine: bool,
+    gather_url: str,
+    credentials: Credentials | None = None,
+) -> bytes:
+    """Play a call's script to whoever answered, then hang up.
+
+    An answering machine hears machine_message when there is one (otherwise
+    what a person would hear) and is never asked for digits.
+    """
+    response = ET.Element("Response")
+    if machine and script.machine_message:
+        _speak(response, script.machine_message, script.voice)
+    else:
+        if script.message:
+            _speak(response, script.message, script.voice)
+        if script.audio_url:
+            ET.SubElement(response, "PlayAudio").text = clean_text(script.audio_url)
+        if script.gather is not None and not machine:
+            _gather(response, script.gather, script.voice, gather_url, credentials)
+    ET.SubElement(response, "Hangup")
+    return _serialize(response)
+
+
+def keep_alive(
+    redirect_url: str, *, pause: float, credentials: Credentials | None = None
+) -> bytes:
+    """Hold the call silently, then ask again (waiting for machine detection)."""
+    response = ET.Element("Response")
+    ET.SubElement(response, "Pause", duration=_number(pause))
+    redirect = ET.SubElement(response, "Redirect", redirectUrl=clean_text(redirect_url))
+    _set_credentials(redirect, credentials)
+    return _serialize(response)
+
+
+def goodbye(voice: str | None) -> bytes:
+    """Thank the person who entered digits and end the call."""
+    response = ET.Element("Response")
+    _speak(response, GOODBYE, voice)
+    ET.SubElement(response, "Hangup")
+    return _serialize(response)
+
+
+def _speak(parent: ET.Element, text: str, voice: str | None) -> None:
+    # Bandwidth rejects a blank sentence.
+    if not (text := clean_text(text)).strip():
+        return
+    sentence = ET.SubElement(parent, "SpeakSentence")
+    if voice:
+        sentence.set("voice", clean_text(voice))
+    sentence.text = text
+
+
+def _gather(
+    parent: ET.Element,
+    gather: GatherScript,
+    voice: str | None,
+    gather_url: str,
+    credentials: Credentials | None,
+) -> None:
+    element = ET.SubElement(parent, "Gather", gatherUrl=clean_text(gather_url))
+    _set_credentials(element, credentials)
+    if gather.max_digits is not None:
+        element.set("maxDigits", _number(gather.max_digits))
+    if gather.terminating_digits:
+        element.set("terminatingDigits", clean_text(gather.terminating_digits))
+    if gather.first_digit_timeout is not None:
+        element.set("firstDigitTimeout", _number(gather.first_digit_timeout))
+    if gather.inter_digit_timeout is not None:
+        element.set("interDigitTimeout", _number(gather.inter_digit_timeout))
+    if gather.repeat_count is not None:
+        element.set("repeatCount", _number(gather.repeat_count))
+    if gather.prompt:
+        _speak(element, gather.prompt, voice)
+
+
+def _set_credentials(element: ET.Element, credentials: Credentials | None) -> None:
+    # Verb URLs get only the credentials named on the verb; these are the ones
+    # Bandwidth just proved it holds, so they reveal nothing new.
+    if credentials is not None:
+        element.set("username", clean_text(credentials[0]))
+        element.set("password", clean_text(credentials[1]))
+
+
+def _number(value: float) -> str:
+    """Format 10.0 as "10" and 2.5 as "2.5", as Bandwidth's examples do."""
+    if float(value).is_integer():
+        return str(int(value))
+    return str(float(value))
+
+
+def _serialize(response: ET.Element) -> bytes:
+    # ElementTree's own declaration uses single quotes; Bandwidth documents
+    # the double-quoted form.
+    return _DECLARATION + ET.tostring(response, encoding="unicode").encode(CHARSET)

@@ -1,0 +1,189 @@
+"""Tests for the BXML documents answering Bandwidth's callbacks."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.bandwidth import bxml
+from custom_components.bandwidth.calls import CallScript, GatherScript
+
+GATHER_URL = "https://ha.example.test/api/webhook/abc"
+CREDENTIALS = ("cb-user", "cb-pass")
+
+
+def parse(document: bytes) -> ET.Element:
+    """Parse a document, checking the declaration Bandwidth documents."""
+    assert document.startswith(b'<?xml version="1.0" encoding="UTF-8"?><Response')
+    root = ET.fromstring(document)  # noqa: S314 - our own output
+    assert root.tag == "Response"
+    return root
+
+
+def verbs(root: ET.Element) -> list[str]:
+    """Return the names of a document's top-level verbs."""
+    return [child.tag for child in root]
+
+
+def test_hangup() -> None:
+    """A call without a script is hung up."""
+    root = parse(bxml.hangup())
+    assert verbs(root) == ["Hangup"]
+    assert root.find("Hangup") is not None
+    assert not root.find("Hangup").attrib  # type: ignore[union-attr]
+
+
+def test_full_script_for_a_person() -> None:
+    """Message, audio and gather, with every Gather attribute, then hang up."""
+    script = CallScript(
+        message="The garage door is open.",
+        voice="kate",
+        audio_url="https://example.test/chime.mp3",
+        machine_message="Please call back.",
+        gather=GatherScript(
+            prompt="Press 1 to close it.",
+            max_digits=1,
+            terminating_digits="#",
+            first_digit_timeout=10.0,
+            inter_digit_timeout=2.5,
+            repeat_count=3,
+        ),
+    )
+    root = parse(
+        bxml.play_script(
+            script, machine=False, gather_url=GATHER_URL, credentials=CREDENTIALS
+        )
+    )
+    assert verbs(root) == ["SpeakSentence", "PlayAudio", "Gather", "Hangup"]
+    speak, audio, gather, _ = root
+    assert speak.attrib == {"voice": "kate"}
+    assert speak.text == "The garage door is open."
+    assert audio.text == "https://example.test/chime.mp3"
+    assert gather.attrib == {
+        "gatherUrl": GATHER_URL,
+        "username": "cb-user",
+        "password": "cb-pass",
+        "maxDigits": "1",
+        "terminatingDigits": "#",
+        "firstDigitTimeout": "10",
+        "interDigitTimeout": "2.5",
+        "repeatCount": "3",
+    }
+    assert [(child.tag, child.get("voice"), child.text) for child in gather] == [
+        ("SpeakSentence", "kate", "Press 1 to close it.")
+    ]
+
+
+def test_bare_gather() -> None:
+    """A gather with nothing set has only its URL; no voice, no credentials."""
+    script = CallScript(gather=GatherScript())
+    root = parse(bxml.play_script(script, machine=False, gather_url=GATHER_URL))
+    assert verbs(root) == ["Gather", "Hangup"]
+    assert root[0].attrib == {"gatherUrl": GATHER_URL}
+    assert len(root[0]) == 0
+
+
+def test_machine_hears_machine_message() -> None:
+    """An answering machine gets machine_message alone, never a gather."""
+    script = CallScript(
+        message="Hello.",
+        voice="paul",
+        audio_url="https://example.test/a.mp3",
+        machine_message="Sorry we missed you.",
+        gather=GatherScript(prompt="Press 1."),
+    )
+    root = parse(bxml.play_script(script, machine=True, gather_url=GATHER_URL))
+    assert verbs(root) == ["SpeakSentence", "Hangup"]
+    assert root[0].text == "Sorry we missed you."
+    assert root[0].get("voice") == "paul"
+
+
+def test_machine_without_machine_message() -> None:
+    """Without machine_message a machine records what a person would hear."""
+    script = CallScript(
+        message="Hello.",
+        audio_url="https://example.test/a.mp3",
+        gather=GatherScript(prompt="Press 1."),
+    )
+    root = parse(bxml.play_script(script, machine=True, gather_url=GATHER_URL))
+    assert verbs(root) == ["SpeakSentence", "PlayAudio", "Hangup"]
+    assert "voice" not in root[0].attrib
+
+
+def test_empty_script_hangs_up() -> None:
+    """A script with nothing to play still gives a valid document."""
+    root = parse(bxml.play_script(CallScript(), machine=False, gather_url=GATHER_URL))
+    assert verbs(root) == ["Hangup"]
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\x00\x07\x1b"])
+def test_blank_sentences_are_left_out(message: str) -> None:
+    """Bandwidth refuses a blank SpeakSentence, so none is written."""
+    root = parse(
+        bxml.play_script(CallScript(message=message), machine=False, gather_url="/x")
+    )
+    assert verbs(root) == ["Hangup"]
+
+
+def test_text_is_escaped_and_cleaned() -> None:
+    """Markup is spoken as text; characters XML cannot carry are dropped."""
+    message = 'Tom & Jerry <b>say</b> "hi"\x00\x0b\ud800 \U0001f600\tend'
+    script = CallScript(message=message, voice='ka"te\x01', audio_url="a?b=1&c=<2>")
+    document = bxml.play_script(
+        script, machine=False, gather_url=GATHER_URL, credentials=('u"<&', "p\x02'")
+    )
+    root = parse(document)
+    assert root[0].text == 'Tom & Jerry <b>say</b> "hi" \U0001f600\tend'
+    assert root[0].get("voice") == 'ka"te'
+    assert root[1].text == "a?b=1&c=<2>"
+    assert b"<b>" not in document
+
+
+def test_keep_alive() -> None:
+    """The call pauses, then comes back for instructions."""
+    root = parse(bxml.keep_alive(GATHER_URL, pause=1.0, credentials=CREDENTIALS))
+    assert verbs(root) == ["Pause", "Redirect"]
+    assert root[0].attrib == {"duration": "1"}
+    assert root[1].attrib == {
+        "redirectUrl": GATHER_URL,
+        "username": "cb-user",
+        "password": "cb-pass",
+    }
+
+
+def test_keep_alive_without_credentials() -> None:
+    """Without credentials the Redirect has none."""
+    root = parse(bxml.keep_alive("/api/webhook/abc", pause=0.5))
+    assert root[0].attrib == {"duration": "0.5"}
+    assert root[1].attrib == {"redirectUrl": "/api/webhook/abc"}
+
+
+@pytest.mark.parametrize(
+    ("voice", "attrib"), [("julie", {"voice": "julie"}), (None, {})]
+)
+def test_goodbye(voice: str | None, attrib: dict[str, str]) -> None:
+    """After a gather the call says goodbye and ends."""
+    root = parse(bxml.goodbye(voice))
+    assert verbs(root) == ["SpeakSentence", "Hangup"]
+    assert root[0].text == bxml.GOODBYE
+    assert root[0].attrib == attrib
+
+
+@given(text=st.text(), url=st.text(), voice=st.text())
+def test_always_well_formed(text: str, url: str, voice: str) -> None:
+    """Whatever the text, the document parses and keeps every legal character."""
+    script = CallScript(
+        message=text, voice=voice, audio_url=url, gather=GatherScript(prompt=text)
+    )
+    document = bxml.play_script(
+        script, machine=False, gather_url=url, credentials=(text, text)
+    )
+    root = parse(document)
+    assert root[-1].tag == "Hangup"
+    gather = root.find("Gather")
+    assert gather is not None
+    # Attribute values survive exactly, minus the characters XML forbids.
+    assert gather.get("gatherUrl") == bxml.clean_text(url)
