@@ -1,0 +1,47 @@
+"""A local Bandwidth Voice sandbox for tests and development.
+
+It answers like Bandwidth's OAuth2 token endpoint and Voice API v2 on
+loopback, records every request, can inject faults, and plays the calls it
+creates (answer, BXML, machine detection, gather, disconnect callbacks).
+
+Run it with ``python -m sandbox``; in tests use the ``bandwidth_sandbox``
+fixture from ``tests.sandbox_plugin``.
+"""
+
+from .bxml import BxmlError, Verb, parse_bxml
+from .server import (
+    ACCOUNT_ID,
+    APPLICATION_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    USERNAME,
+    Call,
+    CallbackAttempt,
+    Hook,
+    RecordedRequest,
+    Sandbox,
+    Scenario,
+    basic_auth,
+    parse_basic_auth,
+)
+
+__all__ = [
+    "ACCOUNT_ID",
+    "APPLICATION_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "PASSWORD",
+    "USERNAME",
+    "BxmlError",
+    "Call",
+    "CallbackAttempt",
+    "Hook",
+    "RecordedRequest",
+    "Sandbox",
+    "Scenario",
+    "Verb",
+    "basic_auth",
+    "parse_basic_auth",
+    "parse_bxml",
+]

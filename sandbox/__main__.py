@@ -1,0 +1,105 @@
+"""Run the Bandwidth sandbox for local development.
+
+    python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
+                      [--application-id ...] [--client-id ...] [--client-secret ...]
+                      [--username ...] [--password ...] [--time-scale 1.0]
+                      [--token-expires-in 3600] [--allow-insecure-callbacks]
+
+Point Home Assistant's Bandwidth integration (advanced mode, API URL) at
+http://HOST:PORT and use the printed credentials. What the callee does
+depends on the number called:
+
+    ...0001  voicemail: an answering machine picks up, presses nothing
+    ...0002  no answer: rings until callTimeout, disconnect cause "timeout"
+    ...0003  busy: disconnect cause "busy"
+    other    a human answers and presses "1" at every <Gather>
+
+Every request, callback and spoken sentence is logged to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+
+from .server import (
+    ACCOUNT_ID,
+    APPLICATION_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    USERNAME,
+    Sandbox,
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, print the credentials and serve until interrupted."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--account-id", default=ACCOUNT_ID)
+    parser.add_argument("--application-id", default=APPLICATION_ID)
+    parser.add_argument("--client-id", default=CLIENT_ID)
+    parser.add_argument("--client-secret", default=CLIENT_SECRET)
+    parser.add_argument("--username", default=USERNAME)
+    parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="multiplies ring/Pause durations"
+    )
+    parser.add_argument("--token-expires-in", type=int, default=3600)
+    parser.add_argument(
+        "--allow-insecure-callbacks",
+        action="store_true",
+        help="accept http:// callback URLs together with callback credentials",
+    )
+    args = parser.parse_args(argv)
+
+    sandbox = Sandbox(
+        account_id=args.account_id,
+        application_id=args.application_id,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        username=args.username,
+        password=args.password,
+        lifecycle=True,
+        time_scale=args.time_scale,
+        number_conventions=True,
+    )
+    sandbox.token_expires_in = args.token_expires_in
+    sandbox.allow_insecure_callbacks = args.allow_insecure_callbacks
+    sandbox.url = f"http://{args.host}:{args.port}"
+
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    print(f"Bandwidth sandbox on {sandbox.url}")
+    print(f"  API URL (advanced mode)  {sandbox.url}")
+    print(f"  Account ID               {args.account_id}")
+    print(f"  Application ID           {args.application_id}")
+    print(f"  OAuth client ID          {args.client_id}")
+    print(f"  OAuth client secret      {args.client_secret}")
+    print(f"  API username (legacy)    {args.username}")
+    print(f"  API password (legacy)    {args.password}")
+    print("Numbers called: ...0001 voicemail, ...0002 no answer, ...0003 busy,")
+    print('  anything else: a human who presses "1" when asked.')
+
+    async def stop(_app: web.Application) -> None:
+        await sandbox.close()
+
+    app = sandbox.app
+    app.on_cleanup.append(stop)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Parse BXML documents into the verbs the sandbox can execute."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+# Verbs the sandbox acts out.
+SIMULATED = frozenset(
+    {
+        "SpeakSentence",
+        "PlayAudio",
+        "Pause",
+        "Ring",
+        "Gather",
+        "Redirect",
+        "Hangup",
+        "Tag",
+    }
+)
+# Real Bandwidth verbs the sandbox accepts but does not act out.
+NOT_SIMULATED = frozenset(
+    {
+        "Bridge",
+        "Conference",
+        "Forward",
+        "PauseRecording",
+        "Record",
+        "ResumeRecording",
+        "SendDtmf",
+        "StartGather",
+        "StartRecording",
+        "StartStream",
+        "StartTranscription",
+        "StopGather",
+        "StopRecording",
+        "StopStream",
+        "StopTranscription",
+        "Transfer",
+    }
+)
+_PROMPTS = frozenset({"SpeakSentence", "PlayAudio"})
+_METHODS = frozenset({"GET", "POST"})
+# attribute -> (default, minimum, maximum), per the BXML reference.
+_NUMBERS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "Pause": {"duration": (1, 0.1, 86400)},
+    "Ring": {"duration": (5, 0.1, 86400)},
+    "Gather": {
+        "maxDigits": (50, 1, 50),
+        "interDigitTimeout": (5, 1, 60),
+        "firstDigitTimeout": (5, 0, 60),
+        "repeatCount": (1, 1, 20),
+    },
+}
+
+
+class BxmlError(ValueError):
+    """The document is not valid BXML; Bandwidth ends the call (invalid-bxml)."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One BXML verb: its name, attributes, text and nested verbs."""
+
+    name: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    children: tuple[Verb, ...] = ()
+
+    def number(self, attr: str) -> float:
+        """Return a numeric attribute (already range-checked) or its default."""
+        default = _NUMBERS[self.name][attr][0]
+        return float(self.attrs.get(attr, default))
+
+
+def parse_bxml(text: str) -> list[Verb]:
+    """Parse a `<Response>` document; raise BxmlError when Bandwidth would refuse it."""
+    # Entities are how XML bombs work, and BXML never needs a DOCTYPE.
+    if "<!DOCTYPE" in text.upper():
+        raise BxmlError("DOCTYPE is not allowed in BXML")
+    try:
+        # The document comes from the developer's own server on loopback.
+        root = ET.fromstring(text)  # noqa: S314
+    except ET.ParseError as err:
+        raise BxmlError(f"document is not well-formed XML: {err}") from err
+    if root.tag != "Response":
+        raise BxmlError(f"root element must be <Response>, not <{root.tag}>")
+    return [_verb(element) for element in root]
+
+
+def _verb(element: ET.Element) -> Verb:
+    name = element.tag
+    if name not in SIMULATED | NOT_SIMULATED:
+        raise BxmlError(f"unknown verb <{name}>")
+    # SpeakSentence may hold SSML tags: its text is all the text inside.
+    text = " ".join("".join(element.itertext()).split())
+    attrs = dict(element.attrib)
+    children: tuple[Verb, ...] = ()
+    if name in {"SpeakSentence", "PlayAudio"} and not text:
+        raise BxmlError(f"<{name}> cannot be empty")
+    if name == "Gather":
+        children = tuple(_verb(child) for child in element)
+        if any(child.name not in _PROMPTS for child in children):
+            raise BxmlError("<Gather> may only nest <SpeakSentence> and <PlayAudio>")
+    elif name not in {"SpeakSentence", *NOT_SIMULATED} and len(element):
+        raise BxmlError(f"<{name}> cannot nest other verbs")
+    if name == "Redirect" and not attrs.get("redirectUrl"):
+        raise BxmlError("<Redirect> requires redirectUrl")
+    for attr in ("redirectMethod", "gatherMethod"):
+        if attr in attrs and attrs[attr].upper() not in _METHODS:
+            raise BxmlError(f"{attr} must be GET or POST")
+    for attr, (_, low, high) in _NUMBERS.get(name, {}).items():
+        if attr in attrs:
+            try:
+                value = float(attrs[attr])
+            except ValueError:
+                raise BxmlError(f"<{name}> {attr} must be a number") from None
+            if not low <= value <= high:
+                raise BxmlError(f"<{name}> {attr} must be between {low:g} and {high:g}")
+    return Verb(name, attrs, text, children)

@@ -1,0 +1,1305 @@
+"""A local stand-in for Bandwidth's OAuth2 token endpoint and Voice API v2.
+
+`Sandbox` answers the HTTP requests a Bandwidth client makes, records them,
+can be told to misbehave (faults, latency, rate limits), and, when
+`lifecycle` is on, plays the calls it creates: it sends the answer callback,
+executes the BXML it gets back, and ends the call with a disconnect callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from .bxml import BxmlError, Verb, parse_bxml
+
+ACCOUNT_ID = "9900000"
+APPLICATION_ID = "sandbox-application"
+CLIENT_ID = "sandbox-client"
+CLIENT_SECRET = "sandbox-secret"
+USERNAME = "sandbox-user"
+PASSWORD = "sandbox-password"
+
+_LOGGER = logging.getLogger("sandbox")
+_METHODS = ("GET", "POST")
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_UUI_PART = re.compile(r"^[^;,]+;encoding=(jwt|base64|hex)$")
+_PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+type Credentials = tuple[str, str] | None
+
+
+# --- Request validation ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one JSON property is checked: its type, limits and allowed values."""
+
+    kind: type | tuple[type, ...]
+    required: bool = False
+    max_length: int | None = None
+    limits: tuple[int, int] | None = None  # inclusive minimum, maximum
+    enum: tuple[str, ...] | None = None
+    url: bool = False
+    nested: dict[str, Field] | None = None
+
+
+_TEXT = Field(str)
+_NUMBER = Field((int, float))
+_SECRET = Field(str, max_length=1024)
+_URL = Field(str, max_length=2048, url=True)
+_METHOD = Field(str, enum=_METHODS)
+
+MACHINE_DETECTION: dict[str, Field] = {
+    "mode": Field(str, enum=("sync", "async")),
+    "detectionTimeout": _NUMBER,
+    "silenceTimeout": _NUMBER,
+    "speechThreshold": _NUMBER,
+    "speechEndThreshold": _NUMBER,
+    "machineSpeechEndThreshold": _NUMBER,
+    "delayResult": Field(bool),
+    "callbackUrl": _URL,
+    "callbackMethod": _METHOD,
+    "username": _SECRET,
+    "password": _SECRET,
+    "fallbackUrl": _URL,
+    "fallbackMethod": _METHOD,
+    "fallbackUsername": _SECRET,
+    "fallbackPassword": _SECRET,
+}
+CREATE_CALL: dict[str, Field] = {
+    "to": Field(str, required=True),
+    "from": Field(str, required=True),
+    "privacy": Field(bool),
+    "displayName": Field(str, max_length=256),
+    "uui": Field(str, max_length=350),
+    "applicationId": Field(str, required=True),
+    "answerUrl": Field(str, required=True, max_length=2048, url=True),
+    "answerMethod": _METHOD,
+    "username": _SECRET,
+    "password": _SECRET,
+    "answerFallbackUrl": _URL,
+    "answerFallbackMethod": _METHOD,
+    "fallbackUsername": _SECRET,
+    "fallbackPassword": _SECRET,
+    "disconnectUrl": _URL,
+    "disconnectMethod": _METHOD,
+    "callTimeout": Field((int, float), limits=(1, 300)),
+    "callbackTimeout": Field((int, float), limits=(1, 25)),
+    "machineDetection": Field(dict, nested=MACHINE_DETECTION),
+    "priority": Field(int, limits=(1, 5)),
+    "tag": Field(str, max_length=4096),
+}
+UPDATE_CALL: dict[str, Field] = {
+    "state": Field(str, enum=("active", "completed")),
+    "redirectUrl": _URL,
+    "redirectMethod": _METHOD,
+    "username": _SECRET,
+    "password": _SECRET,
+    "redirectFallbackUrl": _URL,
+    "redirectFallbackMethod": _METHOD,
+    "fallbackUsername": _SECRET,
+    "fallbackPassword": _SECRET,
+    "tag": Field(str, max_length=4096),
+}
+
+
+def validate(data: Any, schema: dict[str, Field], prefix: str = "") -> str | None:
+    """Check a JSON object against a table; return the first problem or None."""
+    if not isinstance(data, dict):
+        return f"{prefix or 'Request body'} must be a JSON object"
+    if unknown := [name for name in data if name not in schema]:
+        return f"Unknown property: {prefix}{unknown[0]}"
+    for name, rule in schema.items():
+        if name in data:
+            problem = _problem(f"{prefix}{name}", rule, data[name])
+        else:
+            problem = (
+                f"Missing required property: {prefix}{name}" if rule.required else None
+            )
+        if problem:
+            return problem
+    return None
+
+
+def _problem(label: str, rule: Field, value: Any) -> str | None:
+    """Describe what is wrong with one present value, or return None."""
+    if value is None:
+        return f"Invalid {label}: must not be null (omit the property instead)"
+    if _wrong_type(value, rule.kind):
+        return f"Invalid {label}: wrong type {type(value).__name__}"
+    low, high = rule.limits or (value, value)
+    checks = (
+        (rule.max_length is not None and len(value) > rule.max_length,
+         f"longer than {rule.max_length} characters"),
+        (rule.limits is not None and not low <= value <= high,
+         f"must be between {low} and {high}"),
+        (rule.enum is not None and value not in rule.enum,
+         f"must be one of {', '.join(rule.enum or ())}"),
+        (rule.url and not _is_absolute_url(value), "must be an absolute http(s) URL"),
+    )  # fmt: skip
+    for failed, message in checks:
+        if failed:
+            return f"Invalid {label}: {message}"
+    return (
+        validate(value, rule.nested, f"{label}.") if rule.nested is not None else None
+    )
+
+
+def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
+    # bool is an int in Python but never a JSON number.
+    return isinstance(value, bool) != (kind is bool) or not isinstance(value, kind)
+
+
+def _is_absolute_url(value: str) -> bool:
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in {"http", "https"} and bool(url.host)
+
+
+def _create_call_rules(body: dict[str, Any], *, allow_http: bool) -> str | None:
+    """Bandwidth's rules that a schema cannot express."""
+    to, name, uui = body["to"], body.get("displayName") or "", body.get("uui")
+    secure = [("answerUrl", "username"), ("answerFallbackUrl", "fallbackUsername")]
+    checks = (
+        (not _E164.match(to) and not to.startswith("sip:"),
+         "Invalid to: must be an E164 telephone number or a SIP URI"),
+        (not _E164.match(body["from"]), "Invalid from: must be an E164 telephone number"),
+        (any(not char.isprintable() for char in name),
+         "Invalid displayName: must not contain control characters"),
+        (body.get("privacy") and name and name not in _PRIVATE_NAMES,
+         f"Invalid displayName: with privacy use one of {', '.join(_PRIVATE_NAMES)}"),
+        (uui is not None and not all(_UUI_PART.match(part) for part in uui.split(",")),
+         "Invalid uui: each value needs an encoding of jwt, base64 or hex"),
+        *(
+            (not allow_http and body.get(user) and body.get(key, "").startswith("http:"),
+             f"Invalid {key}: must use https when credentials are given")
+            for key, user in secure
+        ),
+    )  # fmt: skip
+    return next((message for failed, message in checks if failed), None)
+
+
+def basic_auth(login: str, password: str) -> str:
+    """Build an HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+def parse_basic_auth(header: str) -> tuple[str, str] | None:
+    """(login, password) from an HTTP Basic Authorization header, else None."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, sep, password = (
+            base64.b64decode(encoded, validate=True).decode().partition(":")
+        )
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (login, password) if sep else None
+
+
+def _error(status: int, kind: str, description: str, **headers: str) -> web.Response:
+    """Build a voiceApiError response."""
+    body = {"type": kind, "description": description, "id": None}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- Recorded traffic and calls ---------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    """One HTTP request the sandbox received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: CIMultiDict[str]
+    body: bytes
+    json: Any = None
+    form: dict[str, str] | None = None
+
+
+@dataclass
+class CallbackAttempt:
+    """One callback HTTP request the sandbox made (each 401 retry is its own)."""
+
+    event_type: str
+    method: str
+    url: str
+    payload: dict[str, Any]
+    authenticated: bool
+    status: int | None  # None: no HTTP answer (connection error, time-out)
+    body: str
+    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """Where a callback goes: URL, method, credentials and optional fallback."""
+
+    url: str
+    method: str = "POST"
+    credentials: Credentials = None
+    fallback_url: str | None = None
+    fallback_method: str = "POST"
+    fallback_credentials: Credentials = None
+
+
+@dataclass
+class Scenario:
+    """What the callee does.
+
+    outcome: "answer" (a human), "voicemail" (a machine), "no-answer" (rings
+    until callTimeout, cause timeout) or "busy". digits: what is pressed at
+    each <Gather> (a string for every Gather, or a list consumed one per
+    Gather; default "1" for a human, nothing for a machine).
+    machine_detection_result overrides the detected value.
+    """
+
+    outcome: str = "answer"
+    digits: str | Sequence[str] | None = None
+    machine_detection_result: str | None = None
+    ring_seconds: float = 2.0
+    detection_duration: str = "PT4.9891287S"
+
+
+@dataclass
+class Call:
+    """A call the sandbox created, with what happened on it."""
+
+    call_id: str
+    account_id: str
+    request: dict[str, Any]
+    call_url: str
+    enqueued_time: str
+    state: str = "initiated"
+    start_time: str | None = None
+    answer_time: str | None = None
+    end_time: str | None = None
+    disconnect_cause: str | None = None
+    error_message: str | None = None
+    error_id: str | None = None
+    last_update: str = field(default_factory=_now)
+    tag: str | None = None
+    spoken: list[str] = field(default_factory=list)
+    played: list[str] = field(default_factory=list)
+    gathered: list[str] = field(default_factory=list)
+    callbacks: list[tuple[str, int | None, str]] = field(default_factory=list)
+    attempts: list[CallbackAttempt] = field(default_factory=list)
+    machine_detection: str | None = None
+    task: asyncio.Task[None] | None = None
+    # Set by Update Call (hangup or redirect) to interrupt the running BXML.
+    interrupt: asyncio.Event = field(default_factory=asyncio.Event)
+    redirect: Hook | None = None
+    replacement: tuple[list[Verb], str] | None = None
+    md_pending: bool = False
+    gathers: int = 0
+
+    @property
+    def completed(self) -> bool:
+        """Whether the call has ended."""
+        return self.state == "disconnected"
+
+    def state_json(self) -> dict[str, Any]:
+        """Describe the call as the spec's callState."""
+        request = self.request
+        return {
+            "applicationId": request["applicationId"],
+            "accountId": self.account_id,
+            "callId": self.call_id,
+            "parentCallId": None,
+            "to": request["to"],
+            "from": request["from"],
+            "direction": "outbound",
+            "state": self.state,
+            "stirShaken": None,
+            "identity": None,
+            "enqueuedTime": self.enqueued_time,
+            "startTime": self.start_time,
+            "answerTime": self.answer_time,
+            "endTime": self.end_time,
+            "disconnectCause": self.disconnect_cause,
+            "errorMessage": self.error_message,
+            "errorId": self.error_id,
+            "lastUpdate": self.last_update,
+        }
+
+    def end(self, cause: str, error: str | None = None) -> None:
+        """Mark the call disconnected (once)."""
+        if self.completed:
+            return
+        self.state = "disconnected"
+        self.end_time = self.last_update = _now()
+        self.disconnect_cause = cause
+        if error:
+            self.error_message, self.error_id = error, str(uuid.uuid4())
+        self.interrupt.set()
+
+
+@dataclass
+class _Fault:
+    kind: str  # "fail", "hang" or "reset"
+    times: int | None
+    path_contains: str | None
+    method: str | None
+    response: web.Response | None = None
+
+
+class _Ended(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, cause: str, error: str | None = None) -> None:
+        super().__init__(cause)
+        self.cause, self.error = cause, error
+
+
+class _Interrupted(Exception):  # noqa: N818 - Update Call redirected the call
+    pass
+
+
+# --- The sandbox -------------------------------------------------------------
+
+
+class Sandbox:
+    """Bandwidth over HTTP on loopback, with recording and fault injection.
+
+    Serve `sandbox.app` (an aiohttp Application) and set `sandbox.url` to its
+    root URL. Attributes tests may read or set:
+
+    - requests: every RecordedRequest received; token_requests: token count.
+    - calls: call id -> Call (state, spoken, played, callbacks, attempts...).
+    - callback_attempts: every CallbackAttempt across calls.
+    - lifecycle: play created calls (callbacks, BXML); off = calls just sit.
+    - scenarios: destination -> Scenario; default_scenario otherwise; with
+      number_conventions, destinations ending 0001/0002/0003 are voicemail,
+      no-answer and busy.
+    - time_scale: multiplies every simulated duration (ring, Pause, timeouts).
+    - delay: seconds of latency before answering any request.
+    - rate_limit: (creations per second, Retry-After seconds) or None;
+      max_active_calls: concurrent calls before 429.
+    - token_expires_in: lifetime of issued tokens, in seconds.
+    - url_rewrites: prefix -> replacement applied to callback URLs before
+      sending (e.g. Home Assistant's external URL -> a local test server).
+    - allow_insecure_callbacks: accept http:// callback URLs with credentials.
+    - execute_machine_detection_bxml: run BXML returned to
+      machineDetectionComplete (Bandwidth ignores it; apps must use Update Call).
+    """
+
+    def __init__(  # noqa: PLR0913 - each is a documented, independent setting
+        self,
+        *,
+        account_id: str = ACCOUNT_ID,
+        application_id: str = APPLICATION_ID,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+        username: str = USERNAME,
+        password: str = PASSWORD,
+        lifecycle: bool = True,
+        time_scale: float = 0.01,
+        number_conventions: bool = False,
+    ) -> None:
+        """Create a sandbox for one account and its credentials."""
+        self.account_id = account_id
+        self.application_ids = {application_id}
+        self.client_id, self.client_secret = client_id, client_secret
+        self.username, self.password = username, password
+        self.lifecycle = lifecycle
+        self.time_scale = time_scale
+        self.number_conventions = number_conventions
+        self.url = ""
+        self.requests: list[RecordedRequest] = []
+        self.token_requests = 0
+        self.calls: dict[str, Call] = {}
+        self.callback_attempts: list[CallbackAttempt] = []
+        self.scenarios: dict[str, Scenario] = {}
+        self.default_scenario = Scenario()
+        self.delay = 0.0
+        self.rate_limit: tuple[int, float] | None = None
+        self.max_active_calls = 100
+        self.token_expires_in = 3600
+        self.url_rewrites: dict[str, str] = {}
+        self.allow_insecure_callbacks = False
+        self.execute_machine_detection_bxml = False
+        self._tokens: dict[str, float] = {}
+        self._faults: list[_Fault] = []
+        self._creations: list[float] = []
+        self._stopping = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._app: web.Application | None = None
+
+    # -- Controls ------------------------------------------------------------
+
+    def fail_next(  # noqa: PLR0913 - mirrors an HTTP response's parts
+        self,
+        status: int,
+        body: str | bytes | dict[str, Any] | list[Any] = "",
+        *,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = None,
+        times: int | None = 1,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next matching request(s) with this canned response.
+
+        A dict/list body is sent as JSON; content_type defaults to
+        application/json for those, text/plain otherwise. times=None keeps
+        failing until clear_faults().
+        """
+        if isinstance(body, dict | list):
+            body = json.dumps(body)
+            content_type = content_type or "application/json"
+        raw = body.encode() if isinstance(body, str) else body
+        response = web.Response(
+            status=status,
+            body=raw,
+            headers=headers,
+            content_type=content_type or "text/plain",
+        )
+        self._faults.append(_Fault("fail", times, path_contains, method, response))
+
+    def hang_next(
+        self,
+        *,
+        times: int | None = 1,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Never answer the next matching request(s): the client times out."""
+        self._faults.append(_Fault("hang", times, path_contains, method))
+
+    def reset_next(
+        self,
+        *,
+        times: int | None = 1,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Drop the connection of the next matching request(s) unanswered."""
+        self._faults.append(_Fault("reset", times, path_contains, method))
+
+    def clear_faults(self) -> None:
+        """Forget every pending fail/hang/reset."""
+        self._faults.clear()
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued so far (the next use gets 401)."""
+        self._tokens.clear()
+
+    def scenario_for(self, to: str) -> Scenario:
+        """Pick the scenario a call to this destination plays."""
+        if to in self.scenarios:
+            return self.scenarios[to]
+        if self.number_conventions:
+            for suffix, outcome in (
+                ("0001", "voicemail"),
+                ("0002", "no-answer"),
+                ("0003", "busy"),
+            ):
+                if to.endswith(suffix):
+                    return Scenario(outcome=outcome)
+        return self.default_scenario
+
+    async def wait_for_call(self, call_id: str, timeout: float = 5) -> Call:  # noqa: ASYNC109
+        """Wait until the call's lifecycle has finished; return the call."""
+        call = self.calls[call_id]
+        if call.task is not None:
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(call.task)
+        return call
+
+    async def wait_idle(self, timeout: float = 5) -> None:  # noqa: ASYNC109
+        """Wait until no call lifecycle is running."""
+        tasks = [
+            call.task
+            for call in self.calls.values()
+            if call.task and not call.task.done()
+        ]
+        if tasks:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*(asyncio.shield(task) for task in tasks))
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
+        """Poll until predicate() is true (e.g. a call has been created)."""
+        async with asyncio.timeout(timeout):
+            while not predicate():  # noqa: ASYNC110 - any condition, so polled
+                await asyncio.sleep(0.005)
+
+    async def close(self) -> None:
+        """Stop every lifecycle, release hung requests, close the HTTP client."""
+        self._stopping.set()
+        tasks = [
+            call.task
+            for call in self.calls.values()
+            if call.task and not call.task.done()
+        ]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- HTTP app ------------------------------------------------------------
+
+    @property
+    def app(self) -> web.Application:
+        """The aiohttp application serving the sandbox."""
+        if self._app is None:
+            app = web.Application(middlewares=[self._middleware])
+            calls = "/api/v2/accounts/{account_id}/calls"
+            app.router.add_post("/api/v1/oauth2/token", self._token)
+            app.router.add_post(calls, self._create_call)
+            app.router.add_get(calls, self._list_calls)
+            app.router.add_get(calls + "/{call_id}", self._get_call)
+            app.router.add_post(calls + "/{call_id}", self._update_call)
+            self._app = app
+        return self._app
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        await self._record(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if (fault := self._take_fault(request)) is not None:
+            return await self._apply_fault(request, fault)
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            response = _error(404, "validation", f"Path {request.path} not found")
+        except web.HTTPMethodNotAllowed:
+            response = _error(405, "validation", "Method Not Allowed")
+        _LOGGER.info("%s %s -> %s", request.method, request.path_qs, response.status)
+        return response
+
+    async def _record(self, request: web.Request) -> None:
+        body = await request.read()
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=CIMultiDict(request.headers),
+            body=body,
+        )
+        if request.content_type == "application/json":
+            with contextlib.suppress(ValueError):
+                record.json = json.loads(body)
+        elif request.content_type == "application/x-www-form-urlencoded":
+            with contextlib.suppress(ValueError):
+                record.form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        self.requests.append(record)
+
+    def _take_fault(self, request: web.Request) -> _Fault | None:
+        for fault in self._faults:
+            if (
+                fault.path_contains is not None
+                and fault.path_contains not in request.path_qs
+            ):
+                continue
+            if fault.method is not None and fault.method.upper() != request.method:
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+            return fault
+        return None
+
+    async def _apply_fault(
+        self, request: web.Request, fault: _Fault
+    ) -> web.StreamResponse:
+        _LOGGER.info(
+            "%s %s -> injected %s", request.method, request.path_qs, fault.kind
+        )
+        if fault.kind == "hang":
+            # Held until close(), so a test's teardown never waits on it.
+            await self._stopping.wait()
+        if fault.kind in {"hang", "reset"}:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=503)
+        assert fault.response is not None  # noqa: S101 - set for every "fail"
+        # A web.Response can only be sent once; hand out a copy each time.
+        original = fault.response
+        return web.Response(
+            status=original.status,
+            body=original.body,
+            headers={
+                k: v
+                for k, v in original.headers.items()
+                if k.lower() != "content-length"
+            },
+        )
+
+    # -- Auth ----------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """OAuth2 client-credentials token endpoint."""
+        self.token_requests += 1
+        challenge = {"WWW-Authenticate": 'Basic realm="sandbox"'}
+        auth = parse_basic_auth(request.headers.get("Authorization", ""))
+        if auth != (self.client_id, self.client_secret):
+            body = {
+                "error": "invalid_client",
+                "error_description": "Client authentication failed",
+            }
+            return web.json_response(body, status=401, headers=challenge)
+        if request.content_type != "application/x-www-form-urlencoded":
+            body = {
+                "error": "invalid_request",
+                "error_description": "Expected a form body",
+            }
+            return web.json_response(body, status=400)
+        form = await request.post()
+        if "grant_type" not in form:
+            body = {
+                "error": "invalid_request",
+                "error_description": "grant_type is required",
+            }
+            return web.json_response(body, status=400)
+        if form["grant_type"] != "client_credentials":
+            body = {
+                "error": "unsupported_grant_type",
+                "error_description": "Unsupported grant",
+            }
+            return web.json_response(body, status=400)
+        token = secrets.token_urlsafe(32)
+        self._tokens[token] = time.monotonic() + self.token_expires_in
+        return web.json_response(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": self.token_expires_in,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def _authorize(self, request: web.Request) -> web.Response | None:
+        """None when allowed, else the 401/403 Bandwidth would answer."""
+        header = request.headers.get("Authorization", "")
+        allowed = False
+        if header.startswith("Bearer "):
+            expiry = self._tokens.get(header.removeprefix("Bearer ").strip())
+            allowed = expiry is not None and expiry > time.monotonic()
+        elif header.startswith("Basic "):
+            allowed = parse_basic_auth(header) == (self.username, self.password)
+        if not allowed:
+            return _error(
+                401, "authentication-error", "The credentials provided were invalid"
+            )
+        if request.match_info["account_id"] != self.account_id:
+            return _error(403, "authorization-error", "Access is denied")
+        return None
+
+    # -- Voice API -----------------------------------------------------------
+
+    async def _json_body(self, request: web.Request) -> tuple[Any, web.Response | None]:
+        if request.content_type != "application/json":
+            shown = request.headers.get("Content-Type", "")
+            return None, _error(
+                415, "validation", f"Content type '{shown}' not supported"
+            )
+        try:
+            return json.loads(await request.read()), None
+        except ValueError:
+            return None, _error(400, "validation", "Request body is not valid JSON")
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        body, problem = await self._json_body(request)
+        if problem is not None:
+            return problem
+        description = validate(body, CREATE_CALL) or _create_call_rules(
+            body, allow_http=self.allow_insecure_callbacks
+        )
+        if description is None and body["applicationId"] not in self.application_ids:
+            description = (
+                f"Invalid applicationId: application {body['applicationId']} not found"
+            )
+        if description is not None:
+            return _error(400, "validation", description)
+        if (limited := self._rate_limited()) is not None:
+            return limited
+        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        call_url = (
+            f"{request.url.origin()}/api/v2/accounts/{self.account_id}/calls/{call_id}"
+        )
+        call = Call(
+            call_id, self.account_id, body, call_url, _now(), tag=body.get("tag")
+        )
+        self.calls[call_id] = call
+        if self.lifecycle:
+            call.task = asyncio.get_running_loop().create_task(self._lifecycle(call))
+        response = {
+            "applicationId": body["applicationId"],
+            "accountId": self.account_id,
+            "callId": call_id,
+            "to": body["to"],
+            "from": body["from"],
+            "enqueuedTime": call.enqueued_time,
+            "callUrl": call_url,
+            "callTimeout": body.get("callTimeout", 30),
+            "callbackTimeout": body.get("callbackTimeout", 15),
+            "tag": body.get("tag"),
+            "answerMethod": body.get("answerMethod", "POST"),
+            "answerUrl": body["answerUrl"],
+            "answerFallbackMethod": body.get("answerFallbackMethod", "POST"),
+            "answerFallbackUrl": body.get("answerFallbackUrl"),
+            "disconnectMethod": body.get("disconnectMethod", "POST"),
+            "disconnectUrl": body.get("disconnectUrl"),
+            "username": body.get("username"),
+            "password": body.get("password"),
+            "fallbackUsername": body.get("fallbackUsername"),
+            "fallbackPassword": body.get("fallbackPassword"),
+            "priority": body.get("priority", 5),
+        }
+        _LOGGER.info("call %s created to %s", call_id, body["to"])
+        return web.json_response(response, status=201, headers={"Location": call_url})
+
+    def _rate_limited(self) -> web.Response | None:
+        active = sum(not call.completed for call in self.calls.values())
+        if active >= self.max_active_calls:
+            return _error(
+                429,
+                "error",
+                "Account concurrent call limit exceeded",
+                **{"Retry-After": "1"},
+            )
+        if self.rate_limit is None:
+            return None
+        limit, retry_after = self.rate_limit
+        now = time.monotonic()
+        self._creations = [moment for moment in self._creations if now - moment < 1]
+        if len(self._creations) >= limit:
+            description = "Account call creation rate limit exceeded"
+            return _error(
+                429, "error", description, **{"Retry-After": f"{retry_after:g}"}
+            )
+        self._creations.append(now)
+        return None
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        query = request.query
+        try:
+            size = int(query.get("pageSize", "1000"))
+            offset = int(query.get("pageToken", "0"))
+        except ValueError:
+            return _error(400, "validation", "Invalid pageSize or pageToken")
+        if not 1 <= size <= 10000:  # noqa: PLR2004
+            return _error(
+                400, "validation", "Invalid pageSize: must be between 1 and 10000"
+            )
+        states = [call.state_json() for call in self.calls.values()]
+        for key in ("to", "from", "disconnectCause"):
+            if key in query:
+                states = [state for state in states if state[key] == query[key]]
+        if "minStartTime" in query:
+            states = [
+                s for s in states if (s["startTime"] or "") >= query["minStartTime"]
+            ]
+        if "maxStartTime" in query:
+            states = [
+                s for s in states if (s["startTime"] or "~") <= query["maxStartTime"]
+            ]
+        headers = {}
+        if offset + size < len(states):
+            next_url = request.url.update_query(pageToken=str(offset + size))
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return web.json_response(states[offset : offset + size], headers=headers)
+
+    def _find_call(self, request: web.Request) -> Call | web.Response:
+        call_id = request.match_info["call_id"]
+        call = self.calls.get(call_id)
+        if call is None:
+            return _error(404, "validation", f"Call [{call_id}] not found")
+        return call
+
+    async def _get_call(self, request: web.Request) -> web.Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        call = self._find_call(request)
+        return (
+            call
+            if isinstance(call, web.Response)
+            else web.json_response(call.state_json())
+        )
+
+    async def _update_call(self, request: web.Request) -> web.Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        call = self._find_call(request)
+        if isinstance(call, web.Response):
+            return call
+        body, problem = await self._json_body(request)
+        if problem is not None:
+            return problem
+        if (description := validate(body, UPDATE_CALL)) is not None:
+            return _error(400, "validation", description)
+        return self._apply_update(call, body)
+
+    def _apply_update(self, call: Call, body: dict[str, Any]) -> web.Response:
+        """Hang up or redirect a call, as Update Call does."""
+        if call.completed:
+            return _error(404, "validation", f"Call [{call.call_id}] not found")
+        if body.get("state", "active") == "completed":
+            if set(body) - {"state"}:
+                description = "Only state is allowed when state is completed"
+                return _error(400, "validation", description)
+            # Ringing calls are cancelled, answered ones hung up.
+            call.end("hangup" if call.state == "answered" else "cancel")
+            _LOGGER.info(
+                "call %s ended by the API (%s)", call.call_id, call.disconnect_cause
+            )
+            return web.Response(status=200)
+        if "redirectUrl" not in body:
+            description = "redirectUrl is required when state is active"
+            return _error(400, "validation", description)
+        if call.state != "answered":
+            description = (
+                f"Call [{call.call_id}] cannot be modified in its current state"
+            )
+            return _error(409, "validation", description)
+        if "tag" in body:
+            call.tag = body["tag"] or None
+        call.redirect = Hook(
+            body["redirectUrl"],
+            body.get("redirectMethod", "POST"),
+            _credentials(body, "username", "password"),
+            body.get("redirectFallbackUrl"),
+            body.get("redirectFallbackMethod", "POST"),
+            _credentials(body, "fallbackUsername", "fallbackPassword"),
+        )
+        call.interrupt.set()
+        return web.Response(status=200)
+
+    # -- Call lifecycle ------------------------------------------------------
+
+    async def _lifecycle(self, call: Call) -> None:
+        """Ring, answer, run BXML, disconnect: what Bandwidth does after 201."""
+        scenario = self.scenario_for(call.request["to"])
+        try:
+            await self._ring(call, scenario)
+            await self._answer(call, scenario)
+            call.end("hangup")  # No more BXML to execute.
+        except _Ended as ended:
+            call.end(ended.cause, ended.error)
+        _LOGGER.info("call %s ended: %s", call.call_id, call.disconnect_cause)
+        if url := call.request.get("disconnectUrl"):
+            payload = self._event(call, "disconnect", endTime=call.end_time)
+            payload |= {"cause": call.disconnect_cause}
+            if call.error_message:
+                payload |= {
+                    "errorMessage": call.error_message,
+                    "errorId": call.error_id,
+                }
+            hook = Hook(
+                url,
+                call.request.get("disconnectMethod", "POST"),
+                _call_credentials(call),
+            )
+            await self._deliver(call, "disconnect", hook, payload)
+
+    async def _ring(self, call: Call, scenario: Scenario) -> None:
+        call.start_time = call.last_update = _now()
+        if scenario.outcome == "no-answer":
+            await self._wait(call, call.request.get("callTimeout", 30))
+            raise _Ended("timeout")
+        await self._wait(call, scenario.ring_seconds)
+        if scenario.outcome == "busy":
+            raise _Ended("busy")
+
+    async def _answer(self, call: Call, scenario: Scenario) -> None:
+        call.state = "answered"
+        call.answer_time = call.last_update = _now()
+        payload = self._event(call, "answer")
+        detection = call.request.get("machineDetection")
+        if detection is not None:
+            machine = scenario.outcome == "voicemail"
+            value = scenario.machine_detection_result or (
+                "answering-machine" if machine else "human"
+            )
+            call.machine_detection = value
+            if detection.get("mode", "async") == "sync":
+                payload["machineDetectionResult"] = self._detection(call, scenario)
+            else:
+                call.md_pending = True
+        hook = Hook(
+            call.request["answerUrl"],
+            call.request.get("answerMethod", "POST"),
+            _call_credentials(call),
+            call.request.get("answerFallbackUrl"),
+            call.request.get("answerFallbackMethod", "POST"),
+            _credentials(call.request, "fallbackUsername", "fallbackPassword"),
+        )
+        document: tuple[list[Verb], str] | None = await self._fetch_bxml(
+            call, "answer", hook, payload
+        )
+        while document is not None:
+            try:
+                document = await self._run(call, scenario, *document)
+            except _Interrupted:
+                document = await self._follow_interrupt(call)
+
+    def _detection(self, call: Call, scenario: Scenario) -> dict[str, str]:
+        return {
+            "value": call.machine_detection or "human",
+            "duration": scenario.detection_duration,
+        }
+
+    async def _follow_interrupt(self, call: Call) -> tuple[list[Verb], str] | None:
+        """Leave the running BXML for what Update Call (or a compat reply) gave."""
+        call.interrupt.clear()
+        if call.replacement is not None:
+            document, call.replacement = call.replacement, None
+            return document
+        hook, call.redirect = call.redirect, None
+        assert hook is not None  # noqa: S101 - only interrupted with a redirect set
+        return await self._fetch_bxml(
+            call, "redirect", hook, self._event(call, "redirect")
+        )
+
+    async def _run(
+        self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
+    ) -> tuple[list[Verb], str] | None:
+        """Execute one BXML document; return the next one if a callback gave it."""
+        for verb in verbs:
+            self._check(call)
+            if "tag" in verb.attrs:
+                call.tag = verb.attrs["tag"] or None
+            match verb.name:
+                case "SpeakSentence":
+                    self._speak(call, verb)
+                case "PlayAudio":
+                    self._play(call, verb, base)
+                case "Pause" | "Ring":
+                    await self._detection_point(call, scenario)
+                    await self._wait(call, verb.number("duration"))
+                case "Tag":
+                    call.tag = verb.text or None
+                case "Hangup":
+                    raise _Ended("hangup")
+                case "Redirect":
+                    await self._detection_point(call, scenario)
+                    hook = _verb_hook(call, verb, base, "redirect")
+                    return await self._fetch_bxml(
+                        call, "redirect", hook, self._event(call, "redirect")
+                    )
+                case "Gather":
+                    if (
+                        document := await self._gather(call, scenario, verb, base)
+                    ) is not None:
+                        return document
+                case _:
+                    _LOGGER.info(
+                        "call %s: <%s> is not simulated, skipped",
+                        call.call_id,
+                        verb.name,
+                    )
+        return None
+
+    async def _gather(
+        self, call: Call, scenario: Scenario, verb: Verb, base: str
+    ) -> tuple[list[Verb], str] | None:
+        digits = _next_digits(scenario, call.gathers)
+        call.gathers += 1
+        # Without a key press the prompts are repeated repeatCount times.
+        for _ in range(1 if digits else int(verb.number("repeatCount"))):
+            for prompt in verb.children:
+                self._check(call)
+                if prompt.name == "SpeakSentence":
+                    self._speak(call, prompt)
+                else:
+                    self._play(call, prompt, base)
+        await self._detection_point(call, scenario)
+        await self._wait(call, 0.5 if digits else verb.number("firstDigitTimeout"))
+        terminators = verb.attrs.get("terminatingDigits", "")
+        collected, terminating = "", ""
+        for digit in digits:
+            if digit in terminators:
+                terminating = digit
+                break
+            collected += digit
+            if len(collected) >= verb.number("maxDigits"):
+                break
+        call.gathered.append(collected)
+        _LOGGER.info(
+            "call %s: callee pressed %r", call.call_id, collected + terminating
+        )
+        if "gatherUrl" not in verb.attrs:
+            return None
+        payload = self._event(
+            call, "gather", digits=collected, terminatingDigit=terminating
+        )
+        return await self._fetch_bxml(
+            call, "gather", _verb_hook(call, verb, base, "gather"), payload
+        )
+
+    async def _detection_point(self, call: Call, scenario: Scenario) -> None:
+        """Deliver an async machine detection result once the BXML waits."""
+        if not call.md_pending:
+            return
+        call.md_pending = False
+        detection = call.request["machineDetection"]
+        hook = Hook(
+            detection.get("callbackUrl") or call.request["answerUrl"],
+            detection.get("callbackMethod", "POST"),
+            _credentials(detection, "username", "password") or _call_credentials(call),
+            detection.get("fallbackUrl"),
+            detection.get("fallbackMethod", "POST"),
+            _credentials(detection, "fallbackUsername", "fallbackPassword"),
+        )
+        payload = self._event(call, "machineDetectionComplete")
+        payload["machineDetectionResult"] = self._detection(call, scenario)
+        attempt = await self._deliver(call, "machineDetectionComplete", hook, payload)
+        if (
+            self.execute_machine_detection_bxml
+            and attempt is not None
+            and attempt.body.strip()
+        ):
+            with contextlib.suppress(BxmlError):
+                verbs = parse_bxml(attempt.body)
+                if verbs:
+                    call.replacement = (verbs, attempt.url)
+                    call.interrupt.set()
+
+    def _speak(self, call: Call, verb: Verb) -> None:
+        call.spoken.append(verb.text)
+        _LOGGER.info("call %s says: %s", call.call_id, verb.text)
+
+    def _play(self, call: Call, verb: Verb, base: str) -> None:
+        url = str(URL(base).join(URL(verb.text)))
+        call.played.append(url)
+        _LOGGER.info("call %s plays: %s", call.call_id, url)
+
+    def _check(self, call: Call) -> None:
+        """Stop the BXML if the call was hung up or redirected meanwhile."""
+        if call.completed:
+            raise _Ended(call.disconnect_cause or "hangup")
+        if call.redirect is not None or call.replacement is not None:
+            raise _Interrupted
+
+    async def _wait(self, call: Call, seconds: float) -> None:
+        """Let simulated time pass, cut short by a hangup or redirect."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds * self.time_scale):
+                await call.interrupt.wait()
+        self._check(call)
+
+    def _event(self, call: Call, event_type: str, **extra: Any) -> dict[str, Any]:
+        """Fields every callback about this call carries (absent when unset)."""
+        payload = {
+            "eventType": event_type,
+            "eventTime": _now(),
+            "accountId": call.account_id,
+            "applicationId": call.request["applicationId"],
+            "from": call.request["from"],
+            "to": call.request["to"],
+            "direction": "outbound",
+            "callId": call.call_id,
+            "callUrl": call.call_url,
+            "enqueuedTime": call.enqueued_time,
+            "startTime": call.start_time,
+            "answerTime": call.answer_time,
+            "tag": call.tag,
+            **extra,
+        }
+        return {key: value for key, value in payload.items() if value is not None}
+
+    async def _fetch_bxml(
+        self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
+    ) -> tuple[list[Verb], str]:
+        """Send a callback that must answer BXML; return its verbs and URL."""
+        attempt = await self._deliver(call, event_type, hook, payload)
+        if attempt is None or attempt.status is None or not 200 <= attempt.status < 300:  # noqa: PLR2004
+            status = (
+                "no answer"
+                if attempt is None or attempt.status is None
+                else attempt.status
+            )
+            raise _Ended("callback-error", f"{event_type} callback failed: {status}")
+        self._check(call)
+        content_type = attempt.headers.get("Content-Type", "")
+        if "xml" not in content_type:
+            raise _Ended("invalid-bxml", f"Unsupported content type '{content_type}'")
+        try:
+            verbs = parse_bxml(attempt.body)
+        except BxmlError as err:
+            raise _Ended("invalid-bxml", f"Invalid BXML: {err}") from None
+        return verbs, attempt.url
+
+    async def _deliver(
+        self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
+    ) -> CallbackAttempt | None:
+        """Send a callback like Bandwidth: challenge-driven auth, then fallback."""
+        targets = [(hook.url, hook.method, hook.credentials)]
+        if hook.fallback_url:
+            targets.append(
+                (hook.fallback_url, hook.fallback_method, hook.fallback_credentials)
+            )
+        attempt = None
+        for url, method, credentials in targets:
+            attempt = await self._send(
+                call, event_type, url, method.upper(), payload=payload, credentials=None
+            )
+            challenged = (
+                attempt.headers.get("WWW-Authenticate", "").lower().startswith("basic")
+            )
+            if attempt.status == 401 and challenged and credentials:  # noqa: PLR2004
+                attempt = await self._send(
+                    call,
+                    event_type,
+                    url,
+                    method.upper(),
+                    payload=payload,
+                    credentials=credentials,
+                )
+            if attempt.status is not None and 200 <= attempt.status < 300:  # noqa: PLR2004
+                break
+        return attempt
+
+    async def _send(  # noqa: PLR0913 - one HTTP request, fully described
+        self,
+        call: Call,
+        event_type: str,
+        url: str,
+        method: str,
+        *,
+        payload: dict[str, Any],
+        credentials: Credentials,
+    ) -> CallbackAttempt:
+        if self._session is None:
+            # The threaded resolver keeps aiodns' helper thread out of tests.
+            connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
+            self._session = aiohttp.ClientSession(connector=connector)
+        target = url
+        for prefix, replacement in self.url_rewrites.items():
+            if target.startswith(prefix):
+                target = replacement + target.removeprefix(prefix)
+                break
+        headers = {"User-Agent": "BandwidthAPI/v2 (sandbox)"}
+        if credentials is not None:
+            headers["Authorization"] = basic_auth(*credentials)
+        options: dict[str, Any] = {
+            "timeout": aiohttp.ClientTimeout(
+                total=call.request.get("callbackTimeout", 15)
+            ),
+            "headers": headers,
+            "allow_redirects": False,
+        }
+        if method == "GET":
+            options["params"] = {
+                key: _query_value(value) for key, value in payload.items()
+            }
+        else:
+            options["json"] = payload
+        attempt = CallbackAttempt(
+            event_type, method, url, payload, credentials is not None, None, ""
+        )
+        try:
+            async with self._session.request(method, target, **options) as response:
+                attempt.status, attempt.body = response.status, await response.text()
+                attempt.headers = CIMultiDict(response.headers)
+        except Exception as err:  # noqa: BLE001 - any failure is a lost callback, as at Bandwidth
+            attempt.body = repr(err)
+        call.attempts.append(attempt)
+        call.callbacks.append((event_type, attempt.status, attempt.body))
+        self.callback_attempts.append(attempt)
+        auth = " (with credentials)" if credentials else ""
+        _LOGGER.info(
+            "call %s: %s %s %s%s -> %s",
+            call.call_id,
+            event_type,
+            method,
+            url,
+            auth,
+            attempt.status,
+        )
+        return attempt
+
+
+def _credentials(
+    source: dict[str, Any], user_key: str, password_key: str
+) -> Credentials:
+    if source.get(user_key) and source.get(password_key) is not None:
+        return (source[user_key], source[password_key])
+    return None
+
+
+def _call_credentials(call: Call) -> Credentials:
+    return _credentials(call.request, "username", "password")
+
+
+def _verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
+    """Build the callback target of a <Gather>/<Redirect>, resolved against base."""
+    attrs = verb.attrs
+    fallback = attrs.get(f"{prefix}FallbackUrl")
+    return Hook(
+        str(URL(base).join(URL(attrs[f"{prefix}Url"]))),
+        attrs.get(f"{prefix}Method", "POST"),
+        _credentials(attrs, "username", "password") or _call_credentials(call),
+        str(URL(base).join(URL(fallback))) if fallback else None,
+        attrs.get(f"{prefix}FallbackMethod", "POST"),
+        _credentials(attrs, "fallbackUsername", "fallbackPassword"),
+    )
+
+
+def _next_digits(scenario: Scenario, index: int) -> str:
+    digits = scenario.digits
+    if digits is None:
+        return "" if scenario.outcome == "voicemail" else "1"
+    if isinstance(digits, str):
+        return digits
+    return digits[index] if index < len(digits) else ""
+
+
+def _query_value(value: Any) -> str:
+    """GET callbacks carry fields as query parameters; objects go as JSON."""
+    if isinstance(value, dict | list | bool):
+        return json.dumps(value)
+    return str(value)
+
+
+__all__ = [
+    "ACCOUNT_ID",
+    "APPLICATION_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "PASSWORD",
+    "USERNAME",
+    "Call",
+    "CallbackAttempt",
+    "RecordedRequest",
+    "Sandbox",
+    "Scenario",
+]

@@ -1,0 +1,565 @@
+"""Tests for the local Bandwidth sandbox itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+import sandbox
+from sandbox import BxmlError, Sandbox, Scenario, basic_auth, parse_bxml
+
+CB_USER, CB_PASS = "cb-user", "cb-pass"
+TO = "+15555550123"
+
+
+def _call_body(
+    receiver: str = "https://callbacks.example.test", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "to": TO,
+        "from": "+15555550100",
+        "applicationId": sandbox.APPLICATION_ID,
+        "answerUrl": f"{receiver}/answer",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """Open a plain HTTP client."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
+def basic() -> dict[str, str]:
+    """Headers with the legacy API credentials."""
+    return {"Authorization": basic_auth(sandbox.USERNAME, sandbox.PASSWORD)}
+
+
+def _calls_url(box: Sandbox, account: str = sandbox.ACCOUNT_ID) -> str:
+    return f"{box.url}/api/v2/accounts/{account}/calls"
+
+
+async def _token(box: Sandbox, session: aiohttp.ClientSession) -> str:
+    async with session.post(
+        f"{box.url}/api/v1/oauth2/token",
+        headers={"Authorization": basic_auth(sandbox.CLIENT_ID, sandbox.CLIENT_SECRET)},
+        data={"grant_type": "client_credentials"},
+    ) as response:
+        assert response.status == 200
+        return str((await response.json())["access_token"])
+
+
+async def test_token_endpoint(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """Tokens are issued for the right client only, with a client_credentials grant."""
+    url = f"{bandwidth_sandbox.url}/api/v1/oauth2/token"
+    good = {"Authorization": basic_auth(sandbox.CLIENT_ID, sandbox.CLIENT_SECRET)}
+    grant = {"grant_type": "client_credentials"}
+    async with session.post(url, headers=good, data=grant) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    async with session.post(
+        url, headers={"Authorization": basic_auth("x", "y")}, data=grant
+    ) as response:
+        assert response.status == 401
+        assert (await response.json())["error"] == "invalid_client"
+    async with session.post(url, headers=good, data={}) as response:
+        assert response.status == 400
+    async with session.post(
+        url, headers=good, data={"grant_type": "password"}
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["error"] == "unsupported_grant_type"
+    assert bandwidth_sandbox.token_requests == 4
+    assert bandwidth_sandbox.requests[0].form == grant
+
+
+async def test_create_get_list_and_hang_up(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A call is created with a Bearer token, read back, listed and hung up."""
+    headers = {"Authorization": f"Bearer {await _token(bandwidth_sandbox, session)}"}
+    url = _calls_url(bandwidth_sandbox)
+    async with session.post(url, json=_call_body(tag="t"), headers=headers) as response:
+        assert response.status == 201
+        created = await response.json()
+        assert response.headers["Location"] == created["callUrl"]
+    call_id = created["callId"]
+    assert created["accountId"] == sandbox.ACCOUNT_ID
+    assert created["answerMethod"] == "POST"
+    assert created["tag"] == "t"
+    assert bandwidth_sandbox.requests[-1].json == _call_body(tag="t")
+
+    async with session.get(f"{url}/{call_id}", headers=headers) as response:
+        state = await response.json()
+    assert state["state"] == "initiated"
+    assert state["direction"] == "outbound"
+    async with session.get(url, params={"pageSize": "1"}, headers=headers) as response:
+        assert [item["callId"] for item in await response.json()] == [call_id]
+
+    hangup = {"state": "completed"}
+    async with session.post(
+        f"{url}/{call_id}", json=hangup, headers=headers
+    ) as response:
+        assert response.status == 200
+    call = bandwidth_sandbox.calls[call_id]
+    assert call.completed
+    assert call.disconnect_cause == "cancel"  # never answered: cancelled
+    async with session.post(
+        f"{url}/{call_id}", json=hangup, headers=headers
+    ) as response:
+        assert response.status == 404
+    async with session.get(f"{url}/c-unknown", headers=headers) as response:
+        assert response.status == 404
+        assert await response.json() == {
+            "type": "validation",
+            "description": "Call [c-unknown] not found",
+            "id": None,
+        }
+
+
+async def test_auth_errors(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, basic: dict[str, str]
+) -> None:
+    """Missing/wrong credentials get 401, another account 403, revoked tokens 401."""
+    url = _calls_url(bandwidth_sandbox)
+    async with session.get(url) as response:
+        assert response.status == 401
+        assert (await response.json())["type"] == "authentication-error"
+    async with session.get(
+        url, headers={"Authorization": basic_auth("x", "y")}
+    ) as response:
+        assert response.status == 401
+    async with session.get(url, headers=basic) as response:
+        assert response.status == 200
+    async with session.get(
+        _calls_url(bandwidth_sandbox, "123"), headers=basic
+    ) as response:
+        assert response.status == 403
+    headers = {"Authorization": f"Bearer {await _token(bandwidth_sandbox, session)}"}
+    bandwidth_sandbox.revoke_tokens()
+    async with session.get(url, headers=headers) as response:
+        assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "description"),
+    [
+        ({"to": None}, "Invalid to: must not be null"),
+        ({"answerUrl": ...}, "Missing required property: answerUrl"),
+        ({"colour": "red"}, "Unknown property: colour"),
+        ({"callTimeout": 0.5}, "Invalid callTimeout: must be between 1 and 300"),
+        ({"callbackTimeout": 26}, "Invalid callbackTimeout: must be between 1 and 25"),
+        ({"priority": 2.0}, "Invalid priority: wrong type"),
+        ({"priority": True}, "Invalid priority: wrong type"),
+        ({"tag": "x" * 4097}, "Invalid tag: longer than 4096"),
+        ({"displayName": "x" * 257}, "Invalid displayName: longer than 256"),
+        ({"uui": "abc"}, "Invalid uui"),
+        ({"answerMethod": "PUT"}, "Invalid answerMethod: must be one of GET, POST"),
+        ({"to": "5551234"}, "Invalid to: must be an E164"),
+        ({"answerUrl": "/answer"}, "Invalid answerUrl: must be an absolute"),
+        ({"machineDetection": {"mode": "fast"}}, "Invalid machineDetection.mode"),
+        (
+            {"machineDetection": {"speed": 1}},
+            "Unknown property: machineDetection.speed",
+        ),
+        (
+            {"machineDetection": {"callbackMethod": "PATCH"}},
+            "machineDetection.callbackMethod",
+        ),
+        ({"applicationId": "other"}, "Invalid applicationId"),
+        (
+            {"answerUrl": "http://x.example/a", "username": "u", "password": "p"},
+            "must use https",
+        ),
+    ],
+)
+async def test_create_call_validation(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    basic: dict[str, str],
+    change: dict[str, Any],
+    description: str,
+) -> None:
+    """Bodies outside the createCall schema get 400 with a description."""
+    body = _call_body() | change
+    body = {key: value for key, value in body.items() if value is not ...}
+    async with session.post(
+        _calls_url(bandwidth_sandbox), json=body, headers=basic
+    ) as response:
+        assert response.status == 400
+        error = await response.json()
+    assert set(error) == {"type", "description", "id"}
+    assert description in error["description"]
+    assert not bandwidth_sandbox.calls
+
+
+async def test_create_call_content_type(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, basic: dict[str, str]
+) -> None:
+    """A non-JSON content type is 415, broken JSON 400."""
+    url = _calls_url(bandwidth_sandbox)
+    async with session.post(url, data="to=1", headers=basic) as response:
+        assert response.status == 415
+    headers = {"Content-Type": "application/json", **basic}
+    async with session.post(url, data="{", headers=headers) as response:
+        assert response.status == 400
+
+
+async def test_faults(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, basic: dict[str, str]
+) -> None:
+    """Injected failures, resets, hangs and rate limits reach the client."""
+    url = _calls_url(bandwidth_sandbox)
+    bandwidth_sandbox.fail_next(500, "<html>oops</html>", content_type="text/html")
+    bandwidth_sandbox.fail_next(429, {"type": "error"}, headers={"Retry-After": "7"})
+    async with session.get(url, headers=basic) as response:
+        assert response.status == 500
+        assert await response.text() == "<html>oops</html>"
+    async with session.get(url, headers=basic) as response:
+        assert response.status == 429
+        assert response.headers["Retry-After"] == "7"
+    async with session.get(url, headers=basic) as response:
+        assert response.status == 200
+
+    # aiohttp retries an idempotent request once on a reused connection.
+    bandwidth_sandbox.reset_next(path_contains="/calls", times=2)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        async with session.get(url, headers=basic):
+            pass
+    bandwidth_sandbox.reset_next(method="POST")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        async with session.post(url, json=_call_body(), headers=basic):
+            pass
+    assert not bandwidth_sandbox.calls
+
+    bandwidth_sandbox.hang_next()
+    with pytest.raises(TimeoutError):
+        async with session.get(
+            url, headers=basic, timeout=aiohttp.ClientTimeout(total=0.1)
+        ):
+            pass
+
+    bandwidth_sandbox.rate_limit = (1, 3)
+    async with session.post(url, json=_call_body(), headers=basic) as response:
+        assert response.status == 201
+    async with session.post(url, json=_call_body(), headers=basic) as response:
+        assert response.status == 429
+        assert response.headers["Retry-After"] == "3"
+        assert (await response.json())["description"].startswith(
+            "Account call creation"
+        )
+
+
+class Receiver:
+    """A tiny callback server standing in for the application."""
+
+    def __init__(self, answer_bxml: str, *, gather_bxml: str = "<Response/>") -> None:
+        """Serve the given BXML at /answer and /gather."""
+        self.answer_bxml, self.gather_bxml = answer_bxml, gather_bxml
+        self.events: list[dict[str, Any]] = []
+        self.on_event: dict[str, Any] = {}
+        self.app = web.Application()
+        self.app.router.add_route("*", "/{name}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Challenge unauthenticated requests, then answer BXML."""
+        expected = basic_auth(CB_USER, CB_PASS)
+        if request.headers.get("Authorization") != expected:
+            return web.Response(
+                status=401, headers={"WWW-Authenticate": 'Basic realm="app"'}
+            )
+        if request.method == "GET":
+            event: dict[str, Any] = dict(request.query)
+        else:
+            event = await request.json()
+        self.events.append(event)
+        if (hook := self.on_event.get(event["eventType"])) is not None:
+            await hook(event)
+        name = request.match_info["name"]
+        if name in {"answer", "gather"}:
+            body = self.answer_bxml if name == "answer" else self.gather_bxml
+            return web.Response(text=body, content_type="application/xml")
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver_server() -> AsyncIterator[tuple[Receiver, str]]:
+    """Serve a receiver; each test sets the BXML it answers."""
+    receiver = Receiver("<Response/>")
+    server = TestServer(receiver.app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield receiver, str(server.make_url("/")).rstrip("/")
+    finally:
+        await server.close()
+
+
+async def _place(
+    box: Sandbox, session: aiohttp.ClientSession, receiver_url: str, **extra: Any
+) -> str:
+    box.lifecycle = True
+    box.allow_insecure_callbacks = True
+    body = _call_body(
+        receiver_url,
+        disconnectUrl=f"{receiver_url}/disconnect",
+        username=CB_USER,
+        password=CB_PASS,
+        **extra,
+    )
+    auth = {"Authorization": basic_auth(sandbox.USERNAME, sandbox.PASSWORD)}
+    async with session.post(_calls_url(box), json=body, headers=auth) as response:
+        assert response.status == 201
+        return str((await response.json())["callId"])
+
+
+async def test_lifecycle_round_trip(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """Answer, challenge + retry, SpeakSentence, Gather, gather callback, disconnect."""
+    receiver, receiver_url = receiver_server
+    receiver.answer_bxml = (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        "<SpeakSentence>The <emphasis>garage</emphasis> is open.</SpeakSentence>"
+        '<Gather gatherUrl="/gather" maxDigits="1">'
+        "<SpeakSentence>Press 1 to close it.</SpeakSentence>"
+        "<PlayAudio>/beep.wav</PlayAudio></Gather>"
+        "<SpeakSentence>Never reached</SpeakSentence></Response>"
+    )
+    receiver.gather_bxml = (
+        "<Response><SpeakSentence>Closing.</SpeakSentence><Hangup/></Response>"
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url, tag="door")
+    call = await bandwidth_sandbox.wait_for_call(call_id)
+
+    assert call.spoken == ["The garage is open.", "Press 1 to close it.", "Closing."]
+    assert call.played == [f"{receiver_url}/beep.wav"]
+    assert call.gathered == ["1"]
+    assert [(event, status) for event, status, _ in call.callbacks] == [
+        ("answer", 401),
+        ("answer", 200),
+        ("gather", 401),
+        ("gather", 200),
+        ("disconnect", 401),
+        ("disconnect", 204),
+    ]
+    assert [attempt.authenticated for attempt in call.attempts[:2]] == [False, True]
+    answer, gather, disconnect = receiver.events
+    assert answer["eventType"] == "answer"
+    assert answer["callId"] == call_id
+    assert answer["tag"] == "door"
+    assert answer["direction"] == "outbound"
+    assert "machineDetectionResult" not in answer
+    assert gather["digits"] == "1"
+    assert gather["terminatingDigit"] == ""
+    assert disconnect["cause"] == "hangup"
+    assert call.state_json()["disconnectCause"] == "hangup"
+    assert call.state == "disconnected"
+
+
+async def test_lifecycle_without_challenge_header_loses_callback(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A 401 without WWW-Authenticate is not retried: the call fails."""
+
+    async def deny(_request: web.Request) -> web.Response:
+        return web.Response(status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{name}", deny)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = str(server.make_url("/")).rstrip("/")
+        call = await bandwidth_sandbox.wait_for_call(
+            await _place(bandwidth_sandbox, session, url)
+        )
+    finally:
+        await server.close()
+    assert [status for _, status, _ in call.callbacks] == [
+        401,
+        401,
+    ]  # answer, disconnect
+    assert call.disconnect_cause == "callback-error"
+    assert call.error_message
+
+
+@pytest.mark.parametrize(
+    ("scenario", "cause"),
+    [(Scenario(outcome="busy"), "busy"), (Scenario(outcome="no-answer"), "timeout")],
+)
+async def test_unanswered_scenarios(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    scenario: Scenario,
+    cause: str,
+) -> None:
+    """Busy and unanswered calls only send the disconnect callback."""
+    receiver, receiver_url = receiver_server
+    bandwidth_sandbox.scenarios[TO] = scenario
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    assert [event["eventType"] for event in receiver.events] == ["disconnect"]
+    assert receiver.events[0]["cause"] == cause
+    assert "answerTime" not in receiver.events[0]
+    assert call.disconnect_cause == cause
+
+
+async def test_sync_machine_detection_and_get_method(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """In sync mode the answer callback (here a GET) carries the result."""
+    receiver, receiver_url = receiver_server
+    bandwidth_sandbox.scenarios[TO] = Scenario(outcome="voicemail")
+    receiver.answer_bxml = (
+        "<Response><SpeakSentence>Hello machine</SpeakSentence></Response>"
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(
+            bandwidth_sandbox,
+            session,
+            receiver_url,
+            answerMethod="GET",
+            machineDetection={"mode": "sync"},
+        )
+    )
+    answer = receiver.events[0]
+    assert answer["eventType"] == "answer"
+    assert '"value": "answering-machine"' in answer["machineDetectionResult"]
+    assert call.spoken == ["Hello machine"]
+
+
+async def test_async_machine_detection_then_redirect(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    basic: dict[str, str],
+) -> None:
+    """Machine detection completes while the BXML waits; Update Call redirects."""
+    receiver, receiver_url = receiver_server
+    bandwidth_sandbox.scenarios[TO] = Scenario(outcome="voicemail")
+    receiver.answer_bxml = '<Response><Pause duration="300"/></Response>'
+    receiver.gather_bxml = (
+        "<Response><SpeakSentence>Left a message</SpeakSentence></Response>"
+    )
+
+    async def redirect(event: dict[str, Any]) -> None:
+        body = {
+            "redirectUrl": f"{receiver_url}/gather",
+            "username": CB_USER,
+            "password": CB_PASS,
+        }
+        async with session.post(event["callUrl"], json=body, headers=basic) as response:
+            assert response.status == 200
+
+    receiver.on_event["machineDetectionComplete"] = redirect
+    call_id = await _place(
+        bandwidth_sandbox,
+        session,
+        receiver_url,
+        machineDetection={"callbackUrl": f"{receiver_url}/amd"},
+    )
+    call = await bandwidth_sandbox.wait_for_call(call_id)
+    kinds = [event["eventType"] for event in receiver.events]
+    assert kinds == ["answer", "machineDetectionComplete", "redirect", "disconnect"]
+    assert receiver.events[1]["machineDetectionResult"]["value"] == "answering-machine"
+    assert call.spoken == ["Left a message"]
+    assert call.disconnect_cause == "hangup"
+
+
+async def test_hangup_during_pause_and_invalid_bxml(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    basic: dict[str, str],
+) -> None:
+    """Update Call completed ends a paused call; bad BXML ends with invalid-bxml."""
+    receiver, receiver_url = receiver_server
+    receiver.answer_bxml = '<Response><Pause duration="300"/></Response>'
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    await bandwidth_sandbox.wait_for(
+        lambda: call.state == "answered" and len(call.callbacks) >= 2
+    )
+    async with session.post(
+        call.call_url, json={"state": "completed"}, headers=basic
+    ) as response:
+        assert response.status == 200
+    await bandwidth_sandbox.wait_for_call(call_id)
+    assert receiver.events[-1]["cause"] == "hangup"
+
+    receiver.answer_bxml = "<Response><Dance/></Response>"
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    assert call.disconnect_cause == "invalid-bxml"
+    assert receiver.events[-1]["errorMessage"] == "Invalid BXML: unknown verb <Dance>"
+
+
+async def test_close_releases_everything(session: aiohttp.ClientSession) -> None:
+    """close() cancels running lifecycles so nothing lingers."""
+    box = Sandbox(time_scale=1)
+    server = TestServer(box.app, host="127.0.0.1")
+    await server.start_server()
+    box.url = str(server.make_url("/")).rstrip("/")
+    auth = {"Authorization": basic_auth(sandbox.USERNAME, sandbox.PASSWORD)}
+    async with session.post(
+        _calls_url(box), json=_call_body(), headers=auth
+    ) as response:
+        call_id = (await response.json())["callId"]
+    await box.close()
+    await server.close()
+    task = box.calls[call_id].task
+    assert task is not None
+    assert task.cancelled()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "<Response><Speak>hi</Speak></Response>",
+        "<Reply/>",
+        "<Response><SpeakSentence> </SpeakSentence></Response>",
+        '<Response><Pause duration="0"/></Response>',
+        "<Response><Redirect/></Response>",
+        "<Response><Gather><Pause/></Gather></Response>",
+        "<Response>",
+        '<!DOCTYPE r [<!ENTITY a "a">]><Response/>',
+    ],
+)
+def test_invalid_bxml(document: str) -> None:
+    """Documents Bandwidth would refuse raise BxmlError."""
+    with pytest.raises(BxmlError):
+        parse_bxml(document)
+
+
+def test_parse_bxml() -> None:
+    """Verbs keep their attributes, text and nesting."""
+    verbs = parse_bxml(
+        '<Response><Gather gatherUrl="/g" maxDigits="2"><SpeakSentence voice="susan">'
+        "Hi  <break/> there</SpeakSentence></Gather><Record/></Response>"
+    )
+    gather, record = verbs
+    assert gather.number("maxDigits") == 2
+    assert gather.number("repeatCount") == 1
+    assert gather.children[0].text == "Hi there"
+    assert gather.children[0].attrs == {"voice": "susan"}
+    assert record.name == "Record"
