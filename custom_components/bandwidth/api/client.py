@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json as jsonlib
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -33,6 +35,12 @@ def api_urls(root: str | URL) -> tuple[URL, URL]:
     """Return (voice_url, token_url) for a server serving Bandwidth's paths."""
     root = URL(root)
     return root / "api" / "v2", root / "api" / "v1" / "oauth2" / "token"
+
+
+def _basic(username: str, password: str) -> str:
+    """Return an HTTP Basic Authorization header value."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -188,7 +196,7 @@ class BandwidthClient:
         if not body.strip():
             return None
         try:
-            return aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+            return jsonlib.loads(body)
         except ValueError as err:
             msg = f"Bandwidth returned a body that is not JSON (HTTP {response.status})"
             raise BandwidthConnectionError(msg) from err
@@ -196,9 +204,7 @@ class BandwidthClient:
     async def _authorization(self) -> str:
         """Return the Authorization header value for the Voice API."""
         if isinstance(self.credentials, BasicCredentials):
-            return aiohttp.BasicAuth(
-                self.credentials.username, self.credentials.password
-            ).encode()
+            return _basic(self.credentials.username, self.credentials.password)
         if self._token is not None and time.monotonic() < self._token_expires:
             return f"Bearer {self._token}"
         return await self._refresh_token(stale=None)
@@ -219,15 +225,16 @@ class BandwidthClient:
             ):
                 return current
             self._token = None
-            auth = aiohttp.BasicAuth(
-                self.credentials.client_id, self.credentials.client_secret
-            )
             try:
                 async with self._session().post(
                     self.token_url,
-                    auth=auth,
                     data={"grant_type": "client_credentials"},
-                    headers={"Accept": "application/json"},
+                    headers={
+                        "Accept": "application/json",
+                        "Authorization": _basic(
+                            self.credentials.client_id, self.credentials.client_secret
+                        ),
+                    },
                 ) as response:
                     body = await response.read()
                     if response.status in (400, 401, 403):
@@ -240,7 +247,7 @@ class BandwidthClient:
                 msg = f"Could not reach Bandwidth: {type(err).__name__}"
                 raise BandwidthConnectionError(msg) from err
             try:
-                data = aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+                data = jsonlib.loads(body)
                 token = data["access_token"]
                 expires_in = float(data.get("expires_in", 3600))
                 if not isinstance(token, str) or not token:
@@ -282,7 +289,7 @@ def _error_for(response: aiohttp.ClientResponse, body: bytes) -> BandwidthError:
     error_id: str | None = None
     description = f"HTTP {status}"
     try:
-        data = aiohttp.helpers.json_loads(body)  # type: ignore[attr-defined]
+        data = jsonlib.loads(body)
     except ValueError:
         data = None
     if isinstance(data, dict):
