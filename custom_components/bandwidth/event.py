@@ -1,0 +1,88 @@
+"""An event entity reporting the callbacks of the entry's calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .callback import ATTR_EVENT_TYPE
+from .const import (
+    DOMAIN,
+    EVENT_TYPE_ANSWERED,
+    EVENT_TYPE_CALLBACK,
+    EVENT_TYPE_DISCONNECTED,
+    EVENT_TYPE_GATHER_COMPLETE,
+    EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
+    SIGNAL_CALL_EVENT,
+)
+from .data import BandwidthConfigEntry
+
+PARALLEL_UPDATES = 0
+
+# The entity's own event_type attribute names the kind of event; Bandwidth's
+# eventType, verbatim, goes under this name instead.
+ATTR_BANDWIDTH_EVENT_TYPE = "bandwidth_event_type"
+EVENT_TYPES = (
+    EVENT_TYPE_ANSWERED,
+    EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
+    EVENT_TYPE_GATHER_COMPLETE,
+    EVENT_TYPE_DISCONNECTED,
+    EVENT_TYPE_CALLBACK,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: BandwidthConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the entry's call event entity."""
+    async_add_entities([BandwidthCallEvent(entry)])
+
+
+def device_info(entry: BandwidthConfigEntry) -> DeviceInfo:
+    """Return the service device standing for a config entry."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer="Bandwidth",
+        model="Voice API",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+class BandwidthCallEvent(EventEntity):
+    """Fires for every callback about the entry's calls."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "call"
+    _attr_should_poll = False
+
+    def __init__(self, entry: BandwidthConfigEntry) -> None:
+        """Describe the entity of a config entry."""
+        self._entry_id = entry.entry_id
+        self._attr_event_types = list(EVENT_TYPES)
+        self._attr_unique_id = f"{entry.entry_id}_call"
+        self._attr_device_info = device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the entry's callbacks."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_CALL_EVENT.format(self._entry_id), self._handle_event
+            )
+        )
+
+    @callback
+    def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
+        attributes = dict(data)
+        if ATTR_EVENT_TYPE in attributes:
+            attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE)
+        self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()
