@@ -171,6 +171,17 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow (default caller id and voice)."""
         return BandwidthOptionsFlow()
 
+    @property
+    def _advanced_mode(self) -> bool:
+        """Return whether the user runs Home Assistant in advanced mode.
+
+        Read from the flow context, as `show_advanced_options` did: releases
+        without advanced mode deprecate that property and make it always true,
+        which would show the sandbox-only field to everyone.
+        """
+        context: Mapping[str, object] = self.context
+        return bool(context.get("show_advanced_options", False))
+
     def _credentials_schema(
         self,
         auth_type: str,
@@ -185,7 +196,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
         fields[vol.Required(CONF_APPLICATION_ID)] = TEXT_SELECTOR
         fields[vol.Required(identifier)] = TEXT_SELECTOR
         fields[vol.Required(secret)] = PASSWORD_SELECTOR
-        if self.show_advanced_options:
+        if self._advanced_mode:
             fields[vol.Optional(CONF_API_URL)] = URL_SELECTOR
         return vol.Schema(fields)
 
@@ -335,7 +346,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                     *CREDENTIAL_KEYS[AUTH_OAUTH],
                     *CREDENTIAL_KEYS[AUTH_BASIC],
                 }
-                if self.show_advanced_options:
+                if self._advanced_mode:
                     replaced.add(CONF_API_URL)
                 data = {
                     **{k: v for k, v in entry.data.items() if k not in replaced},

@@ -1,0 +1,839 @@
+"""Tests for the Bandwidth Voice config flow, reauth, reconfigure and options.
+
+Every flow talks to the loopback Bandwidth sandbox; created entries are set up
+for real against it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+)
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import sandbox
+from custom_components.bandwidth.const import (
+    AUTH_BASIC,
+    AUTH_OAUTH,
+    CONF_ACCOUNT_ID,
+    CONF_API_URL,
+    CONF_APPLICATION_ID,
+    CONF_AUTH_TYPE,
+    CONF_CALLBACK_PASSWORD,
+    CONF_CALLBACK_USERNAME,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_FROM,
+    CONF_NOTIFY_TO,
+    CONF_VOICE,
+    DOMAIN,
+)
+from sandbox import Sandbox
+
+from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID, entry_data
+
+TRANSLATIONS: dict[str, Any] = json.loads(
+    (
+        Path(__file__).parent.parent
+        / "custom_components"
+        / "bandwidth"
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
+)
+UNIQUE_ID = f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}"
+OTHER_APPLICATION_ID = "other-application"
+
+OAUTH_INPUT = {
+    CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
+    CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+    CONF_CLIENT_ID: sandbox.CLIENT_ID,
+    CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+}
+BASIC_INPUT = {
+    CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
+    CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+    CONF_USERNAME: sandbox.USERNAME,
+    CONF_PASSWORD: sandbox.PASSWORD,
+}
+INPUTS = {AUTH_OAUTH: OAUTH_INPUT, AUTH_BASIC: BASIC_INPUT}
+SECRET_KEY = {AUTH_OAUTH: CONF_CLIENT_SECRET, AUTH_BASIC: CONF_PASSWORD}
+
+
+def _fields(result: FlowResult[Any, Any]) -> list[str]:
+    """Return the field names of a form, in order."""
+    assert result["data_schema"] is not None
+    return [str(marker.schema) for marker in result["data_schema"].schema]
+
+
+def _suggested(result: FlowResult[Any, Any]) -> dict[str, Any]:
+    """Return the suggested value of each form field that has one."""
+    assert result["data_schema"] is not None
+    return {
+        str(marker.schema): marker.description["suggested_value"]
+        for marker in result["data_schema"].schema
+        if marker.description and "suggested_value" in marker.description
+    }
+
+
+def _assert_translated(result: FlowResult[Any, Any], section: str) -> None:
+    """Every step, field, menu option, error and abort shown has English text."""
+    strings = TRANSLATIONS[section]
+    if result["type"] is FlowResultType.FORM:
+        step = strings["step"][result["step_id"]]
+        assert step["title"]
+        for field in _fields(result):
+            assert step["data"][field]
+            assert step["data_description"][field]
+        for error in (result["errors"] or {}).values():
+            assert strings["error"][error]
+    elif result["type"] is FlowResultType.MENU:
+        step = strings["step"][result["step_id"]]
+        for option in result["menu_options"]:
+            assert step["menu_options"][option]
+    elif result["type"] is FlowResultType.ABORT:
+        assert strings["abort"][result["reason"]]
+
+
+async def _init(hass: HomeAssistant, **context: Any) -> FlowResult[Any, Any]:
+    """Start a config flow and check its first step is translated."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER} | context
+    )
+    _assert_translated(result, "config")
+    return result
+
+
+async def _configure(
+    hass: HomeAssistant, result: FlowResult[Any, Any], user_input: dict[str, Any]
+) -> FlowResult[Any, Any]:
+    """Submit a config flow step and check what comes back is translated."""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    _assert_translated(result, "config")
+    return result
+
+
+async def _start_form(
+    hass: HomeAssistant, auth_type: str, *, advanced: bool = True
+) -> FlowResult[Any, Any]:
+    """Open the user menu and pick a scheme; return its form."""
+    result = await _init(hass, show_advanced_options=advanced)
+    result = await _configure(hass, result, {"next_step_id": auth_type})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == auth_type
+    assert result["errors"] == {}
+    return result
+
+
+async def _start_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, auth_type: str, *, advanced: bool
+) -> FlowResult[Any, Any]:
+    """Start reconfiguring an entry and pick a scheme; return its form."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": SOURCE_RECONFIGURE,
+            "entry_id": entry.entry_id,
+            "show_advanced_options": advanced,
+        },
+    )
+    _assert_translated(result, "config")
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "reconfigure"
+    assert result["menu_options"] == ["reconfigure_oauth", "reconfigure_basic"]
+    result = await _configure(
+        hass, result, {"next_step_id": f"reconfigure_{auth_type}"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"reconfigure_{auth_type}"
+    return result
+
+
+def _reauth_flow(hass: HomeAssistant) -> FlowResult[Any, Any]:
+    """Return the one reauth flow in progress."""
+    flows = [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_REAUTH
+    ]
+    assert len(flows) == 1
+    return flows[0]
+
+
+def _generated(entry_data_: dict[str, Any]) -> tuple[str, str, str]:
+    """Return the webhook id and callback credentials of entry data."""
+    return (
+        entry_data_[CONF_WEBHOOK_ID],
+        entry_data_[CONF_CALLBACK_USERNAME],
+        entry_data_[CONF_CALLBACK_PASSWORD],
+    )
+
+
+async def test_user_menu(hass: HomeAssistant) -> None:
+    """Setup starts with a choice of scheme, API credentials first."""
+    result = await _init(hass)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert result["menu_options"] == [AUTH_OAUTH, AUTH_BASIC]
+
+
+@pytest.mark.parametrize(
+    ("auth_type", "fields"),
+    [
+        (
+            AUTH_OAUTH,
+            [CONF_ACCOUNT_ID, CONF_APPLICATION_ID, CONF_CLIENT_ID, CONF_CLIENT_SECRET],
+        ),
+        (
+            AUTH_BASIC,
+            [CONF_ACCOUNT_ID, CONF_APPLICATION_ID, CONF_USERNAME, CONF_PASSWORD],
+        ),
+    ],
+)
+async def test_api_url_only_in_advanced_mode(
+    hass: HomeAssistant, auth_type: str, fields: list[str]
+) -> None:
+    """The sandbox field is shown in advanced mode only, and refused otherwise."""
+    result = await _start_form(hass, auth_type, advanced=False)
+    assert _fields(result) == fields
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], INPUTS[auth_type] | {CONF_API_URL: "http://127.0.0.1"}
+        )
+
+    result = await _start_form(hass, auth_type, advanced=True)
+    assert _fields(result) == [*fields, CONF_API_URL]
+    # Secret fields are password fields.
+    schema = result["data_schema"]
+    assert schema is not None
+    selectors = {str(key.schema): value for key, value in schema.schema.items()}
+    assert selectors[SECRET_KEY[auth_type]].config["type"] == "password"
+
+
+@pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])
+async def test_user_flow(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, auth_type: str
+) -> None:
+    """Credentials are trimmed, checked live, and a working entry is created."""
+    result = await _start_form(hass, auth_type)
+    padded = {key: f"  {value}\t" for key, value in INPUTS[auth_type].items()}
+    result = await _configure(
+        hass, result, padded | {CONF_API_URL: f" {bandwidth_sandbox.url} "}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    entry = result["result"]
+    assert entry.unique_id == UNIQUE_ID
+    webhook_id, callback_username, callback_password = _generated(entry.data)
+    assert entry.data == {
+        CONF_AUTH_TYPE: auth_type,
+        **INPUTS[auth_type],
+        CONF_API_URL: bandwidth_sandbox.url,
+        CONF_WEBHOOK_ID: webhook_id,
+        CONF_CALLBACK_USERNAME: callback_username,
+        CONF_CALLBACK_PASSWORD: callback_password,
+    }
+    assert len(webhook_id) >= 32
+    assert len(callback_username) >= 16
+    assert len(callback_password) >= 32
+    assert callback_password != callback_username
+    assert entry.options == {}
+    # The credentials were really checked with Bandwidth.
+    paths = [request.path for request in bandwidth_sandbox.requests]
+    if auth_type == AUTH_OAUTH:
+        assert paths.pop(0) == "/api/v1/oauth2/token"
+    assert paths[0] == f"/api/v2/accounts/{sandbox.ACCOUNT_ID}/calls"
+
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_generated_values_differ_per_entry(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """Each entry gets its own webhook id and callback credentials."""
+    created = []
+    for application_id in (sandbox.APPLICATION_ID, OTHER_APPLICATION_ID):
+        result = await _start_form(hass, AUTH_OAUTH)
+        result = await _configure(
+            hass,
+            result,
+            OAUTH_INPUT
+            | {
+                CONF_APPLICATION_ID: application_id,
+                CONF_API_URL: bandwidth_sandbox.url,
+            },
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        created.append(result["result"])
+    await hass.async_block_till_done()
+
+    # Several applications of one account live side by side.
+    assert [entry.unique_id for entry in created] == [
+        UNIQUE_ID,
+        f"{sandbox.ACCOUNT_ID}_{OTHER_APPLICATION_ID}",
+    ]
+    first, second = (_generated(entry.data) for entry in created)
+    assert not set(first) & set(second)
+    assert all(entry.state is ConfigEntryState.LOADED for entry in created)
+
+
+# Stands for the secret field of the scheme under test.
+SECRET = "<secret>"
+
+
+@pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])
+@pytest.mark.parametrize(
+    ("fault", "user_input", "errors"),
+    [
+        (None, {SECRET: "wrong"}, {"base": "invalid_auth"}),
+        # Valid credentials, but not for this account: Bandwidth answers 403.
+        (None, {CONF_ACCOUNT_ID: "1234567"}, {"base": "invalid_auth"}),
+        (
+            lambda s: s.fail_next(503, {"type": "error", "description": "Down"}),
+            {},
+            {"base": "cannot_connect"},
+        ),
+        # Dropped connections (every retry too).
+        (lambda s: s.reset_next(times=None), {}, {"base": "cannot_connect"}),
+        (
+            lambda s: s.fail_next(
+                200, "<html>maintenance</html>", content_type="text/html"
+            ),
+            {},
+            {"base": "cannot_connect"},
+        ),
+        (
+            lambda s: s.fail_next(
+                404,
+                {"type": "validation", "description": "Nope"},
+                path_contains="/calls",
+            ),
+            {},
+            {"base": "unknown"},
+        ),
+        (None, {CONF_ACCOUNT_ID: "99-00000"}, {CONF_ACCOUNT_ID: "invalid_account_id"}),
+        (None, {CONF_ACCOUNT_ID: "acct"}, {CONF_ACCOUNT_ID: "invalid_account_id"}),
+        (None, {CONF_ACCOUNT_ID: "  "}, {CONF_ACCOUNT_ID: "invalid_account_id"}),
+        (
+            None,
+            {CONF_APPLICATION_ID: " "},
+            {CONF_APPLICATION_ID: "invalid_application_id"},
+        ),
+        (None, {CONF_API_URL: "ftp://127.0.0.1"}, {CONF_API_URL: "invalid_api_url"}),
+        (None, {CONF_API_URL: "not a url"}, {CONF_API_URL: "invalid_api_url"}),
+    ],
+)
+async def test_user_flow_errors(  # noqa: PLR0913, PLR0917
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    auth_type: str,
+    fault: Callable[[Sandbox], None] | None,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    """Each error is shown on the form; corrected input then finishes the flow."""
+    base = INPUTS[auth_type] | {CONF_API_URL: bandwidth_sandbox.url}
+    bad = {
+        (SECRET_KEY[auth_type] if key == SECRET else key): value
+        for key, value in user_input.items()
+    }
+    if fault is not None:
+        fault(bandwidth_sandbox)
+
+    result = await _start_form(hass, auth_type)
+    result = await _configure(hass, result, base | bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == auth_type
+    assert result["errors"] == errors
+    if errors == {"base": "unknown"}:
+        assert "Unexpected error checking the Bandwidth credentials" in caplog.text
+    # Input errors are found before asking Bandwidth anything.
+    if "base" not in errors:
+        assert bandwidth_sandbox.requests == []
+    # The form keeps what was typed, never the secret.
+    suggested = _suggested(result)
+    assert SECRET_KEY[auth_type] not in suggested
+    assert suggested[CONF_APPLICATION_ID] == (base | bad)[CONF_APPLICATION_ID].strip()
+    # Secrets never reach the log.
+    assert sandbox.CLIENT_SECRET not in caplog.text
+    assert sandbox.PASSWORD not in caplog.text
+
+    bandwidth_sandbox.clear_faults()
+    result = await _configure(hass, result, base)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    assert result["result"].unique_id == UNIQUE_ID
+    assert result["result"].data[CONF_AUTH_TYPE] == auth_type
+    assert result["result"].data[SECRET_KEY[auth_type]] == base[SECRET_KEY[auth_type]]
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_empty_api_url_is_not_stored(hass: HomeAssistant) -> None:
+    """A blank sandbox field counts as not given."""
+    result = await _start_form(hass, AUTH_OAUTH)
+    result = await _configure(
+        hass, result, OAUTH_INPUT | {CONF_ACCOUNT_ID: "x", CONF_API_URL: "   "}
+    )
+    assert result["errors"] == {CONF_ACCOUNT_ID: "invalid_account_id"}
+    assert CONF_API_URL not in _suggested(result)
+
+
+@pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])
+async def test_user_flow_already_configured(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    mock_config_entry: MockConfigEntry,
+    auth_type: str,
+) -> None:
+    """The same account + application cannot be added twice, in any scheme."""
+    mock_config_entry.add_to_hass(hass)
+    result = await _start_form(hass, auth_type)
+    result = await _configure(
+        hass, result, INPUTS[auth_type] | {CONF_API_URL: bandwidth_sandbox.url}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+# --- Reauthentication ------------------------------------------------------
+
+
+async def test_reauth_oauth(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
+) -> None:
+    """New client credentials replace the old ones; nothing else changes."""
+    entry = init_integration
+    before = dict(entry.data)
+    bandwidth_sandbox.client_id = "rotated-client"
+    bandwidth_sandbox.client_secret = "rotated-secret"
+
+    result = await entry.start_reauth_flow(hass)
+    _assert_translated(result, "config")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert _fields(result) == [CONF_CLIENT_ID, CONF_CLIENT_SECRET]
+    assert _suggested(result) == {CONF_CLIENT_ID: sandbox.CLIENT_ID}
+    assert result["description_placeholders"]["account_id"] == sandbox.ACCOUNT_ID
+
+    result = await _configure(
+        hass,
+        result,
+        {CONF_CLIENT_ID: " rotated-client ", CONF_CLIENT_SECRET: " rotated-secret "},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == before | {
+        CONF_CLIENT_ID: "rotated-client",
+        CONF_CLIENT_SECRET: "rotated-secret",
+    }
+    assert entry.unique_id == UNIQUE_ID
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_basic(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, external_url: str
+) -> None:
+    """A legacy API user is asked for its username and new password."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Bandwidth {sandbox.ACCOUNT_ID}",
+        unique_id=UNIQUE_ID,
+        data={
+            key: value
+            for key, value in entry_data(
+                bandwidth_sandbox.url,
+                **{
+                    CONF_AUTH_TYPE: AUTH_BASIC,
+                    CONF_USERNAME: sandbox.USERNAME,
+                    CONF_PASSWORD: "old-password",
+                },
+            ).items()
+            if key not in (CONF_CLIENT_ID, CONF_CLIENT_SECRET)
+        },
+    )
+    entry.add_to_hass(hass)
+    before = dict(entry.data)
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert _fields(result) == [CONF_USERNAME, CONF_PASSWORD]
+    assert _suggested(result) == {CONF_USERNAME: sandbox.USERNAME}
+
+    result = await _configure(
+        hass, result, {CONF_USERNAME: sandbox.USERNAME, CONF_PASSWORD: sandbox.PASSWORD}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == before | {CONF_PASSWORD: sandbox.PASSWORD}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("fault", "user_input", "errors"),
+    [
+        (None, {CONF_CLIENT_SECRET: "still-wrong"}, {"base": "invalid_auth"}),
+        (
+            lambda s: s.fail_next(500, path_contains="oauth2"),
+            {},
+            {"base": "cannot_connect"},
+        ),
+        (lambda s: s.fail_next(400, path_contains="/calls"), {}, {"base": "unknown"}),
+    ],
+)
+async def test_reauth_errors(  # noqa: PLR0913, PLR0917
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    init_integration: MockConfigEntry,
+    fault: Callable[[Sandbox], None] | None,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    """A failed check keeps the form open and the entry untouched."""
+    entry = init_integration
+    before = dict(entry.data)
+    good = {CONF_CLIENT_ID: sandbox.CLIENT_ID, CONF_CLIENT_SECRET: "rotated-secret"}
+    bandwidth_sandbox.client_secret = "rotated-secret"
+    if fault is not None:
+        fault(bandwidth_sandbox)
+
+    result = await entry.start_reauth_flow(hass)
+    result = await _configure(hass, result, good | user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == errors
+    assert entry.data == before
+    assert _suggested(result) == {CONF_CLIENT_ID: sandbox.CLIENT_ID}
+
+    result = await _configure(hass, result, good)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == before | {CONF_CLIENT_SECRET: "rotated-secret"}
+
+
+async def test_revoked_credentials_start_reauth(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    mock_config_entry: MockConfigEntry,
+    external_url: str,
+) -> None:
+    """Setup refused with 401 asks the user for new credentials, which fix it."""
+    bandwidth_sandbox.client_secret = "rotated-secret"
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+
+    flow = _reauth_flow(hass)
+    assert flow["step_id"] == "reauth_confirm"
+    assert flow["context"]["entry_id"] == mock_config_entry.entry_id
+
+    result = await _configure(
+        hass,
+        flow,
+        {CONF_CLIENT_ID: sandbox.CLIENT_ID, CONF_CLIENT_SECRET: "rotated-secret"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert _generated(mock_config_entry.data) == (
+        WEBHOOK_ID,
+        CALLBACK_USERNAME,
+        CALLBACK_PASSWORD,
+    )
+
+
+# --- Reconfiguration -------------------------------------------------------
+
+
+async def test_reconfigure_to_basic(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
+) -> None:
+    """Switching scheme drops the old credentials and keeps callback settings."""
+    entry = init_integration
+    result = await _start_reconfigure(hass, entry, AUTH_BASIC, advanced=False)
+    assert _fields(result) == [CONF_APPLICATION_ID, CONF_USERNAME, CONF_PASSWORD]
+    # The other scheme's identifier is not offered.
+    assert _suggested(result) == {CONF_APPLICATION_ID: sandbox.APPLICATION_ID}
+    assert result["description_placeholders"] == {"account_id": sandbox.ACCOUNT_ID}
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+            CONF_USERNAME: f" {sandbox.USERNAME}",
+            CONF_PASSWORD: f"{sandbox.PASSWORD} ",
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == UNIQUE_ID
+    assert entry.title == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    assert entry.data == {
+        CONF_AUTH_TYPE: AUTH_BASIC,
+        CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
+        CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+        CONF_USERNAME: sandbox.USERNAME,
+        CONF_PASSWORD: sandbox.PASSWORD,
+        # Not in advanced mode: the sandbox URL is kept as it was.
+        CONF_API_URL: bandwidth_sandbox.url,
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
+        CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
+    }
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_application_and_api_url(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
+) -> None:
+    """A new application id moves the unique id; advanced mode edits the URL."""
+    entry = init_integration
+    result = await _start_reconfigure(hass, entry, AUTH_OAUTH, advanced=True)
+    assert _fields(result) == [
+        CONF_APPLICATION_ID,
+        CONF_CLIENT_ID,
+        CONF_CLIENT_SECRET,
+        CONF_API_URL,
+    ]
+    assert _suggested(result) == {
+        CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+        CONF_CLIENT_ID: sandbox.CLIENT_ID,
+        CONF_API_URL: bandwidth_sandbox.url,
+    }
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_APPLICATION_ID: OTHER_APPLICATION_ID,
+            CONF_CLIENT_ID: sandbox.CLIENT_ID,
+            CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+            CONF_API_URL: f"{bandwidth_sandbox.url}/",
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == f"{sandbox.ACCOUNT_ID}_{OTHER_APPLICATION_ID}"
+    assert entry.data == entry_data(
+        bandwidth_sandbox.url,
+        **{
+            CONF_APPLICATION_ID: OTHER_APPLICATION_ID,
+            CONF_API_URL: f"{bandwidth_sandbox.url}/",
+        },
+    )
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_conflict(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
+) -> None:
+    """An application another entry already has is refused."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Bandwidth {sandbox.ACCOUNT_ID}",
+        unique_id=f"{sandbox.ACCOUNT_ID}_{OTHER_APPLICATION_ID}",
+        data=entry_data(
+            bandwidth_sandbox.url, **{CONF_APPLICATION_ID: OTHER_APPLICATION_ID}
+        ),
+    )
+    other.add_to_hass(hass)
+    entry = init_integration
+    before = dict(entry.data)
+
+    result = await _start_reconfigure(hass, entry, AUTH_OAUTH, advanced=False)
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_APPLICATION_ID: OTHER_APPLICATION_ID,
+            CONF_CLIENT_ID: sandbox.CLIENT_ID,
+            CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.unique_id == UNIQUE_ID
+    assert entry.data == before
+
+
+@pytest.mark.parametrize(
+    ("fault", "user_input", "errors"),
+    [
+        (None, {CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}),
+        (lambda s: s.reset_next(times=None), {}, {"base": "cannot_connect"}),
+        (lambda s: s.fail_next(404, path_contains="/calls"), {}, {"base": "unknown"}),
+        (
+            None,
+            {CONF_APPLICATION_ID: ""},
+            {CONF_APPLICATION_ID: "invalid_application_id"},
+        ),
+        (None, {CONF_API_URL: "127.0.0.1:8080"}, {CONF_API_URL: "invalid_api_url"}),
+    ],
+)
+async def test_reconfigure_errors(  # noqa: PLR0913, PLR0917
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    init_integration: MockConfigEntry,
+    fault: Callable[[Sandbox], None] | None,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    """A failed check keeps the form (and what was typed); then it finishes."""
+    entry = init_integration
+    before = dict(entry.data)
+    good = {
+        CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+        CONF_USERNAME: sandbox.USERNAME,
+        CONF_PASSWORD: sandbox.PASSWORD,
+        CONF_API_URL: bandwidth_sandbox.url,
+    }
+    if fault is not None:
+        fault(bandwidth_sandbox)
+
+    result = await _start_reconfigure(hass, entry, AUTH_BASIC, advanced=True)
+    result = await _configure(hass, result, good | user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure_basic"
+    assert result["errors"] == errors
+    assert entry.data == before
+    assert _suggested(result) == {
+        key: value for key, value in (good | user_input).items() if key != CONF_PASSWORD
+    }
+
+    bandwidth_sandbox.clear_faults()
+    result = await _configure(hass, result, good)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_AUTH_TYPE] == AUTH_BASIC
+    assert CONF_CLIENT_SECRET not in entry.data
+    assert _generated(entry.data) == _generated(before)
+
+
+# --- Options ---------------------------------------------------------------
+
+
+async def _options_init(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> FlowResult[Any, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    _assert_translated(result, "options")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _fields(result) == [CONF_FROM, CONF_VOICE]
+    return result
+
+
+async def _options_configure(
+    hass: HomeAssistant, result: FlowResult[Any, Any], user_input: dict[str, Any]
+) -> FlowResult[Any, Any]:
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    _assert_translated(result, "options")
+    return result
+
+
+@pytest.mark.parametrize(
+    ("user_input", "options"),
+    [
+        (
+            {CONF_FROM: " +15555550199 ", CONF_VOICE: "kate"},
+            {CONF_FROM: "+15555550199", CONF_VOICE: "kate"},
+        ),
+        ({CONF_FROM: "anonymous"}, {CONF_FROM: "Anonymous"}),
+        (
+            {CONF_FROM: "Restricted", CONF_VOICE: "ruth"},
+            {CONF_FROM: "Restricted", CONF_VOICE: "ruth"},
+        ),
+        # A voice name not in the list is accepted as typed.
+        ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice"}),
+        ({}, {}),
+        ({CONF_FROM: "", CONF_VOICE: ""}, {}),
+    ],
+)
+async def test_options(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    user_input: dict[str, Any],
+    options: dict[str, Any],
+) -> None:
+    """Defaults are saved and apply at once, without reloading the entry."""
+    entry = init_integration
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_NOTIFY_TO: ["+15555550111"]}
+    )
+    runtime_data = entry.runtime_data
+
+    result = await _options_init(hass, entry)
+    assert _suggested(result) == {CONF_FROM: "+15555550100", CONF_VOICE: "susan"}
+    schema = result["data_schema"]
+    assert schema is not None
+    voice = next(value for key, value in schema.schema.items() if key == CONF_VOICE)
+    assert voice.config["custom_value"] is True
+    assert "julie" in voice.config["options"]
+
+    result = await _options_configure(hass, result, user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Options this form does not show are kept.
+    assert entry.options == options | {CONF_NOTIFY_TO: ["+15555550111"]}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is runtime_data
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        "5555550100",
+        "+0555550100",
+        "+1555555010012345",
+        "+1 555 555 0100",
+        "Secret",
+        "+",
+    ],
+)
+async def test_options_invalid_from(
+    hass: HomeAssistant, init_integration: MockConfigEntry, caller: str
+) -> None:
+    """A caller id that is neither E.164 nor a keyword is refused on the form."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    result = await _options_configure(
+        hass, result, {CONF_FROM: caller, CONF_VOICE: "paul"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_FROM: "invalid_from"}
+    assert _suggested(result) == {CONF_FROM: caller.strip(), CONF_VOICE: "paul"}
+    assert entry.options == before
+
+    result = await _options_configure(
+        hass, result, {CONF_FROM: "+15555550142", CONF_VOICE: "paul"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_FROM: "+15555550142", CONF_VOICE: "paul"}
