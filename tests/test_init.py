@@ -1,12 +1,18 @@
-"""Tests for setting up the Bandwidth Voice integration."""
+"""Tests for setting up, unloading and removing Bandwidth Voice entries."""
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.bandwidth.calls import CallScript
 from custom_components.bandwidth.const import DOMAIN
+from sandbox import Sandbox
+
+from .conftest import WEBHOOK_ID
 
 
 async def test_integration_loads(hass: HomeAssistant) -> None:
@@ -16,3 +22,65 @@ async def test_integration_loads(hass: HomeAssistant) -> None:
     assert not integration.is_built_in
     assert await async_setup_component(hass, DOMAIN, {})
     assert DOMAIN in hass.config.components
+    assert hass.services.has_service(DOMAIN, "create_call")
+    assert hass.services.has_service(DOMAIN, "hangup_call")
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Setup checks the credentials live, registers the webhook; unload undoes it."""
+    entry = init_integration
+    assert entry.state is ConfigEntryState.LOADED
+    assert bandwidth_sandbox.token_requests == 1
+    assert WEBHOOK_ID in hass.data.get("webhook", {})
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert WEBHOOK_ID not in hass.data.get("webhook", {})
+
+
+async def test_setup_retries_when_bandwidth_is_down(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """An unreachable or failing Bandwidth makes Home Assistant retry later."""
+    bandwidth_sandbox.fail_next(
+        503, "<html>down</html>", content_type="text/html", path_contains="/calls"
+    )
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "503" in (mock_config_entry.reason or "")
+
+
+async def test_setup_with_bad_credentials_starts_reauth(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Refused credentials fail setup and start the re-authentication flow."""
+    bandwidth_sandbox.client_secret = "rotated"
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["context"]["entry_id"] == mock_config_entry.entry_id
+
+
+async def test_remove_entry_forgets_stored_calls(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, object],
+) -> None:
+    """Removing the entry deletes its stored call scripts."""
+    entry = init_integration
+    key = f"{DOMAIN}.calls.{entry.entry_id}"
+    entry.runtime_data.calls.add("c-1", CallScript(message="hi"))
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    assert WEBHOOK_ID not in hass.data.get("webhook", {})
