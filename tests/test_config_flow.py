@@ -337,6 +337,7 @@ SECRET = "<secret>"
         ),
         (None, {CONF_API_URL: "ftp://127.0.0.1"}, {CONF_API_URL: "invalid_api_url"}),
         (None, {CONF_API_URL: "not a url"}, {CONF_API_URL: "invalid_api_url"}),
+        (None, {CONF_API_URL: "http://[::1"}, {CONF_API_URL: "invalid_api_url"}),
     ],
 )
 async def test_user_flow_errors(  # noqa: PLR0913, PLR0917

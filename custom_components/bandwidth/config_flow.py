@@ -112,6 +112,15 @@ def _without_secrets(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in SECRET_KEYS}
 
 
+def _is_http_url(value: str) -> bool:
+    """Return whether value is an absolute http(s) URL."""
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
 def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     """Check what can be checked without asking Bandwidth; drop an empty api_url.
 
@@ -127,10 +136,8 @@ def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     if CONF_API_URL in user_input:
         if not user_input[CONF_API_URL]:
             del user_input[CONF_API_URL]
-        else:
-            url = URL(user_input[CONF_API_URL])
-            if url.scheme not in ("http", "https") or not url.host:
-                errors[CONF_API_URL] = "invalid_api_url"
+        elif not _is_http_url(user_input[CONF_API_URL]):
+            errors[CONF_API_URL] = "invalid_api_url"
     return errors
 
 
