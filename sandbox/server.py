@@ -42,6 +42,7 @@ _LOGGER = logging.getLogger("sandbox")
 _METHODS = ("GET", "POST")
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _UUI_PART = re.compile(r"^[^;,]+;encoding=(jwt|base64|hex)$")
+_BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
 _PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -186,7 +187,8 @@ def _create_call_rules(body: dict[str, Any], *, allow_http: bool) -> str | None:
     checks = (
         (not _E164.match(to) and not to.startswith("sip:"),
          "Invalid to: must be an E164 telephone number or a SIP URI"),
-        (not _E164.match(body["from"]), "Invalid from: must be an E164 telephone number"),
+        (not _E164.match(body["from"]) and body["from"] not in _PRIVATE_NAMES,
+         "Invalid from: must be an E164 telephone number"),
         (any(not char.isprintable() for char in name),
          "Invalid displayName: must not contain control characters"),
         (body.get("privacy") and name and name not in _PRIVATE_NAMES,
@@ -253,12 +255,17 @@ class CallbackAttempt:
 
     event_type: str
     method: str
-    url: str
+    url: str  # as Bandwidth addressed it, before url_rewrites
     payload: dict[str, Any]
-    authenticated: bool
-    status: int | None  # None: no HTTP answer (connection error, time-out)
-    body: str
+    authenticated: bool = False
+    status: int | None = None  # None: no HTTP answer (connection error, time-out)
+    body: str = ""
     headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the receiver answered 2xx."""
+        return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
 
 
 @dataclass(frozen=True)
@@ -281,7 +288,8 @@ class Scenario:
     until callTimeout, cause timeout) or "busy". digits: what is pressed at
     each <Gather> (a string for every Gather, or a list consumed one per
     Gather; default "1" for a human, nothing for a machine).
-    machine_detection_result overrides the detected value.
+    machine_detection_result overrides the detected value. hangup_after:
+    the callee hangs up that many (simulated) seconds after answering.
     """
 
     outcome: str = "answer"
@@ -289,6 +297,7 @@ class Scenario:
     machine_detection_result: str | None = None
     ring_seconds: float = 2.0
     detection_duration: str = "PT4.9891287S"
+    hangup_after: float | None = None
 
 
 @dataclass
@@ -908,12 +917,20 @@ class Sandbox:
     async def _lifecycle(self, call: Call) -> None:
         """Ring, answer, run BXML, disconnect: what Bandwidth does after 201."""
         scenario = self.scenario_for(call.request["to"])
+        callee_hangup: asyncio.TimerHandle | None = None
         try:
             await self._ring(call, scenario)
+            if scenario.hangup_after is not None:
+                callee_hangup = asyncio.get_running_loop().call_later(
+                    scenario.hangup_after * self.time_scale, call.end, "hangup"
+                )
             await self._answer(call, scenario)
             call.end("hangup")  # No more BXML to execute.
         except _Ended as ended:
             call.end(ended.cause, ended.error)
+        finally:
+            if callee_hangup is not None:
+                callee_hangup.cancel()
         _LOGGER.info("call %s ended: %s", call.call_id, call.disconnect_cause)
         if url := call.request.get("disconnectUrl"):
             payload = self._event(call, "disconnect", endTime=call.end_time)
@@ -1082,11 +1099,7 @@ class Sandbox:
         payload = self._event(call, "machineDetectionComplete")
         payload["machineDetectionResult"] = self._detection(call, scenario)
         attempt = await self._deliver(call, "machineDetectionComplete", hook, payload)
-        if (
-            self.execute_machine_detection_bxml
-            and attempt is not None
-            and attempt.body.strip()
-        ):
+        if self.execute_machine_detection_bxml and attempt.ok and attempt.body.strip():
             with contextlib.suppress(BxmlError):
                 verbs = parse_bxml(attempt.body)
                 if verbs:
@@ -1141,12 +1154,8 @@ class Sandbox:
     ) -> tuple[list[Verb], str]:
         """Send a callback that must answer BXML; return its verbs and URL."""
         attempt = await self._deliver(call, event_type, hook, payload)
-        if attempt is None or attempt.status is None or not 200 <= attempt.status < 300:  # noqa: PLR2004
-            status = (
-                "no answer"
-                if attempt is None or attempt.status is None
-                else attempt.status
-            )
+        if not attempt.ok:
+            status = attempt.status or "no answer"
             raise _Ended("callback-error", f"{event_type} callback failed: {status}")
         self._check(call)
         content_type = attempt.headers.get("Content-Type", "")
@@ -1160,49 +1169,39 @@ class Sandbox:
 
     async def _deliver(
         self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
-    ) -> CallbackAttempt | None:
+    ) -> CallbackAttempt:
         """Send a callback like Bandwidth: challenge-driven auth, then fallback."""
         targets = [(hook.url, hook.method, hook.credentials)]
         if hook.fallback_url:
             targets.append(
                 (hook.fallback_url, hook.fallback_method, hook.fallback_credentials)
             )
-        attempt = None
+        # Callbacks that answer no BXML are retried once after a connection error.
+        tries = 1 if event_type in _BXML_EVENTS else 2
         for url, method, credentials in targets:
-            attempt = await self._send(
-                call, event_type, url, method.upper(), payload=payload, credentials=None
-            )
-            challenged = (
-                attempt.headers.get("WWW-Authenticate", "").lower().startswith("basic")
-            )
-            if attempt.status == 401 and challenged and credentials:  # noqa: PLR2004
-                attempt = await self._send(
-                    call,
-                    event_type,
-                    url,
-                    method.upper(),
-                    payload=payload,
-                    credentials=credentials,
+            for _ in range(tries):
+                attempt = CallbackAttempt(event_type, method.upper(), url, payload)
+                if (await self._send(call, attempt, None)).status is not None:
+                    break
+            challenge = attempt.headers.get("WWW-Authenticate", "").lower()
+            if attempt.status == 401 and challenge.startswith("basic") and credentials:  # noqa: PLR2004
+                attempt = CallbackAttempt(
+                    event_type, method.upper(), url, payload, authenticated=True
                 )
-            if attempt.status is not None and 200 <= attempt.status < 300:  # noqa: PLR2004
+                await self._send(call, attempt, credentials)
+            if attempt.ok:
                 break
         return attempt
 
-    async def _send(  # noqa: PLR0913 - one HTTP request, fully described
-        self,
-        call: Call,
-        event_type: str,
-        url: str,
-        method: str,
-        *,
-        payload: dict[str, Any],
-        credentials: Credentials,
+    async def _send(
+        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
     ) -> CallbackAttempt:
+        """Make one callback request and record it in the attempt."""
         if self._session is None:
             # The threaded resolver keeps aiodns' helper thread out of tests.
             connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
             self._session = aiohttp.ClientSession(connector=connector)
-        target = url
+        target = attempt.url
         for prefix, replacement in self.url_rewrites.items():
             if target.startswith(prefix):
                 target = replacement + target.removeprefix(prefix)
@@ -1210,40 +1209,31 @@ class Sandbox:
         headers = {"User-Agent": "BandwidthAPI/v2 (sandbox)"}
         if credentials is not None:
             headers["Authorization"] = basic_auth(*credentials)
-        options: dict[str, Any] = {
-            "timeout": aiohttp.ClientTimeout(
-                total=call.request.get("callbackTimeout", 15)
-            ),
-            "headers": headers,
-            "allow_redirects": False,
-        }
-        if method == "GET":
-            options["params"] = {
-                key: _query_value(value) for key, value in payload.items()
-            }
+        timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
+        options: dict[str, Any] = {"timeout": timeout, "headers": headers}
+        if attempt.method == "GET":
+            options["params"] = {k: _query_value(v) for k, v in attempt.payload.items()}
         else:
-            options["json"] = payload
-        attempt = CallbackAttempt(
-            event_type, method, url, payload, credentials is not None, None, ""
-        )
+            options["json"] = attempt.payload
         try:
-            async with self._session.request(method, target, **options) as response:
+            async with self._session.request(
+                attempt.method, target, allow_redirects=False, **options
+            ) as response:
                 attempt.status, attempt.body = response.status, await response.text()
                 attempt.headers = CIMultiDict(response.headers)
         except Exception as err:  # noqa: BLE001 - any failure is a lost callback, as at Bandwidth
             attempt.body = repr(err)
         call.attempts.append(attempt)
-        call.callbacks.append((event_type, attempt.status, attempt.body))
+        call.callbacks.append((attempt.event_type, attempt.status, attempt.body))
         self.callback_attempts.append(attempt)
-        auth = " (with credentials)" if credentials else ""
         _LOGGER.info(
             "call %s: %s %s %s%s -> %s",
             call.call_id,
-            event_type,
-            method,
-            url,
-            auth,
-            attempt.status,
+            attempt.event_type,
+            attempt.method,
+            attempt.url,
+            " (with credentials)" if credentials else "",
+            attempt.status or f"failed: {attempt.body}",
         )
         return attempt
 

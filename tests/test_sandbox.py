@@ -265,9 +265,9 @@ async def test_faults(
 class Receiver:
     """A tiny callback server standing in for the application."""
 
-    def __init__(self, answer_bxml: str, *, gather_bxml: str = "<Response/>") -> None:
-        """Serve the given BXML at /answer and /gather."""
-        self.answer_bxml, self.gather_bxml = answer_bxml, gather_bxml
+    def __init__(self) -> None:
+        """Serve `bxml[name]` at /name (204 for names without BXML)."""
+        self.bxml: dict[str, str] = {"answer": "<Response/>", "gather": "<Response/>"}
         self.events: list[dict[str, Any]] = []
         self.on_event: dict[str, Any] = {}
         self.app = web.Application()
@@ -275,8 +275,7 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Challenge unauthenticated requests, then answer BXML."""
-        expected = basic_auth(CB_USER, CB_PASS)
-        if request.headers.get("Authorization") != expected:
+        if request.headers.get("Authorization") != basic_auth(CB_USER, CB_PASS):
             return web.Response(
                 status=401, headers={"WWW-Authenticate": 'Basic realm="app"'}
             )
@@ -287,17 +286,15 @@ class Receiver:
         self.events.append(event)
         if (hook := self.on_event.get(event["eventType"])) is not None:
             await hook(event)
-        name = request.match_info["name"]
-        if name in {"answer", "gather"}:
-            body = self.answer_bxml if name == "answer" else self.gather_bxml
-            return web.Response(text=body, content_type="application/xml")
+        if (bxml := self.bxml.get(request.match_info["name"])) is not None:
+            return web.Response(text=bxml, content_type="application/xml")
         return web.Response(status=204)
 
 
 @pytest.fixture
 async def receiver_server() -> AsyncIterator[tuple[Receiver, str]]:
     """Serve a receiver; each test sets the BXML it answers."""
-    receiver = Receiver("<Response/>")
+    receiver = Receiver()
     server = TestServer(receiver.app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -331,7 +328,7 @@ async def test_lifecycle_round_trip(
 ) -> None:
     """Answer, challenge + retry, SpeakSentence, Gather, gather callback, disconnect."""
     receiver, receiver_url = receiver_server
-    receiver.answer_bxml = (
+    receiver.bxml["answer"] = (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
         "<SpeakSentence>The <emphasis>garage</emphasis> is open.</SpeakSentence>"
         '<Gather gatherUrl="/gather" maxDigits="1">'
@@ -339,7 +336,7 @@ async def test_lifecycle_round_trip(
         "<PlayAudio>/beep.wav</PlayAudio></Gather>"
         "<SpeakSentence>Never reached</SpeakSentence></Response>"
     )
-    receiver.gather_bxml = (
+    receiver.bxml["gather"] = (
         "<Response><SpeakSentence>Closing.</SpeakSentence><Hangup/></Response>"
     )
     call_id = await _place(bandwidth_sandbox, session, receiver_url, tag="door")
@@ -428,7 +425,7 @@ async def test_sync_machine_detection_and_get_method(
     """In sync mode the answer callback (here a GET) carries the result."""
     receiver, receiver_url = receiver_server
     bandwidth_sandbox.scenarios[TO] = Scenario(outcome="voicemail")
-    receiver.answer_bxml = (
+    receiver.bxml["answer"] = (
         "<Response><SpeakSentence>Hello machine</SpeakSentence></Response>"
     )
     call = await bandwidth_sandbox.wait_for_call(
@@ -455,8 +452,8 @@ async def test_async_machine_detection_then_redirect(
     """Machine detection completes while the BXML waits; Update Call redirects."""
     receiver, receiver_url = receiver_server
     bandwidth_sandbox.scenarios[TO] = Scenario(outcome="voicemail")
-    receiver.answer_bxml = '<Response><Pause duration="300"/></Response>'
-    receiver.gather_bxml = (
+    receiver.bxml["answer"] = '<Response><Pause duration="300"/></Response>'
+    receiver.bxml["gather"] = (
         "<Response><SpeakSentence>Left a message</SpeakSentence></Response>"
     )
 
@@ -492,7 +489,7 @@ async def test_hangup_during_pause_and_invalid_bxml(
 ) -> None:
     """Update Call completed ends a paused call; bad BXML ends with invalid-bxml."""
     receiver, receiver_url = receiver_server
-    receiver.answer_bxml = '<Response><Pause duration="300"/></Response>'
+    receiver.bxml["answer"] = '<Response><Pause duration="300"/></Response>'
     call_id = await _place(bandwidth_sandbox, session, receiver_url)
     call = bandwidth_sandbox.calls[call_id]
     await bandwidth_sandbox.wait_for(
@@ -505,7 +502,7 @@ async def test_hangup_during_pause_and_invalid_bxml(
     await bandwidth_sandbox.wait_for_call(call_id)
     assert receiver.events[-1]["cause"] == "hangup"
 
-    receiver.answer_bxml = "<Response><Dance/></Response>"
+    receiver.bxml["answer"] = "<Response><Dance/></Response>"
     call = await bandwidth_sandbox.wait_for_call(
         await _place(bandwidth_sandbox, session, receiver_url)
     )
@@ -563,3 +560,81 @@ def test_parse_bxml() -> None:
     assert gather.children[0].text == "Hi there"
     assert gather.children[0].attrs == {"voice": "susan"}
     assert record.name == "Record"
+
+
+async def test_callee_hangs_up(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """A callee hanging up mid-Pause ends the call with cause hangup."""
+    receiver, receiver_url = receiver_server
+    bandwidth_sandbox.default_scenario = Scenario(hangup_after=1)
+    receiver.bxml["answer"] = '<Response><Pause duration="300"/></Response>'
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    assert [event["eventType"] for event in receiver.events] == ["answer", "disconnect"]
+    assert call.disconnect_cause == "hangup"
+
+
+async def test_rewrites_fallback_and_machine_detection_bxml(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """Callback URLs can be rewritten; a failing answerUrl falls back.
+
+    With execute_machine_detection_bxml, BXML answered to
+    machineDetectionComplete replaces the running document.
+    """
+    receiver, receiver_url = receiver_server
+    bandwidth_sandbox.url_rewrites["https://app.example.test"] = receiver_url
+    bandwidth_sandbox.execute_machine_detection_bxml = True
+    bandwidth_sandbox.fail_next(500, path_contains="/down")  # the sandbox's own URL
+    receiver.bxml["answer"] = '<Response><Pause duration="300"/></Response>'
+    receiver.bxml["amd"] = "<Response><SpeakSentence>Hi</SpeakSentence></Response>"
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(
+            bandwidth_sandbox,
+            session,
+            "https://app.example.test",
+            answerUrl=f"{bandwidth_sandbox.url}/down",
+            answerFallbackUrl="https://app.example.test/answer",
+            fallbackUsername=CB_USER,
+            fallbackPassword=CB_PASS,
+            machineDetection={"callbackUrl": "https://app.example.test/amd"},
+        )
+    )
+    assert [(a.event_type, a.status) for a in call.attempts][:3] == [
+        ("answer", 500),
+        ("answer", 401),
+        ("answer", 200),
+    ]
+    assert call.attempts[2].url == "https://app.example.test/answer"
+    assert call.spoken == ["Hi"]
+    assert call.disconnect_cause == "hangup"
+
+
+async def test_list_paging_and_delay(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, basic: dict[str, str]
+) -> None:
+    """Listing pages with a Link header; delay slows every answer."""
+    url = _calls_url(bandwidth_sandbox)
+    for _ in range(3):
+        async with session.post(url, json=_call_body(), headers=basic) as response:
+            assert response.status == 201
+    async with session.get(url, params={"pageSize": "2"}, headers=basic) as response:
+        assert len(await response.json()) == 2
+        next_url = response.links["next"]["url"]
+    async with session.get(next_url, headers=basic) as response:
+        assert len(await response.json()) == 1
+        assert "Link" not in response.headers
+    async with session.get(url, params={"pageSize": "0"}, headers=basic) as response:
+        assert response.status == 400
+    bandwidth_sandbox.delay = 0.05
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with session.get(url, headers=basic) as response:
+        assert response.status == 200
+    assert loop.time() - start >= 0.05
