@@ -82,7 +82,6 @@ class BandwidthCallEvent(EventEntity):
     @callback
     def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
         attributes = dict(data)
-        if ATTR_EVENT_TYPE in attributes:
-            attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE)
+        attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE, None)
         self._trigger_event(event_type, attributes)
         self.async_write_ha_state()
