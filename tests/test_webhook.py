@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 from unittest.mock import AsyncMock, Mock
@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.bandwidth import webhook as webhook_module
-from custom_components.bandwidth.webhook import async_get_webhook_url
 from custom_components.bandwidth.calls import CallScript, CallStore, GatherScript
 from custom_components.bandwidth.const import (
     CONF_CLOUDHOOK_URL,
@@ -35,6 +34,7 @@ from custom_components.bandwidth.const import (
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
 )
+from custom_components.bandwidth.webhook import async_get_webhook_url
 
 from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, EXTERNAL_URL, WEBHOOK_ID
 
@@ -120,44 +120,72 @@ def verbs(root: ET.Element) -> list[str]:
     return [child.tag for child in root]
 
 
-@pytest.fixture
-def calls(init_integration: MockConfigEntry) -> CallStore:
-    """The loaded entry's call store."""
-    store: CallStore = init_integration.runtime_data.calls
-    return store
+@dataclass
+class Harness:
+    """A loaded entry and a client posting callbacks the way Bandwidth does."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    client: TestClient[Any, Any]
+    fired: dict[str, list[Event]]
+
+    @property
+    def calls(self) -> CallStore:
+        """The entry's call store."""
+        store: CallStore = self.entry.runtime_data.calls
+        return store
+
+    async def post(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        """POST a callback, with the entry's credentials unless told otherwise."""
+        return await self.client.post(PATH, json=body, headers=headers or AUTH)
+
+    async def bxml(self, body: dict[str, Any]) -> ET.Element:
+        """POST a callback and return the BXML answer."""
+        return await bxml_of(await self.post(body))
+
+    def expected(self, event_type: str, **extra: Any) -> dict[str, Any]:
+        """Return the event data expected for callback(event_type, **extra)."""
+        return event_data(self.entry, event_type, **extra)
+
+    async def events(self, name: str) -> list[Event]:
+        """Return the events of a name fired so far."""
+        await self.hass.async_block_till_done()
+        return self.fired[name]
+
+    async def fired_count(self) -> int:
+        """Return how many Bandwidth events were fired in all."""
+        await self.hass.async_block_till_done()
+        return sum(len(events) for events in self.fired.values())
 
 
 @pytest.fixture
-async def client(
-    init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
-) -> TestClient[Any, Any]:
-    """An HTTP client for Home Assistant, as Bandwidth would connect."""
-    return await hass_client_no_auth()
+async def harness(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> Harness:
+    """The integration set up, its events captured, a client ready."""
+    return Harness(
+        hass=hass,
+        entry=init_integration,
+        client=await hass_client_no_auth(),
+        fired={name: async_capture_events(hass, name) for name in EVENTS},
+    )
 
 
-@pytest.fixture
-def fired(hass: HomeAssistant) -> dict[str, list[Event]]:
-    """Every Bandwidth event fired on the bus, by name."""
-    return {name: async_capture_events(hass, name) for name in EVENTS}
-
-
-def fired_count(fired: dict[str, list[Event]]) -> int:
-    """Return how many Bandwidth events were fired in all."""
-    return sum(len(events) for events in fired.values())
-
-
-async def test_challenge_without_credentials(
-    hass: HomeAssistant, client: TestClient[Any, Any], fired: dict[str, list[Event]]
-) -> None:
+async def test_challenge_without_credentials(harness: Harness) -> None:
     """Bandwidth's first, unauthenticated attempt gets the Basic challenge."""
-    response = await client.post(PATH, json=callback("answer"))
+    response = await harness.client.post(PATH, json=callback("answer"))
     assert response.status == 401
     assert response.headers["WWW-Authenticate"] == CHALLENGE
-    response = await client.get(PATH, params={"eventType": "answer", "callId": CALL_ID})
+    response = await harness.client.get(
+        PATH, params={"eventType": "answer", "callId": CALL_ID}
+    )
     assert response.status == 401
     assert response.headers["WWW-Authenticate"] == CHALLENGE
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 0
+    assert await harness.fired_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -174,39 +202,21 @@ async def test_challenge_without_credentials(
         "Basic " + base64.b64encode(b"no-colon").decode(),
     ],
 )
-async def test_wrong_credentials(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-    authorization: str,
-) -> None:
+async def test_wrong_credentials(harness: Harness, authorization: str) -> None:
     """Wrong or unreadable credentials are challenged; nothing happens."""
-    calls.add(CALL_ID, SCRIPT)
+    harness.calls.add(CALL_ID, SCRIPT)
     for body in (callback("answer"), callback("disconnect")):
-        response = await client.post(
-            PATH, json=body, headers={"Authorization": authorization}
-        )
+        response = await harness.post(body, {"Authorization": authorization})
         assert response.status == 401
         assert response.headers["WWW-Authenticate"] == CHALLENGE
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 0
-    assert calls.get(CALL_ID) == SCRIPT
+    assert await harness.fired_count() == 0
+    assert harness.calls.get(CALL_ID) == SCRIPT
 
 
-async def test_answer_plays_the_script(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_answer_plays_the_script(harness: Harness) -> None:
     """An answered call hears its message and is asked for digits."""
-    calls.add(CALL_ID, SCRIPT)
-    response = await client.post(
-        PATH, json=callback("answer", tag="garage"), headers=AUTH
-    )
-    root = await bxml_of(response)
+    harness.calls.add(CALL_ID, SCRIPT)
+    root = await harness.bxml(callback("answer", tag="garage"))
     assert verbs(root) == ["SpeakSentence", "Gather", "Hangup"]
     assert root[0].text == "The garage door is open."
     assert root[0].get("voice") == "kate"
@@ -219,24 +229,17 @@ async def test_answer_plays_the_script(
     }
     assert [child.text for child in gather] == ["Press 1 to close it."]
 
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 1
-    [event] = fired[EVENT_CALL_ANSWERED]
-    assert event.data == event_data(init_integration, "answer", tag="garage")
-    assert calls.recent[-1] == (CALL_ID, "answer")
+    assert await harness.fired_count() == 1
+    [event] = await harness.events(EVENT_CALL_ANSWERED)
+    assert event.data == harness.expected("answer", tag="garage")
+    assert harness.calls.recent[-1] == (CALL_ID, "answer")
 
 
-async def test_answer_without_script_hangs_up(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-) -> None:
+async def test_answer_without_script_hangs_up(harness: Harness) -> None:
     """A call the integration has nothing to say on ends at once."""
-    root = await bxml_of(await client.post(PATH, json=callback("answer"), headers=AUTH))
+    root = await harness.bxml(callback("answer"))
     assert verbs(root) == ["Hangup"]
-    await hass.async_block_till_done()
-    assert len(fired[EVENT_CALL_ANSWERED]) == 1
+    assert len(await harness.events(EVENT_CALL_ANSWERED)) == 1
 
 
 @pytest.mark.parametrize(
@@ -252,76 +255,65 @@ async def test_answer_without_script_hangs_up(
     ],
 )
 async def test_sync_machine_detection(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-    value: str,
-    spoken: str,
+    harness: Harness, value: str, spoken: str
 ) -> None:
-    """With sync detection the answer says who answered: a machine gets its message."""
-    calls.add(CALL_ID, replace(SCRIPT, gather=None))
+    """With sync detection the answer says who answered; machines get their message."""
+    harness.calls.add(CALL_ID, replace(SCRIPT, gather=None))
     result = {"value": value, "duration": "PT5.045329368S"}
-    response = await client.post(
-        PATH, json=callback("answer", machineDetectionResult=result), headers=AUTH
-    )
-    root = await bxml_of(response)
+    root = await harness.bxml(callback("answer", machineDetectionResult=result))
     assert verbs(root) == ["SpeakSentence", "Hangup"]
     assert root[0].text == spoken
-    await hass.async_block_till_done()
-    [event] = fired[EVENT_CALL_ANSWERED]
-    assert event.data == event_data(
-        init_integration, "answer", machine_detection_result=result
-    )
+    [event] = await harness.events(EVENT_CALL_ANSWERED)
+    assert event.data == harness.expected("answer", machine_detection_result=result)
 
 
-async def test_get_callbacks(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_get_callbacks(harness: Harness) -> None:
     """GET callbacks carry the same fields as query parameters."""
-    calls.add(CALL_ID, SCRIPT)
+    harness.calls.add(CALL_ID, SCRIPT)
     result = {"value": "answering-machine", "duration": "PT4.9S"}
     params = callback("answer", machineDetectionResult=json.dumps(result))
-    root = await bxml_of(await client.get(PATH, params=params, headers=AUTH))
+    response = await harness.client.get(PATH, params=params, headers=AUTH)
+    root = await bxml_of(response)
     assert [child.text for child in root] == ["Please check the garage.", None]
 
     params = callback("disconnect", endTime="2019-06-20T15:55:54.123Z", cause="hangup")
-    response = await client.get(PATH, params=params, headers=AUTH)
+    response = await harness.client.get(PATH, params=params, headers=AUTH)
     assert response.status == 204
-    await hass.async_block_till_done()
-    [answered] = fired[EVENT_CALL_ANSWERED]
-    assert answered.data == event_data(
-        init_integration, "answer", machine_detection_result=result
+    [answered] = await harness.events(EVENT_CALL_ANSWERED)
+    assert answered.data == harness.expected("answer", machine_detection_result=result)
+    [ended] = await harness.events(EVENT_CALL_DISCONNECTED)
+    assert ended.data == harness.expected(
+        "disconnect", end_time="2019-06-20T15:55:54.123Z", cause="hangup"
     )
-    [ended] = fired[EVENT_CALL_DISCONNECTED]
-    assert ended.data == event_data(
-        init_integration,
-        "disconnect",
-        end_time="2019-06-20T15:55:54.123Z",
-        cause="hangup",
-    )
-    assert calls.get(CALL_ID) is None
+    assert harness.calls.get(CALL_ID) is None
 
 
-async def test_get_machine_detection_result_null(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_get_machine_detection_result_null(harness: Harness) -> None:
     """A GET machineDetectionResult of JSON null is no result."""
-    calls.add(CALL_ID, SCRIPT)
+    harness.calls.add(CALL_ID, SCRIPT)
     params = callback("answer", machineDetectionResult="null")
-    root = await bxml_of(await client.get(PATH, params=params, headers=AUTH))
+    response = await harness.client.get(PATH, params=params, headers=AUTH)
+    root = await bxml_of(response)
     assert root[0].text == "The garage door is open."
-    await hass.async_block_till_done()
-    assert fired[EVENT_CALL_ANSWERED][0].data["machine_detection_result"] is None
+    [event] = await harness.events(EVENT_CALL_ANSWERED)
+    assert event.data["machine_detection_result"] is None
+
+
+def is_keep_alive(root: ET.Element) -> bool:
+    """Check a document holds the call silently and comes back."""
+    assert verbs(root) == ["Pause", "Redirect"]
+    assert root[0].attrib == {"duration": "1"}
+    assert root[1].attrib == {
+        "redirectUrl": WEBHOOK_URL,
+        "username": CALLBACK_USERNAME,
+        "password": CALLBACK_PASSWORD,
+    }
+    return True
+
+
+def spoken_in(root: ET.Element) -> list[str]:
+    """Return every sentence of a document, nested ones included."""
+    return [str(verb.text) for verb in root.iter("SpeakSentence")]
 
 
 @pytest.mark.parametrize(
@@ -333,70 +325,35 @@ async def test_get_machine_detection_result_null(
     ],
 )
 async def test_async_machine_detection(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-    value: str,
-    spoken: list[str],
+    harness: Harness, value: str, spoken: list[str]
 ) -> None:
     """With async detection the call waits until the result is in."""
-    calls.add(CALL_ID, replace(SCRIPT, machine_detection="async"))
-
-    def spoken_in(root: ET.Element) -> list[str]:
-        return [str(verb.text) for verb in root.iter("SpeakSentence")]
-
-    def is_keep_alive(root: ET.Element) -> bool:
-        assert verbs(root) == ["Pause", "Redirect"]
-        assert root[0].attrib == {"duration": "1"}
-        assert root[1].attrib == {
-            "redirectUrl": WEBHOOK_URL,
-            "username": CALLBACK_USERNAME,
-            "password": CALLBACK_PASSWORD,
-        }
-        return True
-
-    answer = await client.post(PATH, json=callback("answer"), headers=AUTH)
-    assert is_keep_alive(await bxml_of(answer))
-    redirect = await client.post(PATH, json=callback("redirect"), headers=AUTH)
-    assert is_keep_alive(await bxml_of(redirect))
+    harness.calls.add(CALL_ID, replace(SCRIPT, machine_detection="async"))
+    assert is_keep_alive(await harness.bxml(callback("answer")))
+    assert is_keep_alive(await harness.bxml(callback("redirect")))
 
     result = {"value": value, "duration": "PT4.9891287S"}
-    complete = await client.post(
-        PATH,
-        json=callback("machineDetectionComplete", machineDetectionResult=result),
-        headers=AUTH,
-    )
-    assert spoken_in(await bxml_of(complete)) == spoken
-    redirect = await client.post(PATH, json=callback("redirect"), headers=AUTH)
-    assert spoken_in(await bxml_of(redirect)) == spoken
+    complete = callback("machineDetectionComplete", machineDetectionResult=result)
+    assert spoken_in(await harness.bxml(complete)) == spoken
+    assert spoken_in(await harness.bxml(callback("redirect"))) == spoken
 
-    await hass.async_block_till_done()
-    [detected] = fired[EVENT_MACHINE_DETECTION_COMPLETE]
-    assert detected.data == event_data(
-        init_integration,
-        "machineDetectionComplete",
-        machine_detection_result=result,
+    [detected] = await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)
+    assert detected.data == harness.expected(
+        "machineDetectionComplete", machine_detection_result=result
     )
-    assert [event.data["event_type"] for event in fired[EVENT_CALLBACK]] == [
-        "redirect",
-        "redirect",
-    ]
-    assert len(fired[EVENT_CALL_ANSWERED]) == 1
+    redirects = await harness.events(EVENT_CALLBACK)
+    assert [event.data["event_type"] for event in redirects] == ["redirect"] * 2
+    assert len(await harness.events(EVENT_CALL_ANSWERED)) == 1
 
 
 async def test_async_machine_detection_gives_up(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    calls: CallStore,
-    monkeypatch: pytest.MonkeyPatch,
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a result in time, the call plays the script for a person."""
     monkeypatch.setattr(webhook_module, "MAX_KEEP_ALIVES", 2)
-    calls.add(CALL_ID, CallScript(message="Hello", machine_detection="async"))
+    harness.calls.add(CALL_ID, CallScript(message="Hello", machine_detection="async"))
     documents = [
-        verbs(await bxml_of(await client.post(PATH, json=callback(kind), headers=AUTH)))
+        verbs(await harness.bxml(callback(kind)))
         for kind in ("answer", "redirect", "redirect")
     ]
     assert documents == [
@@ -406,27 +363,17 @@ async def test_async_machine_detection_gives_up(
     ]
 
 
-async def test_machine_detection_for_other_calls(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_machine_detection_for_other_calls(harness: Harness) -> None:
     """A result for a call whose BXML comes from elsewhere gets no BXML."""
     result = {"value": "human", "duration": "PT1S"}
-    calls.add(OTHER_CALL_ID, CallScript(credentials=(("call", "secret"),)))
+    harness.calls.add(OTHER_CALL_ID, CallScript(credentials=(("call", "secret"),)))
     for call_id in (CALL_ID, OTHER_CALL_ID):
-        response = await client.post(
-            PATH,
-            json=callback(
-                "machineDetectionComplete", call_id, machineDetectionResult=result
-            ),
-            headers=AUTH,
+        response = await harness.post(
+            callback("machineDetectionComplete", call_id, machineDetectionResult=result)
         )
         assert response.status == 204
         assert await response.read() == b""
-    await hass.async_block_till_done()
-    assert len(fired[EVENT_MACHINE_DETECTION_COMPLETE]) == 2
+    assert len(await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)) == 2
 
 
 @pytest.mark.parametrize(
@@ -434,42 +381,22 @@ async def test_machine_detection_for_other_calls(
     [(SCRIPT, "kate"), (CallScript(message="Hi"), None), (None, None)],
 )
 async def test_gather_says_goodbye(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-    script: CallScript | None,
-    voice: str | None,
+    harness: Harness, script: CallScript | None, voice: str | None
 ) -> None:
     """The digits are reported and the call ends politely."""
     if script is not None:
-        calls.add(CALL_ID, script)
-    response = await client.post(
-        PATH,
-        json=callback("gather", digits="1", terminatingDigit=""),
-        headers=AUTH,
-    )
-    root = await bxml_of(response)
+        harness.calls.add(CALL_ID, script)
+    root = await harness.bxml(callback("gather", digits="1", terminatingDigit=""))
     assert verbs(root) == ["SpeakSentence", "Hangup"]
     assert root[0].text == "Thank you. Goodbye."
     assert root[0].get("voice") == voice
-    await hass.async_block_till_done()
-    [event] = fired[EVENT_GATHER_COMPLETE]
-    assert event.data == event_data(
-        init_integration, "gather", digits="1", terminating_digit=""
-    )
+    [event] = await harness.events(EVENT_GATHER_COMPLETE)
+    assert event.data == harness.expected("gather", digits="1", terminating_digit="")
 
 
-async def test_disconnect_forgets_the_call(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_disconnect_forgets_the_call(harness: Harness) -> None:
     """The call's script is forgotten; null fields stay None."""
-    calls.add(CALL_ID, SCRIPT)
+    harness.calls.add(CALL_ID, SCRIPT)
     body = callback(
         "disconnect",
         endTime="2019-06-20T15:55:54.123Z",
@@ -481,13 +408,11 @@ async def test_disconnect_forgets_the_call(
         username="never-copied",
         password="never-copied",
     )
-    response = await client.post(PATH, json=body, headers=AUTH)
+    response = await harness.post(body)
     assert response.status == 204
-    assert calls.get(CALL_ID) is None
-    await hass.async_block_till_done()
-    [event] = fired[EVENT_CALL_DISCONNECTED]
-    assert event.data == event_data(
-        init_integration,
+    assert harness.calls.get(CALL_ID) is None
+    [event] = await harness.events(EVENT_CALL_DISCONNECTED)
+    assert event.data == harness.expected(
         "disconnect",
         end_time="2019-06-20T15:55:54.123Z",
         cause="callback-error",
@@ -496,41 +421,31 @@ async def test_disconnect_forgets_the_call(
         answer_time=None,
     )
     # The call is gone: a late answer for it hangs up.
-    root = await bxml_of(await client.post(PATH, json=callback("answer"), headers=AUTH))
-    assert verbs(root) == ["Hangup"]
+    assert verbs(await harness.bxml(callback("answer"))) == ["Hangup"]
 
 
 @pytest.mark.parametrize("event_type", ["transferComplete", "dtmf", "somethingNew"])
-async def test_other_callbacks(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    event_type: str,
-) -> None:
+async def test_other_callbacks(harness: Harness, event_type: str) -> None:
     """Any other eventType is fired as a generic event, never an error."""
-    response = await client.post(PATH, json=callback(event_type), headers=AUTH)
+    response = await harness.post(callback(event_type))
     assert response.status == 204
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 1
-    [event] = fired[EVENT_CALLBACK]
-    assert event.data == event_data(init_integration, event_type)
+    assert await harness.fired_count() == 1
+    [event] = await harness.events(EVENT_CALLBACK)
+    assert event.data == harness.expected(event_type)
 
 
-async def test_redirect_without_script(
-    hass: HomeAssistant, client: TestClient[Any, Any], fired: dict[str, list[Event]]
-) -> None:
+async def test_redirect_without_script(harness: Harness) -> None:
     """A redirect for a call without a script ends it."""
-    root = await bxml_of(
-        await client.post(PATH, json=callback("redirect"), headers=AUTH)
-    )
-    assert verbs(root) == ["Hangup"]
-    await hass.async_block_till_done()
-    assert len(fired[EVENT_CALLBACK]) == 1
+    assert verbs(await harness.bxml(callback("redirect"))) == ["Hangup"]
+    assert len(await harness.events(EVENT_CALLBACK)) == 1
 
 
 def _oversized() -> bytes:
     return json.dumps(callback("answer", tag="x" * (64 * 1024))).encode()
+
+
+def _json(**fields: Any) -> bytes:
+    return json.dumps(callback("answer") | fields).encode()
 
 
 @pytest.mark.parametrize(
@@ -544,24 +459,14 @@ def _oversized() -> bytes:
         ("POST", b"null", None),
         ("POST", json.dumps({"callId": CALL_ID}).encode(), None),
         ("POST", json.dumps({"eventType": "answer"}).encode(), None),
-        ("POST", json.dumps(callback("answer", callId="")).encode(), None),
-        ("POST", json.dumps(callback("answer", eventType=None)).encode(), None),
-        ("POST", json.dumps(callback(42)).encode(), None),  # type: ignore[arg-type]
-        ("POST", json.dumps(callback("answer", callId=7)).encode(), None),
-        ("POST", json.dumps(callback("gather", digits=25)).encode(), None),
-        ("POST", json.dumps(callback("answer", tag=["a"])).encode(), None),
-        (
-            "POST",
-            json.dumps(callback("answer", machineDetectionResult="human")).encode(),
-            None,
-        ),
-        (
-            "POST",
-            json.dumps(
-                callback("answer", machineDetectionResult={"value": 1})
-            ).encode(),
-            None,
-        ),
+        ("POST", _json(callId=""), None),
+        ("POST", _json(eventType=None), None),
+        ("POST", _json(eventType=42), None),
+        ("POST", _json(callId=7), None),
+        ("POST", _json(eventType="gather", digits=25), None),
+        ("POST", _json(tag=["a"]), None),
+        ("POST", _json(machineDetectionResult="human"), None),
+        ("POST", _json(machineDetectionResult={"value": 1}), None),
         ("POST", _oversized(), None),
         ("GET", None, {"callId": CALL_ID}),
         ("GET", None, callback("answer", machineDetectionResult="human")),
@@ -570,19 +475,16 @@ def _oversized() -> bytes:
     ],
 )
 async def test_malformed_callbacks(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
+    harness: Harness,
     caplog: pytest.LogCaptureFixture,
     method: str,
     body: bytes | None,
     params: dict[str, Any] | None,
 ) -> None:
     """With valid credentials, what is not a callback gets 400 and fires nothing."""
-    calls.add(CALL_ID, SCRIPT)
+    harness.calls.add(CALL_ID, SCRIPT)
     caplog.set_level(logging.DEBUG, logger="custom_components.bandwidth")
-    response = await client.request(
+    response = await harness.client.request(
         method,
         PATH,
         data=body,
@@ -590,56 +492,41 @@ async def test_malformed_callbacks(
         headers={**AUTH, "Content-Type": "application/json"},
     )
     assert response.status == 400
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 0
-    assert calls.get(CALL_ID) == SCRIPT
+    assert await harness.fired_count() == 0
+    assert harness.calls.get(CALL_ID) == SCRIPT
     assert "Ignoring a malformed callback" in caplog.text
     assert "Traceback" not in caplog.text
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-async def test_body_at_the_limit_is_read(
-    hass: HomeAssistant, client: TestClient[Any, Any], fired: dict[str, list[Event]]
-) -> None:
+async def test_body_at_the_limit_is_read(harness: Harness) -> None:
     """A body of exactly 64 KiB is still a callback."""
     body = json.dumps(callback("somethingNew", tag="")).encode()
-    body = body.replace(
-        b'"tag": ""', b'"tag": "' + b"x" * (64 * 1024 - len(body)) + b'"'
-    )
+    padding = b"x" * (64 * 1024 - len(body))
+    body = body.replace(b'"tag": ""', b'"tag": "' + padding + b'"')
     assert len(body) == 64 * 1024
-    response = await client.post(
+    response = await harness.client.post(
         PATH, data=body, headers={**AUTH, "Content-Type": "application/json"}
     )
     assert response.status == 204
-    await hass.async_block_till_done()
-    assert len(fired[EVENT_CALLBACK]) == 1
+    assert len(await harness.events(EVENT_CALLBACK)) == 1
 
 
-async def test_per_call_credentials(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-    calls: CallStore,
-) -> None:
+async def test_per_call_credentials(harness: Harness) -> None:
     """Credentials given for one call are accepted for that call's callbacks only."""
-    calls.add(
+    harness.calls.add(
         CALL_ID,
         CallScript(message="Hi", credentials=(("other", "x"), ("call", "s3cret"))),
     )
-    calls.add(OTHER_CALL_ID, CallScript(message="Hi"))
+    harness.calls.add(OTHER_CALL_ID, CallScript(message="Hi"))
     per_call = {"Authorization": basic("call", "s3cret")}
 
-    root = await bxml_of(
-        await client.post(PATH, json=callback("answer"), headers=per_call)
-    )
+    root = await bxml_of(await harness.post(callback("answer"), per_call))
     assert verbs(root) == ["SpeakSentence", "Hangup"]
-    # Empty passwords are what Bandwidth sends for a username given alone.
-    calls.add(CALL_ID, CallScript(message="Hi", credentials=(("alone", ""),)))
-    response = await client.post(
-        PATH,
-        json=callback("somethingNew"),
-        headers={"Authorization": basic("alone", "")},
-    )
+    # An empty password is what Bandwidth sends for a username given alone.
+    harness.calls.add(CALL_ID, CallScript(message="Hi", credentials=(("alone", ""),)))
+    alone = {"Authorization": basic("alone", "")}
+    response = await harness.post(callback("somethingNew"), alone)
     assert response.status == 204
 
     for body in (
@@ -647,63 +534,46 @@ async def test_per_call_credentials(
         callback("answer", "c-unknown"),
         {"callId": OTHER_CALL_ID},
     ):
-        response = await client.post(PATH, json=body, headers=per_call)
+        response = await harness.post(body, per_call)
         assert response.status == 401
         assert response.headers["WWW-Authenticate"] == CHALLENGE
-    # Unreadable bodies name no call, so only the entry's credentials count.
-    response = await client.post(
-        PATH, data=_oversized(), headers={"Authorization": basic("alone", "")}
-    )
+    # An unreadable body names no call, so only the entry's credentials count.
+    response = await harness.client.post(PATH, data=_oversized(), headers=alone)
     assert response.status == 401
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 2
+    assert await harness.fired_count() == 2
 
 
-async def test_gather_url_falls_back_to_a_relative_url(
-    hass: HomeAssistant, client: TestClient[Any, Any], calls: CallStore
-) -> None:
+async def test_gather_url_falls_back_to_a_relative_url(harness: Harness) -> None:
     """Without an external URL, Bandwidth resolves the webhook path itself."""
-    hass.config.external_url = None
-    calls.add(CALL_ID, SCRIPT)
-    root = await bxml_of(await client.post(PATH, json=callback("answer"), headers=AUTH))
+    harness.hass.config.external_url = None
+    harness.calls.add(CALL_ID, SCRIPT)
+    root = await harness.bxml(callback("answer"))
     assert root[1].get("gatherUrl") == PATH
 
 
-async def test_unload_unregisters_the_webhook(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    fired: dict[str, list[Event]],
-) -> None:
+async def test_unload_unregisters_the_webhook(harness: Harness) -> None:
     """Once unloaded, callbacks reach nothing."""
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    await hass.async_block_till_done()
-    response = await client.post(PATH, json=callback("answer"), headers=AUTH)
+    assert await harness.hass.config_entries.async_unload(harness.entry.entry_id)
+    await harness.hass.async_block_till_done()
+    response = await harness.post(callback("answer"))
     # Home Assistant answers 200 for unknown webhooks, not to reveal them.
     assert response.status == 200
     assert await response.read() == b""
-    await hass.async_block_till_done()
-    assert fired_count(fired) == 0
+    assert await harness.fired_count() == 0
 
 
 async def test_scripts_survive_a_reload(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
-    hass_storage: dict[str, Any],
+    harness: Harness, hass_storage: dict[str, Any]
 ) -> None:
     """A call placed before a restart still hears its message."""
-    init_integration.runtime_data.calls.add(CALL_ID, SCRIPT)
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert (
-        hass_storage[f"bandwidth.calls.{init_integration.entry_id}"]["data"]["calls"][
-            CALL_ID
-        ]["script"]["message"]
-        == SCRIPT.message
-    )
-    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    hass, entry = harness.hass, harness.entry
+    harness.calls.add(CALL_ID, SCRIPT)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = hass_storage[f"bandwidth.calls.{entry.entry_id}"]["data"]["calls"]
+    assert stored[CALL_ID]["script"]["message"] == SCRIPT.message
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    root = await bxml_of(await client.post(PATH, json=callback("answer"), headers=AUTH))
+    root = await harness.bxml(callback("answer"))
     assert root[0].text == SCRIPT.message
 
 
@@ -714,7 +584,7 @@ CLOUDHOOK_URL = "https://hooks.nabu.casa/cloudhook-token"
 def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Home Assistant Cloud, set up with an active subscription."""
     module = ModuleType("homeassistant.components.cloud")
-    module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
+    module.CloudNotAvailable = CloudNotAvailableError  # type: ignore[attr-defined]
     module.async_active_subscription = Mock(return_value=True)  # type: ignore[attr-defined]
     module.async_create_cloudhook = AsyncMock(return_value=CLOUDHOOK_URL)  # type: ignore[attr-defined]
     module.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
@@ -724,7 +594,7 @@ def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-class CloudNotAvailable(HomeAssistantError):
+class CloudNotAvailableError(HomeAssistantError):
     """Stands for the cloud component's error of the same name."""
 
 
@@ -732,15 +602,15 @@ async def test_cloudhook(
     hass: HomeAssistant,
     cloud: ModuleType,
     init_integration: MockConfigEntry,
-    client: TestClient[Any, Any],
+    harness: Harness,
 ) -> None:
     """With Home Assistant Cloud, callbacks come through a cloudhook made once."""
     cloud.async_create_cloudhook.assert_awaited_once_with(hass, WEBHOOK_ID)  # type: ignore[attr-defined]
     assert init_integration.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     assert async_get_webhook_url(hass, init_integration) == CLOUDHOOK_URL
 
-    init_integration.runtime_data.calls.add(CALL_ID, SCRIPT)
-    root = await bxml_of(await client.post(PATH, json=callback("answer"), headers=AUTH))
+    harness.calls.add(CALL_ID, SCRIPT)
+    root = await harness.bxml(callback("answer"))
     assert root[1].get("gatherUrl") == CLOUDHOOK_URL
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
@@ -790,7 +660,7 @@ async def test_cloudhook_creation_fails(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A cloud that cannot make the cloudhook leaves the external URL in use."""
-    cloud.async_create_cloudhook.side_effect = CloudNotAvailable("not connected")  # type: ignore[attr-defined]
+    cloud.async_create_cloudhook.side_effect = CloudNotAvailableError("not connected")  # type: ignore[attr-defined]
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
@@ -803,7 +673,7 @@ async def test_cloudhook_deletion_fails(
     hass: HomeAssistant, cloud: ModuleType, init_integration: MockConfigEntry
 ) -> None:
     """Removing the entry goes on when the cloud cannot delete the cloudhook."""
-    cloud.async_delete_cloudhook.side_effect = CloudNotAvailable  # type: ignore[attr-defined]
+    cloud.async_delete_cloudhook.side_effect = CloudNotAvailableError  # type: ignore[attr-defined]
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
     cloud.async_delete_cloudhook.assert_awaited_once()  # type: ignore[attr-defined]
