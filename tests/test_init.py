@@ -8,11 +8,18 @@ from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.bandwidth.api import TOKEN_URL, VOICE_URL, BasicCredentials
 from custom_components.bandwidth.calls import CallScript
-from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.const import (
+    AUTH_BASIC,
+    CONF_API_URL,
+    CONF_AUTH_TYPE,
+    DOMAIN,
+)
+from custom_components.bandwidth.helpers import async_create_client
 from sandbox import Sandbox
 
-from .conftest import WEBHOOK_ID
+from .conftest import WEBHOOK_ID, entry_data
 
 
 async def test_integration_loads(hass: HomeAssistant) -> None:
@@ -84,3 +91,17 @@ async def test_remove_entry_forgets_stored_calls(
     await hass.async_block_till_done()
     assert key not in hass_storage
     assert WEBHOOK_ID not in hass.data.get("webhook", {})
+
+
+async def test_client_for_entry_data(hass: HomeAssistant) -> None:
+    """Entries talk to Bandwidth itself unless a sandbox root is configured."""
+    data = entry_data("http://127.0.0.1:8090")
+    client = async_create_client(hass, data)
+    assert str(client.voice_url) == "http://127.0.0.1:8090/api/v2"
+    assert str(client.token_url) == "http://127.0.0.1:8090/api/v1/oauth2/token"
+    data.pop(CONF_API_URL)
+    data.update({CONF_AUTH_TYPE: AUTH_BASIC, "username": "u", "password": "p"})
+    client = async_create_client(hass, data)
+    assert client.voice_url == VOICE_URL
+    assert client.token_url == TOKEN_URL
+    assert client.credentials == BasicCredentials("u", "p")

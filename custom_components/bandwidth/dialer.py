@@ -55,23 +55,20 @@ async def async_place_calls(
     webhook_url = async_get_webhook_url(hass, entry)
     destinations: list[str] = data["to"]
     results = await asyncio.gather(
-        *(_async_place(entry, webhook_url, data, to) for to in destinations),
-        return_exceptions=True,
+        *(_async_place(entry, webhook_url, data, to) for to in destinations)
     )
-    outcome: list[tuple[str, CreateCallResponse | BandwidthError]] = []
-    for to, result in zip(destinations, results, strict=True):
-        if isinstance(result, BaseException) and not isinstance(result, BandwidthError):
-            raise result
-        outcome.append((to, result))
-    return outcome
+    return list(zip(destinations, results, strict=True))
 
 
 async def _async_place(
     entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any], to: str
-) -> CreateCallResponse:
+) -> CreateCallResponse | BandwidthError:
     """Place one call and remember what to say when it is answered."""
     request, script = build_request(entry, webhook_url, data, to)
-    response = await entry.runtime_data.client.create_call(request)
+    try:
+        response = await entry.runtime_data.client.create_call(request)
+    except BandwidthError as err:
+        return err
     if script is not None:
         entry.runtime_data.calls.add(response.call_id, script)
     return response

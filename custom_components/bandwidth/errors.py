@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
@@ -50,14 +47,3 @@ def to_home_assistant_error(
         translation_key="cannot_connect",
         translation_placeholders={"error": str(err)},
     )
-
-
-@contextmanager
-def bandwidth_errors(
-    hass: HomeAssistant, entry: BandwidthConfigEntry
-) -> Iterator[None]:
-    """Raise Bandwidth failures inside the block as Home Assistant errors."""
-    try:
-        yield
-    except BandwidthError as err:
-        raise to_home_assistant_error(hass, entry, err) from err

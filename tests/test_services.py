@@ -1,0 +1,768 @@
+"""Tests for the bandwidth.create_call and bandwidth.hangup_call actions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import sandbox
+from custom_components.bandwidth.calls import CallScript, GatherScript
+from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.services import LIMITS
+from sandbox import Sandbox
+
+from .conftest import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    EXTERNAL_URL,
+    FROM_NUMBER,
+    WEBHOOK_ID,
+    entry_data,
+)
+from .spec import check_against_spec
+
+WEBHOOK_URL = f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
+TO = "+15555551234"
+
+
+async def create_call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Run bandwidth.create_call and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "create_call", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+def created_bodies(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
+    """The createCall bodies Bandwidth received, each checked against the spec."""
+    bodies = [
+        request.json
+        for request in bandwidth_sandbox.requests
+        if request.method == "POST" and request.path.endswith("/calls")
+    ]
+    for body in bodies:
+        check_against_spec(body, "createCall")
+    return bodies
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_minimal_call(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
+    """Only `to`: the entry fills from, application and its webhook with credentials."""
+    response = await create_call(hass, to=TO)
+
+    assert created_bodies(bandwidth_sandbox) == [
+        {
+            "to": TO,
+            "from": FROM_NUMBER,
+            "applicationId": sandbox.APPLICATION_ID,
+            "answerUrl": WEBHOOK_URL,
+            "disconnectUrl": WEBHOOK_URL,
+            "username": CALLBACK_USERNAME,
+            "password": CALLBACK_PASSWORD,
+        }
+    ]
+    (call_id,) = bandwidth_sandbox.calls
+    call = bandwidth_sandbox.calls[call_id]
+    assert response == {
+        "calls": [
+            {
+                "call_id": call_id,
+                "call_url": call.call_url,
+                "account_id": sandbox.ACCOUNT_ID,
+                "application_id": sandbox.APPLICATION_ID,
+                "to": TO,
+                "from": FROM_NUMBER,
+                "answer_method": "POST",
+                "answer_fallback_method": "POST",
+                "disconnect_method": "POST",
+                "enqueued_time": call.enqueued_time,
+                "call_timeout": 30,
+                "callback_timeout": 15,
+                "priority": 5,
+            }
+        ]
+    }
+    # No secret of the entry comes back in the result.
+    assert WEBHOOK_ID not in str(response)
+    assert CALLBACK_PASSWORD not in str(response)
+
+
+async def test_message_is_remembered_for_the_answer(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """What Home Assistant says is kept per call; the voice defaults to the option."""
+    response = await create_call(
+        hass,
+        to=TO,
+        message="The alarm went off",
+        audio_url="https://example.test/siren.mp3",
+        gather={"prompt": "Press 1", "max_digits": 1, "terminating_digits": "#"},
+    )
+    call_id = response["calls"][0]["call_id"]
+    assert init_integration.runtime_data.calls.get(call_id) == CallScript(
+        message="The alarm went off",
+        voice="susan",
+        audio_url="https://example.test/siren.mp3",
+        gather=GatherScript(prompt="Press 1", max_digits=1, terminating_digits="#"),
+    )
+    assert "machineDetection" not in created_bodies(bandwidth_sandbox)[0]
+
+
+async def test_every_field(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Every field reaches Bandwidth under the spec's name."""
+    await create_call(
+        hass,
+        config_entry_id=init_integration.entry_id,
+        to=[TO],
+        **{"from": "+15555550111"},
+        application_id=sandbox.APPLICATION_ID,
+        answer_url="https://my.example.test/answer",
+        answer_method="GET",
+        answer_fallback_url="https://my.example.test/fallback",
+        answer_fallback_method="POST",
+        disconnect_url="https://my.example.test/disconnect",
+        disconnect_method="GET",
+        username="me",
+        password="my-secret",
+        fallback_username="fb",
+        fallback_password="fb-secret",
+        call_timeout=12.5,
+        callback_timeout=7.5,
+        tag="alarm",
+        uui="aGVsbG8;encoding=base64,abcd;encoding=hex",
+        privacy=True,
+        display_name="Anonymous",
+        priority=1,
+        machine_detection={
+            "mode": "async",
+            "detection_timeout": 20,
+            "silence_timeout": 8,
+            "speech_threshold": 9,
+            "speech_end_threshold": 4,
+            "machine_speech_end_threshold": 3.5,
+            "delay_result": False,
+            "callback_url": "https://my.example.test/md",
+            "callback_method": "GET",
+            "fallback_url": "https://my.example.test/md-fallback",
+            "fallback_method": "POST",
+            "username": "md",
+            "password": "md-secret",
+            "fallback_username": "mdfb",
+            "fallback_password": "mdfb-secret",
+        },
+    )
+    assert created_bodies(bandwidth_sandbox) == [
+        {
+            "to": TO,
+            "from": "+15555550111",
+            "applicationId": sandbox.APPLICATION_ID,
+            "answerUrl": "https://my.example.test/answer",
+            "answerMethod": "GET",
+            "answerFallbackUrl": "https://my.example.test/fallback",
+            "answerFallbackMethod": "POST",
+            "disconnectUrl": "https://my.example.test/disconnect",
+            "disconnectMethod": "GET",
+            "username": "me",
+            "password": "my-secret",
+            "fallbackUsername": "fb",
+            "fallbackPassword": "fb-secret",
+            "callTimeout": 12.5,
+            "callbackTimeout": 7.5,
+            "tag": "alarm",
+            "uui": "aGVsbG8;encoding=base64,abcd;encoding=hex",
+            "privacy": True,
+            "displayName": "Anonymous",
+            "priority": 1,
+            "machineDetection": {
+                "mode": "async",
+                "detectionTimeout": 20,
+                "silenceTimeout": 8,
+                "speechThreshold": 9,
+                "speechEndThreshold": 4,
+                "machineSpeechEndThreshold": 3.5,
+                "delayResult": False,
+                "callbackUrl": "https://my.example.test/md",
+                "callbackMethod": "GET",
+                "fallbackUrl": "https://my.example.test/md-fallback",
+                "fallbackMethod": "POST",
+                "username": "md",
+                "password": "md-secret",
+                "fallbackUsername": "mdfb",
+                "fallbackPassword": "mdfb-secret",
+            },
+        }
+    ]
+    # Nothing points at Home Assistant, so there is nothing to remember.
+    assert (
+        init_integration.runtime_data.calls.get(next(iter(bandwidth_sandbox.calls)))
+        is None
+    )
+
+
+async def test_machine_message_turns_on_detection(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A voicemail message asks for async detection after the greeting, to the webhook."""
+    response = await create_call(
+        hass, to=TO, message="Alarm!", machine_message="Alarm at home", voice="paul"
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["machineDetection"] == {
+        "mode": "async",
+        "delayResult": True,
+        "callbackUrl": WEBHOOK_URL,
+        "username": CALLBACK_USERNAME,
+        "password": CALLBACK_PASSWORD,
+    }
+    script = init_integration.runtime_data.calls.get(response["calls"][0]["call_id"])
+    assert script == CallScript(
+        message="Alarm!",
+        voice="paul",
+        machine_message="Alarm at home",
+        machine_detection="async",
+    )
+
+
+async def test_machine_detection_defaults(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Detection defaults to async mode reporting to the webhook; sync has no callback."""
+    await create_call(hass, to=TO, machine_detection={})
+    await create_call(hass, to="+15555551235", machine_detection={"mode": "sync"})
+    await create_call(
+        hass,
+        to="+15555551236",
+        machine_message="Hi",
+        machine_detection={"delay_result": False},
+    )
+    first, second, third = created_bodies(bandwidth_sandbox)
+    assert first["machineDetection"] == {
+        "mode": "async",
+        "callbackUrl": WEBHOOK_URL,
+        "username": CALLBACK_USERNAME,
+        "password": CALLBACK_PASSWORD,
+    }
+    assert second["machineDetection"] == {"mode": "sync"}
+    assert third["machineDetection"]["delayResult"] is False
+
+
+async def test_own_answer_url_gets_credentials_of_its_own(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """The entry's callback credentials never go to a URL that is not Home Assistant."""
+    response = await create_call(hass, to=TO, answer_url="https://my.example.test/bxml")
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["answerUrl"] == "https://my.example.test/bxml"
+    assert body["disconnectUrl"] == WEBHOOK_URL
+    assert body["password"] != CALLBACK_PASSWORD
+    script = init_integration.runtime_data.calls.get(response["calls"][0]["call_id"])
+    assert script is not None
+    assert script.credentials == ((body["username"], body["password"]),)
+
+
+async def test_user_credentials_are_accepted_for_the_webhook(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Credentials given for the user's URLs also reach the webhook, so they count."""
+    response = await create_call(
+        hass,
+        to=TO,
+        answer_url="https://my.example.test/bxml",
+        username="me",
+        password="pw",
+        machine_detection={
+            "callback_url": WEBHOOK_URL,
+            "username": "md",
+            "password": "x",
+        },
+    )
+    script = init_integration.runtime_data.calls.get(response["calls"][0]["call_id"])
+    assert script is not None
+    assert script.credentials == (("me", "pw"), ("md", "x"))
+    assert script.machine_detection == "async"
+
+
+async def test_no_callbacks_to_home_assistant(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """With both URLs the user's and no credentials, none are invented."""
+    await create_call(
+        hass,
+        to=TO,
+        answer_url="https://my.example.test/a",
+        disconnect_url="https://my.example.test/d",
+        machine_detection={"mode": "sync"},
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert "username" not in body
+    assert "password" not in body
+    assert (
+        init_integration.runtime_data.calls.get(next(iter(bandwidth_sandbox.calls)))
+        is None
+    )
+
+
+async def test_detection_credentials_without_url(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Detection credentials without a URL go to the webhook and count there."""
+    response = await create_call(
+        hass, to=TO, machine_detection={"username": "md", "password": "x"}
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["machineDetection"]["callbackUrl"] == WEBHOOK_URL
+    script = init_integration.runtime_data.calls.get(response["calls"][0]["call_id"])
+    assert script is not None
+    assert script.credentials == (("md", "x"),)
+
+
+async def test_own_disconnect_url_keeps_entry_credentials_off_it(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
+) -> None:
+    """A message with the user's disconnect URL gets per-call credentials."""
+    await create_call(
+        hass, to=TO, message="Hi", disconnect_url="https://my.example.test/end"
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["answerUrl"] == WEBHOOK_URL
+    assert body["password"] != CALLBACK_PASSWORD
+
+
+async def test_several_destinations_in_order(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A list places one call per destination, with one token, results in order."""
+    destinations = [f"+1555555{n:04d}" for n in range(20)]
+    destinations[3] = "sip:door@pbx.example.test"
+    response = await create_call(hass, to=destinations, message="Fire")
+    assert [item["to"] for item in response["calls"]] == destinations
+    assert len(bandwidth_sandbox.calls) == 20
+    assert bandwidth_sandbox.token_requests == 1  # the one from setup
+    for item in response["calls"]:
+        assert init_integration.runtime_data.calls.get(item["call_id"]) is not None
+
+
+async def test_some_destinations_fail(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A destination Bandwidth refuses carries its error; the others ring."""
+    bandwidth_sandbox.fail_next(
+        400,
+        {"type": "validation", "description": "Invalid to: not allowed"},
+        path_contains="/calls",
+        method="POST",
+    )
+    with caplog.at_level(logging.WARNING):
+        response = await create_call(hass, to=[TO, "+15555551235"])
+    errors = [item for item in response["calls"] if "error" in item]
+    assert len(errors) == 1
+    assert errors[0]["error"] == "Invalid to: not allowed"
+    assert len(bandwidth_sandbox.calls) == 1
+    assert "Invalid to: not allowed" in caplog.text
+    assert CALLBACK_PASSWORD not in caplog.text
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_all_destinations_fail(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """When every call fails the action raises Bandwidth's own description."""
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO, application_id="someone-elses")
+    assert info.value.translation_key == "api_error"
+    assert info.value.translation_placeholders == {
+        "status": "400",
+        "description": "Invalid applicationId: application someone-elses not found",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "key"),
+    [
+        (503, "<html>down</html>", {}, "cannot_connect"),
+        (
+            429,
+            {"type": "error", "description": "Slow down"},
+            {"Retry-After": "60"},
+            "rate_limited",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("init_integration")
+async def test_bandwidth_failures(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    status: int,
+    body: Any,
+    headers: dict[str, str],
+    key: str,
+) -> None:
+    """Server errors and lasting rate limits become clear errors."""
+    bandwidth_sandbox.fail_next(
+        status, body, headers=headers, path_contains="/calls", method="POST"
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == key
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_rate_limit_is_retried(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """A short 429 is waited out and the call is placed once."""
+    bandwidth_sandbox.fail_next(
+        429, "", headers={"Retry-After": "0"}, path_contains="/calls", method="POST"
+    )
+    await create_call(hass, to=TO)
+    assert len(bandwidth_sandbox.calls) == 1
+
+
+async def test_refused_credentials_start_reauth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """401/403 during an action raises and starts re-authentication."""
+    bandwidth_sandbox.revoke_tokens()
+    bandwidth_sandbox.client_secret = "rotated"
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "invalid_auth"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_no_external_url(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Without a URL Bandwidth can reach, nothing is sent and the user is told why."""
+    await async_process_ha_core_config(
+        hass, {"internal_url": "http://192.168.1.2:8123"}
+    )
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "no_external_url"
+    assert created_bodies(bandwidth_sandbox) == []
+
+
+async def test_from_is_required_without_a_default(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    external_url: str,
+    bandwidth_sandbox: Sandbox,
+) -> None:
+    """With no from and no default caller number the action explains what to set."""
+    mock_config_entry = MockConfigEntry(
+        domain=DOMAIN, data=mock_config_entry.data, options={}
+    )
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "from_required"
+    await create_call(hass, to=TO, **{"from": "Anonymous"})
+    assert created_bodies(bandwidth_sandbox)[0]["from"] == "Anonymous"
+    assert "voice" not in str(mock_config_entry.runtime_data.calls)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_message_with_own_answer_url(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """Home Assistant cannot speak on a call whose BXML comes from elsewhere."""
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(
+            hass, to=TO, message="Hi", answer_url="https://my.example.test/a"
+        )
+    assert info.value.translation_key == "script_with_answer_url"
+    assert created_bodies(bandwidth_sandbox) == []
+
+
+# --- Which entry --------------------------------------------------------------
+
+
+async def test_entry_selection(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """config_entry_id is needed once several entries are loaded, and must be one."""
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="second",
+        data=entry_data(bandwidth_sandbox.url, webhook_id="second-webhook"),
+        options={"from": FROM_NUMBER},
+    )
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "config_entry_required"
+
+    response = await create_call(hass, to=TO, config_entry_id=second.entry_id)
+    assert len(response["calls"]) == 1
+    assert created_bodies(bandwidth_sandbox)[0]["answerUrl"].endswith("/second-webhook")
+
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, config_entry_id="nope")
+    assert info.value.translation_key == "config_entry_not_found"
+    assert info.value.translation_placeholders == {"config_entry_id": "nope"}
+
+    other = MockConfigEntry(domain="other")
+    other.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, config_entry_id=other.entry_id)
+    assert info.value.translation_key == "config_entry_not_found"
+
+    assert await hass.config_entries.async_unload(second.entry_id)
+    assert second.state is ConfigEntryState.NOT_LOADED
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, config_entry_id=second.entry_id)
+    assert info.value.translation_key == "config_entry_not_loaded"
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "not_loaded"
+
+
+# --- Validation: one case per bound, both sides ---------------------------------
+
+LONG_URL = "https://example.test/" + "a" * (2048 - len("https://example.test/"))
+
+VALID: list[tuple[str, Any]] = [
+    ("to", "+12"),
+    ("to", "+123456789012345"),
+    ("to", "sip:alarm@pbx.example.test"),
+    ("to", [f"+1555555{n:04d}" for n in range(20)]),
+    ("from", "+123456789012345"),
+    ("from", "Restricted"),
+    ("from", "Unavailable"),
+    ("call_timeout", 1),
+    ("call_timeout", 300),
+    ("call_timeout", 29.5),
+    ("callback_timeout", 1),
+    ("callback_timeout", 25),
+    ("callback_timeout", 1.5),
+    ("tag", ""),
+    ("tag", "t" * 4096),
+    ("uui", "a;encoding=jwt"),
+    ("uui", "a" * 337 + ";encoding=hex"),
+    ("display_name", "d" * 256),
+    ("priority", 1),
+    ("priority", 5),
+    ("priority", 3.0),
+    ("answer_method", "GET"),
+    ("username", "u" * 1024),
+    ("audio_url", "https://example.test/a.WAV?x=1"),
+    ("message", "m" * 10000),
+    ("voice", "kate"),
+    (
+        "gather",
+        {
+            "max_digits": 1,
+            "first_digit_timeout": 0,
+            "inter_digit_timeout": 1,
+            "repeat_count": 1,
+        },
+    ),
+    (
+        "gather",
+        {
+            "max_digits": 50,
+            "first_digit_timeout": 60,
+            "inter_digit_timeout": 60,
+            "repeat_count": 20,
+        },
+    ),
+    ("gather", {"terminating_digits": "*#0"}),
+    ("machine_detection", {"mode": "sync", "detection_timeout": 0}),
+]
+
+INVALID: list[tuple[str, Any, str]] = [
+    ("to", "+1", "to"),
+    ("to", "+1234567890123456", "to"),
+    ("to", "+0123", "to"),
+    ("to", "5555551234", "to"),
+    ("to", "sip:nobody", "to"),
+    ("to", [], "to"),
+    ("to", [f"+1555555{n:04d}" for n in range(21)], "to"),
+    ("to", [TO, TO], "to"),
+    ("to", 15555551234, "to"),
+    ("to", {"number": TO}, "to"),
+    ("from", "+1", "from"),
+    ("from", "anonymous", "from"),
+    ("call_timeout", 0.99, "call_timeout"),
+    ("call_timeout", 300.01, "call_timeout"),
+    ("call_timeout", "30", "call_timeout"),
+    ("call_timeout", True, "call_timeout"),
+    ("call_timeout", float("nan"), "call_timeout"),
+    ("callback_timeout", 0.5, "callback_timeout"),
+    ("callback_timeout", 25.5, "callback_timeout"),
+    ("tag", "t" * 4097, "tag"),
+    ("tag", 5, "tag"),
+    ("uui", "a;encoding=utf8", "uui"),
+    ("uui", "a" * 338 + ";encoding=hex", "uui"),
+    ("uui", "abc", "uui"),
+    ("display_name", "d" * 257, "display_name"),
+    ("display_name", "two\nlines", "display_name"),
+    ("priority", 0, "priority"),
+    ("priority", 6, "priority"),
+    ("priority", 2.5, "priority"),
+    ("priority", False, "priority"),
+    ("privacy", "yes", "privacy"),
+    ("answer_method", "PUT", "answer_method"),
+    ("answer_url", "ftp://example.test/a", "answer_url"),
+    ("answer_url", LONG_URL + "a", "answer_url"),
+    ("disconnect_url", "not a url", "disconnect_url"),
+    ("username", "u" * 1025, "username"),
+    ("password", "p" * 1025, "password"),
+    ("application_id", "", "application_id"),
+    ("audio_url", "https://example.test/a.ogg", "audio_url"),
+    ("message", "", "message"),
+    ("message", "m" * 10001, "message"),
+    ("voice", "<script>", "voice"),
+    ("gather", "press 1", "gather"),
+    ("gather", {"max_digits": 0}, "gather.max_digits"),
+    ("gather", {"max_digits": 51}, "gather.max_digits"),
+    ("gather", {"first_digit_timeout": -0.1}, "gather.first_digit_timeout"),
+    ("gather", {"first_digit_timeout": 60.1}, "gather.first_digit_timeout"),
+    ("gather", {"inter_digit_timeout": 0.9}, "gather.inter_digit_timeout"),
+    ("gather", {"inter_digit_timeout": 61}, "gather.inter_digit_timeout"),
+    ("gather", {"repeat_count": 0}, "gather.repeat_count"),
+    ("gather", {"repeat_count": 21}, "gather.repeat_count"),
+    ("gather", {"terminating_digits": "1a"}, "gather.terminating_digits"),
+    ("gather", {"prompt": ""}, "gather.prompt"),
+    ("gather", {"color": "red"}, "gather.color"),
+    ("machine_detection", {"mode": "maybe"}, "machine_detection.mode"),
+    (
+        "machine_detection",
+        {"detection_timeout": -1},
+        "machine_detection.detection_timeout",
+    ),
+    ("machine_detection", {"delay_result": "yes"}, "machine_detection.delay_result"),
+    ("machine_detection", {"callback_url": "nope"}, "machine_detection.callback_url"),
+    ("machine_detection", [], "machine_detection"),
+    ("surprise", 1, "surprise"),
+    ("config_entry_id", "", "config_entry_id"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), VALID)
+@pytest.mark.usefixtures("init_integration")
+async def test_valid_bounds(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, field: str, value: Any
+) -> None:
+    """Values at the edge of each limit are accepted and sent."""
+    data: dict[str, Any] = {"to": "+15555559999", field: value}
+    if field in ("username", "password"):
+        data["answer_url"] = "https://my.example.test/a"
+    await create_call(hass, **data)
+    assert created_bodies(bandwidth_sandbox)
+
+
+@pytest.mark.parametrize(("field", "value", "named"), INVALID)
+@pytest.mark.usefixtures("init_integration")
+async def test_invalid_bounds(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, field: str, value: Any, named: str
+) -> None:
+    """Values past each limit are refused, naming field and limit; nothing is sent."""
+    data: dict[str, Any] = {"to": TO, field: value}
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, **data)
+    assert info.value.translation_domain == DOMAIN
+    assert info.value.translation_key == "invalid_field"
+    placeholders = info.value.translation_placeholders or {}
+    assert placeholders["field"] == named
+    assert placeholders["limit"] == LIMITS.get(named, "not a field of this action")
+    assert placeholders["error"]
+    assert created_bodies(bandwidth_sandbox) == []
+
+
+def test_every_field_has_a_limit() -> None:
+    """Each validated field names its limit in errors."""
+    from custom_components.bandwidth.services import (  # noqa: PLC0415
+        CREATE_CALL_SCHEMA,
+        GATHER_SCHEMA,
+        HANGUP_CALL_SCHEMA,
+        MACHINE_DETECTION_SCHEMA,
+    )
+
+    for prefix, schema in (
+        ("", CREATE_CALL_SCHEMA),
+        ("", HANGUP_CALL_SCHEMA),
+        ("gather.", GATHER_SCHEMA),
+        ("machine_detection.", MACHINE_DETECTION_SCHEMA),
+    ):
+        for key in schema.schema:
+            assert f"{prefix}{key}" in LIMITS
+
+
+# --- hangup_call --------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_hangup_call(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
+    """hangup_call sends state completed for the call."""
+    response = await create_call(hass, to=TO)
+    call_id = response["calls"][0]["call_id"]
+    await hass.services.async_call(
+        DOMAIN, "hangup_call", {"call_id": call_id}, blocking=True
+    )
+    assert bandwidth_sandbox.requests[-1].json == {"state": "completed"}
+    assert bandwidth_sandbox.calls[call_id].completed
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_hangup_unknown_call(hass: HomeAssistant) -> None:
+    """An unknown or finished call is a clear error."""
+    with pytest.raises(ServiceValidationError) as info:
+        await hass.services.async_call(
+            DOMAIN, "hangup_call", {"call_id": "c-gone"}, blocking=True
+        )
+    assert info.value.translation_key == "call_not_found"
+    assert info.value.translation_placeholders == {"call_id": "c-gone"}
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_hangup_failures(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
+    """Other Bandwidth errors surface with their own words."""
+    bandwidth_sandbox.fail_next(
+        409,
+        {"type": "conflict", "description": "Call is busy"},
+        path_contains="/calls/c-1",
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await hass.services.async_call(
+            DOMAIN, "hangup_call", {"call_id": "c-1"}, blocking=True
+        )
+    assert info.value.translation_placeholders == {
+        "status": "409",
+        "description": "Call is busy",
+    }
+
+    bandwidth_sandbox.reset_next(path_contains="/calls/c-1")
+    with pytest.raises(HomeAssistantError) as info:
+        await hass.services.async_call(
+            DOMAIN, "hangup_call", {"call_id": "c-1"}, blocking=True
+        )
+    assert info.value.translation_key == "cannot_connect"
+
+    with pytest.raises(ServiceValidationError) as info:
+        await hass.services.async_call(DOMAIN, "hangup_call", {}, blocking=True)
+    assert info.value.translation_placeholders is not None
+    assert info.value.translation_placeholders["field"] == "call_id"
