@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         await sandbox.close()
 
     app = sandbox.app
-    app.on_cleanup.append(stop)
+    app.on_shutdown.append(stop)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

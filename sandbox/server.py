@@ -47,6 +47,7 @@ _PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 type Credentials = tuple[str, str] | None
+type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
 
 
 # --- Request validation ------------------------------------------------------
@@ -229,6 +230,14 @@ def _error(status: int, kind: str, description: str, **headers: str) -> web.Resp
     return web.json_response(body, status=status, headers=headers)
 
 
+def _oauth_error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Build an OAuth2 (RFC 6749) error response."""
+    body = {"error": error, "error_description": description}
+    return web.json_response(body, status=status, headers=headers)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -328,7 +337,7 @@ class Call:
     # Set by Update Call (hangup or redirect) to interrupt the running BXML.
     interrupt: asyncio.Event = field(default_factory=asyncio.Event)
     redirect: Hook | None = None
-    replacement: tuple[list[Verb], str] | None = None
+    replacement: Document | None = None
     md_pending: bool = False
     gathers: int = 0
 
@@ -379,7 +388,7 @@ class _Fault:
     times: int | None
     path_contains: str | None
     method: str | None
-    response: web.Response | None = None
+    response: tuple[int, str | bytes, dict[str, str], str] | None = None
 
 
 class _Ended(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -484,13 +493,7 @@ class Sandbox:
         if isinstance(body, dict | list):
             body = json.dumps(body)
             content_type = content_type or "application/json"
-        raw = body.encode() if isinstance(body, str) else body
-        response = web.Response(
-            status=status,
-            body=raw,
-            headers=headers,
-            content_type=content_type or "text/plain",
-        )
+        response = (status, body, headers or {}, content_type or "text/plain")
         self._faults.append(_Fault("fail", times, path_contains, method, response))
 
     def hang_next(
@@ -656,16 +659,10 @@ class Sandbox:
                 request.transport.close()
             return web.Response(status=503)
         assert fault.response is not None  # noqa: S101 - set for every "fail"
-        # A web.Response can only be sent once; hand out a copy each time.
-        original = fault.response
+        status, body, headers, content_type = fault.response
+        raw = body.encode() if isinstance(body, str) else body
         return web.Response(
-            status=original.status,
-            body=original.body,
-            headers={
-                k: v
-                for k, v in original.headers.items()
-                if k.lower() != "content-length"
-            },
+            status=status, body=raw, headers=headers, content_type=content_type
         )
 
     # -- Auth ----------------------------------------------------------------
@@ -673,33 +670,21 @@ class Sandbox:
     async def _token(self, request: web.Request) -> web.Response:
         """OAuth2 client-credentials token endpoint."""
         self.token_requests += 1
-        challenge = {"WWW-Authenticate": 'Basic realm="sandbox"'}
         auth = parse_basic_auth(request.headers.get("Authorization", ""))
         if auth != (self.client_id, self.client_secret):
-            body = {
-                "error": "invalid_client",
-                "error_description": "Client authentication failed",
-            }
-            return web.json_response(body, status=401, headers=challenge)
+            challenge = {"WWW-Authenticate": 'Basic realm="sandbox"'}
+            return _oauth_error(
+                401, "invalid_client", "Bad client credentials", challenge
+            )
         if request.content_type != "application/x-www-form-urlencoded":
-            body = {
-                "error": "invalid_request",
-                "error_description": "Expected a form body",
-            }
-            return web.json_response(body, status=400)
-        form = await request.post()
-        if "grant_type" not in form:
-            body = {
-                "error": "invalid_request",
-                "error_description": "grant_type is required",
-            }
-            return web.json_response(body, status=400)
-        if form["grant_type"] != "client_credentials":
-            body = {
-                "error": "unsupported_grant_type",
-                "error_description": "Unsupported grant",
-            }
-            return web.json_response(body, status=400)
+            return _oauth_error(400, "invalid_request", "Expected a form body")
+        grant = (await request.post()).get("grant_type")
+        if grant is None:
+            return _oauth_error(400, "invalid_request", "grant_type is required")
+        if grant != "client_credentials":
+            return _oauth_error(
+                400, "unsupported_grant_type", "Only client_credentials"
+            )
         token = secrets.token_urlsafe(32)
         self._tokens[token] = time.monotonic() + self.token_expires_in
         return web.json_response(
@@ -979,14 +964,22 @@ class Sandbox:
             call.request.get("answerFallbackMethod", "POST"),
             _credentials(call.request, "fallbackUsername", "fallbackPassword"),
         )
-        document: tuple[list[Verb], str] | None = await self._fetch_bxml(
-            call, "answer", hook, payload
-        )
+        answer = self._fetch_bxml(call, "answer", hook, payload)
+        document = await self._guarded(call, answer)
         while document is not None:
-            try:
-                document = await self._run(call, scenario, *document)
-            except _Interrupted:
-                document = await self._follow_interrupt(call)
+            document = await self._guarded(call, self._run(call, scenario, *document))
+
+    async def _guarded(
+        self, call: Call, step: Awaitable[Document | None]
+    ) -> Document | None:
+        """Await a step; if Update Call redirected the call meanwhile, follow it."""
+        try:
+            document = await step
+            if document is None:
+                self._check(call)  # A redirect during the last verb still applies.
+        except _Interrupted:
+            return await self._guarded(call, self._follow_interrupt(call))
+        return document
 
     def _detection(self, call: Call, scenario: Scenario) -> dict[str, str]:
         return {
@@ -994,7 +987,7 @@ class Sandbox:
             "duration": scenario.detection_duration,
         }
 
-    async def _follow_interrupt(self, call: Call) -> tuple[list[Verb], str] | None:
+    async def _follow_interrupt(self, call: Call) -> Document | None:
         """Leave the running BXML for what Update Call (or a compat reply) gave."""
         call.interrupt.clear()
         if call.replacement is not None:
@@ -1008,7 +1001,7 @@ class Sandbox:
 
     async def _run(
         self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
-    ) -> tuple[list[Verb], str] | None:
+    ) -> Document | None:
         """Execute one BXML document; return the next one if a callback gave it."""
         for verb in verbs:
             self._check(call)
@@ -1047,7 +1040,7 @@ class Sandbox:
 
     async def _gather(
         self, call: Call, scenario: Scenario, verb: Verb, base: str
-    ) -> tuple[list[Verb], str] | None:
+    ) -> Document | None:
         digits = _next_digits(scenario, call.gathers)
         call.gathers += 1
         # Without a key press the prompts are repeated repeatCount times.
@@ -1151,7 +1144,7 @@ class Sandbox:
 
     async def _fetch_bxml(
         self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
-    ) -> tuple[list[Verb], str]:
+    ) -> Document:
         """Send a callback that must answer BXML; return its verbs and URL."""
         attempt = await self._deliver(call, event_type, hook, payload)
         if not attempt.ok:

@@ -638,3 +638,41 @@ async def test_list_paging_and_delay(
     async with session.get(url, headers=basic) as response:
         assert response.status == 200
     assert loop.time() - start >= 0.05
+
+
+async def test_redirect_during_answer_callback(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    basic: dict[str, str],
+) -> None:
+    """An Update Call redirect made while a callback is answered wins over its BXML."""
+    receiver, receiver_url = receiver_server
+    receiver.bxml["answer"] = (
+        "<Response><SpeakSentence>Ignored</SpeakSentence></Response>"
+    )
+    receiver.bxml["next"] = (
+        "<Response><SpeakSentence>Redirected</SpeakSentence></Response>"
+    )
+
+    async def redirect(event: dict[str, Any]) -> None:
+        body = {
+            "redirectUrl": f"{receiver_url}/next",
+            "username": CB_USER,
+            "password": CB_PASS,
+            "tag": "moved",
+        }
+        async with session.post(event["callUrl"], json=body, headers=basic) as response:
+            assert response.status == 200
+
+    receiver.on_event["answer"] = redirect
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    assert [event["eventType"] for event in receiver.events] == [
+        "answer",
+        "redirect",
+        "disconnect",
+    ]
+    assert receiver.events[1]["tag"] == "moved"
+    assert call.spoken == ["Redirected"]
