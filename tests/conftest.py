@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -79,9 +78,9 @@ async def external_url(hass: HomeAssistant) -> str:
 @pytest.fixture
 async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, external_url: str
-) -> AsyncIterator[MockConfigEntry]:
+) -> MockConfigEntry:
     """Set up the integration against the sandbox and return its entry."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    yield mock_config_entry
+    return mock_config_entry

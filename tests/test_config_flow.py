@@ -340,7 +340,7 @@ SECRET = "<secret>"
         (None, {CONF_API_URL: "http://[::1"}, {CONF_API_URL: "invalid_api_url"}),
     ],
 )
-async def test_user_flow_errors(  # noqa: PLR0913, PLR0917
+async def test_user_flow_errors(
     hass: HomeAssistant,
     bandwidth_sandbox: Sandbox,
     caplog: pytest.LogCaptureFixture,
@@ -502,7 +502,7 @@ async def test_reauth_basic(
         (lambda s: s.fail_next(400, path_contains="/calls"), {}, {"base": "unknown"}),
     ],
 )
-async def test_reauth_errors(  # noqa: PLR0913, PLR0917
+async def test_reauth_errors(
     hass: HomeAssistant,
     bandwidth_sandbox: Sandbox,
     init_integration: MockConfigEntry,
@@ -696,7 +696,7 @@ async def test_reconfigure_conflict(
         (None, {CONF_API_URL: "127.0.0.1:8080"}, {CONF_API_URL: "invalid_api_url"}),
     ],
 )
-async def test_reconfigure_errors(  # noqa: PLR0913, PLR0917
+async def test_reconfigure_errors(
     hass: HomeAssistant,
     bandwidth_sandbox: Sandbox,
     init_integration: MockConfigEntry,
