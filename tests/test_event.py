@@ -1,0 +1,159 @@
+"""Tests for the call event entity and its device."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from homeassistant.components.event import ATTR_EVENT_TYPE, ATTR_EVENT_TYPES
+from homeassistant.const import ATTR_FRIENDLY_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bandwidth.const import DOMAIN
+
+from .test_webhook import AUTH, CALL_ID, PATH, callback
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+
+def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the entity id of the entry's call event entity."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{entry.entry_id}_call"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def test_entity_and_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """One event entity, named by translation, on the entry's service device."""
+    entity_id = entity_id_of(hass, init_integration)
+    entity = er.async_get(hass).async_get(entity_id)
+    assert entity is not None
+    assert entity.translation_key == "call"
+    assert entity.has_entity_name
+
+    device = dr.async_get(hass).async_get(entity.device_id or "")
+    assert device is not None
+    assert device.identifiers == {(DOMAIN, init_integration.entry_id)}
+    assert device.name == init_integration.title
+    assert device.manufacturer == "Bandwidth"
+    assert device.model == "Voice API"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+    assert (
+        state.attributes[ATTR_FRIENDLY_NAME] == f"{init_integration.title} Call events"
+    )
+    assert state.attributes[ATTR_EVENT_TYPES] == [
+        "answered",
+        "machine_detection_complete",
+        "gather_complete",
+        "disconnected",
+        "callback",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bandwidth_event_type", "event_type", "extra", "attributes"),
+    [
+        ("answer", "answered", {"tag": "t"}, {"tag": "t"}),
+        (
+            "machineDetectionComplete",
+            "machine_detection_complete",
+            {"machineDetectionResult": {"value": "human", "duration": "PT1S"}},
+            {"machine_detection_result": {"value": "human", "duration": "PT1S"}},
+        ),
+        (
+            "gather",
+            "gather_complete",
+            {"digits": "42", "terminatingDigit": "#"},
+            {"digits": "42", "terminating_digit": "#"},
+        ),
+        (
+            "disconnect",
+            "disconnected",
+            {"cause": "busy", "errorMessage": "Callee is busy"},
+            {"cause": "busy", "error_message": "Callee is busy"},
+        ),
+        ("redirect", "callback", {}, {}),
+        ("conferenceCreated", "callback", {}, {}),
+    ],
+)
+async def test_callbacks_trigger_the_entity(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    bandwidth_event_type: str,
+    event_type: str,
+    extra: dict[str, Any],
+    attributes: dict[str, Any],
+) -> None:
+    """Every callback sets the entity's event type and carries its fields."""
+    client = await hass_client_no_auth()
+    response = await client.post(
+        PATH, json=callback(bandwidth_event_type, **extra), headers=AUTH
+    )
+    assert response.status in {200, 204}
+    await hass.async_block_till_done()
+
+    state = hass.states.get(entity_id_of(hass, init_integration))
+    assert state is not None
+    assert datetime.fromisoformat(state.state)
+    assert state.attributes[ATTR_EVENT_TYPE] == event_type
+    assert {
+        key: value
+        for key, value in state.attributes.items()
+        if key not in {ATTR_EVENT_TYPES, ATTR_FRIENDLY_NAME, "icon"}
+    } == {
+        ATTR_EVENT_TYPE: event_type,
+        "bandwidth_event_type": bandwidth_event_type,
+        "event_time": "2019-06-20T15:54:25.435Z",
+        "account_id": "55555555",
+        "application_id": "7fc9698a-b04a-468b-9e8f-91238c0d0086",
+        "from": "+15551112222",
+        "to": "+15553334444",
+        "direction": "outbound",
+        "call_id": CALL_ID,
+        "start_time": "2019-06-20T15:54:22.234Z",
+        "answer_time": "2019-06-20T15:54:25.432Z",
+        "config_entry_id": init_integration.entry_id,
+        **attributes,
+    }
+
+
+async def test_unauthenticated_callbacks_leave_it_alone(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A challenged request does not touch the entity."""
+    client = await hass_client_no_auth()
+    response = await client.post(PATH, json=callback("answer"))
+    assert response.status == 401
+    await hass.async_block_till_done()
+    state = hass.states.get(entity_id_of(hass, init_integration))
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+
+
+async def test_unloaded_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Unloading the entry makes the entity unavailable."""
+    entity_id = entity_id_of(hass, init_integration)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE
