@@ -35,6 +35,7 @@ from custom_components.bandwidth.const import (
     EVENT_MACHINE_DETECTION_COMPLETE,
 )
 from custom_components.bandwidth.webhook import async_get_webhook_url
+from sandbox import Call, Sandbox, Scenario
 
 from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, EXTERNAL_URL, WEBHOOK_ID
 
@@ -699,3 +700,99 @@ async def test_remove_without_cloud(
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert f"bandwidth.calls.{mock_config_entry.entry_id}" not in hass_storage
+
+
+@pytest.fixture
+def live(harness: Harness, bandwidth_sandbox: Sandbox) -> Sandbox:
+    """The sandbox playing its calls, its callbacks reaching Home Assistant."""
+    bandwidth_sandbox.lifecycle = True
+    local = str(harness.client.make_url("/")).rstrip("/")
+    bandwidth_sandbox.url_rewrites = {EXTERNAL_URL: local}
+    return bandwidth_sandbox
+
+
+async def place_call(harness: Harness, live: Sandbox, **data: Any) -> Call:
+    """Place one call with the create_call action and let it play out."""
+    response = await harness.hass.services.async_call(
+        "bandwidth",
+        "create_call",
+        {"to": "+15553334444", **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    [result] = response["calls"]  # type: ignore[misc]
+    call = await live.wait_for_call(result["call_id"])
+    await harness.hass.async_block_till_done()
+    return call
+
+
+async def test_call_with_digits_end_to_end(harness: Harness, live: Sandbox) -> None:
+    """A placed call speaks, gathers, thanks and ends; every step is an event."""
+    call = await place_call(
+        harness,
+        live,
+        message="The garage door is open.",
+        gather={"prompt": "Press 1 to close it.", "max_digits": 1},
+        answer_method="GET",
+    )
+    assert call.spoken == [
+        "The garage door is open.",
+        "Press 1 to close it.",
+        "Thank you. Goodbye.",
+    ]
+    assert call.gathered == ["1"]
+    assert call.disconnect_cause == "hangup"
+    # Each callback was challenged first, then sent with the credentials.
+    assert [(a.event_type, a.authenticated, a.status) for a in call.attempts] == [
+        ("answer", False, 401),
+        ("answer", True, 200),
+        ("gather", False, 401),
+        ("gather", True, 200),
+        ("disconnect", False, 401),
+        ("disconnect", True, 204),
+    ]
+    assert call.attempts[1].method == "GET"
+
+    [answered] = await harness.events(EVENT_CALL_ANSWERED)
+    assert answered.data["call_id"] == call.call_id
+    [gathered] = await harness.events(EVENT_GATHER_COMPLETE)
+    assert gathered.data["digits"] == "1"
+    assert gathered.data["terminating_digit"] == ""
+    [ended] = await harness.events(EVENT_CALL_DISCONNECTED)
+    assert ended.data["cause"] == "hangup"
+    assert harness.calls.get(call.call_id) is None
+
+
+async def test_voicemail_end_to_end(harness: Harness, live: Sandbox) -> None:
+    """Async detection holds the call, then the machine gets its message."""
+    live.scenarios["+15553334444"] = Scenario(outcome="voicemail")
+    call = await place_call(
+        harness,
+        live,
+        message="The garage door is open.",
+        machine_message="Please check the garage.",
+    )
+    assert call.spoken == ["Please check the garage."]
+    assert call.disconnect_cause == "hangup"
+    [detected] = await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)
+    assert detected.data["machine_detection_result"]["value"] == "answering-machine"
+    assert [event.data["event_type"] for event in harness.fired[EVENT_CALLBACK]] == [
+        "redirect"
+    ]
+    assert len(await harness.events(EVENT_CALL_DISCONNECTED)) == 1
+
+
+async def test_person_with_async_detection_end_to_end(
+    harness: Harness, live: Sandbox
+) -> None:
+    """A person answering an async-detected call hears the message."""
+    call = await place_call(
+        harness,
+        live,
+        message="The garage door is open.",
+        machine_message="Please check the garage.",
+    )
+    assert call.spoken == ["The garage door is open."]
+    [detected] = await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)
+    assert detected.data["machine_detection_result"]["value"] == "human"
