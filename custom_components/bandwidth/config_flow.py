@@ -10,6 +10,7 @@ and kept through re-authentication and reconfiguration.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -80,6 +81,8 @@ PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
 )
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+# Set by scripts/develop so its instance can point entries at the sandbox.
+SANDBOX_URL_ENV = "BANDWIDTH_SANDBOX_URL"
 VOICE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=list(VOICES),
@@ -180,14 +183,15 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @property
     def _advanced_mode(self) -> bool:
-        """Return whether the user runs Home Assistant in advanced mode.
+        """Return whether to offer the sandbox-only API root field.
 
-        Read from the flow context, as `show_advanced_options` did: releases
-        without advanced mode deprecate that property and make it always true,
-        which would show the sandbox-only field to everyone.
+        Shown in advanced mode (read from the flow context, as
+        `show_advanced_options` did: releases without advanced mode make that
+        property always true, which would show the field to everyone), or when
+        a development instance names its sandbox in BANDWIDTH_SANDBOX_URL.
         """
         context: Mapping[str, object] = self.context
-        return bool(context.get("show_advanced_options", False))
+        return bool(context.get("show_advanced_options")) or bool(_sandbox_url())
 
     def _credentials_schema(
         self,
@@ -259,7 +263,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=auth_type,
             data_schema=self.add_suggested_values_to_schema(
                 self._credentials_schema(auth_type, account_id=True),
-                _without_secrets(user_input or {}),
+                _without_secrets(user_input or {CONF_API_URL: _sandbox_url()}),
             ),
             errors=errors,
         )
@@ -427,3 +431,8 @@ class BandwidthOptionsFlow(OptionsFlow):
             ),
             errors=errors,
         )
+
+
+def _sandbox_url() -> str:
+    """Return the local sandbox's root URL a development instance announces."""
+    return os.environ.get(SANDBOX_URL_ENV, "")
