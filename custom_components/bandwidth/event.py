@@ -57,7 +57,11 @@ def device_info(entry: BandwidthConfigEntry) -> DeviceInfo:
 
 
 class BandwidthCallEvent(EventEntity):
-    """Fires for every callback about the entry's calls."""
+    """Fires for every callback about the entry's calls.
+
+    Its attributes are the bus event's data, except that Bandwidth's own
+    eventType is named bandwidth_event_type: event_type is the entity's.
+    """
 
     _attr_has_entity_name = True
     _attr_translation_key = "call"
