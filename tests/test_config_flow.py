@@ -760,7 +760,7 @@ async def _options_init(
     _assert_translated(result, "options")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _fields(result) == [CONF_FROM, CONF_VOICE]
+    assert _fields(result) == [CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO]
     return result
 
 
@@ -789,7 +789,20 @@ async def _options_configure(
         # A voice name not in the list is accepted as typed.
         ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice"}),
         ({}, {}),
-        ({CONF_FROM: "", CONF_VOICE: ""}, {}),
+        ({CONF_FROM: "", CONF_VOICE: "", CONF_NOTIFY_TO: []}, {}),
+        # Numbers to call for notifications: trimmed, blanks and repeats dropped.
+        (
+            {CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"]},
+            {CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"]},
+        ),
+        (
+            {CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"]},
+            {CONF_NOTIFY_TO: ["+15555550111", "+15555550112"]},
+        ),
+        (
+            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
+            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
+        ),
     ],
 )
 async def test_options(
@@ -801,22 +814,35 @@ async def test_options(
     """Defaults are saved and apply at once, without reloading the entry."""
     entry = init_integration
     hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_NOTIFY_TO: ["+15555550111"]}
+        entry,
+        options={
+            **entry.options,
+            CONF_NOTIFY_TO: ["+15555550110"],
+            "not_on_the_form": True,
+        },
     )
     runtime_data = entry.runtime_data
 
     result = await _options_init(hass, entry)
-    assert _suggested(result) == {CONF_FROM: "+15555550100", CONF_VOICE: "susan"}
+    assert _suggested(result) == {
+        CONF_FROM: "+15555550100",
+        CONF_VOICE: "susan",
+        CONF_NOTIFY_TO: ["+15555550110"],
+    }
     schema = result["data_schema"]
     assert schema is not None
     voice = next(value for key, value in schema.schema.items() if key == CONF_VOICE)
     assert voice.config["custom_value"] is True
     assert "julie" in voice.config["options"]
+    notify_to = next(
+        value for key, value in schema.schema.items() if key == CONF_NOTIFY_TO
+    )
+    assert notify_to.config["multiple"] is True
 
     result = await _options_configure(hass, result, user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    # Options this form does not show are kept.
-    assert entry.options == options | {CONF_NOTIFY_TO: ["+15555550111"]}
+    # Options this form does not show are kept; cleared fields are dropped.
+    assert entry.options == options | {"not_on_the_form": True}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is runtime_data
@@ -853,3 +879,38 @@ async def test_options_invalid_from(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_FROM: "+15555550142", CONF_VOICE: "paul"}
+
+
+@pytest.mark.parametrize(
+    "notify_to",
+    [
+        ["5555550111"],
+        ["+15555550111", "+1 555 555 0112"],
+        ["sip:alarm"],
+        ["tel:+15555550111"],
+        [f"+155555502{n:02}" for n in range(21)],
+    ],
+)
+async def test_options_invalid_notify_to(
+    hass: HomeAssistant, init_integration: MockConfigEntry, notify_to: list[str]
+) -> None:
+    """Numbers to call must each be E.164 or a SIP URI, 20 at most."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    result = await _options_configure(
+        hass, result, {CONF_FROM: "+15555550142", CONF_NOTIFY_TO: notify_to}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NOTIFY_TO: "invalid_notify_to"}
+    assert _suggested(result) == {CONF_FROM: "+15555550142", CONF_NOTIFY_TO: notify_to}
+    assert entry.options == before
+
+    result = await _options_configure(
+        hass, result, {CONF_FROM: "+15555550142", CONF_NOTIFY_TO: ["+15555550111"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_FROM: "+15555550142",
+        CONF_NOTIFY_TO: ["+15555550111"],
+    }

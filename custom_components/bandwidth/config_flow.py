@@ -49,12 +49,14 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_FROM,
+    CONF_NOTIFY_TO,
     CONF_VOICE,
     DOMAIN,
     LOGGER,
     VOICES,
 )
 from .helpers import async_create_client
+from .services import MAX_DESTINATIONS, SIP_URI
 
 if TYPE_CHECKING:
     # Home Assistant 2026 validates with probatio and aliases `voluptuous` to it
@@ -75,12 +77,14 @@ STEP_RECONFIGURE_BASIC = "reconfigure_basic"
 
 ACCOUNT_ID_RE = re.compile(r"[0-9]+")
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
+SIP_URI_RE = re.compile(SIP_URI)
 
 TEXT_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="off"))
 PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
 )
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+DESTINATIONS_SELECTOR = TextSelector(TextSelectorConfig(multiple=True))
 # Set by scripts/develop so its instance can point entries at the sandbox.
 SANDBOX_URL_ENV = "BANDWIDTH_SANDBOX_URL"
 VOICE_SELECTOR = SelectSelector(
@@ -152,6 +156,17 @@ def _caller_id(value: str) -> str | None:
         if value.casefold() == keyword.casefold():
             return keyword
     return None
+
+
+def _destinations(values: list[str]) -> list[str] | None:
+    """Return distinct E.164 numbers / SIP URIs, blanks dropped; None if invalid."""
+    destinations: list[str] = []
+    for value in filter(None, (value.strip() for value in values)):
+        if not (E164_RE.fullmatch(value) or SIP_URI_RE.fullmatch(value)):
+            return None
+        if value not in destinations:
+            destinations.append(value)
+    return destinations if len(destinations) <= MAX_DESTINATIONS else None
 
 
 async def _async_verify(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str, str]:
@@ -406,7 +421,7 @@ class BandwidthOptionsFlow(OptionsFlow):
             options = {
                 key: value
                 for key, value in self.config_entry.options.items()
-                if key not in (CONF_FROM, CONF_VOICE)
+                if key not in (CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO)
             }
             if caller := user_input.get(CONF_FROM):
                 if (caller_id := _caller_id(caller)) is None:
@@ -415,6 +430,10 @@ class BandwidthOptionsFlow(OptionsFlow):
                     options[CONF_FROM] = caller_id
             if voice := user_input.get(CONF_VOICE):
                 options[CONF_VOICE] = voice
+            if (notify_to := _destinations(user_input.get(CONF_NOTIFY_TO, []))) is None:
+                errors[CONF_NOTIFY_TO] = "invalid_notify_to"
+            elif notify_to:
+                options[CONF_NOTIFY_TO] = notify_to
             if not errors:
                 return self.async_create_entry(data=options)
 
@@ -425,6 +444,7 @@ class BandwidthOptionsFlow(OptionsFlow):
                     {
                         vol.Optional(CONF_FROM): TEXT_SELECTOR,
                         vol.Optional(CONF_VOICE): VOICE_SELECTOR,
+                        vol.Optional(CONF_NOTIFY_TO): DESTINATIONS_SELECTOR,
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,
