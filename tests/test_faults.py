@@ -1,0 +1,517 @@
+"""Fault injection: Bandwidth times out, drops connections, fails or garbles.
+
+Every fault goes through bandwidth.create_call. Each test checks that the
+user gets a clear answer, that no call is created twice (POSTs to /calls are
+counted), that Home Assistant keeps working meanwhile, and that the entry
+recovers by itself once Bandwidth behaves again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.bandwidth import helpers
+from custom_components.bandwidth.api import BandwidthClient
+from custom_components.bandwidth.const import DOMAIN
+from sandbox import Sandbox
+
+from .spec import check_against_spec
+
+TO = "+15555551234"
+OTHER = "+15555551299"
+HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+# Short enough for a fast suite, long enough for the loopback sandbox.
+TIMEOUT = 0.5
+
+
+async def create_call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Run bandwidth.create_call and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "create_call", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+def create_posts(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
+    """The createCall bodies Bandwidth received, retries included."""
+    bodies = [
+        request.json
+        for request in bandwidth_sandbox.requests
+        if request.method == "POST" and request.path.endswith("/calls")
+    ]
+    for body in bodies:
+        check_against_spec(body, "createCall")
+    return bodies
+
+
+async def assert_recovers(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
+    """The next call goes through without a reload, once, and is kept."""
+    posts = len(create_posts(bandwidth_sandbox))
+    calls = len(bandwidth_sandbox.calls)
+    response = await create_call(hass, to=OTHER, message="Back again")
+    [item] = response["calls"]
+    assert "error" not in item
+    assert item["call_id"] in bandwidth_sandbox.calls
+    assert len(create_posts(bandwidth_sandbox)) == posts + 1
+    assert len(bandwidth_sandbox.calls) == calls + 1
+
+
+async def assert_responsive(hass: HomeAssistant) -> None:
+    """A state write and an action complete at once while Bandwidth is stuck."""
+
+    async def ping(call: ServiceCall) -> dict[str, Any]:
+        return {"pong": call.data["n"]}
+
+    if not hass.services.has_service("test", "ping"):
+        hass.services.async_register(
+            "test", "ping", ping, supports_response=SupportsResponse.ONLY
+        )
+    started = time.monotonic()
+    hass.states.async_set("sensor.probe", "responsive")
+    response = await hass.services.async_call(
+        "test", "ping", {"n": 1}, blocking=True, return_response=True
+    )
+    assert response == {"pong": 1}
+    assert hass.states.get("sensor.probe").state == "responsive"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 0.25
+
+
+async def fail_while_stuck(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    stuck: Callable[[], bool],
+) -> HomeAssistantError:
+    """Start a call, prove Home Assistant works while it is stuck, return its error."""
+    task = hass.async_create_task(create_call(hass, to=TO))
+    await bandwidth_sandbox.wait_for(stuck)
+    await assert_responsive(hass)
+    assert not task.done()
+    with pytest.raises(HomeAssistantError) as info:
+        await task
+    return info.value
+
+
+@pytest.fixture
+def entry(init_integration: MockConfigEntry) -> MockConfigEntry:
+    """The loaded entry, its client told to give up quickly."""
+    init_integration.runtime_data.client.request_timeout = TIMEOUT
+    return init_integration
+
+
+# --- Bandwidth does not answer ----------------------------------------------
+
+
+async def test_timeout(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A create that hangs fails after the timeout, is never resent, blocks nothing."""
+    bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
+    started = time.monotonic()
+    task = hass.async_create_task(create_call(hass, to=TO))
+    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+
+    # While the create hangs: Home Assistant works, another call goes through.
+    await assert_responsive(hass)
+    response = await create_call(hass, to=OTHER)
+    assert "error" not in response["calls"][0]
+    assert not task.done()
+
+    with pytest.raises(HomeAssistantError) as info:
+        await task
+    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 1.5
+    assert info.value.translation_key == "cannot_connect"
+    assert info.value.translation_placeholders == {
+        "error": f"Timed out talking to Bandwidth after {TIMEOUT:g} s"
+    }
+    assert "Timed out talking to Bandwidth" in str(info.value)
+    # One POST each: the hung one was not sent again.
+    assert Counter(body["to"] for body in create_posts(bandwidth_sandbox)) == {
+        TO: 1,
+        OTHER: 1,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+async def test_token_endpoint_hangs(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A token refresh that hangs counts against the same timeout; nothing is sent."""
+    bandwidth_sandbox.revoke_tokens()
+    bandwidth_sandbox.hang_next(path_contains="/oauth2/token")
+    tokens = bandwidth_sandbox.token_requests
+    error = await fail_while_stuck(
+        hass,
+        bandwidth_sandbox,
+        lambda: any(r.path.endswith("/token") for r in bandwidth_sandbox.requests[1:]),
+    )
+    assert error.translation_key == "cannot_connect"
+    # The create was refused (401) before the refresh hung; it did nothing.
+    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert bandwidth_sandbox.calls == {}
+    assert bandwidth_sandbox.token_requests == tokens  # the hung one never finished
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+# --- Bandwidth drops the connection or fails ---------------------------------
+
+
+async def test_connection_reset(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A dropped connection is a clear error; the POST is not replayed."""
+    bandwidth_sandbox.reset_next(path_contains="/calls", method="POST")
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "cannot_connect"
+    assert (info.value.translation_placeholders or {})["error"].startswith(
+        "Could not reach Bandwidth: "
+    )
+    assert len(create_posts(bandwidth_sandbox)) == 1
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_server_errors_with_html(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    status: int,
+) -> None:
+    """5xx pages (HTML, not voiceApiError) are reported by status, never retried."""
+    bandwidth_sandbox.fail_next(
+        status, HTML, content_type="text/html", path_contains="/calls", method="POST"
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "cannot_connect"
+    assert info.value.translation_placeholders == {
+        "error": f"Bandwidth failed (HTTP {status}): HTTP {status}"
+    }
+    # The HTML is not shown to the user.
+    assert "<html>" not in str(info.value)
+    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert entry.state is ConfigEntryState.LOADED
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+@pytest.mark.parametrize("status", [200, 201])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            '{"callId": "c-1234", "accountId": "99',
+            "Bandwidth returned a body that is not JSON (HTTP {status})",
+        ),
+        ("{", "Bandwidth returned a body that is not JSON (HTTP {status})"),
+        (
+            '{"callId": "c-1234"}',
+            "Bandwidth accepted the call but returned an unexpected body",
+        ),
+        ("", "Bandwidth accepted the call but returned an unexpected body"),
+        ("[]", "Bandwidth accepted the call but returned an unexpected body"),
+        ('"callId"', "Bandwidth accepted the call but returned an unexpected body"),
+    ],
+)
+async def test_success_with_a_garbled_body(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    status: int,
+    body: str,
+    error: str,
+) -> None:
+    """A 2xx whose body is cut short or not a call: an error, and no second POST.
+
+    Bandwidth may well have created the call, so sending it again could ring
+    the phone twice.
+    """
+    bandwidth_sandbox.fail_next(
+        status,
+        body,
+        content_type="application/json",
+        path_contains="/calls",
+        method="POST",
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO, message="Hello")
+    assert info.value.translation_key == "cannot_connect"
+    assert info.value.translation_placeholders == {"error": error.format(status=status)}
+    assert len(create_posts(bandwidth_sandbox)) == 1
+    # Nothing is remembered for a call whose id is unknown.
+    assert entry.runtime_data.calls.active_calls == 0
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+# --- Bandwidth says: slow down -------------------------------------------------
+
+
+async def test_rate_limit_waits_and_places_once(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """429 with Retry-After: 1 is waited out, then the call is placed exactly once."""
+    entry.runtime_data.client.request_timeout = 5
+    bandwidth_sandbox.fail_next(
+        429,
+        {"type": "error", "description": "Account call creation rate limit exceeded"},
+        headers={"Retry-After": "1"},
+        path_contains="/calls",
+        method="POST",
+    )
+    started = time.monotonic()
+    task = hass.async_create_task(create_call(hass, to=TO))
+    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+    await assert_responsive(hass)
+    response = await task
+    assert 0.9 <= time.monotonic() - started < 3
+    assert "error" not in response["calls"][0]
+    assert len(create_posts(bandwidth_sandbox)) == 2  # the refused one and the call
+    assert len(bandwidth_sandbox.calls) == 1
+
+
+async def test_rate_limit_beyond_the_timeout(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A Retry-After longer than the time left is reported at once, not slept on."""
+    bandwidth_sandbox.fail_next(
+        429,
+        {"type": "error", "description": "Slow down"},
+        headers={"Retry-After": "1"},
+        path_contains="/calls",
+        method="POST",
+    )
+    started = time.monotonic()
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert time.monotonic() - started < TIMEOUT
+    assert info.value.translation_key == "rate_limited"
+    assert info.value.translation_placeholders == {"description": "Slow down"}
+    assert len(create_posts(bandwidth_sandbox)) == 1
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+async def test_rate_limit_that_does_not_end(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Retries are bounded: after the last 429 the user is told to try later."""
+    retries = entry.runtime_data.client.max_rate_limit_retries
+    bandwidth_sandbox.fail_next(
+        429,
+        {"type": "error", "description": "Slow down"},
+        headers={"Retry-After": "0"},
+        path_contains="/calls",
+        method="POST",
+        times=None,
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "rate_limited"
+    assert len(create_posts(bandwidth_sandbox)) == retries + 1
+    assert bandwidth_sandbox.calls == {}
+    bandwidth_sandbox.clear_faults()
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+# --- Bandwidth forgets the token -------------------------------------------
+
+
+async def test_token_revoked_mid_run(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """401 on a revoked token: one refresh, the call is placed once."""
+    await create_call(hass, to=OTHER)
+    assert bandwidth_sandbox.token_requests == 1
+    bandwidth_sandbox.revoke_tokens()
+
+    response = await create_call(hass, to=TO)
+    assert "error" not in response["calls"][0]
+    assert bandwidth_sandbox.token_requests == 2
+    # The refused POST created nothing; the retried one created the call.
+    assert [body["to"] for body in create_posts(bandwidth_sandbox)] == [OTHER, TO, TO]
+    assert len(bandwidth_sandbox.calls) == 2
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_token_revoked_for_many_calls_at_once(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Calls refused together share one refresh."""
+    bandwidth_sandbox.revoke_tokens()
+    destinations = [f"+1555555{n:04d}" for n in range(5)]
+    response = await create_call(hass, to=destinations)
+    assert all("error" not in item for item in response["calls"])
+    assert bandwidth_sandbox.token_requests == 2
+    assert len(bandwidth_sandbox.calls) == 5
+
+
+async def test_refused_again_after_refresh_starts_reauth(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """401 after a fresh token: no third try; the user is asked to re-authenticate."""
+    bandwidth_sandbox.fail_next(
+        401,
+        {"type": "authentication-error", "description": "Invalid credentials"},
+        path_contains="/calls",
+        method="POST",
+        times=2,
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "invalid_auth"
+    assert bandwidth_sandbox.token_requests == 2  # setup's, then one refresh
+    assert len(create_posts(bandwidth_sandbox)) == 2
+    assert bandwidth_sandbox.calls == {}
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    # The entry stays loaded: when Bandwidth accepts again, calls just work.
+    assert entry.state is ConfigEntryState.LOADED
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+async def test_token_endpoint_fails_mid_run(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A failing token endpoint is a connection problem, not bad credentials."""
+    bandwidth_sandbox.revoke_tokens()
+    bandwidth_sandbox.fail_next(
+        503, HTML, content_type="text/html", path_contains="/token"
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "cannot_connect"
+    assert info.value.translation_placeholders == {
+        "error": "Bandwidth's token endpoint answered HTTP 503"
+    }
+    assert bandwidth_sandbox.calls == {}
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+# --- Several destinations, several faults --------------------------------------
+
+
+async def test_faults_on_some_destinations(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Each destination gets its own outcome and is sent exactly once."""
+    destinations = [f"+1555555{n:04d}" for n in range(4)]
+    bandwidth_sandbox.reset_next(path_contains="/calls", method="POST")
+    bandwidth_sandbox.fail_next(
+        502, HTML, content_type="text/html", path_contains="/calls", method="POST"
+    )
+    bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
+    response = await create_call(hass, to=destinations)
+    outcomes = response["calls"]
+    assert [item["to"] for item in outcomes] == destinations
+    assert sorted("error" in item for item in outcomes) == [False, True, True, True]
+    assert len(bandwidth_sandbox.calls) == 1
+    assert Counter(
+        body["to"] for body in create_posts(bandwidth_sandbox)
+    ) == dict.fromkeys(destinations, 1)
+    await assert_recovers(hass, bandwidth_sandbox)
+
+
+# --- Bandwidth is down while the entry sets up ----------------------------------
+
+
+def _hang_setup(bandwidth_sandbox: Sandbox) -> None:
+    bandwidth_sandbox.hang_next(path_contains="/calls", method="GET")
+
+
+def _reset_setup(bandwidth_sandbox: Sandbox) -> None:
+    # aiohttp resends an idempotent request once on a dropped connection.
+    bandwidth_sandbox.reset_next(path_contains="/calls", method="GET", times=2)
+
+
+def _fail_setup(bandwidth_sandbox: Sandbox) -> None:
+    bandwidth_sandbox.fail_next(
+        503, HTML, content_type="text/html", path_contains="/calls", method="GET"
+    )
+
+
+def _fail_token(bandwidth_sandbox: Sandbox) -> None:
+    bandwidth_sandbox.fail_next(
+        502, HTML, content_type="text/html", path_contains="/token"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (_hang_setup, "Timed out talking to Bandwidth"),
+        (_reset_setup, "Could not reach Bandwidth"),
+        (_fail_setup, "HTTP 503"),
+        (_fail_token, "HTTP 502"),
+    ],
+    ids=["hang", "reset", "503", "token-502"],
+)
+@pytest.mark.usefixtures("external_url")
+async def test_setup_retries_until_bandwidth_is_back(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[Sandbox], None],
+    reason: str,
+) -> None:
+    """Setup waits for Bandwidth in SETUP_RETRY and loads on the next try by itself."""
+    monkeypatch.setattr(
+        helpers,
+        "BandwidthClient",
+        functools.partial(BandwidthClient, request_timeout=TIMEOUT),
+    )
+    fault(bandwidth_sandbox)
+    mock_config_entry.add_to_hass(hass)
+    setup = hass.async_create_task(
+        hass.config_entries.async_setup(mock_config_entry.entry_id)
+    )
+    await bandwidth_sandbox.wait_for(lambda: bool(bandwidth_sandbox.requests))
+    await assert_responsive(hass)
+    await setup
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert reason in (mock_config_entry.reason or "")
+    # Meanwhile the action says why it cannot call.
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO)
+    assert info.value.translation_key == "not_loaded"
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
+    # The retry runs as a background task.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    response = await create_call(hass, to=TO)
+    assert "error" not in response["calls"][0]
+
+
+async def test_reload_while_a_call_hangs(
+    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Reloading the entry does not wait for a stuck request; both finish cleanly."""
+    bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
+    task = hass.async_create_task(create_call(hass, to=TO))
+    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+    async with asyncio.timeout(TIMEOUT):
+        assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    with pytest.raises(HomeAssistantError):
+        await task
+    await assert_recovers(hass, bandwidth_sandbox)
