@@ -13,6 +13,7 @@ from .calls import CallStore, async_remove_call_store
 from .const import DOMAIN
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client
+from .issues import async_delete_issues, async_setup_issues
 from .services import async_setup_services
 from .webhook import async_remove_webhook, async_setup_webhook
 
@@ -46,6 +47,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     await calls.async_load()
     entry.runtime_data = BandwidthData(client=client, calls=calls)
     await async_setup_webhook(hass, entry)
+    async_setup_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -56,6 +58,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
-    """Forget the entry's cloudhook and stored call scripts."""
+    """Forget the entry's cloudhook, stored call scripts and repair issues."""
     await async_remove_webhook(hass, entry)
+    async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)

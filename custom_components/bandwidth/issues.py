@@ -1,0 +1,108 @@
+"""Repair issues for setups that keep calls from working, or soon will.
+
+Raised for an entry when Bandwidth cannot reach Home Assistant (no external
+URL and no Home Assistant Cloud), when the external URL is plain http (Bandwidth
+refuses to send callback credentials to it), and while the entry still signs in
+with a legacy API user. Each is re-checked when the entry is set up and when
+the core configuration (the external URL) changes, and deleted once fixed.
+None has a fix flow: the fix is made elsewhere in the UI, as each one says.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.network import NoURLAvailableError
+from yarl import URL
+
+from .const import AUTH_BASIC, CONF_AUTH_TYPE, DOMAIN
+from .data import BandwidthConfigEntry
+from .webhook import async_get_webhook_url
+
+ISSUE_NO_EXTERNAL_URL: Final = "no_external_url"
+ISSUE_INSECURE_EXTERNAL_URL: Final = "insecure_external_url"
+ISSUE_LEGACY_API_USER: Final = "legacy_api_user"
+
+# Issues about how Bandwidth reaches Home Assistant only matter while the
+# entry is loaded; the legacy API user one stays until the entry changes.
+URL_ISSUES: Final = (ISSUE_NO_EXTERNAL_URL, ISSUE_INSECURE_EXTERNAL_URL)
+ALL_ISSUES: Final = (*URL_ISSUES, ISSUE_LEGACY_API_USER)
+
+DOCUMENTATION_URL: Final = "https://github.com/bandwidth-voice-ha/bandwidth-voice"
+LEARN_MORE: Final[dict[str, str]] = {
+    ISSUE_NO_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
+    ISSUE_INSECURE_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
+    ISSUE_LEGACY_API_USER: f"{DOCUMENTATION_URL}#which-api-credentials-to-create",
+}
+SEVERITY: Final[dict[str, ir.IssueSeverity]] = {
+    # No call can be placed at all.
+    ISSUE_NO_EXTERNAL_URL: ir.IssueSeverity.ERROR,
+    ISSUE_INSECURE_EXTERNAL_URL: ir.IssueSeverity.ERROR,
+    # Works today; Bandwidth is retiring it.
+    ISSUE_LEGACY_API_USER: ir.IssueSeverity.WARNING,
+}
+
+
+def issue_id(issue: str, entry_id: str) -> str:
+    """Return the id of one kind of issue for one entry."""
+    return f"{issue}_{entry_id}"
+
+
+@callback
+def async_setup_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
+    """Check the entry now and whenever the core configuration changes."""
+    async_check_issues(hass, entry)
+
+    @callback
+    def _core_config_updated(_event: Event) -> None:
+        async_check_issues(hass, entry)
+
+    entry.async_on_unload(
+        hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _core_config_updated)
+    )
+    entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id, URL_ISSUES))
+
+
+@callback
+def async_check_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
+    """Raise the entry's issues that apply, delete those that no longer do."""
+    try:
+        url = URL(async_get_webhook_url(hass, entry))
+    except NoURLAvailableError:
+        problems = {ISSUE_NO_EXTERNAL_URL}
+    else:
+        problems = {ISSUE_INSECURE_EXTERNAL_URL} if url.scheme == "http" else set()
+    if entry.data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
+        problems.add(ISSUE_LEGACY_API_USER)
+
+    placeholders = {
+        "title": entry.title,
+        "external_url": str(hass.config.external_url),
+    }
+    for issue in ALL_ISSUES:
+        if issue in problems:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id(issue, entry.entry_id),
+                is_fixable=False,
+                is_persistent=False,
+                learn_more_url=LEARN_MORE[issue],
+                severity=SEVERITY[issue],
+                translation_key=issue,
+                translation_placeholders=placeholders,
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry.entry_id))
+
+
+@callback
+def async_delete_issues(
+    hass: HomeAssistant, entry_id: str, issues: tuple[str, ...] = ALL_ISSUES
+) -> None:
+    """Delete an entry's issues (all of them by default)."""
+    for issue in issues:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry_id))
