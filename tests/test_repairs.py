@@ -153,19 +153,24 @@ async def test_insecure_external_url(
     assert list(issues(hass, mock_config_entry)) == ["no_external_url"]
 
 
-async def test_cloudhook_is_reachable(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With Home Assistant Cloud no external URL is needed."""
+def mock_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Stand in for Home Assistant Cloud with an active subscription."""
     cloud = ModuleType("homeassistant.components.cloud")
     cloud.async_active_subscription = Mock(return_value=True)  # type: ignore[attr-defined]
     cloud.async_create_cloudhook = AsyncMock(return_value=CLOUDHOOK_URL)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", cloud)
     monkeypatch.setattr(components, "cloud", cloud, raising=False)
     hass.config.components.add("cloud")
+    return cloud
 
+
+async def test_cloudhook_is_reachable(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With Home Assistant Cloud no external URL is needed."""
+    mock_cloud(hass, monkeypatch)
     await set_up(hass, mock_config_entry)
     assert mock_config_entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     assert issues(hass, mock_config_entry) == {}
