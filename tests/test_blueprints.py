@@ -1,0 +1,342 @@
+"""Tests for the automation blueprints in blueprints/automation/bandwidth/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from homeassistant.components.automation.helpers import async_get_blueprints
+from homeassistant.const import STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml_dict
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.bandwidth.calls import CallScript, GatherScript
+from custom_components.bandwidth.const import (
+    EVENT_CALL_DISCONNECTED,
+    EVENT_GATHER_COMPLETE,
+)
+from sandbox import Call, Sandbox, Scenario
+
+from .conftest import EXTERNAL_URL, FROM_NUMBER
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+ROOT = Path(__file__).parent.parent
+BLUEPRINTS = ROOT / "blueprints" / "automation" / "bandwidth"
+MANIFEST: dict[str, Any] = json.loads(
+    (ROOT / "custom_components" / "bandwidth" / "manifest.json").read_text()
+)
+HACS: dict[str, Any] = json.loads((ROOT / "hacs.json").read_text())
+ALARM = "call_on_alarm.yaml"
+ESCALATION = "call_escalation.yaml"
+PANEL = "alarm_control_panel.home"
+FIRST, SECOND, THIRD = "+15555550001", "+15555550002", "+15555550003"
+
+
+@pytest.fixture
+def blueprints(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Install the blueprints where Home Assistant looks for them."""
+    hass.config.config_dir = str(tmp_path)
+    folder = Path(hass.config.path("blueprints", "automation", "bandwidth"))
+    shutil.copytree(BLUEPRINTS, folder)
+    return folder
+
+
+async def set_up_automation(
+    hass: HomeAssistant, blueprint: str, inputs: dict[str, Any]
+) -> str:
+    """Set up one automation from a blueprint; return its entity id."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "under_test",
+                "alias": "Under test",
+                "use_blueprint": {"path": f"bandwidth/{blueprint}", "input": inputs},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.under_test")
+    assert state is not None
+    assert state.state == STATE_ON, state.attributes
+    return state.entity_id
+
+
+@pytest.mark.usefixtures("blueprints")
+@pytest.mark.parametrize("path", [ALARM, ESCALATION])
+async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
+    """Home Assistant loads each blueprint; its metadata points back here."""
+    blueprint = await async_get_blueprints(hass).async_get_blueprint(
+        f"bandwidth/{path}"
+    )
+    metadata = blueprint.metadata
+    assert metadata["domain"] == "automation"
+    assert metadata["name"]
+    assert metadata["description"]
+    assert metadata["source_url"] == (
+        f"{MANIFEST['documentation']}/blob/main/blueprints/automation/bandwidth/{path}"
+    )
+    assert metadata["homeassistant"]["min_version"] == HACS["homeassistant"]
+    # Every input is named, and described unless its name says it all.
+    for name, spec in blueprint.inputs.items():
+        assert spec["name"], name
+        assert "selector" in spec, name
+
+
+def test_every_blueprint_is_tested() -> None:
+    """A new blueprint needs tests here too; each parses as Home Assistant YAML."""
+    assert sorted(path.name for path in BLUEPRINTS.iterdir()) == sorted(
+        [ALARM, ESCALATION]
+    )
+    for path in BLUEPRINTS.iterdir():
+        assert load_yaml_dict(path)["blueprint"]["domain"] == "automation"
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_alarm_blueprint(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Triggering the panel calls every number with the message."""
+    hass.states.async_set(PANEL, "armed_away", {"friendly_name": "Home alarm"})
+    await set_up_automation(
+        hass,
+        ALARM,
+        {
+            "alarm_panel": PANEL,
+            "bandwidth_entry": init_integration.entry_id,
+            "numbers": [FIRST, SECOND],
+        },
+    )
+
+    hass.states.async_set(PANEL, "arming", {"friendly_name": "Home alarm"})
+    await hass.async_block_till_done()
+    assert bandwidth_sandbox.calls == {}
+
+    hass.states.async_set(PANEL, "triggered", {"friendly_name": "Home alarm"})
+    await hass.async_block_till_done()
+    calls = bandwidth_sandbox.calls
+    assert sorted(call.request["to"] for call in calls.values()) == [FIRST, SECOND]
+    spoken = "Alarm! Home alarm has been triggered."
+    for call_id, call in calls.items():
+        assert call.request["from"] == FROM_NUMBER
+        assert init_integration.runtime_data.calls.get(call_id) == CallScript(
+            message=spoken,
+            machine_message=spoken,
+            voice="susan",
+            machine_detection="async",
+        )
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_alarm_blueprint_own_message(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A message of one's own replaces the default."""
+    hass.states.async_set(PANEL, "armed_home")
+    await set_up_automation(
+        hass,
+        ALARM,
+        {
+            "alarm_panel": PANEL,
+            "bandwidth_entry": init_integration.entry_id,
+            "numbers": [FIRST],
+            "message": "Burglar alarm at the cabin.",
+        },
+    )
+    hass.states.async_set(PANEL, "triggered")
+    await hass.async_block_till_done()
+    (call_id,) = bandwidth_sandbox.calls
+    script = init_integration.runtime_data.calls.get(call_id)
+    assert script is not None
+    assert script.message == script.machine_message == "Burglar alarm at the cabin."
+
+
+def escalation_inputs(entry: MockConfigEntry, numbers: list[str]) -> dict[str, Any]:
+    """Inputs starting the escalation on the event `start_escalation`."""
+    return {
+        "start": [{"trigger": "event", "event_type": "start_escalation"}],
+        "bandwidth_entry": entry.entry_id,
+        "numbers": numbers,
+        "no_acknowledgement": [{"event": "nobody_acknowledged"}],
+    }
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_escalation_end_to_end(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """Voicemail on the first number, 1 pressed on the second: the third rests."""
+    client = await hass_client_no_auth()
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.url_rewrites = {
+        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
+    }
+    bandwidth_sandbox.allow_insecure_callbacks = True
+    bandwidth_sandbox.scenarios = {
+        FIRST: Scenario(outcome="voicemail"),
+        SECOND: Scenario(outcome="answer", digits="1"),
+    }
+    await set_up_automation(
+        hass, ESCALATION, escalation_inputs(init_integration, [FIRST, SECOND, THIRD])
+    )
+    nobody = async_capture_events(hass, "nobody_acknowledged")
+    gathered = async_capture_events(hass, EVENT_GATHER_COMPLETE)
+    disconnected = async_capture_events(hass, EVENT_CALL_DISCONNECTED)
+
+    hass.bus.async_fire("start_escalation")
+    await hass.async_block_till_done()
+    await bandwidth_sandbox.wait_idle()
+    await hass.async_block_till_done()
+
+    first, second = bandwidth_sandbox.calls.values()
+    assert [first.request["to"], second.request["to"]] == [FIRST, SECOND]
+    # The machine got the voicemail message and was never asked for digits.
+    assert first.machine_detection == "answering-machine"
+    assert first.spoken == [
+        "The alarm at home has been triggered. Others are being called now."
+    ]
+    assert first.gathered == []
+    assert first.disconnect_cause == "hangup"
+    # The second number heard the message, pressed 1 and was thanked.
+    assert second.spoken == [
+        "The alarm at home has been triggered.",
+        "Press 1 to acknowledge.",
+        "Thank you. Goodbye.",
+    ]
+    assert second.gathered == ["1"]
+    assert second.request["callTimeout"] == 30
+    assert [event.data["call_id"] for event in gathered] == [second.call_id]
+    assert [event.data["call_id"] for event in disconnected] == [
+        first.call_id,
+        second.call_id,
+    ]
+    assert nobody == []
+    state = hass.states.get("automation.under_test")
+    assert state is not None
+    assert state.attributes["current"] == 0
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_escalation_wrong_key_moves_on(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """Pressing another key, or no answer at all, calls the next number."""
+    client = await hass_client_no_auth()
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.url_rewrites = {
+        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
+    }
+    bandwidth_sandbox.scenarios = {
+        FIRST: Scenario(outcome="answer", digits="2"),
+        SECOND: Scenario(outcome="no-answer"),
+    }
+    await set_up_automation(
+        hass, ESCALATION, escalation_inputs(init_integration, [FIRST, SECOND])
+    )
+    nobody = async_capture_events(hass, "nobody_acknowledged")
+
+    hass.bus.async_fire("start_escalation")
+    await hass.async_block_till_done()
+    await bandwidth_sandbox.wait_idle()
+    await hass.async_block_till_done()
+
+    first, second = bandwidth_sandbox.calls.values()
+    assert first.gathered == ["2"]
+    assert second.disconnect_cause == "timeout"
+    assert len(nobody) == 1
+
+
+async def waiting_on_call(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, count: int
+) -> list[Call]:
+    """Wait until the automation waits on its `count`-th call; return the calls.
+
+    The wait listens for disconnects (its timeout already scheduled) only
+    while it runs. Not hass.async_block_till_done(): that would wait for the
+    whole automation run, which here only ends when its time runs out.
+    """
+
+    def ready() -> bool:
+        listening = hass.bus.async_listeners().get(EVENT_CALL_DISCONNECTED, 0)
+        return len(bandwidth_sandbox.calls) == count and listening > 0
+
+    await bandwidth_sandbox.wait_for(ready)
+    return list(bandwidth_sandbox.calls.values())
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_escalation_time_per_number(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A refused number is skipped; a call without an answer in time is hung up."""
+    inputs = escalation_inputs(init_integration, ["+1", FIRST, SECOND])
+    inputs["time_per_number"] = 45
+    await set_up_automation(hass, ESCALATION, inputs)
+    nobody = async_capture_events(hass, "nobody_acknowledged")
+
+    # The lifecycle is off: calls ring forever, no callback ever comes.
+    hass.bus.async_fire("start_escalation")
+    (first,) = await waiting_on_call(hass, bandwidth_sandbox, 1)
+    assert first.request["to"] == FIRST
+    first_script = init_integration.runtime_data.calls.get(first.call_id)
+    assert first_script is not None
+    assert first_script.gather == GatherScript(
+        prompt="Press 1 to acknowledge.", max_digits=1, repeat_count=2
+    )
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=44))
+    await asyncio.sleep(0.05)
+    assert first.disconnect_cause is None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=46))
+    _, second = await waiting_on_call(hass, bandwidth_sandbox, 2)
+    assert first.disconnect_cause == "cancel"
+    assert second.request["to"] == SECOND
+    assert nobody == []
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=46))
+    await hass.async_block_till_done()
+    assert second.disconnect_cause == "cancel"
+    assert len(bandwidth_sandbox.calls) == 2
+    assert len(nobody) == 1
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_escalation_call_already_gone(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Hanging up a call that ended unnoticed does not stop the escalation."""
+    inputs = escalation_inputs(init_integration, [FIRST, SECOND])
+    await set_up_automation(hass, ESCALATION, inputs)
+    nobody = async_capture_events(hass, "nobody_acknowledged")
+
+    hass.bus.async_fire("start_escalation")
+    (first,) = await waiting_on_call(hass, bandwidth_sandbox, 1)
+    first.end("hangup")  # Its disconnect callback never reaches Home Assistant.
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=91))
+    await waiting_on_call(hass, bandwidth_sandbox, 2)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=91))
+    await hass.async_block_till_done()
+    assert len(nobody) == 1
