@@ -1,0 +1,380 @@
+"""Offline checks of the integration's metadata, as hassfest and HACS would make.
+
+manifest.json and hacs.json, services.yaml against the action schemas, every
+translation key the code uses, icons, brand images and quality_scale.yaml.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from awesomeversion import AwesomeVersion
+from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
+from PIL import Image
+
+from custom_components.bandwidth import services
+from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.issues import ALL_ISSUES, DOCUMENTATION_URL
+
+ROOT = Path(__file__).parent.parent
+INTEGRATION = ROOT / "custom_components" / DOMAIN
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+MANIFEST: dict[str, Any] = _json(INTEGRATION / "manifest.json")
+HACS: dict[str, Any] = _json(ROOT / "hacs.json")
+STRINGS: dict[str, Any] = _json(INTEGRATION / "translations" / "en.json")
+ICONS: dict[str, Any] = _json(INTEGRATION / "icons.json")
+SERVICES: dict[str, Any] = _yaml(INTEGRATION / "services.yaml")
+
+# What hassfest accepts in a custom integration's manifest.
+MANIFEST_KEYS = {
+    "domain",
+    "name",
+    "after_dependencies",
+    "bluetooth",
+    "codeowners",
+    "config_flow",
+    "dependencies",
+    "dhcp",
+    "disabled",
+    "documentation",
+    "homekit",
+    "import_executor",
+    "integration_type",
+    "iot_class",
+    "issue_tracker",
+    "loggers",
+    "mqtt",
+    "quality_scale",
+    "requirements",
+    "single_config_entry",
+    "ssdp",
+    "usb",
+    "version",
+    "zeroconf",
+}
+IOT_CLASSES = {
+    "assumed_state",
+    "calculated",
+    "cloud_polling",
+    "cloud_push",
+    "local_polling",
+    "local_push",
+}
+INTEGRATION_TYPES = {
+    "device",
+    "entity",
+    "hardware",
+    "helper",
+    "hub",
+    "service",
+    "system",
+    "virtual",
+}
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "country",
+    "filename",
+    "hacs",
+    "hide_default_branch",
+    "homeassistant",
+    "persistent_directory",
+    "render_readme",
+    "zip_release",
+}
+# Every rule of the quality scale, bronze to platinum.
+QUALITY_RULES = {
+    "action-setup",
+    "appropriate-polling",
+    "brands",
+    "common-modules",
+    "config-flow",
+    "config-flow-test-coverage",
+    "dependency-transparency",
+    "docs-actions",
+    "docs-conditions",
+    "docs-high-level-description",
+    "docs-installation-instructions",
+    "docs-removal-instructions",
+    "docs-triggers",
+    "entity-event-setup",
+    "entity-unique-id",
+    "has-entity-name",
+    "runtime-data",
+    "test-before-configure",
+    "test-before-setup",
+    "unique-config-entry",
+    "action-exceptions",
+    "config-entry-unloading",
+    "docs-configuration-parameters",
+    "docs-installation-parameters",
+    "entity-unavailable",
+    "integration-owner",
+    "log-when-unavailable",
+    "parallel-updates",
+    "reauthentication-flow",
+    "test-coverage",
+    "devices",
+    "diagnostics",
+    "discovery",
+    "discovery-update-info",
+    "docs-data-update",
+    "docs-examples",
+    "docs-known-limitations",
+    "docs-supported-devices",
+    "docs-supported-functions",
+    "docs-troubleshooting",
+    "docs-use-cases",
+    "dynamic-devices",
+    "entity-category",
+    "entity-device-class",
+    "entity-disabled-by-default",
+    "entity-translations",
+    "exception-translations",
+    "icon-translations",
+    "reconfiguration-flow",
+    "repair-issues",
+    "stale-devices",
+    "async-dependency",
+    "inject-websession",
+    "strict-typing",
+}
+
+
+# --- manifest.json and hacs.json --------------------------------------------
+
+
+def test_manifest_keys_and_order() -> None:
+    """domain, name, then the rest alphabetically; only keys hassfest knows."""
+    keys = list(MANIFEST)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert set(keys) <= MANIFEST_KEYS
+    for required in ("codeowners", "documentation", "issue_tracker", "version"):
+        assert MANIFEST[required], required
+
+
+def test_manifest_values() -> None:
+    """Values hassfest and HACS check."""
+    assert MANIFEST["domain"] == DOMAIN == INTEGRATION.name
+    assert MANIFEST["iot_class"] in IOT_CLASSES
+    assert MANIFEST["integration_type"] in INTEGRATION_TYPES
+    assert MANIFEST["config_flow"] is True
+    assert AwesomeVersion(MANIFEST["version"]).valid
+    assert re.fullmatch(r"\d+\.\d+\.\d+", MANIFEST["version"])
+    assert all(owner.startswith("@") for owner in MANIFEST["codeowners"])
+    assert MANIFEST["documentation"].startswith("https://github.com/")
+    assert MANIFEST["issue_tracker"] == f"{MANIFEST['documentation']}/issues"
+    assert MANIFEST["documentation"] == DOCUMENTATION_URL
+    # The webhook receives the callbacks; cloud only makes a cloudhook if set up.
+    assert "webhook" in MANIFEST["dependencies"]
+    assert "cloud" in MANIFEST["after_dependencies"]
+    # The API client is part of the integration.
+    assert MANIFEST["requirements"] == []
+
+
+def test_hacs_json() -> None:
+    """HACS needs a name; the minimum Home Assistant is the oldest one tested."""
+    assert set(HACS) <= HACS_KEYS
+    assert HACS["name"] == MANIFEST["name"]
+    minimum = AwesomeVersion(HACS["homeassistant"])
+    assert minimum.valid
+    assert AwesomeVersion(HA_VERSION) >= minimum
+    oldest = (ROOT / "requirements_test_oldest.txt").read_text(encoding="utf-8")
+    assert f"Home Assistant {HACS['homeassistant']}" in oldest
+
+
+# --- services.yaml ----------------------------------------------------------
+
+
+def _schema_keys(schema: Any) -> list[str]:
+    return [str(key) for key in schema.schema]
+
+
+@pytest.mark.parametrize(
+    ("action", "schema"),
+    [
+        (services.SERVICE_CREATE_CALL, services.CREATE_CALL_SCHEMA),
+        (services.SERVICE_HANGUP_CALL, services.HANGUP_CALL_SCHEMA),
+    ],
+)
+def test_services_yaml_matches_the_schemas(action: str, schema: Any) -> None:
+    """services.yaml lists exactly the fields the action validates."""
+    fields = SERVICES[action]["fields"]
+    assert sorted(fields) == sorted(_schema_keys(schema))
+    required = {str(key) for key in schema.schema if type(key).__name__ == "Required"}
+    assert {name for name, field in fields.items() if field.get("required")} == (
+        required
+    )
+    for name, field in fields.items():
+        assert "selector" in field, name
+        assert name in services.LIMITS, name
+
+
+def test_services_yaml_lists_every_action() -> None:
+    """Both actions, and nothing else, are described."""
+    assert sorted(SERVICES) == sorted(
+        [services.SERVICE_CREATE_CALL, services.SERVICE_HANGUP_CALL]
+    )
+
+
+def test_every_action_and_field_is_translated_and_has_an_icon() -> None:
+    """Each action has a name, description and icon; each field a name and description."""
+    for action, spec in SERVICES.items():
+        strings = STRINGS["services"][action]
+        assert strings["name"]
+        assert strings["description"]
+        assert ICONS["services"][action]["service"].startswith("mdi:")
+        assert sorted(strings["fields"]) == sorted(spec["fields"])
+        for field in strings["fields"].values():
+            assert field["name"]
+            assert field["description"]
+    assert sorted(STRINGS["services"]) == sorted(SERVICES)
+
+
+# --- Translation keys used in the code --------------------------------------
+
+
+def _python_files() -> list[Path]:
+    return sorted(INTEGRATION.rglob("*.py"))
+
+
+def _string_arguments(function: str, keyword: str | None = None) -> set[str]:
+    """Literal strings passed to calls of `function` (first argument or keyword)."""
+    found: set[str] = set()
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name != function:
+                continue
+            values = [kw.value for kw in node.keywords if kw.arg == keyword]
+            if keyword is None and node.args:
+                values = [node.args[0]]
+            found.update(
+                value.value
+                for value in values
+                if isinstance(value, ast.Constant) and isinstance(value.value, str)
+            )
+    return found
+
+
+def _translation_keys() -> set[str]:
+    """Every literal `translation_key=` passed anywhere in the integration."""
+    found: set[str] = set()
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "translation_key"
+                and isinstance(node.value, ast.Constant)
+            ):
+                found.add(node.value.value)
+    return found
+
+
+def test_exception_keys_exist() -> None:
+    """Every translated error the code raises has its message."""
+    used = _translation_keys() | _string_arguments("_invalid")
+    assert used
+    missing = used - set(STRINGS["exceptions"])
+    assert not missing
+
+
+def test_no_unused_exception_messages() -> None:
+    """Every exception message in en.json is raised somewhere."""
+    used = _translation_keys() | _string_arguments("_invalid")
+    assert set(STRINGS["exceptions"]) - used == set()
+
+
+def test_issue_keys_exist() -> None:
+    """Every repair issue has a title and description."""
+    assert sorted(STRINGS["issues"]) == sorted(ALL_ISSUES)
+    for issue in ALL_ISSUES:
+        assert STRINGS["issues"][issue]["title"]
+        assert STRINGS["issues"][issue]["description"]
+
+
+def test_entity_keys_exist_with_icons() -> None:
+    """Each entity's translation key has a name and an icon."""
+    for path in _python_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and any(
+                    getattr(target, "id", None) == "_attr_translation_key"
+                    for target in node.targets
+                )
+                and isinstance(node.value, ast.Constant)
+            ):
+                platform, key = path.stem, node.value.value
+                assert STRINGS["entity"][platform][key]["name"], (platform, key)
+                assert ICONS["entity"][platform][key]["default"], (platform, key)
+
+
+def test_flow_errors_and_aborts_exist() -> None:
+    """Form errors and abort reasons of the config and options flows are translated."""
+    source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
+    errors = set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', source))
+    errors |= set(re.findall(r'\{"base": "([a-z_]+)"\}', source))
+    assert errors
+    known = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
+    assert errors <= known
+    aborts = _string_arguments("async_abort", "reason")
+    assert aborts <= set(STRINGS["config"]["abort"])
+
+
+# --- Icons, brand, quality scale ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("icon.png", (256, 256)),
+        ("icon@2x.png", (512, 512)),
+        ("logo.png", None),
+        ("logo@2x.png", None),
+        ("dark_logo.png", None),
+        ("dark_logo@2x.png", None),
+    ],
+)
+def test_brand_images(name: str, size: tuple[int, int] | None) -> None:
+    """Icons are square at their size; logos are landscape, 128-256 px high (x2)."""
+    with Image.open(INTEGRATION / "brand" / name) as image:
+        assert image.format == "PNG"
+        assert image.mode == "RGBA"
+        if size is not None:
+            assert image.size == size
+        else:
+            width, height = image.size
+            scale = 2 if "@2x" in name else 1
+            assert 128 * scale <= height <= 256 * scale
+            assert width > height
+
+
+def test_quality_scale() -> None:
+    """Every rule is done or exempt, and every exemption says why."""
+    rules = _yaml(INTEGRATION / "quality_scale.yaml")["rules"]
+    assert set(rules) == QUALITY_RULES
+    for rule, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in ("done", "exempt"), rule
+        if status == "exempt":
+            assert value["comment"], rule
