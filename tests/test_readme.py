@@ -74,7 +74,9 @@ MY_SECTIONS = (
 
 def section(title: str) -> str:
     """Return the text of a `## ` section, subsections included."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.MULTILINE | re.DOTALL)
+    match = re.search(
+        rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.MULTILINE | re.DOTALL
+    )
     assert match is not None, title
     return match.group(1)
 
@@ -123,7 +125,9 @@ def test_every_action_field_is_documented_with_its_limit() -> None:
         + _field_names(HANGUP_CALL_SCHEMA)
     )
     for name in names:
-        rows = re.findall(rf"^\| `{re.escape(name)}`[^|]*\| ([^|]+) \|", text, re.MULTILINE)
+        rows = re.findall(
+            rf"^\| `{re.escape(name)}`[^|]*\| ([^|]+) \|", text, re.MULTILINE
+        )
         assert rows, name
         assert all(row == LIMITS[name] for row in rows), name
     documented = set(re.findall(r"^\| `([a-z_.]+)`", text, re.MULTILINE))
