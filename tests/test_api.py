@@ -673,5 +673,28 @@ async def test_empty_success_body(
     bandwidth_sandbox.fail_next(200, "", path_contains="/calls")
     client = make_client(bandwidth_sandbox, session)
     assert (
-        await client._request("POST", "calls/c-1", json={"state": "completed"}) is None
+        await client._request("POST", ("calls", "c-1"), json={"state": "completed"})
+        is None
     )
+
+
+@pytest.mark.parametrize("call_id", ["x/../../other", "a b", "c?d#e"])
+async def test_call_ids_stay_one_path_segment(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, call_id: str
+) -> None:
+    """A call id with path characters cannot reach another endpoint."""
+    with pytest.raises(BandwidthApiError) as info:
+        await make_client(bandwidth_sandbox, session).hangup(call_id)
+    assert info.value.status == 404
+    (request,) = voice_requests(bandwidth_sandbox)
+    assert request.path == f"/api/v2/accounts/{ACCOUNT_ID}/calls/{call_id}"
+
+
+@pytest.mark.parametrize("call_id", ["", ".", ".."])
+async def test_relative_call_ids_are_refused(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, call_id: str
+) -> None:
+    """Ids that are relative path segments never leave the client."""
+    with pytest.raises(ValueError, match="Invalid call id"):
+        await make_client(bandwidth_sandbox, session).get_call(call_id)
+    assert bandwidth_sandbox.requests == []

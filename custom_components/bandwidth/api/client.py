@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
@@ -35,6 +36,19 @@ def api_urls(root: str | URL) -> tuple[URL, URL]:
     """Return (voice_url, token_url) for a server serving Bandwidth's paths."""
     root = URL(root)
     return root / "api" / "v2", root / "api" / "v1" / "oauth2" / "token"
+
+
+def _call_path(call_id: str) -> tuple[str, ...]:
+    """Return the path of a call below the account.
+
+    Raises:
+        ValueError: the id is empty or a relative path segment.
+
+    """
+    if call_id in ("", ".", ".."):
+        msg = f"Invalid call id: {call_id!r}"
+        raise ValueError(msg)
+    return ("calls", call_id)
 
 
 def _basic(username: str, password: str) -> str:
@@ -94,11 +108,11 @@ class BandwidthClient:
             BandwidthError: anything else went wrong.
 
         """
-        await self._request("GET", "calls", params={"pageSize": "1"})
+        await self._request("GET", ("calls",), params={"pageSize": "1"})
 
     async def create_call(self, request: CreateCallRequest) -> CreateCallResponse:
         """Place an outbound call. Never retried once it may have been created."""
-        data = await self._request("POST", "calls", json=request.to_dict())
+        data = await self._request("POST", ("calls",), json=request.to_dict())
         try:
             return CreateCallResponse.from_dict(data)
         except (TypeError, KeyError) as err:
@@ -108,7 +122,7 @@ class BandwidthClient:
 
     async def get_call(self, call_id: str) -> CallState:
         """Return the current state of a call."""
-        data = await self._request("GET", f"calls/{call_id}")
+        data = await self._request("GET", _call_path(call_id))
         try:
             return CallState.from_dict(data)
         except (TypeError, KeyError) as err:
@@ -117,7 +131,7 @@ class BandwidthClient:
 
     async def update_call(self, call_id: str, request: UpdateCallRequest) -> None:
         """Redirect or end a call."""
-        await self._request("POST", f"calls/{call_id}", json=request.to_dict())
+        await self._request("POST", _call_path(call_id), json=request.to_dict())
 
     async def hangup(self, call_id: str) -> None:
         """End a call (or remove it from Bandwidth's queue)."""
@@ -126,7 +140,7 @@ class BandwidthClient:
     async def _request(
         self,
         method: str,
-        path: str,
+        path: tuple[str, ...],
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
@@ -138,7 +152,14 @@ class BandwidthClient:
         mean Bandwidth did nothing, so retrying cannot place a call twice.
         Timeouts and 5xx are never retried.
         """
-        url = self.voice_url.joinpath("accounts", self.account_id, *path.split("/"))
+        # Each segment is quoted whole: an id can never reach another path.
+        url = self.voice_url.joinpath(
+            *(
+                quote(segment, safe="")
+                for segment in ("accounts", self.account_id, *path)
+            ),
+            encoded=True,
+        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.request_timeout
         refreshed = False
