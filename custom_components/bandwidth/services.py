@@ -17,6 +17,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.network import NoURLAvailableError
+from yarl import URL
 
 from .api import BandwidthApiError, BandwidthError
 from .const import (
@@ -35,12 +36,15 @@ SERVICE_CREATE_CALL = "create_call"
 SERVICE_HANGUP_CALL = "hangup_call"
 
 MAX_DESTINATIONS = 20
-E164 = r"^\+[1-9]\d{1,14}$"
-SIP_URI = r"^sip:[^@\s]+@[^@\s]+$"
+MAX_SAFE_INTEGER = 2**53
+# \Z, not $: $ also matches before a trailing new line. [0-9], not \d: \d
+# also matches other scripts' digits.
+E164 = r"^\+[1-9][0-9]{1,14}\Z"
+SIP_URI = r"^sip:[^@\s]+@[^@\s]+\Z"
 UUI_VALUE = r"[^,;\s]+;encoding=(?:base64|jwt|hex)"
-UUI = rf"^{UUI_VALUE}(?:,{UUI_VALUE})*$"
-DIGITS = r"^[0-9*#]+$"
-VOICE = r"^[A-Za-z][A-Za-z_-]*$"
+UUI = rf"^{UUI_VALUE}(?:,{UUI_VALUE})*\Z"
+DIGITS = r"^[0-9*#]+\Z"
+VOICE = r"^[A-Za-z][A-Za-z_-]*\Z"
 
 # What each field accepts, named in validation errors.
 LIMITS: dict[str, str] = {
@@ -48,8 +52,8 @@ LIMITS: dict[str, str] = {
     "to": f"1 to {MAX_DESTINATIONS} distinct destinations, each E.164 (+ then 2-15 digits, the first 1-9) or a SIP URI (sip:user@host)",
     "from": "E.164 (+ then 2-15 digits) or Restricted, Anonymous, Private or Unavailable",
     "application_id": "1 to 1024 characters",
-    "answer_url": "an http(s) URL of at most 2048 characters",
-    "answer_fallback_url": "an http(s) URL of at most 2048 characters",
+    "answer_url": "an http(s) URL of at most 2048 characters; https when its callbacks carry credentials",
+    "answer_fallback_url": "an http(s) URL of at most 2048 characters; https with fallback_username",
     "disconnect_url": "an http(s) URL of at most 2048 characters",
     "answer_method": "GET or POST",
     "answer_fallback_method": "GET or POST",
@@ -63,7 +67,7 @@ LIMITS: dict[str, str] = {
     "tag": "at most 4096 characters",
     "uui": "at most 350 characters; comma-separated values each ending in ;encoding=base64, jwt or hex",
     "privacy": "true or false",
-    "display_name": "at most 256 characters, no control characters",
+    "display_name": "at most 256 characters, no control characters; with privacy, Restricted, Anonymous, Private or Unavailable",
     "priority": "a whole number from 1 to 5",
     "machine_detection": "an object with the machine detection settings",
     "machine_detection.mode": "sync or async",
@@ -96,9 +100,20 @@ LIMITS: dict[str, str] = {
 }
 
 
+def _unicode(value: Any) -> str:
+    """Validate a string that can be sent: no lone surrogates."""
+    if not isinstance(value, str):
+        raise vol.Invalid("expected a string")
+    try:
+        value.encode()
+    except UnicodeEncodeError as err:
+        raise vol.Invalid("expected valid Unicode text") from err
+    return value
+
+
 def _text(max_length: int, *, min_length: int = 0) -> vol.All:
     """Validate a string (not a number or list) of bounded length."""
-    return vol.All(str, vol.Length(min=min_length, max=max_length))
+    return vol.All(_unicode, vol.Length(min=min_length, max=max_length))
 
 
 def _number(minimum: float | None, maximum: float | None = None) -> vol.All:
@@ -107,8 +122,12 @@ def _number(minimum: float | None, maximum: float | None = None) -> vol.All:
     def finite(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise vol.Invalid("expected a number")
-        if not math.isfinite(value):
+        # Only floats can be infinite or NaN (math.isfinite overflows on huge ints).
+        if isinstance(value, float) and not math.isfinite(value):
             raise vol.Invalid("expected a finite number")
+        # JSON numbers past 2**53 are not portable; past 2**64 they cannot be sent.
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise vol.Invalid("expected a number of at most 2**53")
         return value
 
     return vol.All(finite, vol.Range(min=minimum, max=maximum))
@@ -131,8 +150,14 @@ def _url(value: Any) -> str:
     """Validate an absolute http(s) URL of at most 2048 characters."""
     if not isinstance(value, str) or len(value) > 2048:  # noqa: PLR2004
         raise vol.Invalid("expected a URL of at most 2048 characters")
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*\Z", value, re.IGNORECASE):
         raise vol.Invalid("expected an http or https URL")
+    try:
+        # yarl refuses what Bandwidth cannot parse either: a bad port, an
+        # unclosed [IPv6] host, no host at all (older yarl: IndexError on []).
+        URL(_unicode(value))
+    except (ValueError, IndexError) as err:
+        raise vol.Invalid("expected an http or https URL") from err
     return value
 
 
@@ -146,8 +171,8 @@ def _audio_url(value: Any) -> str:
 
 
 def _no_control_characters(value: str) -> str:
-    """Refuse new lines and other control characters."""
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):  # noqa: PLR2004
+    """Refuse new lines and other control or invisible characters."""
+    if not value.isprintable():
         raise vol.Invalid("control characters are not allowed")
     return value
 
@@ -201,7 +226,7 @@ CREATE_CALL_SCHEMA = vol.Schema(
         vol.Required("to"): vol.All(
             vol.Any(vol.All(str, lambda value: [value]), list),
             vol.Length(min=1, max=MAX_DESTINATIONS),
-            [vol.All(str, vol.Any(vol.Match(E164), vol.Match(SIP_URI)))],
+            [vol.All(_unicode, vol.Any(vol.Match(E164), vol.Match(SIP_URI)))],
             _distinct,
         ),
         vol.Optional("from"): vol.All(
@@ -249,16 +274,48 @@ def _validate(schema: vol.Schema, data: dict[str, Any]) -> dict[str, Any]:
     except vol.Invalid as err:
         error = err.errors[0] if isinstance(err, vol.MultipleInvalid) else err
         field = ".".join(str(part) for part in error.path if not isinstance(part, int))
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_field",
-            translation_placeholders={
-                "field": field,
-                "limit": LIMITS.get(field, "not a field of this action"),
-                "error": error.msg,
-            },
-        ) from None
+        raise _invalid_field(field, error.msg) from None
     return result
+
+
+def _invalid_field(field: str, error: str) -> ServiceValidationError:
+    """Return the error naming a field, its limit and what is wrong."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_field",
+        translation_placeholders={
+            "field": field,
+            "limit": LIMITS.get(field, "not a field of this action"),
+            "error": error,
+        },
+    )
+
+
+def _check_combinations(data: dict[str, Any]) -> None:
+    """Refuse field combinations Bandwidth refuses, naming the field to change."""
+    name = data.get("display_name")
+    if data.get("privacy") and name and name not in CALLER_ID_KEYWORDS:
+        raise _invalid_field(
+            "display_name",
+            f"with privacy it must be one of {', '.join(CALLER_ID_KEYWORDS)}",
+        )
+    # Bandwidth only sends credentials over https. The answer URL gets the
+    # top-level ones: the user's, or those Home Assistant adds when the
+    # disconnect callbacks come to its webhook.
+    answer_credentials = (
+        bool(data.get("username"))
+        if "username" in data or "password" in data
+        else "disconnect_url" not in data
+    )
+    for field, sends_credentials in (
+        ("answer_url", answer_credentials),
+        ("answer_fallback_url", bool(data.get("fallback_username"))),
+    ):
+        url = data.get(field)
+        if sends_credentials and url and url.lower().startswith("http:"):
+            raise _invalid_field(
+                field, "must be https when its callbacks carry credentials"
+            )
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -295,6 +352,7 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
     """Place calls and return one result per destination."""
     hass = call.hass
     data = _validate(CREATE_CALL_SCHEMA, dict(call.data))
+    _check_combinations(data)
     entry = _entry(hass, data)
     if "answer_url" in data and has_script(data):
         raise _invalid("script_with_answer_url")

@@ -9,7 +9,6 @@ what is in memory: no network I/O while Bandwidth waits.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -281,7 +280,7 @@ def _basic_credentials(request: Request) -> tuple[bytes, bytes] | None:
         return None
     try:
         decoded = base64.b64decode(token.strip(), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not even ASCII
         return None
     username, colon, password = decoded.partition(b":")
     if not colon:
