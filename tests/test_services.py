@@ -762,6 +762,14 @@ async def test_hangup_failures(hass: HomeAssistant, bandwidth_sandbox: Sandbox) 
         )
     assert info.value.translation_key == "cannot_connect"
 
+    for call_id in ("..", "c-1/../../other", "c 1"):
+        with pytest.raises(ServiceValidationError) as info:
+            await hass.services.async_call(
+                DOMAIN, "hangup_call", {"call_id": call_id}, blocking=True
+            )
+        assert info.value.translation_placeholders is not None
+        assert info.value.translation_placeholders["field"] == "call_id"
+
     with pytest.raises(ServiceValidationError) as info:
         await hass.services.async_call(DOMAIN, "hangup_call", {}, blocking=True)
     assert info.value.translation_placeholders is not None

@@ -45,6 +45,9 @@ UUI_VALUE = r"[^,;\s]+;encoding=(?:base64|jwt|hex)"
 UUI = rf"^{UUI_VALUE}(?:,{UUI_VALUE})*\Z"
 DIGITS = r"^[0-9*#]+\Z"
 VOICE = r"^[A-Za-z][A-Za-z_-]*\Z"
+# Bandwidth's ids look like c-15ac29a2-1331029c-2cb0-...; nothing else can
+# name a call, and nothing that could be a path.
+CALL_ID = r"^[A-Za-z0-9_-]+\Z"
 
 # What each field accepts, named in validation errors.
 LIMITS: dict[str, str] = {
@@ -96,7 +99,7 @@ LIMITS: dict[str, str] = {
     "gather.first_digit_timeout": "a number of seconds from 0 to 60",
     "gather.inter_digit_timeout": "a number of seconds from 1 to 60",
     "gather.repeat_count": "a whole number from 1 to 20",
-    "call_id": "a Bandwidth call id of 1 to 256 characters",
+    "call_id": "a Bandwidth call id: 1 to 256 letters, digits, - and _",
 }
 
 
@@ -262,7 +265,7 @@ CREATE_CALL_SCHEMA = vol.Schema(
 HANGUP_CALL_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): _text(256, min_length=1),
-        vol.Required("call_id"): _text(256, min_length=1),
+        vol.Required("call_id"): vol.All(_text(256, min_length=1), vol.Match(CALL_ID)),
     }
 )
 
