@@ -54,6 +54,10 @@ async def async_place_calls(
     """
     webhook_url = async_get_webhook_url(hass, entry)
     destinations: list[str] = data["to"]
+    if len(destinations) == 1:
+        # The usual case, awaited directly: no task to create and schedule.
+        [to] = destinations
+        return [(to, await _async_place(entry, webhook_url, data, to))]
     results = await asyncio.gather(
         *(_async_place(entry, webhook_url, data, to) for to in destinations)
     )

@@ -7,9 +7,11 @@ left as None are omitted from request bodies, never sent as null.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any, Self
 
 
+@cache  # a few dozen field names, converted on every request and response
 def _wire_name(name: str) -> str:
     """Return the spec's camelCase name for a Python field name."""
     head, *rest = name.rstrip("_").split("_")
