@@ -1,0 +1,1 @@
+"""Benchmarks of the Bandwidth Voice integration (not part of the test suite)."""

@@ -1,0 +1,546 @@
+"""Benchmarks, each against a baseline measured in the same Home Assistant instance.
+
+Run with `benchmarks/run`. The figures are printed as a table at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from homeassistant.components import webhook
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import storage
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bandwidth.calls import (
+    SAVE_DELAY,
+    STORAGE_KEY,
+    CallScript,
+    GatherScript,
+)
+from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.helpers import async_create_client
+from sandbox import ACCOUNT_ID, APPLICATION_ID, Sandbox
+from tests.conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
+
+from .report import Row, median, ms, percentile, record
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+PATH = f"/api/webhook/{WEBHOOK_ID}"
+TRIVIAL_ID = "trivial-benchmark-webhook"
+TRIVIAL_BXML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
+AUTH = {
+    "Authorization": "Basic "
+    + base64.b64encode(f"{CALLBACK_USERNAME}:{CALLBACK_PASSWORD}".encode()).decode(),
+    "Content-Type": "application/json",
+}
+TO = "+15555551234"
+ROOT = Path(__file__).parents[1]
+
+
+def callback(event_type: str, call_id: str, **extra: Any) -> dict[str, Any]:
+    """Return a callback as Bandwidth sends it."""
+    return {
+        "eventType": event_type,
+        "eventTime": "2026-11-27T10:00:05.435Z",
+        "accountId": ACCOUNT_ID,
+        "applicationId": APPLICATION_ID,
+        "from": "+15555550100",
+        "to": TO,
+        "direction": "outbound",
+        "callId": call_id,
+        "callUrl": f"https://voice.bandwidth.com/api/v2/accounts/{ACCOUNT_ID}/calls/{call_id}",
+        "enqueuedTime": "2026-11-27T10:00:00.012Z",
+        "startTime": "2026-11-27T10:00:00.234Z",
+        "answerTime": "2026-11-27T10:00:05.432Z",
+        **extra,
+    }
+
+
+async def _load(
+    client: TestClient[Any, Any],
+    path: str,
+    bodies: list[bytes],
+    *,
+    total: int,
+    concurrency: int,
+) -> tuple[list[float], float]:
+    """Send `total` POSTs, `concurrency` at a time; return latencies and duration."""
+    latencies: list[float] = []
+    numbers = iter(range(total))
+
+    async def worker(body: bytes) -> None:
+        for _ in numbers:
+            started = time.perf_counter()
+            async with client.session.post(
+                client.make_url(path), data=body, headers=AUTH
+            ) as response:
+                await response.read()
+                assert response.status == 200, response.status
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(worker(bodies[index % len(bodies)]) for index in range(concurrency))
+    )
+    return latencies, time.perf_counter() - started
+
+
+# --- 1. The webhook answer path --------------------------------------------------
+
+
+async def test_webhook_answer_path(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """2,000 authenticated answer callbacks, 50 at a time, vs a trivial webhook."""
+
+    async def trivial(_hass: HomeAssistant, _id: str, _request: Any) -> web.Response:
+        return web.Response(body=TRIVIAL_BXML, content_type="application/xml")
+
+    webhook.async_register(
+        hass, "benchmark", "Trivial", TRIVIAL_ID, trivial, local_only=False
+    )
+    calls = init_integration.runtime_data.calls
+    bodies = []
+    for number in range(50):
+        call_id = f"c-bench-{number:04d}"
+        calls.add(
+            call_id,
+            CallScript(
+                message="The garage door is open.",
+                voice="susan",
+                gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
+            ),
+        )
+        bodies.append(json.dumps(callback("answer", call_id)).encode())
+    client = await hass_client_no_auth()
+    paths = {"ours": PATH, "trivial": f"/api/webhook/{TRIVIAL_ID}"}
+    latencies: dict[str, list[float]] = {"ours": [], "trivial": []}
+    durations = dict.fromkeys(paths, 0.0)
+    for path in paths.values():  # warm up connections and caches
+        await _load(client, path, bodies, total=300, concurrency=50)
+    # Interleave rounds so drift affects both sides alike: 4 x 500 each.
+    for round_number in range(4):
+        order = list(paths) if round_number % 2 == 0 else list(reversed(paths))
+        for name in order:
+            samples, duration = await _load(
+                client, paths[name], bodies, total=500, concurrency=50
+            )
+            latencies[name] += samples
+            durations[name] += duration
+    await hass.async_block_till_done()
+
+    ours, trivial_ = latencies["ours"], latencies["trivial"]
+    p50, p99 = percentile(ours, 0.5), percentile(ours, 0.99)
+    base_p50, base_p99 = percentile(trivial_, 0.5), percentile(trivial_, 0.99)
+    rate, base_rate = (
+        len(ours) / durations["ours"],
+        len(trivial_) / durations["trivial"],
+    )
+    record(
+        Row(
+            "Webhook answer, p50 (2,000 authenticated answer callbacks, 50 concurrent)",
+            ms(p50),
+            ms(base_p50) + " (a webhook returning a fixed `<Response/>`)",
+            f"{p50 / base_p50:.2f}x",
+            "<= 1.25x",
+            p50 / base_p50 <= 1.25,
+        )
+    )
+    record(
+        Row(
+            "Webhook answer, p99",
+            ms(p99),
+            ms(base_p99),
+            f"{p99 / base_p99:.2f}x",
+            "< 20 ms",
+            p99 < 0.020,
+        )
+    )
+    record(
+        Row(
+            "Webhook answer, callbacks per second",
+            f"{rate:.0f}/s",
+            f"{base_rate:.0f}/s",
+            f"{rate / base_rate:.2f}x",
+            "-",
+            None,
+        )
+    )
+
+
+# --- 2. Placing a call ----------------------------------------------------------
+
+
+async def test_create_call_latency(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+) -> None:
+    """bandwidth.create_call for one number vs a bare POST of the same body."""
+    bandwidth_sandbox.max_active_calls = 10**9
+    client = init_integration.runtime_data.client
+    session = async_get_clientsession(hass)
+    data = {"to": TO, "message": "The garage door is open."}
+
+    placed: list[str] = []
+
+    async def create_call() -> None:
+        response = await hass.services.async_call(
+            DOMAIN, "create_call", data, blocking=True, return_response=True
+        )
+        assert isinstance(response, dict)
+        assert "error" not in response["calls"][0]
+        placed.append(response["calls"][0]["call_id"])
+
+    await create_call()
+    [request] = [r for r in bandwidth_sandbox.requests if r.method == "POST"][-1:]
+    url = bandwidth_sandbox.url + request.path
+    body = request.json
+    headers = {"Authorization": f"Bearer {client._token}", "Accept": "application/json"}  # noqa: SLF001
+
+    async def bare_post() -> None:
+        async with session.post(url, json=body, headers=headers) as response:
+            await response.read()
+            assert response.status == 201
+
+    ours: list[float] = []
+    bare: list[float] = []
+    for _ in range(30):  # warm up
+        await create_call()
+        await bare_post()
+    for number in range(400):
+        pairs = ((create_call, ours), (bare_post, bare))
+        for operation, samples in pairs if number % 2 else reversed(pairs):
+            started = time.perf_counter()
+            await operation()
+            samples.append(time.perf_counter() - started)
+        # The call ends (untimed), as calls do: live scripts stay few.
+        init_integration.runtime_data.calls.remove(placed.pop())
+        if number % 100 == 99:  # keep the sandbox's bookkeeping small
+            bandwidth_sandbox.requests.clear()
+            bandwidth_sandbox.calls.clear()
+    await hass.async_block_till_done()
+    p50, base_p50 = percentile(ours, 0.5), percentile(bare, 0.5)
+    record(
+        Row(
+            "`create_call`, one number, p50 (400 calls)",
+            ms(p50),
+            ms(base_p50) + " (a bare aiohttp POST of the same body)",
+            f"{p50 / base_p50:.2f}x",
+            "<= 1.5x",
+            p50 / base_p50 <= 1.5,
+        )
+    )
+
+
+# --- 3. Fan-out -------------------------------------------------------------------
+
+
+async def test_fan_out(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+) -> None:
+    """20 numbers with 200 ms per request take about as long as one."""
+    bandwidth_sandbox.max_active_calls = 10**9
+    bandwidth_sandbox.delay = 0.2
+    client = init_integration.runtime_data.client
+    destinations = [f"+1555555{number:04d}" for number in range(20)]
+
+    async def timed(to: list[str], *, expired: bool) -> tuple[float, int]:
+        if expired:  # the cached token has run out: the first request fetches one
+            client._token_expires = 0.0  # noqa: SLF001
+        tokens = bandwidth_sandbox.token_requests
+        started = time.perf_counter()
+        response = await hass.services.async_call(
+            DOMAIN, "create_call", {"to": to}, blocking=True, return_response=True
+        )
+        elapsed = time.perf_counter() - started
+        assert isinstance(response, dict)
+        assert all("error" not in item for item in response["calls"])
+        return elapsed, bandwidth_sandbox.token_requests - tokens
+
+    for expired in (True, False):
+        one, many, token_counts = [], [], []
+        for _ in range(3):
+            one.append((await timed(destinations[:1], expired=expired))[0])
+            elapsed, tokens = await timed(destinations, expired=expired)
+            many.append(elapsed)
+            token_counts.append(tokens)
+        ratio = median(many) / median(one)
+        label = "token expired" if expired else "token cached"
+        tokens = max(token_counts)
+        record(
+            Row(
+                f"Fan-out to 20 numbers, 200 ms per request, {label}",
+                f"{ms(median(many))}, {tokens} token request{'' if tokens == 1 else 's'}",
+                ms(median(one)) + " (one number)",
+                f"{ratio:.2f}x",
+                "<= 1.3x" + (", 1 token request" if expired else ""),
+                ratio <= 1.3 and (not expired or set(token_counts) == {1}),
+            )
+        )
+
+
+# --- 4. Memory -----------------------------------------------------------------------
+
+
+IGNORED = [
+    tracemalloc.Filter(inclusive=False, filename_pattern=tracemalloc.__file__),
+    tracemalloc.Filter(inclusive=False, filename_pattern="<unknown>"),
+    tracemalloc.Filter(inclusive=False, filename_pattern=__file__),
+]
+
+
+def _grown(
+    before: tracemalloc.Snapshot, after: tracemalloc.Snapshot
+) -> tuple[int, int, list[tracemalloc.StatisticDiff]]:
+    """Return bytes grown in all and in the integration, and the largest sites."""
+    differences = after.filter_traces(IGNORED).compare_to(
+        before.filter_traces(IGNORED), "lineno"
+    )
+    ours = [
+        stat
+        for stat in differences
+        if "custom_components/bandwidth" in stat.traceback[0].filename
+    ]
+    return (
+        sum(stat.size_diff for stat in differences),
+        sum(stat.size_diff for stat in ours),
+        [stat for stat in differences[:3] + ours[:3] if stat.size_diff],
+    )
+
+
+async def test_memory_after_lifecycles(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """10,000 calls placed, answered, detected and ended leave nothing behind."""
+    bandwidth_sandbox.max_active_calls = 10**9
+    calls = init_integration.runtime_data.calls
+    client = await hass_client_no_auth()
+    data = {
+        "to": TO,
+        "message": "The garage door is open.",
+        "machine_message": "Please check the garage.",
+    }
+
+    async def post(body: dict[str, Any]) -> None:
+        # The session itself: the test client keeps every response it returns.
+        async with client.session.post(
+            client.make_url(PATH), data=json.dumps(body), headers=AUTH
+        ) as response:
+            await response.read()
+            assert response.status in (200, 204), response.status
+
+    async def lifecycle() -> None:
+        response = await hass.services.async_call(
+            DOMAIN, "create_call", data, blocking=True, return_response=True
+        )
+        assert isinstance(response, dict)
+        call_id = response["calls"][0]["call_id"]
+        detection = {"value": "answering-machine", "duration": "PT4.2S"}
+        await post(callback("answer", call_id))  # held while detection runs
+        await post(
+            callback(
+                "machineDetectionComplete", call_id, machineDetectionResult=detection
+            )
+        )
+        await post(callback("redirect", call_id))  # plays the voicemail message
+        await post(
+            callback(
+                "disconnect",
+                call_id,
+                endTime="2026-11-27T10:00:35.000Z",
+                cause="hangup",
+            )
+        )
+
+    async def run(count: int) -> None:
+        for _ in range(count // 50):
+            await asyncio.gather(*(lifecycle() for _ in range(50)))
+            # The sandbox is a test double: its records are not ours to count.
+            bandwidth_sandbox.requests.clear()
+            bandwidth_sandbox.calls.clear()
+
+    async def settle() -> None:
+        # Let the call store write what is pending, then collect.
+        await asyncio.sleep(SAVE_DELAY + 0.2)
+        await hass.async_block_till_done()
+        # The test harness mocks storage writes, and the mock keeps every
+        # call's arguments: every version of the data ever written.
+        storage.Store._async_write_data.reset_mock()  # type: ignore[attr-defined]  # noqa: SLF001
+        gc.collect()
+
+    def state_size() -> int:
+        return sum(
+            len(mapping)
+            for mapping in (
+                calls._calls,  # noqa: SLF001
+                calls._scripts,  # noqa: SLF001
+                calls._machine_results,  # noqa: SLF001
+                calls._keep_alives,  # noqa: SLF001
+            )
+        )
+
+    await run(1000)  # warm up connections, pools and caches
+    await settle()
+    state_before = state_size()
+    tracemalloc.start()
+    snapshots = [tracemalloc.take_snapshot()]
+    started = time.perf_counter()
+    for _ in range(2):  # 10,000 in two halves: a leak grows in both
+        await run(5000)
+        await settle()
+        snapshots.append(tracemalloc.take_snapshot())
+    duration = time.perf_counter() - started
+    tracemalloc.stop()
+    state_after = state_size()
+    stored = hass_storage[STORAGE_KEY.format(init_integration.entry_id)]["data"]
+
+    total, ours, details = _grown(snapshots[0], snapshots[2])
+    second_total, second_ours, _ = _grown(snapshots[1], snapshots[2])
+    print("\nTraced memory after the 10,000 lifecycles, largest differences:")
+    for stat in details:
+        print(f"  {stat}")
+    record(
+        Row(
+            "Memory after 10,000 call lifecycles (create, answer, detection, "
+            "redirect, disconnect; 50 at a time)",
+            f"{total:+,} B in all, {ours:+,} B allocated by the integration; "
+            f"over the second 5,000: {second_total:+,} B, {second_ours:+,} B",
+            "traced memory before them",
+            f"{second_total / 5000:+.1f} B per call",
+            "back to baseline",
+            abs(second_ours) < 1024 and second_total / 5000 < 16 and ours < 32 * 1024,
+        )
+    )
+    record(
+        Row(
+            "Per-call state after the 10,000 (CallStore entries)",
+            f"{state_after} in memory, {len(stored['calls'])} stored "
+            f"({10_000 / duration:.0f} lifecycles/s under tracemalloc)",
+            f"{state_before}",
+            "-",
+            "back to baseline",
+            state_after == state_before == 0 and stored["calls"] == {},
+        )
+    )
+
+
+# --- 5. Start-up -------------------------------------------------------------------
+
+IMPORT_SCRIPT = """
+import importlib, json, sys, time
+# What Home Assistant has imported before it loads an integration like these.
+for name in (
+    "homeassistant.core", "homeassistant.config_entries",
+    "homeassistant.helpers.config_validation", "homeassistant.helpers.storage",
+    "homeassistant.helpers.aiohttp_client", "homeassistant.helpers.dispatcher",
+    "homeassistant.helpers.config_entry_flow", "homeassistant.helpers.network",
+    "homeassistant.helpers.issue_registry", "homeassistant.components.webhook",
+    "aiohttp", "voluptuous", "yarl",
+):
+    importlib.import_module(name)
+started = time.perf_counter()
+importlib.import_module(sys.argv[1])
+print(json.dumps(time.perf_counter() - started))
+"""
+
+
+def _import_time(module: str) -> float:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", IMPORT_SCRIPT, module],
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+        text=True,
+    )
+    return float(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_import_time() -> None:
+    """Importing the integration vs Home Assistant's own Mailgun webhook integration."""
+    ours, baseline = [], []
+    for _ in range(5):
+        ours.append(_import_time("custom_components.bandwidth"))
+        baseline.append(_import_time("homeassistant.components.mailgun"))
+    record(
+        Row(
+            "Import of `custom_components.bandwidth` (median of 5 fresh interpreters)",
+            ms(median(ours)),
+            ms(median(baseline)) + " (`homeassistant.components.mailgun`)",
+            f"{median(ours) / median(baseline):.1f}x",
+            "-",
+            None,
+        )
+    )
+
+
+@pytest.mark.usefixtures("external_url")
+async def test_setup_entry_time(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+) -> None:
+    """async_setup_entry waits on nothing but the credential check."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    async def setup_once() -> tuple[float, int]:
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        requests = len(bandwidth_sandbox.requests)
+        started = time.perf_counter()
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        elapsed = time.perf_counter() - started
+        await hass.async_block_till_done()
+        return elapsed, len(bandwidth_sandbox.requests) - requests
+
+    async def verify_once() -> float:
+        client = async_create_client(hass, mock_config_entry.data)
+        started = time.perf_counter()
+        await client.verify()  # a token, then one small read: what setup checks
+        return time.perf_counter() - started
+
+    for delay, label in ((0.0, "loopback"), (0.1, "100 ms per request")):
+        bandwidth_sandbox.delay = delay
+        setups, checks, requests = [], [], set()
+        for _ in range(7):
+            elapsed, sent = await setup_once()
+            setups.append(elapsed)
+            requests.add(sent)
+            checks.append(await verify_once())
+        ratio = median(setups) / median(checks)
+        record(
+            Row(
+                f"`async_setup_entry`, {label} (median of 7)",
+                f"{ms(median(setups))}, {'/'.join(map(str, sorted(requests)))} requests",
+                ms(median(checks)) + " (the credential check alone)",
+                f"{ratio:.2f}x",
+                "no other network wait" if delay else "-",
+                (ratio <= 1.1 and requests == {2}) if delay else None,
+            )
+        )
