@@ -31,7 +31,7 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER
+from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -140,6 +140,7 @@ async def test_alarm_blueprint(
             machine_message=spoken,
             voice="susan",
             machine_detection="async",
+            webhook_url=f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}",
         )
 
 

@@ -212,15 +212,21 @@ async def test_server_errors_with_html(
     await assert_recovers(hass, bandwidth_sandbox)
 
 
+NOT_JSON = (
+    "Bandwidth answered HTTP {status} with a body that is not JSON; "
+    "the request may have been carried out"
+)
+
+
 @pytest.mark.parametrize("status", [200, 201])
 @pytest.mark.parametrize(
     ("body", "error"),
     [
         (
             '{"callId": "c-1234", "accountId": "99',
-            "Bandwidth returned a body that is not JSON (HTTP {status})",
+            NOT_JSON,
         ),
-        ("{", "Bandwidth returned a body that is not JSON (HTTP {status})"),
+        ("{", NOT_JSON),
         (
             '{"callId": "c-1234"}',
             "Bandwidth accepted the call but returned an unexpected body",

@@ -152,6 +152,7 @@ async def test_send_message_calls_every_recipient(
             machine_message=spoken,
             voice="kate",
             machine_detection="async",
+            webhook_url=WEBHOOK_URL,
         )
     state = hass.states.get(notify_entity_id(hass, entry))
     assert state is not None
@@ -171,6 +172,7 @@ async def test_send_message_without_voice_or_title(
         message="Water leak in the basement.",
         machine_message="Water leak in the basement.",
         machine_detection="async",
+        webhook_url=WEBHOOK_URL,
     )
 
 

@@ -112,6 +112,7 @@ async def test_message_is_remembered_for_the_answer(
         voice="susan",
         audio_url="https://example.test/siren.mp3",
         gather=GatherScript(prompt="Press 1", max_digits=1, terminating_digits="#"),
+        webhook_url=WEBHOOK_URL,
     )
     assert "machineDetection" not in created_bodies(bandwidth_sandbox)[0]
 
@@ -230,6 +231,7 @@ async def test_machine_message_turns_on_detection(
         voice="paul",
         machine_message="Alarm at home",
         machine_detection="async",
+        webhook_url=WEBHOOK_URL,
     )
 
 

@@ -552,6 +552,14 @@ async def test_gather_url_falls_back_to_a_relative_url(harness: Harness) -> None
     assert root[1].get("gatherUrl") == PATH
 
 
+async def test_call_keeps_the_url_it_was_placed_with(harness: Harness) -> None:
+    """Digits and keep-alives go back where the call was placed, URL changes aside."""
+    placed_with = "https://old.example.test/api/webhook/" + WEBHOOK_ID
+    harness.calls.add(CALL_ID, replace(SCRIPT, webhook_url=placed_with))
+    root = await harness.bxml(callback("answer"))
+    assert root[1].get("gatherUrl") == placed_with
+
+
 async def test_unload_unregisters_the_webhook(harness: Harness) -> None:
     """Once unloaded, callbacks reach nothing."""
     assert await harness.hass.config_entries.async_unload(harness.entry.entry_id)

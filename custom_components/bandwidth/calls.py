@@ -51,6 +51,9 @@ class CallScript:
     # Extra (username, password) pairs given for this call's callback URLs;
     # the webhook accepts them for this call's callbacks too.
     credentials: tuple[tuple[str, str], ...] = ()
+    # The webhook URL the call was placed with: its digit and keep-alive
+    # callbacks go back to the same address, and answering needs no lookup.
+    webhook_url: str | None = None
 
     @property
     def has_content(self) -> bool:
@@ -83,6 +86,7 @@ class CallScript:
                 (str(username), str(password))
                 for username, password in data.get("credentials", ())
             ),
+            webhook_url=data.get("webhook_url"),
         )
 
 

@@ -138,6 +138,7 @@ def build_request(
                 request.machine_detection.mode if request.machine_detection else None,
             ),
             credentials=tuple(extra_credentials),
+            webhook_url=webhook_url,
         )
     return request, script
 

@@ -237,7 +237,7 @@ class CallbackHandler:
                     bxml.play_script(
                         script,
                         machine=is_machine(event.machine_detection_result),
-                        gather_url=self._callback_url(),
+                        gather_url=self._callback_url(script),
                         credentials=credentials,
                     )
                 )
@@ -252,7 +252,7 @@ class CallbackHandler:
         self, call_id: str, script: CallScript, credentials: Credentials
     ) -> bytes:
         """Play the script, or hold the call until machine detection is done."""
-        url = self._callback_url()
+        url = self._callback_url(script)
         result = self.calls.machine_result(call_id)
         if script.machine_detection == "async" and result is None:
             if self.calls.count_keep_alive(call_id) <= MAX_KEEP_ALIVES:
@@ -265,7 +265,10 @@ class CallbackHandler:
         )
 
     @callback
-    def _callback_url(self) -> str:
+    def _callback_url(self, script: CallScript) -> str:
+        """Return where the call's next callbacks go: where it was placed to."""
+        if script.webhook_url is not None:
+            return script.webhook_url
         try:
             return async_get_webhook_url(self.hass, self.entry)
         except NoURLAvailableError:

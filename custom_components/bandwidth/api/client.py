@@ -219,7 +219,11 @@ class BandwidthClient:
         try:
             return jsonlib.loads(body)
         except ValueError as err:
-            msg = f"Bandwidth returned a body that is not JSON (HTTP {response.status})"
+            # Only success answers get here: what was asked may have been done.
+            msg = (
+                f"Bandwidth answered HTTP {response.status} with a body that is "
+                "not JSON; the request may have been carried out"
+            )
             raise BandwidthConnectionError(msg) from err
 
     async def _authorization(self) -> str:
