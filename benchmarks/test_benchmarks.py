@@ -35,7 +35,12 @@ from custom_components.bandwidth.calls import (
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.helpers import async_create_client
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Sandbox
-from tests.conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
+from tests.conftest import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    EXTERNAL_URL,
+    WEBHOOK_ID,
+)
 
 from .report import Row, median, ms, percentile, record
 
@@ -127,6 +132,8 @@ async def test_webhook_answer_path(
                 message="The garage door is open.",
                 voice="susan",
                 gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
+                # As create_call stores it: where the call's callbacks go.
+                webhook_url=f"{EXTERNAL_URL}{PATH}",
             ),
         )
         bodies.append(json.dumps(callback("answer", call_id)).encode())

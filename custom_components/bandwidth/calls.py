@@ -211,16 +211,17 @@ class CallStore:
         await self._store.async_save(self._data_to_save())
 
     def _prune(self) -> bool:
-        """Drop scripts too old to belong to a live call, then the oldest extra."""
+        """Drop scripts too old to belong to a live call, then the oldest extra.
+
+        Calls are kept in the order they were placed, so the scan stops at
+        the first one young enough to keep while no more than MAX_CALLS are.
+        """
         cutoff = dt_util.utcnow().timestamp() - MAX_AGE
-        stale = [
-            call_id
-            for call_id, stored in self._calls.items()
-            if stored["added"] < cutoff
-        ]
-        # Insertion order is the order the calls were placed.
-        live = [call_id for call_id in self._calls if call_id not in stale]
-        stale.extend(live[:-MAX_CALLS])
+        stale: list[str] = []
+        for call_id, stored in self._calls.items():
+            if stored["added"] >= cutoff and len(self._calls) - len(stale) <= MAX_CALLS:
+                break
+            stale.append(call_id)
         for call_id in stale:
             self._forget(call_id)
         return bool(stale)
