@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from sandbox import (
     Sandbox,
 )
 
+from .helpers import basic
 from .spec import check_against_spec, schemas
 
 ANSWER_URL = "https://ha.example.test/api/webhook/abc"
@@ -81,11 +81,6 @@ def minimal_request(**overrides: Any) -> CreateCallRequest:
 def voice_requests(sandbox: Sandbox) -> list[Any]:
     """The requests the sandbox got on the Voice API."""
     return [r for r in sandbox.requests if r.path.startswith("/api/v2/")]
-
-
-def basic(username: str, password: str) -> str:
-    """An HTTP Basic header value."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 # --- Operations and the bytes on the wire -----------------------------------

@@ -31,7 +31,7 @@ from custom_components.bandwidth.api import BandwidthClient
 from custom_components.bandwidth.const import DOMAIN
 from sandbox import Sandbox
 
-from .spec import check_against_spec
+from .helpers import create_call, created_bodies
 
 TO = "+15555551234"
 OTHER = "+15555551299"
@@ -40,36 +40,15 @@ HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 TIMEOUT = 0.5
 
 
-async def create_call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Run bandwidth.create_call and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN, "create_call", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-def create_posts(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
-    """The createCall bodies Bandwidth received, retries included."""
-    bodies = [
-        request.json
-        for request in bandwidth_sandbox.requests
-        if request.method == "POST" and request.path.endswith("/calls")
-    ]
-    for body in bodies:
-        check_against_spec(body, "createCall")
-    return bodies
-
-
 async def assert_recovers(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
     """The next call goes through without a reload, once, and is kept."""
-    posts = len(create_posts(bandwidth_sandbox))
+    posts = len(created_bodies(bandwidth_sandbox))
     calls = len(bandwidth_sandbox.calls)
     response = await create_call(hass, to=OTHER, message="Back again")
     [item] = response["calls"]
     assert "error" not in item
     assert item["call_id"] in bandwidth_sandbox.calls
-    assert len(create_posts(bandwidth_sandbox)) == posts + 1
+    assert len(created_bodies(bandwidth_sandbox)) == posts + 1
     assert len(bandwidth_sandbox.calls) == calls + 1
 
 
@@ -125,7 +104,9 @@ async def test_timeout(
     bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
     started = time.monotonic()
     task = hass.async_create_task(create_call(hass, to=TO))
-    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+    await bandwidth_sandbox.wait_for(
+        lambda: len(created_bodies(bandwidth_sandbox)) == 1
+    )
 
     # While the create hangs: Home Assistant works, another call goes through.
     await assert_responsive(hass)
@@ -142,7 +123,7 @@ async def test_timeout(
     }
     assert "Timed out talking to Bandwidth" in str(info.value)
     # One POST each: the hung one was not sent again.
-    assert Counter(body["to"] for body in create_posts(bandwidth_sandbox)) == {
+    assert Counter(body["to"] for body in created_bodies(bandwidth_sandbox)) == {
         TO: 1,
         OTHER: 1,
     }
@@ -164,7 +145,7 @@ async def test_token_endpoint_hangs(
     )
     assert error.translation_key == "cannot_connect"
     # The create was refused (401) before the refresh hung; it did nothing.
-    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert len(created_bodies(bandwidth_sandbox)) == 1
     assert bandwidth_sandbox.calls == {}
     assert bandwidth_sandbox.token_requests == tokens  # the hung one never finished
     await assert_recovers(hass, bandwidth_sandbox)
@@ -184,7 +165,7 @@ async def test_connection_reset(
     assert (info.value.translation_placeholders or {})["error"].startswith(
         "Could not reach Bandwidth: "
     )
-    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert len(created_bodies(bandwidth_sandbox)) == 1
     await assert_recovers(hass, bandwidth_sandbox)
 
 
@@ -207,7 +188,7 @@ async def test_server_errors_with_html(
     }
     # The HTML is not shown to the user.
     assert "<html>" not in str(info.value)
-    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert len(created_bodies(bandwidth_sandbox)) == 1
     assert entry.state is ConfigEntryState.LOADED
     await assert_recovers(hass, bandwidth_sandbox)
 
@@ -260,7 +241,7 @@ async def test_success_with_a_garbled_body(
         await create_call(hass, to=TO, message="Hello")
     assert info.value.translation_key == "cannot_connect"
     assert info.value.translation_placeholders == {"error": error.format(status=status)}
-    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert len(created_bodies(bandwidth_sandbox)) == 1
     # Nothing is remembered for a call whose id is unknown.
     assert entry.runtime_data.calls.active_calls == 0
     await assert_recovers(hass, bandwidth_sandbox)
@@ -283,12 +264,14 @@ async def test_rate_limit_waits_and_places_once(
     )
     started = time.monotonic()
     task = hass.async_create_task(create_call(hass, to=TO))
-    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+    await bandwidth_sandbox.wait_for(
+        lambda: len(created_bodies(bandwidth_sandbox)) == 1
+    )
     await assert_responsive(hass)
     response = await task
     assert 0.9 <= time.monotonic() - started < 3
     assert "error" not in response["calls"][0]
-    assert len(create_posts(bandwidth_sandbox)) == 2  # the refused one and the call
+    assert len(created_bodies(bandwidth_sandbox)) == 2  # the refused one and the call
     assert len(bandwidth_sandbox.calls) == 1
 
 
@@ -309,7 +292,7 @@ async def test_rate_limit_beyond_the_timeout(
     assert time.monotonic() - started < TIMEOUT
     assert info.value.translation_key == "rate_limited"
     assert info.value.translation_placeholders == {"description": "Slow down"}
-    assert len(create_posts(bandwidth_sandbox)) == 1
+    assert len(created_bodies(bandwidth_sandbox)) == 1
     await assert_recovers(hass, bandwidth_sandbox)
 
 
@@ -329,7 +312,7 @@ async def test_rate_limit_that_does_not_end(
     with pytest.raises(HomeAssistantError) as info:
         await create_call(hass, to=TO)
     assert info.value.translation_key == "rate_limited"
-    assert len(create_posts(bandwidth_sandbox)) == retries + 1
+    assert len(created_bodies(bandwidth_sandbox)) == retries + 1
     assert bandwidth_sandbox.calls == {}
     bandwidth_sandbox.clear_faults()
     await assert_recovers(hass, bandwidth_sandbox)
@@ -350,7 +333,7 @@ async def test_token_revoked_mid_run(
     assert "error" not in response["calls"][0]
     assert bandwidth_sandbox.token_requests == 2
     # The refused POST created nothing; the retried one created the call.
-    assert [body["to"] for body in create_posts(bandwidth_sandbox)] == [OTHER, TO, TO]
+    assert [body["to"] for body in created_bodies(bandwidth_sandbox)] == [OTHER, TO, TO]
     assert len(bandwidth_sandbox.calls) == 2
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
@@ -382,7 +365,7 @@ async def test_refused_again_after_refresh_starts_reauth(
         await create_call(hass, to=TO)
     assert info.value.translation_key == "invalid_auth"
     assert bandwidth_sandbox.token_requests == 2  # setup's, then one refresh
-    assert len(create_posts(bandwidth_sandbox)) == 2
+    assert len(created_bodies(bandwidth_sandbox)) == 2
     assert bandwidth_sandbox.calls == {}
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -430,7 +413,7 @@ async def test_faults_on_some_destinations(
     assert sorted("error" in item for item in outcomes) == [False, True, True, True]
     assert len(bandwidth_sandbox.calls) == 1
     assert Counter(
-        body["to"] for body in create_posts(bandwidth_sandbox)
+        body["to"] for body in created_bodies(bandwidth_sandbox)
     ) == dict.fromkeys(destinations, 1)
     await assert_recovers(hass, bandwidth_sandbox)
 
@@ -514,7 +497,9 @@ async def test_reload_while_a_call_hangs(
     """Reloading the entry does not wait for a stuck request; both finish cleanly."""
     bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
     task = hass.async_create_task(create_call(hass, to=TO))
-    await bandwidth_sandbox.wait_for(lambda: len(create_posts(bandwidth_sandbox)) == 1)
+    await bandwidth_sandbox.wait_for(
+        lambda: len(created_bodies(bandwidth_sandbox)) == 1
+    )
     async with asyncio.timeout(TIMEOUT):
         assert await hass.config_entries.async_reload(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED

@@ -53,6 +53,7 @@ from sandbox import Sandbox
 from sandbox.bxml import parse_bxml
 
 from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
+from .helpers import basic
 from .spec import check_against_spec
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
@@ -89,11 +90,6 @@ TRANSLATED = frozenset(
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 SIP_RE = re.compile(r"sip:[^@\s]+@[^@\s]+")
 UUI_RE = re.compile(r"[^,;\s]+;encoding=(?:base64|jwt|hex)")
-
-
-def basic(username: str, password: str) -> str:
-    """Return an HTTP Basic Authorization header value."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 class Bridge:

@@ -41,11 +41,9 @@ from .conftest import (
     CALLBACK_USERNAME,
     EXTERNAL_URL,
     FROM_NUMBER,
-    WEBHOOK_ID,
 )
-from .spec import check_against_spec
+from .helpers import WEBHOOK_URL, created_bodies
 
-WEBHOOK_URL = f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
 
 
@@ -73,18 +71,6 @@ async def send_message(
 def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
     """Replace the entry's options (applied at once, no reload)."""
     hass.config_entries.async_update_entry(entry, options=options)
-
-
-def created_bodies(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
-    """The createCall bodies Bandwidth received, each checked against the spec."""
-    bodies = [
-        request.json
-        for request in bandwidth_sandbox.requests
-        if request.method == "POST" and request.path.endswith("/calls")
-    ]
-    for body in bodies:
-        check_against_spec(body, "createCall")
-    return bodies
 
 
 async def test_entity_and_device(

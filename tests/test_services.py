@@ -21,36 +21,13 @@ from sandbox import Sandbox
 from .conftest import (
     CALLBACK_PASSWORD,
     CALLBACK_USERNAME,
-    EXTERNAL_URL,
     FROM_NUMBER,
     WEBHOOK_ID,
     entry_data,
 )
-from .spec import check_against_spec
+from .helpers import WEBHOOK_URL, create_call, created_bodies
 
-WEBHOOK_URL = f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
 TO = "+15555551234"
-
-
-async def create_call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Run bandwidth.create_call and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN, "create_call", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-def created_bodies(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
-    """The createCall bodies Bandwidth received, each checked against the spec."""
-    bodies = [
-        request.json
-        for request in bandwidth_sandbox.requests
-        if request.method == "POST" and request.path.endswith("/calls")
-    ]
-    for body in bodies:
-        check_against_spec(body, "createCall")
-    return bodies
 
 
 @pytest.mark.usefixtures("init_integration")

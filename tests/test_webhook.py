@@ -38,6 +38,7 @@ from custom_components.bandwidth.webhook import async_get_webhook_url
 from sandbox import Call, Sandbox, Scenario
 
 from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, EXTERNAL_URL, WEBHOOK_ID
+from .helpers import basic
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -59,11 +60,6 @@ SCRIPT = CallScript(
     machine_message="Please check the garage.",
     gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
 )
-
-
-def basic(username: str, password: str) -> str:
-    """Return an HTTP Basic Authorization header value."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 AUTH = {"Authorization": basic(CALLBACK_USERNAME, CALLBACK_PASSWORD)}
