@@ -291,7 +291,7 @@ def _translation_keys() -> set[str]:
 
 def test_exception_keys_exist() -> None:
     """Every translated error the code raises has its message."""
-    used = _translation_keys() | _string_arguments("_invalid")
+    used = _translation_keys() | _string_arguments("validation_error")
     assert used
     missing = used - set(STRINGS["exceptions"])
     assert not missing
@@ -299,7 +299,7 @@ def test_exception_keys_exist() -> None:
 
 def test_no_unused_exception_messages() -> None:
     """Every exception message in en.json is raised somewhere."""
-    used = _translation_keys() | _string_arguments("_invalid")
+    used = _translation_keys() | _string_arguments("validation_error")
     assert set(STRINGS["exceptions"]) - used == set()
 
 

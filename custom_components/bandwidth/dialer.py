@@ -8,6 +8,8 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.network import NoURLAvailableError
 
 from .api import (
     BandwidthError,
@@ -16,8 +18,15 @@ from .api import (
     MachineDetectionConfiguration,
 )
 from .calls import CallScript, GatherScript, MachineDetectionMode
-from .const import CONF_APPLICATION_ID, CONF_CALLBACK_PASSWORD, CONF_CALLBACK_USERNAME
+from .const import (
+    CONF_APPLICATION_ID,
+    CONF_CALLBACK_PASSWORD,
+    CONF_CALLBACK_USERNAME,
+    DOMAIN,
+    LOGGER,
+)
 from .data import BandwidthConfigEntry
+from .errors import to_home_assistant_error
 from .webhook import async_get_webhook_url
 
 # Action fields copied unchanged into createCall / machineDetection.
@@ -47,12 +56,37 @@ def has_script(data: dict[str, Any]) -> bool:
 async def async_place_calls(
     hass: HomeAssistant, entry: BandwidthConfigEntry, data: dict[str, Any]
 ) -> list[tuple[str, CreateCallResponse | BandwidthError]]:
-    """Place a call to every destination at once, in input order.
+    """Place a call to every destination at once; results in input order.
 
     `data` is validated action data with `from` resolved. Failures come back
-    per destination so one bad number does not hide the calls that rang.
+    per destination, logged, so one bad number does not hide the calls that
+    rang; only when none could be placed is it an error.
+
+    Raises:
+        HomeAssistantError: no call could be placed, or Bandwidth cannot
+            reach Home Assistant (no external URL).
+
     """
-    webhook_url = async_get_webhook_url(hass, entry)
+    try:
+        webhook_url = async_get_webhook_url(hass, entry)
+    except NoURLAvailableError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="no_external_url"
+        ) from err
+    outcome = await _async_place_all(entry, webhook_url, data)
+    errors = [result for _, result in outcome if isinstance(result, BandwidthError)]
+    if len(errors) == len(outcome):
+        raise to_home_assistant_error(hass, entry, errors[0]) from errors[0]
+    for to, result in outcome:
+        if isinstance(result, BandwidthError):
+            LOGGER.warning("Could not call %s: %s", to, result)
+    return outcome
+
+
+async def _async_place_all(
+    entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any]
+) -> list[tuple[str, CreateCallResponse | BandwidthError]]:
+    """Place a call to every destination at once, in input order."""
     destinations: list[str] = data["to"]
     if len(destinations) == 1:
         # The usual case, awaited directly: no task to create and schedule.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .api import (
     BandwidthApiError,
@@ -46,4 +46,13 @@ def to_home_assistant_error(
         translation_domain=DOMAIN,
         translation_key="cannot_connect",
         translation_placeholders={"error": str(err)},
+    )
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated error about what the user asked for."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
     )

@@ -11,15 +11,12 @@ from homeassistant.components.notify import (  # type: ignore[attr-defined]
     NotifyEntityFeature,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.network import NoURLAvailableError
 
-from .api import BandwidthError
-from .const import CONF_FROM, CONF_NOTIFY_TO, CONF_VOICE, DOMAIN, LOGGER
+from .const import CONF_FROM, CONF_NOTIFY_TO, CONF_VOICE
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls
-from .errors import to_home_assistant_error
+from .errors import validation_error
 from .event import device_info
 from .services import LIMITS
 
@@ -71,12 +68,12 @@ class BandwidthPhoneCallNotify(NotifyEntity):
         """Call every default recipient at once and speak the title and message."""
         entry = self._entry
         if not (recipients := entry.options.get(CONF_NOTIFY_TO)):
-            raise _invalid("notify_to_required")
+            raise validation_error("notify_to_required")
         if not (caller := entry.options.get(CONF_FROM)):
-            raise _invalid("from_required")
+            raise validation_error("from_required")
         text = spoken_text(message, title)
         if not text or len(text) > MAX_MESSAGE_LENGTH:
-            raise _invalid(
+            raise validation_error(
                 "invalid_field",
                 field="message",
                 limit=LIMITS["message"],
@@ -91,25 +88,4 @@ class BandwidthPhoneCallNotify(NotifyEntity):
         }
         if voice := entry.options.get(CONF_VOICE):
             data["voice"] = voice
-        try:
-            outcome = await async_place_calls(self.hass, entry, data)
-        except NoURLAvailableError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="no_external_url"
-            ) from err
-
-        errors = [result for _, result in outcome if isinstance(result, BandwidthError)]
-        if errors and len(errors) == len(outcome):
-            raise to_home_assistant_error(self.hass, entry, errors[0]) from errors[0]
-        for to, result in outcome:
-            if isinstance(result, BandwidthError):
-                LOGGER.warning("Could not call %s: %s", to, result)
-
-
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
+        await async_place_calls(self.hass, entry, data)

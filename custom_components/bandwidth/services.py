@@ -15,8 +15,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.exceptions import ServiceValidationError
 from yarl import URL
 
 from .api import BandwidthApiError, BandwidthError
@@ -26,11 +25,10 @@ from .const import (
     CONF_FROM,
     CONF_VOICE,
     DOMAIN,
-    LOGGER,
 )
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, has_script, response_item
-from .errors import to_home_assistant_error
+from .errors import to_home_assistant_error, validation_error
 
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_HANGUP_CALL = "hangup_call"
@@ -321,15 +319,6 @@ def _check_combinations(data: dict[str, Any]) -> None:
             )
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
 def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
     """Return the loaded entry the action is for; implicit when there is one."""
     if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is None:
@@ -339,15 +328,15 @@ def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
             if entry.state is ConfigEntryState.LOADED
         ]
         if not loaded:
-            raise _invalid("not_loaded")
+            raise validation_error("not_loaded")
         if len(loaded) > 1:
-            raise _invalid("config_entry_required")
+            raise validation_error("config_entry_required")
         return loaded[0]
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
-        raise _invalid("config_entry_not_found", config_entry_id=entry_id)
+        raise validation_error("config_entry_not_found", config_entry_id=entry_id)
     if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("config_entry_not_loaded", title=entry.title)
+        raise validation_error("config_entry_not_loaded", title=entry.title)
     return entry
 
 
@@ -358,27 +347,15 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
     _check_combinations(data)
     entry = _entry(hass, data)
     if "answer_url" in data and has_script(data):
-        raise _invalid("script_with_answer_url")
+        raise validation_error("script_with_answer_url")
     if "from" not in data:
         if not (default_from := entry.options.get(CONF_FROM)):
-            raise _invalid("from_required")
+            raise validation_error("from_required")
         data["from"] = default_from
     if "voice" not in data and (voice := entry.options.get(CONF_VOICE)):
         data["voice"] = voice
 
-    try:
-        outcome = await async_place_calls(hass, entry, data)
-    except NoURLAvailableError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="no_external_url"
-        ) from err
-
-    errors = [result for _, result in outcome if isinstance(result, BandwidthError)]
-    if errors and len(errors) == len(outcome):
-        raise to_home_assistant_error(hass, entry, errors[0]) from errors[0]
-    for to, result in outcome:
-        if isinstance(result, BandwidthError):
-            LOGGER.warning("Could not call %s: %s", to, result)
+    outcome = await async_place_calls(hass, entry, data)
     return {"calls": [response_item(to, result) for to, result in outcome]}
 
 
@@ -391,7 +368,7 @@ async def _async_hangup_call(call: ServiceCall) -> None:
         await entry.runtime_data.client.hangup(data["call_id"])
     except BandwidthApiError as err:
         if err.status == 404:  # noqa: PLR2004
-            raise _invalid("call_not_found", call_id=data["call_id"]) from err
+            raise validation_error("call_not_found", call_id=data["call_id"]) from err
         raise to_home_assistant_error(hass, entry, err) from err
     except BandwidthError as err:
         raise to_home_assistant_error(hass, entry, err) from err
