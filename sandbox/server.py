@@ -176,7 +176,7 @@ def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
 def _is_absolute_url(value: str) -> bool:
     try:
         url = URL(value)
-    except ValueError:
+    except (ValueError, IndexError):  # older yarl raises IndexError for "http://[]"
         return False
     return url.scheme in {"http", "https"} and bool(url.host)
 
