@@ -17,6 +17,7 @@ from custom_components.bandwidth.api import (
     BandwidthAuthenticationError,
     BandwidthClient,
     BandwidthConnectionError,
+    BandwidthOutcomeUnknownError,
     BandwidthRateLimitError,
     BasicCredentials,
     CreateCallRequest,
@@ -26,6 +27,11 @@ from custom_components.bandwidth.api import (
     api_urls,
 )
 from custom_components.bandwidth.api.client import _parse_retry_after
+from custom_components.bandwidth.api.pacing import (
+    WINDOW,
+    CreationPacer,
+    PacingTimeoutError,
+)
 from sandbox import (
     ACCOUNT_ID,
     APPLICATION_ID,
@@ -478,7 +484,7 @@ async def test_server_errors_are_not_retried(
         content_type="text/html",
         path_contains="/calls",
     )
-    with pytest.raises(BandwidthConnectionError, match=str(status)):
+    with pytest.raises(BandwidthOutcomeUnknownError, match=str(status)):
         await make_client(bandwidth_sandbox, session).create_call(minimal_request())
     assert len(voice_requests(bandwidth_sandbox)) == 1
 
@@ -502,18 +508,31 @@ async def test_timeout_is_not_retried(
     """A create that times out is reported once, never sent again."""
     bandwidth_sandbox.hang_next(path_contains="/calls")
     client = make_client(bandwidth_sandbox, session, request_timeout=0.3)
-    with pytest.raises(BandwidthConnectionError, match="Timed out"):
+    with pytest.raises(BandwidthOutcomeUnknownError, match="Timed out"):
         await client.create_call(minimal_request())
     assert len(voice_requests(bandwidth_sandbox)) == 1
+
+
+async def test_token_timeout_is_not_an_unknown_outcome(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """Timing out before the create left says so: the call surely does not exist."""
+    bandwidth_sandbox.hang_next(path_contains="/oauth2/token")
+    client = make_client(bandwidth_sandbox, session, request_timeout=0.3)
+    with pytest.raises(BandwidthConnectionError, match="Timed out") as info:
+        await client.create_call(minimal_request())
+    assert not isinstance(info.value, BandwidthOutcomeUnknownError)
+    assert voice_requests(bandwidth_sandbox) == []
 
 
 async def test_connection_reset(
     bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
-    """A dropped connection is a connection error."""
+    """A connection dropped once the request left leaves its outcome unknown."""
     bandwidth_sandbox.reset_next(path_contains="/calls")
-    with pytest.raises(BandwidthConnectionError, match="Could not reach Bandwidth"):
+    with pytest.raises(BandwidthOutcomeUnknownError, match="may have been carried"):
         await make_client(bandwidth_sandbox, session).create_call(minimal_request())
+    assert len(voice_requests(bandwidth_sandbox)) == 1
 
 
 async def test_connection_refused(
@@ -529,8 +548,11 @@ async def test_connection_refused(
             voice_url=voice_url,
             token_url=token_url,
         )
-        with pytest.raises(BandwidthConnectionError, match="Could not reach Bandwidth"):
+        with pytest.raises(
+            BandwidthConnectionError, match="Could not reach Bandwidth"
+        ) as info:
             await client.verify()
+        assert not isinstance(info.value, BandwidthOutcomeUnknownError)
 
 
 @pytest.mark.parametrize(
@@ -539,11 +561,11 @@ async def test_connection_refused(
 async def test_create_call_with_garbage_answer(
     bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession, body: str
 ) -> None:
-    """A 201 that is not a createCallResponse is a (non-retried) connection error."""
+    """A 201 that is not a createCallResponse: the call may exist, not retried."""
     bandwidth_sandbox.fail_next(
         201, body, content_type="application/json", path_contains="/calls"
     )
-    with pytest.raises(BandwidthConnectionError):
+    with pytest.raises(BandwidthOutcomeUnknownError):
         await make_client(bandwidth_sandbox, session).create_call(minimal_request())
     assert len(voice_requests(bandwidth_sandbox)) == 1
 
@@ -583,24 +605,79 @@ async def test_rate_limit_is_waited_out(
     assert len(voice_requests(bandwidth_sandbox)) == 2
 
 
-async def test_rate_limit_retries_are_bounded(
+async def test_rate_limit_is_retried_until_the_deadline(
     bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
-    """After max_rate_limit_retries the 429 is reported with its Retry-After."""
+    """429s are waited out until the deadline; the last one is then reported."""
     bandwidth_sandbox.fail_next(
         429,
         {"type": "error", "description": "Too many", "id": "r1"},
-        headers={"Retry-After": "0"},
+        headers={"Retry-After": "0.05"},
         times=None,
         path_contains="/calls",
     )
-    client = make_client(bandwidth_sandbox, session, max_rate_limit_retries=2)
+    client = make_client(bandwidth_sandbox, session, create_timeout=0.5)
     with pytest.raises(BandwidthRateLimitError) as info:
         await client.create_call(minimal_request())
-    assert info.value.retry_after == 0
+    assert info.value.retry_after == 0.05
     assert info.value.status == 429
     assert info.value.description == "Too many"
-    assert len(voice_requests(bandwidth_sandbox)) == 3
+    assert len(voice_requests(bandwidth_sandbox)) > 3
+    assert bandwidth_sandbox.calls == {}
+
+
+async def test_creations_are_paced(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """More concurrent creations than the rate are all placed, none refused."""
+    bandwidth_sandbox.rate_limit = (3, 1)
+    client = make_client(bandwidth_sandbox, session, calls_per_second=3)
+    responses = await asyncio.gather(
+        *(client.create_call(minimal_request()) for _ in range(7))
+    )
+    assert set(bandwidth_sandbox.calls) == {r.call_id for r in responses}
+    assert len(bandwidth_sandbox.calls) == 7
+
+
+async def test_pacer_window() -> None:
+    """No more than the rate start within any second, in arrival order."""
+    pacer = CreationPacer()
+    loop = asyncio.get_running_loop()
+    starts: list[tuple[int, float]] = []
+
+    async def create(index: int) -> None:
+        await pacer.acquire(3, loop.time() + 5)
+        starts.append((index, loop.time()))
+
+    await asyncio.gather(*(create(index) for index in range(7)))
+    assert [index for index, _ in starts] == list(range(7))
+    times = [moment for _, moment in starts]
+    assert all(
+        later - earlier >= WINDOW
+        for earlier, later in zip(times, times[3:], strict=False)
+    )
+
+
+async def test_pacer_deadline() -> None:
+    """A slot that frees only after the deadline is not waited for."""
+    pacer = CreationPacer()
+    loop = asyncio.get_running_loop()
+    await pacer.acquire(1, loop.time() + 5)
+    with pytest.raises(PacingTimeoutError):
+        await pacer.acquire(1, loop.time() + 0.5)
+
+
+async def test_pacing_beyond_the_deadline_is_a_rate_limit(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A creation that cannot get a slot in time fails as a 429 would: not placed."""
+    client = make_client(
+        bandwidth_sandbox, session, calls_per_second=1, create_timeout=0.3
+    )
+    await client.create_call(minimal_request())
+    with pytest.raises(BandwidthRateLimitError, match="1 per second"):
+        await client.create_call(minimal_request())
+    assert len(bandwidth_sandbox.calls) == 1
 
 
 async def test_rate_limit_beyond_deadline_fails_at_once(

@@ -7,6 +7,7 @@ from .exceptions import (
     BandwidthAuthenticationError,
     BandwidthConnectionError,
     BandwidthError,
+    BandwidthOutcomeUnknownError,
     BandwidthRateLimitError,
 )
 from .models import (
@@ -25,6 +26,7 @@ __all__ = [
     "BandwidthClient",
     "BandwidthConnectionError",
     "BandwidthError",
+    "BandwidthOutcomeUnknownError",
     "BandwidthRateLimitError",
     "BasicCredentials",
     "CallState",

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json as jsonlib
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -20,9 +21,11 @@ from .exceptions import (
     BandwidthAuthenticationError,
     BandwidthConnectionError,
     BandwidthError,
+    BandwidthOutcomeUnknownError,
     BandwidthRateLimitError,
 )
 from .models import CallState, CreateCallRequest, CreateCallResponse, UpdateCallRequest
+from .pacing import CreationPacer, PacingTimeoutError
 
 VOICE_URL = URL("https://voice.bandwidth.com/api/v2")
 TOKEN_URL = URL("https://api.bandwidth.com/api/v1/oauth2/token")
@@ -80,8 +83,13 @@ class BandwidthClient:
         account_id: The Bandwidth account id.
         credentials: OAuth 2.0 client credentials or a legacy API user.
         session: An aiohttp session to use; one is made (and closed) otherwise.
-        request_timeout: Seconds one operation may take, rate-limit retries included.
-        max_rate_limit_retries: How many 429 answers to wait out before giving up.
+        request_timeout: Seconds one request may take, rate-limit retries
+            included, and the most any single HTTP exchange may take.
+        create_timeout: Seconds a call creation may take, waiting its turn
+            under calls_per_second and behind 429 answers included.
+        calls_per_second: Call creations the account may start per second
+            (Bandwidth's default limit is 5); shared by every creation made
+            through this client.
 
     """
 
@@ -89,7 +97,8 @@ class BandwidthClient:
     credentials: OAuth2Credentials | BasicCredentials
     session: aiohttp.ClientSession | None = None
     request_timeout: float = 15.0
-    max_rate_limit_retries: int = 3
+    create_timeout: float = 60.0
+    calls_per_second: float = 5
     voice_url: URL = VOICE_URL
     token_url: URL = TOKEN_URL
 
@@ -99,6 +108,7 @@ class BandwidthClient:
     _token_lock: asyncio.Lock = field(
         default_factory=asyncio.Lock, init=False, repr=False
     )
+    _pacer: CreationPacer = field(default_factory=CreationPacer, init=False, repr=False)
 
     async def verify(self) -> None:
         """Prove the credentials and access to the account with a small read.
@@ -110,15 +120,32 @@ class BandwidthClient:
         """
         await self._request("GET", ("calls",), params={"pageSize": "1"})
 
-    async def create_call(self, request: CreateCallRequest) -> CreateCallResponse:
-        """Place an outbound call. Never retried once it may have been created."""
-        data = await self._request("POST", ("calls",), json=request.to_dict())
+    async def create_call(
+        self, request: CreateCallRequest, *, deadline: float | None = None
+    ) -> CreateCallResponse:
+        """Place an outbound call.
+
+        Creations are paced to calls_per_second and a 429 is waited out until
+        the deadline (event loop time; create_timeout from now by default).
+        Once the request may have reached Bandwidth it is never sent again.
+
+        Raises:
+            BandwidthOutcomeUnknownError: the call may have been placed, but
+                Bandwidth's answer was lost or unreadable.
+            BandwidthError: the call was not placed.
+
+        """
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self.create_timeout
+        data = await self._request(
+            "POST", ("calls",), json=request.to_dict(), deadline=deadline, paced=True
+        )
         try:
             return CreateCallResponse.from_dict(data)
         except (TypeError, KeyError) as err:
-            # 201 was returned, so the call probably exists: say so.
+            # A success status came back, so the call probably exists: say so.
             msg = "Bandwidth accepted the call but returned an unexpected body"
-            raise BandwidthConnectionError(msg) from err
+            raise BandwidthOutcomeUnknownError(msg) from err
 
     async def get_call(self, call_id: str) -> CallState:
         """Return the current state of a call."""
@@ -137,20 +164,22 @@ class BandwidthClient:
         """End a call (or remove it from Bandwidth's queue)."""
         await self.update_call(call_id, UpdateCallRequest(state="completed"))
 
-    async def _request(
+    async def _request(  # noqa: PLR0913 - keyword-only knobs of one request path
         self,
         method: str,
         path: tuple[str, ...],
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        deadline: float | None = None,
+        paced: bool = False,
     ) -> Any:
         """Send one Voice API request and return its decoded JSON (or None).
 
         A 401 with an OAuth token refreshes the token once and tries again; a
-        429 is waited out a bounded number of times within the timeout. Both
-        mean Bandwidth did nothing, so retrying cannot place a call twice.
-        Timeouts and 5xx are never retried.
+        429 is waited out (Retry-After) until the deadline. Both mean Bandwidth
+        did nothing, so retrying cannot place a call twice. Nothing else is
+        retried. `paced` requests wait for a calls-per-second slot first.
         """
         # Each segment is quoted whole: an id can never reach another path.
         url = self.voice_url.joinpath(
@@ -161,36 +190,73 @@ class BandwidthClient:
             encoded=True,
         )
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.request_timeout
+        if deadline is None:
+            deadline = loop.time() + self.request_timeout
         refreshed = False
-        rate_limited = 0
+        rate_limited: BandwidthRateLimitError | None = None
+        while True:
+            if paced:
+                await self._wait_turn(deadline, rate_limited)
+            authorization = await self._bounded(
+                deadline, self._authorization(), sent=False
+            )
+            try:
+                return await self._bounded(
+                    deadline,
+                    self._send(method, url, authorization, json=json, params=params),
+                    sent=True,
+                )
+            except BandwidthAuthenticationError:
+                if refreshed or not isinstance(self.credentials, OAuth2Credentials):
+                    raise
+                refreshed = True
+                await self._bounded(
+                    deadline, self._refresh_token(stale=authorization), sent=False
+                )
+            except BandwidthRateLimitError as err:
+                wait = 1.0 if err.retry_after is None else err.retry_after
+                if loop.time() + wait >= deadline:
+                    raise
+                rate_limited = err
+                await asyncio.sleep(wait)
+
+    async def _wait_turn(
+        self, deadline: float, rate_limited: BandwidthRateLimitError | None
+    ) -> None:
+        """Wait for a calls-per-second slot, or fail as Bandwidth's 429 would.
+
+        After Bandwidth refused the request already, its own 429 is what is
+        reported: it says more than ours.
+        """
         try:
-            async with asyncio.timeout_at(deadline):
-                while True:
-                    authorization = await self._authorization()
-                    try:
-                        return await self._send(
-                            method, url, authorization, json=json, params=params
-                        )
-                    except BandwidthAuthenticationError as err:
-                        if refreshed or not isinstance(
-                            self.credentials, OAuth2Credentials
-                        ):
-                            raise
-                        refreshed = True
-                        await self._refresh_token(stale=authorization)
-                        del err
-                    except BandwidthRateLimitError as err:
-                        wait = 1.0 if err.retry_after is None else err.retry_after
-                        if (
-                            rate_limited >= self.max_rate_limit_retries
-                            or loop.time() + wait >= deadline
-                        ):
-                            raise
-                        rate_limited += 1
-                        await asyncio.sleep(wait)
+            await self._pacer.acquire(self.calls_per_second, deadline)
+        except PacingTimeoutError:
+            if rate_limited is not None:
+                raise rate_limited from None
+            msg = (
+                f"More calls than the account's {self.calls_per_second:g} per "
+                "second could be placed in time"
+            )
+            raise BandwidthRateLimitError(msg, retry_after=None) from None
+
+    async def _bounded[T](
+        self, deadline: float, step: Coroutine[Any, Any, T], *, sent: bool
+    ) -> T:
+        """Await one step of a request within its time limits.
+
+        `sent` says the step puts the request on the wire: running out of
+        time then leaves its outcome unknown.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(
+                min(deadline, loop.time() + self.request_timeout)
+            ):
+                return await step
         except TimeoutError as err:
             msg = f"Timed out talking to Bandwidth after {self.request_timeout:g} s"
+            if sent:
+                raise BandwidthOutcomeUnknownError(msg) from err
             raise BandwidthConnectionError(msg) from err
 
     async def _send(
@@ -211,9 +277,16 @@ class BandwidthClient:
                 body = await response.read()
                 if response.status >= 400:  # noqa: PLR2004
                     raise _error_for(response, body)
-        except aiohttp.ClientError as err:
+        except aiohttp.ClientConnectorError as err:
+            # No connection was made: the request never left.
             msg = f"Could not reach Bandwidth: {type(err).__name__}"
             raise BandwidthConnectionError(msg) from err
+        except aiohttp.ClientError as err:
+            msg = (
+                f"Lost the connection to Bandwidth ({type(err).__name__}); "
+                "the request may have been carried out"
+            )
+            raise BandwidthOutcomeUnknownError(msg) from err
         if not body.strip():
             return None
         try:
@@ -224,7 +297,7 @@ class BandwidthClient:
                 f"Bandwidth answered HTTP {response.status} with a body that is "
                 "not JSON; the request may have been carried out"
             )
-            raise BandwidthConnectionError(msg) from err
+            raise BandwidthOutcomeUnknownError(msg) from err
 
     async def _authorization(self) -> str:
         """Return the Authorization header value for the Voice API."""
@@ -336,7 +409,7 @@ def _error_for(response: aiohttp.ClientResponse, body: bytes) -> BandwidthError:
             error_id=error_id,
         )
     if status >= 500:  # noqa: PLR2004
-        return BandwidthConnectionError(
+        return BandwidthOutcomeUnknownError(
             f"Bandwidth failed (HTTP {status}): {description}"
         )
     return BandwidthApiError(

@@ -11,6 +11,15 @@ class BandwidthConnectionError(BandwidthError):
     """Bandwidth could not be reached, timed out, failed (5xx) or sent garbage."""
 
 
+class BandwidthOutcomeUnknownError(BandwidthConnectionError):
+    """The request reached Bandwidth but its answer was lost or garbled.
+
+    Raised after a time-out or a dropped connection once the request was
+    sent, for a 5xx, and for a success answer that cannot be read: what was
+    asked may have been carried out (a call may ring), so it is never retried.
+    """
+
+
 class BandwidthAuthenticationError(BandwidthError):
     """Bandwidth rejected the credentials (401/403)."""
 
