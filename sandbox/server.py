@@ -48,6 +48,11 @@ _PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 type Credentials = tuple[str, str] | None
 type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
+# (method, url, headers, body) -> (status, headers, body text)
+type CallbackTransport = Callable[
+    [str, str, dict[str, str], bytes | None],
+    Awaitable[tuple[int, CIMultiDict[str], str]],
+]
 
 
 # --- Request validation ------------------------------------------------------
@@ -384,7 +389,7 @@ class Call:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail", "hang" or "reset"
+    kind: str  # "fail", "hang", "reset" or "lose-" + one of hang, reset, garble
     times: int | None
     path_contains: str | None
     method: str | None
@@ -420,13 +425,24 @@ class Sandbox:
     - time_scale: multiplies every simulated duration (ring, Pause, timeouts).
     - delay: seconds of latency before answering any request.
     - rate_limit: (creations per second, Retry-After seconds) or None;
-      max_active_calls: concurrent calls before 429.
+      Bandwidth's default (5 per second) unless changed. max_active_calls:
+      concurrent calls before 429.
     - token_expires_in: lifetime of issued tokens, in seconds.
     - url_rewrites: prefix -> replacement applied to callback URLs before
       sending (e.g. Home Assistant's external URL -> a local test server).
     - allow_insecure_callbacks: accept http:// callback URLs with credentials.
     - execute_machine_detection_bxml: run BXML returned to
       machineDetectionComplete (Bandwidth ignores it; apps must use Update Call).
+    - query_objects: how GET callbacks carry objects such as
+      machineDetectionResult: "json" (one parameter holding JSON text) or
+      "dotted" (machineDetectionResult.value=...&machineDetectionResult.duration=...).
+    - callback_transport: when set, callbacks are handed to this coroutine
+      function (method, url, headers, body) -> (status, headers, text)
+      instead of being sent over HTTP; tests use it to pass them through
+      Home Assistant Cloud's relay.
+    - callback_deliveries: callbacks delivered (each may take several HTTP
+      exchanges: a 401 challenge, a fallback URL); callback_attempts has
+      every exchange.
     """
 
     def __init__(  # noqa: PLR0913 - each is a documented, independent setting
@@ -458,12 +474,15 @@ class Sandbox:
         self.scenarios: dict[str, Scenario] = {}
         self.default_scenario = Scenario()
         self.delay = 0.0
-        self.rate_limit: tuple[int, float] | None = None
+        self.rate_limit: tuple[int, float] | None = (5, 1.0)
         self.max_active_calls = 100
         self.token_expires_in = 3600
         self.url_rewrites: dict[str, str] = {}
         self.allow_insecure_callbacks = False
         self.execute_machine_detection_bxml = False
+        self.query_objects = "json"
+        self.callback_transport: CallbackTransport | None = None
+        self.callback_deliveries = 0
         self._tokens: dict[str, float] = {}
         self._faults: list[_Fault] = []
         self._creations: list[float] = []
@@ -515,6 +534,21 @@ class Sandbox:
     ) -> None:
         """Drop the connection of the next matching request(s) unanswered."""
         self._faults.append(_Fault("reset", times, path_contains, method))
+
+    def lose_response_next(
+        self,
+        how: str,
+        *,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Carry out the next matching request, then lose its answer.
+
+        how: "hang" (never answer), "reset" (drop the connection) or
+        "garble" (answer 201 with a body cut short). The request takes
+        effect all the same: a create places its call.
+        """
+        self._faults.append(_Fault(f"lose-{how}", 1, path_contains, method))
 
     def clear_faults(self) -> None:
         """Forget every pending fail/hang/reset."""
@@ -601,7 +635,8 @@ class Sandbox:
         await self._record(request)
         if self.delay:
             await asyncio.sleep(self.delay)
-        if (fault := self._take_fault(request)) is not None:
+        fault = self._take_fault(request)
+        if fault is not None and not fault.kind.startswith("lose-"):
             return await self._apply_fault(request, fault)
         try:
             response = await handler(request)
@@ -610,6 +645,14 @@ class Sandbox:
         except web.HTTPMethodNotAllowed:
             response = _error(405, "validation", "Method Not Allowed")
         _LOGGER.info("%s %s -> %s", request.method, request.path_qs, response.status)
+        if fault is not None:
+            # Done, but the answer never arrives whole.
+            how = fault.kind.removeprefix("lose-")
+            if how == "garble":
+                return web.Response(
+                    status=201, body=b'{"callId": "c-', content_type="application/json"
+                )
+            return await self._apply_fault(request, _Fault(how, 1, None, None))
         return response
 
     async def _record(self, request: web.Request) -> None:
@@ -1169,6 +1212,7 @@ class Sandbox:
             targets.append(
                 (hook.fallback_url, hook.fallback_method, hook.fallback_credentials)
             )
+        self.callback_deliveries += 1
         # Callbacks that answer no BXML are retried once after a connection error.
         tries = 1 if event_type in _BXML_EVENTS else 2
         for url, method, credentials in targets:
@@ -1202,18 +1246,23 @@ class Sandbox:
         headers = {"User-Agent": "BandwidthAPI/v2 (sandbox)"}
         if credentials is not None:
             headers["Authorization"] = basic_auth(*credentials)
-        timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
-        options: dict[str, Any] = {"timeout": timeout, "headers": headers}
-        if attempt.method == "GET":
-            options["params"] = {k: _query_value(v) for k, v in attempt.payload.items()}
-        else:
-            options["json"] = attempt.payload
         try:
-            async with self._session.request(
-                attempt.method, target, allow_redirects=False, **options
-            ) as response:
-                attempt.status, attempt.body = response.status, await response.text()
-                attempt.headers = CIMultiDict(response.headers)
+            body: bytes | None = None
+            if attempt.method == "GET":
+                target = str(URL(target).extend_query(self._query(attempt.payload)))
+            else:
+                body = json.dumps(attempt.payload).encode()
+                headers["Content-Type"] = "application/json"
+            if self.callback_transport is not None:
+                status, response_headers, text = await self.callback_transport(
+                    attempt.method, target, headers, body
+                )
+            else:
+                status, response_headers, text = await self._http(
+                    call, attempt.method, target, headers, body
+                )
+            attempt.status, attempt.body = status, text
+            attempt.headers = CIMultiDict(response_headers)
         except Exception as err:  # noqa: BLE001 - any failure is a lost callback, as at Bandwidth
             attempt.body = repr(err)
         call.attempts.append(attempt)
@@ -1229,6 +1278,43 @@ class Sandbox:
             attempt.status or f"failed: {attempt.body}",
         )
         return attempt
+
+    async def _http(
+        self,
+        call: Call,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> tuple[int, CIMultiDict[str], str]:
+        """Make one callback HTTP request."""
+        assert self._session is not None  # noqa: S101 - made by _send
+        timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
+        async with self._session.request(
+            method,
+            url,
+            data=body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+        ) as response:
+            return (
+                response.status,
+                CIMultiDict(response.headers),
+                await response.text(),
+            )
+
+    def _query(self, payload: dict[str, Any]) -> list[tuple[str, str]]:
+        """GET callbacks carry fields as query parameters."""
+        query: list[tuple[str, str]] = []
+        for name, value in payload.items():
+            if isinstance(value, dict) and self.query_objects == "dotted":
+                query.extend(
+                    (f"{name}.{key}", str(item)) for key, item in value.items()
+                )
+            else:
+                query.append((name, _query_value(value)))
+        return query
 
 
 def _credentials(
