@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+from unittest.mock import AsyncMock, Mock
 
 import pytest
-from homeassistant.const import CONF_WEBHOOK_ID
+from aiohttp.test_utils import TestClient
+from homeassistant.const import CONF_WEBHOOK_ID, MATCH_ALL
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 import sandbox
 from custom_components.bandwidth.const import (
@@ -25,6 +32,10 @@ from custom_components.bandwidth.const import (
     CONF_VOICE,
     DOMAIN,
 )
+from sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from .helpers import Live
 
 pytest_plugins = ["tests.sandbox_plugin"]
 
@@ -57,7 +68,7 @@ def entry_data(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mock_config_entry(bandwidth_sandbox: Any) -> MockConfigEntry:
+def mock_config_entry(bandwidth_sandbox: Sandbox) -> MockConfigEntry:
     """A config entry for the sandbox account (not yet added to hass)."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -84,3 +95,78 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+async def live(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: Callable[[], Awaitable[TestClient[Any, Any]]],
+    bandwidth_sandbox: Sandbox,
+) -> Live:
+    """The integration on a real HTTP server, the sandbox playing its calls.
+
+    Callbacks are addressed to the entry's https external URL, as Bandwidth
+    would; the sandbox delivers them to the local test server instead.
+    """
+    from .helpers import Live  # noqa: PLC0415 - helpers import this module
+
+    client = await hass_client_no_auth()
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.url_rewrites = {
+        EXTERNAL_URL: str(client.make_url("")).rstrip("/")
+    }
+    return Live(
+        hass, init_integration, bandwidth_sandbox, async_capture_events(hass, MATCH_ALL)
+    )
+
+
+@pytest.fixture
+def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Home Assistant Cloud, set up, signed in and connected.
+
+    The component is the real one; only its account state and the calls that
+    would reach Nabu Casa's servers are stood in for. Change
+    `async_active_subscription` / `async_is_connected` return values, and send
+    its connection-state signal, to act out signing in or out.
+    """
+    from homeassistant.components import cloud as cloud_component  # noqa: PLC0415
+
+    from .helpers import CLOUDHOOK_URL  # noqa: PLC0415 - helpers import this module
+
+    for name, value in (
+        ("async_active_subscription", Mock(return_value=True)),
+        ("async_is_connected", Mock(return_value=True)),
+        ("async_create_cloudhook", AsyncMock(return_value=CLOUDHOOK_URL)),
+        ("async_delete_cloudhook", AsyncMock()),
+    ):
+        monkeypatch.setattr(cloud_component, name, value)
+    hass.config.components.add("cloud")
+    return cloud_component
+
+
+@pytest.fixture
+async def cloud_live(
+    hass: HomeAssistant,
+    cloud: ModuleType,
+    mock_config_entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+) -> Live:
+    """The integration behind Home Assistant Cloud, without an external URL.
+
+    The sandbox sends every callback to the cloudhook URL; the cloud relay
+    hands it to Home Assistant's webhook as Home Assistant Cloud does.
+    """
+    from .helpers import CloudRelay, Live  # noqa: PLC0415 - helpers import this module
+
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.callback_transport = CloudRelay(hass, WEBHOOK_ID)
+    return Live(
+        hass,
+        mock_config_entry,
+        bandwidth_sandbox,
+        async_capture_events(hass, MATCH_ALL),
+    )

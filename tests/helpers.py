@@ -1,21 +1,108 @@
-"""Helpers shared by the action, notify and fault tests."""
+"""Helpers shared by the test modules: actions, live calls, the cloud relay."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import Event, HomeAssistant
+from multidict import CIMultiDict
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
-from custom_components.bandwidth.const import DOMAIN
-from sandbox import Sandbox, basic_auth
+import sandbox
+from custom_components.bandwidth.calls import CallScript, LiveCall
+from custom_components.bandwidth.const import (
+    AUTH_BASIC,
+    CONF_AUTH_TYPE,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    DOMAIN,
+)
+from sandbox import Call, Sandbox, basic_auth
 
-from .conftest import EXTERNAL_URL, WEBHOOK_ID
+from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
 from .spec import check_against_spec
 
-WEBHOOK_URL = f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
+PATH = f"/api/webhook/{WEBHOOK_ID}"
+WEBHOOK_URL = f"{EXTERNAL_URL}{PATH}"
+CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
+CLOUDHOOK_ID = "Y2xvdWRob29rLWlkLWV4YW1wbGU"
+CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 
 # An HTTP Basic Authorization header value.
 basic = basic_auth
+
+
+def callback(event_type: str, call_id: str = CALL_ID, **extra: Any) -> dict[str, Any]:
+    """Return a callback shaped like Bandwidth's examples."""
+    return {
+        "eventType": event_type,
+        "eventTime": "2019-06-20T15:54:25.435Z",
+        "accountId": "55555555",
+        "applicationId": "7fc9698a-b04a-468b-9e8f-91238c0d0086",
+        "from": "+15551112222",
+        "to": "+15553334444",
+        "direction": "outbound",
+        "callId": call_id,
+        "callUrl": f"https://voice.bandwidth.com/api/v2/accounts/55555555/calls/{call_id}",
+        "startTime": "2019-06-20T15:54:22.234Z",
+        "answerTime": "2019-06-20T15:54:25.432Z",
+        **extra,
+    }
+
+
+def live_call(
+    entry: MockConfigEntry,
+    script: CallScript | None = None,
+    *,
+    call_id: str | None = CALL_ID,
+    **options: Any,
+) -> LiveCall:
+    """Register a call on a loaded entry, as the dialer does before placing it."""
+    call = LiveCall.create(WEBHOOK_URL, script, **options)
+    call.call_id = call_id
+    entry.runtime_data.calls.add(call)
+    return call
+
+
+def script_of(entry: MockConfigEntry, call_id: str) -> CallScript | None:
+    """What a live call of the entry plays (None: not live, or nothing to play)."""
+    call = entry.runtime_data.calls.by_call_id(call_id)
+    return None if call is None else call.script
+
+
+def query(call: LiveCall | None) -> dict[str, str]:
+    """The query string a call's callback URLs carry."""
+    return {} if call is None else {"ref": call.ref, "key": call.secret}
+
+
+def basic_entry(bandwidth_sandbox: Sandbox) -> MockConfigEntry:
+    """An entry signing in with the sandbox's legacy API user."""
+    data = entry_data(
+        bandwidth_sandbox.url,
+        **{
+            CONF_AUTH_TYPE: AUTH_BASIC,
+            CONF_USERNAME: sandbox.USERNAME,
+            CONF_PASSWORD: sandbox.PASSWORD,
+        },
+    )
+    del data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Bandwidth {sandbox.ACCOUNT_ID}",
+        unique_id=f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}",
+        data=data,
+    )
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add an entry and set it up."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def create_call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -37,3 +124,119 @@ def created_bodies(bandwidth_sandbox: Sandbox) -> list[dict[str, Any]]:
     for body in bodies:
         check_against_spec(body, "createCall")
     return bodies
+
+
+class CloudRelay:
+    """Home Assistant Cloud relaying callbacks sent to a cloudhook URL.
+
+    The request reaches Home Assistant through the real cloud client's
+    async_webhook_message, fed the payload the relay sends it; what goes back
+    to the caller is what the relay returns: the status, the body and the
+    Content-Type, nothing else.
+    """
+
+    def __init__(self, hass: HomeAssistant, webhook_id: str) -> None:
+        """Relay the cloudhook of one webhook id."""
+        # Imported here: loading the cloud component is slow and only the
+        # tests of the cloud relay need it.
+        from homeassistant.components.cloud.client import (  # noqa: PLC0415
+            CloudClient,
+        )
+
+        prefs = SimpleNamespace(
+            cloudhooks={
+                webhook_id: {
+                    "webhook_id": webhook_id,
+                    "cloudhook_id": CLOUDHOOK_ID,
+                    "cloudhook_url": CLOUDHOOK_URL,
+                    "managed": True,
+                }
+            }
+        )
+        self.client = CloudClient(hass, prefs, None, {}, {})  # type: ignore[arg-type]
+        self.exchanges = 0
+
+    async def __call__(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, CIMultiDict[str], str]:
+        """Deliver one request the way the relay does; return what it returns."""
+        target = URL(url)
+        assert str(target.with_query(None)) == CLOUDHOOK_URL
+        self.exchanges += 1
+        result = await self.client.async_webhook_message(
+            {
+                "cloudhook_id": target.name,
+                "body": (body or b"").decode(),
+                "headers": headers,
+                "method": method,
+                "query": target.raw_query_string,
+            }
+        )
+        assert set(result) <= {"body", "status", "headers"}
+        assert set(result.get("headers", {})) <= {"Content-Type"}
+        return (
+            int(result["status"]),
+            CIMultiDict(result.get("headers", {})),
+            result.get("body") or "",
+        )
+
+
+@dataclass
+class Live:
+    """Home Assistant serving the webhook, and the sandbox playing its calls."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    sandbox: Sandbox
+    captured: list[Event]
+
+    async def create_call(self, to: str | list[str], **data: Any) -> list[str]:
+        """Run bandwidth.create_call; return the call ids, in `to` order."""
+        response = await create_call(self.hass, to=to, **data)
+        results: list[dict[str, Any]] = response["calls"]
+        assert all("error" not in result for result in results), results
+        return [result["call_id"] for result in results]
+
+    async def finish(self, call_id: str) -> Call:
+        """Wait until the call has ended and its disconnect was handled."""
+        call = await self.sandbox.wait_for_call(call_id)
+        await self.hass.async_block_till_done()
+        assert call.completed
+        # One HTTP exchange per callback, each one accepted.
+        assert all(attempt.ok for attempt in call.attempts), call.callbacks
+        assert not any(attempt.authenticated for attempt in call.attempts)
+        assert self.entry.runtime_data.calls.by_call_id(call_id) is None
+        return call
+
+    def events(self, call_id: str) -> list[Event]:
+        """The Bandwidth events fired about one call, in order."""
+        return [
+            event
+            for event in self.captured
+            if event.event_type.startswith(f"{DOMAIN}_")
+            and event.data.get("call_id") == call_id
+        ]
+
+    def sequence(self, call_id: str) -> list[tuple[str, str]]:
+        """(bus event, Bandwidth eventType) of each event about the call.
+
+        Also checks what every event carries, whatever its type.
+        """
+        events = self.events(call_id)
+        request = self.sandbox.calls[call_id].request
+        for event in events:
+            assert event.data["config_entry_id"] == self.entry.entry_id
+            assert event.data["account_id"] == sandbox.ACCOUNT_ID
+            assert event.data["application_id"] == sandbox.APPLICATION_ID
+            assert event.data["from"] == FROM_NUMBER
+            assert event.data["to"] == request["to"]
+            assert event.data["direction"] == "outbound"
+        return [(event.event_type, event.data["event_type"]) for event in events]
+
+    def last(self, call_id: str, event_type: str) -> dict[str, Any]:
+        """The data of the last event of a type about the call."""
+        return next(
+            dict(event.data)
+            for event in reversed(self.events(call_id))
+            if event.event_type == event_type
+        )

@@ -31,7 +31,8 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID
+from .conftest import EXTERNAL_URL, FROM_NUMBER
+from .helpers import script_of
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -135,12 +136,8 @@ async def test_alarm_blueprint(
     spoken = "Alarm! Home alarm has been triggered."
     for call_id, call in calls.items():
         assert call.request["from"] == FROM_NUMBER
-        assert init_integration.runtime_data.calls.get(call_id) == CallScript(
-            message=spoken,
-            machine_message=spoken,
-            voice="susan",
-            machine_detection="async",
-            webhook_url=f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}",
+        assert script_of(init_integration, call_id) == CallScript(
+            message=spoken, machine_message=spoken, voice="susan"
         )
 
 
@@ -163,7 +160,7 @@ async def test_alarm_blueprint_own_message(
     hass.states.async_set(PANEL, "triggered")
     await hass.async_block_till_done()
     (call_id,) = bandwidth_sandbox.calls
-    script = init_integration.runtime_data.calls.get(call_id)
+    script = script_of(init_integration, call_id)
     assert script is not None
     assert script.message == script.machine_message == "Burglar alarm at the cabin."
 
@@ -301,7 +298,7 @@ async def test_escalation_time_per_number(
     hass.bus.async_fire("start_escalation")
     (first,) = await waiting_on_call(hass, bandwidth_sandbox, 1)
     assert first.request["to"] == FIRST
-    first_script = init_integration.runtime_data.calls.get(first.call_id)
+    first_script = script_of(init_integration, first.call_id)
     assert first_script is not None
     assert first_script.gather == GatherScript(
         prompt="Press 1 to acknowledge.", max_digits=1, repeat_count=2

@@ -12,7 +12,6 @@ from custom_components.bandwidth import bxml
 from custom_components.bandwidth.calls import CallScript, GatherScript
 
 GATHER_URL = "https://ha.example.test/api/webhook/abc"
-CREDENTIALS = ("cb-user", "cb-pass")
 
 
 def parse(document: bytes) -> ET.Element:
@@ -52,11 +51,7 @@ def test_full_script_for_a_person() -> None:
             repeat_count=3,
         ),
     )
-    root = parse(
-        bxml.play_script(
-            script, machine=False, gather_url=GATHER_URL, credentials=CREDENTIALS
-        )
-    )
+    root = parse(bxml.play_script(script, machine=False, gather_url=GATHER_URL))
     assert verbs(root) == ["SpeakSentence", "PlayAudio", "Gather", "Hangup"]
     speak, audio, gather, _ = root
     assert speak.attrib == {"voice": "kate"}
@@ -64,8 +59,6 @@ def test_full_script_for_a_person() -> None:
     assert audio.text == "https://example.test/chime.mp3"
     assert gather.attrib == {
         "gatherUrl": GATHER_URL,
-        "username": "cb-user",
-        "password": "cb-pass",
         "maxDigits": "1",
         "terminatingDigits": "#",
         "firstDigitTimeout": "10",
@@ -78,7 +71,7 @@ def test_full_script_for_a_person() -> None:
 
 
 def test_bare_gather() -> None:
-    """A gather with nothing set has only its URL; no voice, no credentials."""
+    """A gather with nothing set has only its URL; no voice, no method."""
     script = CallScript(gather=GatherScript())
     root = parse(bxml.play_script(script, machine=False, gather_url=GATHER_URL))
     assert verbs(root) == ["Gather", "Hangup"]
@@ -132,9 +125,7 @@ def test_text_is_escaped_and_cleaned() -> None:
     """Markup is spoken as text; characters XML cannot carry are dropped."""
     message = 'Tom & Jerry <b>say</b> "hi"\x00\x0b\ud800 \U0001f600\tend'
     script = CallScript(message=message, voice='ka"te\x01', audio_url="a?b=1&c=<2>")
-    document = bxml.play_script(
-        script, machine=False, gather_url=GATHER_URL, credentials=('u"<&', "p\x02'")
-    )
+    document = bxml.play_script(script, machine=False, gather_url=GATHER_URL)
     root = parse(document)
     assert root[0].text == 'Tom & Jerry <b>say</b> "hi" \U0001f600\tend'
     assert root[0].get("voice") == 'ka"te'
@@ -143,22 +134,26 @@ def test_text_is_escaped_and_cleaned() -> None:
 
 
 def test_keep_alive() -> None:
-    """The call pauses, then comes back for instructions."""
-    root = parse(bxml.keep_alive(GATHER_URL, pause=1.0, credentials=CREDENTIALS))
+    """The call pauses, then comes back for instructions, by POST by default."""
+    root = parse(bxml.keep_alive(GATHER_URL, pause=1.0))
     assert verbs(root) == ["Pause", "Redirect"]
     assert root[0].attrib == {"duration": "1"}
+    assert root[1].attrib == {"redirectUrl": GATHER_URL}
+    root = parse(bxml.keep_alive("/api/webhook/abc", pause=0.5, method="GET"))
+    assert root[0].attrib == {"duration": "0.5"}
     assert root[1].attrib == {
-        "redirectUrl": GATHER_URL,
-        "username": "cb-user",
-        "password": "cb-pass",
+        "redirectUrl": "/api/webhook/abc",
+        "redirectMethod": "GET",
     }
 
 
-def test_keep_alive_without_credentials() -> None:
-    """Without credentials the Redirect has none."""
-    root = parse(bxml.keep_alive("/api/webhook/abc", pause=0.5))
-    assert root[0].attrib == {"duration": "0.5"}
-    assert root[1].attrib == {"redirectUrl": "/api/webhook/abc"}
+def test_gather_by_get() -> None:
+    """A call answered by GET gathers by GET."""
+    script = CallScript(gather=GatherScript())
+    root = parse(
+        bxml.play_script(script, machine=False, gather_url=GATHER_URL, method="GET")
+    )
+    assert root[0].attrib == {"gatherUrl": GATHER_URL, "gatherMethod": "GET"}
 
 
 @pytest.mark.parametrize(
@@ -178,9 +173,7 @@ def test_always_well_formed(text: str, url: str, voice: str) -> None:
     script = CallScript(
         message=text, voice=voice, audio_url=url, gather=GatherScript(prompt=text)
     )
-    document = bxml.play_script(
-        script, machine=False, gather_url=url, credentials=(text, text)
-    )
+    document = bxml.play_script(script, machine=False, gather_url=url)
     root = parse(document)
     assert root[-1].tag == "Hangup"
     gather = root.find("Gather")

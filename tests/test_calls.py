@@ -1,4 +1,4 @@
-"""Tests for the per-call scripts kept across restarts."""
+"""Tests for the live calls kept across restarts."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ from custom_components.bandwidth.calls import (
     CallScript,
     CallStore,
     GatherScript,
+    LiveCall,
     RecentCall,
     async_remove_call_store,
 )
 
 ENTRY_ID = "entry-1"
 KEY = f"bandwidth.calls.{ENTRY_ID}"
+WEBHOOK_URL = "https://ha.example.test/api/webhook/abc"
 SCRIPT = CallScript(
     message="Hello",
     voice="susan",
@@ -37,8 +39,6 @@ SCRIPT = CallScript(
         inter_digit_timeout=3.0,
         repeat_count=2,
     ),
-    machine_detection="async",
-    credentials=(("call", "secret"),),
 )
 
 
@@ -49,152 +49,205 @@ async def load(hass: HomeAssistant) -> CallStore:
     return store
 
 
-async def test_add_get_remove(hass: HomeAssistant) -> None:
-    """A script is there until its call ends."""
+def new_call(script: CallScript | None = SCRIPT, **options: Any) -> LiveCall:
+    """A call as the dialer registers it."""
+    return LiveCall.create(WEBHOOK_URL, script, **options)
+
+
+def test_new_calls_get_their_own_reference_and_secret() -> None:
+    """References and secrets are random, URL-safe and long enough."""
+    first, second = new_call(), new_call()
+    assert first.ref != second.ref
+    assert first.secret != second.secret
+    assert len(first.secret) >= 32
+    assert first.callback_url(WEBHOOK_URL) == (
+        f"{WEBHOOK_URL}?ref={first.ref}&key={first.secret}"
+    )
+    assert first.secret not in repr(first)
+
+
+async def test_add_find_bind_remove(hass: HomeAssistant) -> None:
+    """A call is found by reference at once, by id once known, until it ends."""
     store = await load(hass)
-    assert store.get("c-1") is None
-    store.add("c-1", SCRIPT)
-    assert store.get("c-1") == SCRIPT
+    call = new_call()
+    store.add(call)
+    assert store.by_ref(call.ref) is call
+    assert store.by_call_id("c-1") is None
+    store.bind(call, "c-1")
+    assert store.by_call_id("c-1") is call
+    # Bandwidth never renames a call, but a new id would replace the old one.
+    store.bind(call, "c-2")
+    assert store.by_call_id("c-1") is None
+    assert store.by_call_id("c-2") is call
     assert store.active_calls == 1
-    store.remove("c-1")
-    assert store.get("c-1") is None
+    store.remove(call)
+    assert store.by_ref(call.ref) is None
+    assert store.by_call_id("c-2") is None
+    # A call no longer live is neither bound, changed nor removed again.
+    store.bind(call, "c-3")
+    store.changed(call)
+    store.remove(call)
+    assert store.by_call_id("c-3") is None
     assert store.active_calls == 0
-    # Forgetting an unknown call is harmless.
-    store.remove("c-unknown")
 
 
 async def test_survives_a_restart(
-    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The script is written after a short delay and read back by a new store."""
+    """Calls are written shortly after a change and read back on load."""
     store = await load(hass)
-    store.add("c-1", SCRIPT)
-    assert KEY not in hass_storage
+    call = new_call(machine_detection="async", method="GET")
+    store.add(call)
+    store.bind(call, "c-1")
+    call.machine_result = "human"
+    store.changed(call)
     freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    stored = hass_storage[KEY]
-    assert stored["version"] == calls_module.STORAGE_VERSION
-    assert stored["data"]["calls"]["c-1"]["script"]["message"] == "Hello"
+    assert hass_storage[KEY]["version"] == 2
 
-    restored = await load(hass)
-    assert restored.get("c-1") == SCRIPT
-    assert restored.get("c-1").credentials == (("call", "secret"),)  # type: ignore[union-attr]
+    restored = (await load(hass)).by_call_id("c-1")
+    assert restored is not None
+    assert restored.as_dict() == call.as_dict()
+    assert restored.script == SCRIPT
 
 
 async def test_unload_writes_at_once(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    """Unloading writes pending changes so a reloaded entry sees them."""
+    """Unloading the entry writes pending changes without waiting."""
     store = await load(hass)
-    store.add("c-1", CallScript(message="Hi"))
+    store.add(new_call())
     await store.async_unload()
-    assert hass_storage[KEY]["data"]["calls"]["c-1"]["script"]["message"] == "Hi"
-    assert (await load(hass)).get("c-1") == CallScript(message="Hi")
+    assert len(hass_storage[KEY]["data"]["calls"]) == 1
 
 
-async def test_unreadable_entries_are_dropped(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
+@pytest.mark.parametrize(
+    "item",
+    [
+        "not a dict",
+        {},
+        {"ref": "r", "secret": "s"},
+        {"ref": "", "secret": "s", "added": 1, "webhook_url": None},
+        {"ref": "r", "secret": "", "added": 1},
+        {"ref": "r", "secret": "s", "added": "soon"},
+        {"ref": "r", "secret": "s", "added": 1, "script": {"gather": {"x": 1}}},
+        {"ref": "r", "secret": "s", "added": 1, "machine_detection": "maybe"},
+        {"ref": "r", "secret": "s", "added": 1, "method": "PUT"},
+    ],
+)
+async def test_unreadable_calls_are_dropped(
+    hass: HomeAssistant, hass_storage: dict[str, Any], item: Any
 ) -> None:
-    """A damaged stored call is skipped, the good ones kept."""
-    now = calls_module.dt_util.utcnow().timestamp()
-    hass_storage[KEY] = {
-        "version": 1,
-        "key": KEY,
-        "data": {
-            "calls": {
-                "good": {"added": now, "script": {"message": "Hi", "gather": None}},
-                "no-script": {"added": now},
-                "bad-added": {"added": "yesterday", "script": {}},
-                "list-script": {"added": now, "script": ["message"]},
-                "bad-gather": {"added": now, "script": {"gather": {"colour": 1}}},
-                "bad-credentials": {"added": now, "script": {"credentials": [["a"]]}},
-                "not-a-dict": "oops",
-            }
-        },
-    }
+    """A damaged stored call is skipped; the others load."""
+    good = new_call().as_dict()
+    hass_storage[KEY] = {"version": 2, "key": KEY, "data": {"calls": [item, good]}}
     store = await load(hass)
-    assert store.get("good") == CallScript(message="Hi")
     assert store.active_calls == 1
+    assert store.by_ref(good["ref"]) is not None
 
 
-@pytest.mark.parametrize("data", [None, [], {"calls": []}, {"other": 1}])
+@pytest.mark.parametrize("data", [None, [], {"calls": {}}, {"other": 1}])
 async def test_unexpected_stored_data(
     hass: HomeAssistant, hass_storage: dict[str, Any], data: Any
 ) -> None:
     """Whatever is on disk, loading gives an empty store rather than an error."""
     if data is not None:
-        hass_storage[KEY] = {"version": 1, "key": KEY, "data": data}
+        hass_storage[KEY] = {"version": 2, "key": KEY, "data": data}
     store = await load(hass)
     assert store.active_calls == 0
 
 
-async def test_old_scripts_are_pruned(
+async def test_version_1_scripts_are_migrated(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    """A call whose disconnect never came is forgotten after a day."""
+    """Scripts stored by call id become calls with a reference and secret."""
     now = calls_module.dt_util.utcnow().timestamp()
     hass_storage[KEY] = {
         "version": 1,
         "key": KEY,
         "data": {
             "calls": {
-                "stale": {"added": now - MAX_AGE - 1, "script": {"message": "old"}},
-                "fresh": {"added": now - 60, "script": {"message": "new"}},
+                "c-1": {
+                    "added": now,
+                    "script": {
+                        "message": "Hello",
+                        "voice": "kate",
+                        "gather": {"prompt": "Press 1", "max_digits": 1},
+                        "machine_detection": "async",
+                        "credentials": [["call", "secret"]],
+                        "webhook_url": WEBHOOK_URL,
+                    },
+                },
+                "c-2": {"added": now, "script": {}},
+                "c-broken": {"script": {"message": "no time"}},
+                "c-worse": "nonsense",
             }
         },
     }
     store = await load(hass)
-    assert store.get("stale") is None
-    assert store.get("fresh") == CallScript(message="new")
+    call = store.by_call_id("c-1")
+    assert call is not None
+    assert call.script == CallScript(
+        message="Hello",
+        voice="kate",
+        gather=GatherScript(prompt="Press 1", max_digits=1),
+    )
+    assert call.machine_detection == "async"
+    assert call.webhook_url == WEBHOOK_URL
+    assert call.ref
+    assert len(call.secret) >= 32
+    assert store.by_call_id("c-2") is not None
+    assert store.active_calls == 2
+
+
+@pytest.mark.parametrize("data", [None, [], {"calls": []}])
+async def test_version_1_without_calls(
+    hass: HomeAssistant, hass_storage: dict[str, Any], data: Any
+) -> None:
+    """An empty or odd version 1 file migrates to no calls."""
+    hass_storage[KEY] = {"version": 1, "key": KEY, "data": data}
+    store = await load(hass)
+    assert store.active_calls == 0
+
+
+async def test_old_calls_are_pruned(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A call whose disconnect never came is forgotten after a day."""
+    now = calls_module.dt_util.utcnow().timestamp()
+    stale = new_call().as_dict() | {"added": now - MAX_AGE - 1, "call_id": "stale"}
+    fresh = new_call().as_dict() | {"added": now - 60, "call_id": "fresh"}
+    hass_storage[KEY] = {"version": 2, "key": KEY, "data": {"calls": [stale, fresh]}}
+    store = await load(hass)
+    assert store.by_call_id("stale") is None
+    assert store.by_call_id("fresh") is not None
     # The pruning is written back.
     await store.async_unload()
-    assert list(hass_storage[KEY]["data"]["calls"]) == ["fresh"]
+    assert [item["call_id"] for item in hass_storage[KEY]["data"]["calls"]] == ["fresh"]
 
 
-async def test_number_of_scripts_is_bounded(
+async def test_number_of_calls_is_bounded(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the limit the oldest calls make room."""
     monkeypatch.setattr(calls_module, "MAX_CALLS", 3)
     store = await load(hass)
-    for index in range(5):
-        store.add(f"c-{index}", CallScript(message=str(index)))
-        store.set_machine_result(f"c-{index}", "human")
-    assert [store.get(f"c-{index}") is not None for index in range(5)] == [
+    calls = [new_call(CallScript(message=str(index))) for index in range(5)]
+    for index, call in enumerate(calls):
+        call.call_id = f"c-{index}"
+        store.add(call)
+    assert [store.by_ref(call.ref) is not None for call in calls] == [
         False,
         False,
         True,
         True,
         True,
     ]
-    assert store.machine_result("c-0") is None
-    # Re-adding a call moves it to the newest place.
-    store.add("c-2", CallScript(message="again"))
-    store.add("c-5", CallScript(message="5"))
-    assert store.get("c-2") == CallScript(message="again")
-    assert store.get("c-3") is None
-
-
-async def test_machine_results_and_keep_alives(hass: HomeAssistant) -> None:
-    """Live state of a call is kept for our calls only and goes with the call."""
-    store = await load(hass)
-    store.add("c-1", SCRIPT)
-    store.set_machine_result("c-1", None)
-    assert store.machine_result("c-1") is None
-    store.set_machine_result("c-1", "human")
-    assert store.machine_result("c-1") == "human"
-    assert [store.count_keep_alive("c-1") for _ in range(3)] == [1, 2, 3]
-
-    # Calls without a script leave nothing behind.
-    store.set_machine_result("c-other", "human")
-    assert store.machine_result("c-other") is None
-    assert store.count_keep_alive("c-other") == 1
-    assert store.count_keep_alive("c-other") == 1
-
-    store.remove("c-1")
-    assert store.machine_result("c-1") is None
-    assert store.count_keep_alive("c-1") == 1
+    assert store.by_call_id("c-0") is None
+    assert store.by_call_id("c-4") is calls[4]
 
 
 async def test_recent_calls(hass: HomeAssistant) -> None:
@@ -208,9 +261,9 @@ async def test_recent_calls(hass: HomeAssistant) -> None:
         RecentCall("c-1", "disconnect"),
     )
     for index in range(RECENT_CALLS + 5):
-        store.record(f"x-{index}", "redirect")
+        store.record(f"x-{index}", "gather")
     assert len(store.recent) == RECENT_CALLS
-    assert store.recent[-1] == RecentCall(f"x-{RECENT_CALLS + 4}", "redirect")
+    assert store.recent[-1] == RecentCall(f"x-{RECENT_CALLS + 4}", "gather")
 
 
 async def test_remove_call_store(
@@ -218,7 +271,7 @@ async def test_remove_call_store(
 ) -> None:
     """Removing the entry deletes its file."""
     store = await load(hass)
-    store.add("c-1", SCRIPT)
+    store.add(new_call())
     await store.async_unload()
     assert KEY in hass_storage
     await async_remove_call_store(hass, ENTRY_ID)
@@ -227,21 +280,7 @@ async def test_remove_call_store(
 
 def test_script_round_trip() -> None:
     """The stored form gives back an equal script."""
-    assert CallScript.from_dict(SCRIPT.as_dict()) == SCRIPT
+    call = new_call()
+    assert LiveCall.from_dict(call.as_dict()).script == SCRIPT
     assert CallScript.from_dict({}) == CallScript()
-
-
-@pytest.mark.parametrize(
-    ("script", "expected"),
-    [
-        (CallScript(), False),
-        (CallScript(credentials=(("u", "p"),), machine_detection="sync"), False),
-        (CallScript(message="Hi"), True),
-        (CallScript(audio_url="https://example.test/a.mp3"), True),
-        (CallScript(machine_message="Bye"), True),
-        (CallScript(gather=GatherScript()), True),
-    ],
-)
-def test_has_content(script: CallScript, expected: bool) -> None:
-    """Only scripts that play something answer calls."""
-    assert script.has_content is expected
+    assert LiveCall.from_dict(new_call(None).as_dict()).script is None

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.bandwidth import device_trigger
 from custom_components.bandwidth.const import DOMAIN, EVENT_CALL_ANSWERED
 
-from .test_webhook import AUTH, CALL_ID, PATH, callback
+from .helpers import CALL_ID, PATH, callback, live_call, query
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -163,7 +163,8 @@ async def test_triggers_fire(
     client = await hass_client_no_auth()
 
     async def post(body: dict[str, Any]) -> list[tuple[str, str, str]]:
-        response = await client.post(PATH, json=body, headers=AUTH)
+        [entry] = hass.config_entries.async_entries(DOMAIN)
+        response = await client.post(PATH, json=body, params=query(live_call(entry)))
         assert response.status in {200, 204}
         await hass.async_block_till_done()
         result = fired(automations)

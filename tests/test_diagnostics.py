@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -28,7 +29,7 @@ from custom_components.bandwidth.const import (
 from sandbox import Sandbox
 
 from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
-from .test_repairs import CLOUDHOOK_URL, basic_entry, mock_cloud, set_up
+from .helpers import CLOUDHOOK_URL, basic_entry, live_call, set_up
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ async def test_diagnostics(
         },
     )
     calls = entry.runtime_data.calls
-    calls.add("c-live", CallScript(message="Hello"))
+    live = live_call(entry, CallScript(message="Hello"), call_id="c-live")
     for call_id, event_type in (
         ("c-1", "answer"),
         ("c-2", "answer"),
@@ -77,6 +78,7 @@ async def test_diagnostics(
         CALLBACK_PASSWORD,
         WEBHOOK_ID,
         "+15555551234",
+        live.secret,
     ):
         assert secret not in text
 
@@ -108,10 +110,9 @@ async def test_diagnostics_cloudhook(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
-    monkeypatch: pytest.MonkeyPatch,
+    cloud: ModuleType,
 ) -> None:
     """Callbacks through a cloudhook are told apart; its URL is redacted."""
-    mock_cloud(hass, monkeypatch)
     await set_up(hass, mock_config_entry)
 
     diagnostics = await get_diagnostics_for_config_entry(

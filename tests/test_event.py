@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.const import DOMAIN
 
-from .test_webhook import AUTH, CALL_ID, PATH, callback
+from .helpers import CALL_ID, PATH, callback, live_call, query
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -86,7 +86,7 @@ async def test_entity_and_device(
             {"cause": "busy", "errorMessage": "Callee is busy"},
             {"cause": "busy", "error_message": "Callee is busy"},
         ),
-        ("redirect", "callback", {}, {}),
+        ("transferComplete", "callback", {}, {}),
         ("conferenceCreated", "callback", {}, {}),
     ],
 )
@@ -102,7 +102,9 @@ async def test_callbacks_trigger_the_entity(
     """Every callback sets the entity's event type and carries its fields."""
     client = await hass_client_no_auth()
     response = await client.post(
-        PATH, json=callback(bandwidth_event_type, **extra), headers=AUTH
+        PATH,
+        json=callback(bandwidth_event_type, **extra),
+        params=query(live_call(init_integration)),
     )
     assert response.status in {200, 204}
     await hass.async_block_till_done()
@@ -137,7 +139,7 @@ async def test_unauthenticated_callbacks_leave_it_alone(
     init_integration: MockConfigEntry,
     hass_client_no_auth: ClientFactory,
 ) -> None:
-    """A challenged request does not touch the entity."""
+    """A refused request does not touch the entity."""
     client = await hass_client_no_auth()
     response = await client.post(PATH, json=callback("answer"))
     assert response.status == 401

@@ -20,6 +20,7 @@ from custom_components.bandwidth.helpers import async_create_client
 from sandbox import Sandbox
 
 from .conftest import WEBHOOK_ID, entry_data
+from .helpers import live_call
 
 
 async def test_integration_loads(hass: HomeAssistant) -> None:
@@ -85,7 +86,7 @@ async def test_remove_entry_forgets_stored_calls(
     """Removing the entry deletes its stored call scripts."""
     entry = init_integration
     key = f"{DOMAIN}.calls.{entry.entry_id}"
-    entry.runtime_data.calls.add("c-1", CallScript(message="hi"))
+    live_call(entry, CallScript(message="hi"))
     await hass.async_block_till_done()
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

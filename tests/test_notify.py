@@ -38,11 +38,10 @@ from sandbox import Sandbox
 
 from .conftest import (
     CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
     EXTERNAL_URL,
     FROM_NUMBER,
 )
-from .helpers import WEBHOOK_URL, created_bodies
+from .helpers import WEBHOOK_URL, created_bodies, script_of
 
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
 
@@ -115,30 +114,23 @@ async def test_send_message_calls_every_recipient(
     bodies = created_bodies(bandwidth_sandbox)
     assert sorted(body["to"] for body in bodies) == sorted(RECIPIENTS)
     for body in bodies:
+        assert body["answerUrl"].startswith(f"{WEBHOOK_URL}?ref=")
         assert body == {
             "to": body["to"],
             "from": FROM_NUMBER,
             "applicationId": sandbox.APPLICATION_ID,
-            "answerUrl": WEBHOOK_URL,
-            "disconnectUrl": WEBHOOK_URL,
-            "username": CALLBACK_USERNAME,
-            "password": CALLBACK_PASSWORD,
+            "answerUrl": body["answerUrl"],
+            "disconnectUrl": body["answerUrl"],
             "machineDetection": {
                 "mode": "async",
                 "delayResult": True,
-                "callbackUrl": WEBHOOK_URL,
-                "username": CALLBACK_USERNAME,
-                "password": CALLBACK_PASSWORD,
+                "callbackUrl": body["answerUrl"],
             },
         }
     spoken = "Alarm. Motion in the garage."
     for call_id in bandwidth_sandbox.calls:
-        assert entry.runtime_data.calls.get(call_id) == CallScript(
-            message=spoken,
-            machine_message=spoken,
-            voice="kate",
-            machine_detection="async",
-            webhook_url=WEBHOOK_URL,
+        assert script_of(entry, call_id) == CallScript(
+            message=spoken, machine_message=spoken, voice="kate"
         )
     state = hass.states.get(notify_entity_id(hass, entry))
     assert state is not None
@@ -154,11 +146,9 @@ async def test_send_message_without_voice_or_title(
     await send_message(hass, entry, "  Water leak in the basement.  ")
 
     (call_id,) = bandwidth_sandbox.calls
-    assert entry.runtime_data.calls.get(call_id) == CallScript(
+    assert script_of(entry, call_id) == CallScript(
         message="Water leak in the basement.",
         machine_message="Water leak in the basement.",
-        machine_detection="async",
-        webhook_url=WEBHOOK_URL,
     )
 
 

@@ -34,8 +34,8 @@ from pytest_homeassistant_custom_component.common import (
 import sandbox
 from custom_components.bandwidth import const
 from custom_components.bandwidth.api import CreateCallResponse
-from custom_components.bandwidth.callback import STRING_FIELDS
 from custom_components.bandwidth.const import CONF_FROM, CONF_NOTIFY_TO, DOMAIN
+from custom_components.bandwidth.parse import STRING_FIELDS
 from custom_components.bandwidth.services import (
     CREATE_CALL_SCHEMA,
     GATHER_SCHEMA,
@@ -46,6 +46,7 @@ from custom_components.bandwidth.services import (
 from sandbox import Sandbox, Scenario
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER
+from .helpers import script_of
 from .test_manifest import MANIFEST, STRINGS
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
@@ -410,7 +411,7 @@ async def test_notify_example(
     await script.Script(hass, sequence, "README", DOMAIN).async_run(context=Context())
     await hass.async_block_till_done()
     (call,) = bandwidth_sandbox.calls.values()
-    script_ = init_integration.runtime_data.calls.get(call.call_id)
+    script_ = script_of(init_integration, call.call_id)
     assert script_ is not None
     assert script_.message == "Alarm. Motion in the garage."
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from unittest.mock import AsyncMock, Mock
 
-import pytest
-from homeassistant import components
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -21,7 +17,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
 from custom_components.bandwidth.const import (
-    AUTH_BASIC,
     AUTH_OAUTH,
     CONF_AUTH_TYPE,
     CONF_CLIENT_ID,
@@ -32,7 +27,8 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.issues import DOCUMENTATION_URL
 from sandbox import Sandbox
 
-from .conftest import EXTERNAL_URL, entry_data
+from .conftest import EXTERNAL_URL
+from .helpers import CLOUDHOOK_URL, basic_entry, set_up
 
 TRANSLATIONS: dict[str, Any] = json.loads(
     (
@@ -52,7 +48,6 @@ MANIFEST: dict[str, Any] = json.loads(
     ).read_text(encoding="utf-8")
 )
 HTTP_URL = "http://ha.example.test:8123"
-CLOUDHOOK_URL = "https://hooks.nabu.casa/cloudhook-token"
 
 
 def issues(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, ir.IssueEntry]:
@@ -63,32 +58,6 @@ def issues(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, ir.IssueEnt
         for (domain, issue_id), issue in ir.async_get(hass).issues.items()
         if domain == DOMAIN and issue_id.endswith(suffix) and issue.active
     }
-
-
-def basic_entry(bandwidth_sandbox: Sandbox) -> MockConfigEntry:
-    """An entry signing in with the sandbox's legacy API user."""
-    data = entry_data(
-        bandwidth_sandbox.url,
-        **{
-            CONF_AUTH_TYPE: AUTH_BASIC,
-            CONF_USERNAME: sandbox.USERNAME,
-            CONF_PASSWORD: sandbox.PASSWORD,
-        },
-    )
-    del data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Bandwidth {sandbox.ACCOUNT_ID}",
-        unique_id=f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}",
-        data=data,
-    )
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add an entry and set it up."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 async def test_no_issues(
@@ -128,12 +97,12 @@ async def test_no_external_url(
 async def test_insecure_external_url(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
-    """A plain http external URL is an error until it is https."""
+    """A plain http external URL is a warning until it is https."""
     await async_process_ha_core_config(hass, {"external_url": HTTP_URL})
     await set_up(hass, mock_config_entry)
 
     issue = issues(hass, mock_config_entry)["insecure_external_url"]
-    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.severity is ir.IssueSeverity.WARNING
     assert not issue.is_fixable
     assert issue.translation_placeholders == {
         "title": mock_config_entry.title,
@@ -153,24 +122,10 @@ async def test_insecure_external_url(
     assert list(issues(hass, mock_config_entry)) == ["no_external_url"]
 
 
-def mock_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Stand in for Home Assistant Cloud with an active subscription."""
-    cloud = ModuleType("homeassistant.components.cloud")
-    cloud.async_active_subscription = Mock(return_value=True)  # type: ignore[attr-defined]
-    cloud.async_create_cloudhook = AsyncMock(return_value=CLOUDHOOK_URL)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", cloud)
-    monkeypatch.setattr(components, "cloud", cloud, raising=False)
-    hass.config.components.add("cloud")
-    return cloud
-
-
 async def test_cloudhook_is_reachable(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, cloud: ModuleType
 ) -> None:
     """With Home Assistant Cloud no external URL is needed."""
-    mock_cloud(hass, monkeypatch)
     await set_up(hass, mock_config_entry)
     assert mock_config_entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     assert issues(hass, mock_config_entry) == {}

@@ -10,12 +10,13 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
 from .calls import CallStore, async_remove_call_store
-from .const import DOMAIN
+from .cloudhook import async_remove_cloudhook, async_setup_cloudhook
+from .const import CONF_CALLS_PER_SECOND, DEFAULT_CALLS_PER_SECOND, DOMAIN
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client
-from .issues import async_delete_issues, async_setup_issues
+from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .services import async_setup_services
-from .webhook import async_remove_webhook, async_setup_webhook
+from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY]
@@ -46,10 +47,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     calls = CallStore(hass, entry.entry_id)
     await calls.async_load()
     entry.runtime_data = BandwidthData(client=client, calls=calls)
-    await async_setup_webhook(hass, entry)
+    _apply_options(entry)
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    async_setup_webhook(hass, entry)
+    await async_setup_cloudhook(hass, entry, lambda: async_check_issues(hass, entry))
     async_setup_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _apply_options(entry: BandwidthConfigEntry) -> None:
+    """Apply the options that live in the client (the others are read per call)."""
+    entry.runtime_data.client.calls_per_second = entry.options.get(
+        CONF_CALLS_PER_SECOND, DEFAULT_CALLS_PER_SECOND
+    )
+
+
+async def _async_entry_updated(
+    _hass: HomeAssistant, entry: BandwidthConfigEntry
+) -> None:
+    """Take new options into use without a reload: calls may be in progress."""
+    _apply_options(entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
@@ -59,6 +77,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
     """Forget the entry's cloudhook, stored call scripts and repair issues."""
-    await async_remove_webhook(hass, entry)
+    await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)

@@ -16,6 +16,8 @@ from .calls import CallScript, GatherScript
 CONTENT_TYPE: Final = "application/xml"
 CHARSET: Final = "utf-8"
 GOODBYE: Final = "Thank you. Goodbye."
+# Bandwidth refuses a larger document (and ends the call).
+MAX_SIZE: Final = 64 * 1024
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 # Everything outside XML 1.0's Char production (controls, lone surrogates,
@@ -23,8 +25,6 @@ _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 _ILLEGAL_XML: Final = re.compile(
     "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
-
-type Credentials = tuple[str, str]
 
 
 def clean_text(value: str) -> str:
@@ -40,11 +40,7 @@ def hangup() -> bytes:
 
 
 def play_script(
-    script: CallScript,
-    *,
-    machine: bool,
-    gather_url: str,
-    credentials: Credentials | None = None,
+    script: CallScript, *, machine: bool, gather_url: str, method: str = "POST"
 ) -> bytes:
     """Play a call's script to whoever answered, then hang up.
 
@@ -60,19 +56,17 @@ def play_script(
         if script.audio_url:
             ET.SubElement(response, "PlayAudio").text = clean_text(script.audio_url)
         if script.gather is not None and not machine:
-            _gather(response, script.gather, script.voice, gather_url, credentials)
+            _gather(response, script.gather, script.voice, gather_url, method)
     ET.SubElement(response, "Hangup")
     return _serialize(response)
 
 
-def keep_alive(
-    redirect_url: str, *, pause: float, credentials: Credentials | None = None
-) -> bytes:
+def keep_alive(redirect_url: str, *, pause: float, method: str = "POST") -> bytes:
     """Hold the call silently, then ask again (waiting for machine detection)."""
     response = ET.Element("Response")
     ET.SubElement(response, "Pause", duration=_number(pause))
     redirect = ET.SubElement(response, "Redirect", redirectUrl=clean_text(redirect_url))
-    _set_credentials(redirect, credentials)
+    _set_method(redirect, "redirectMethod", method)
     return _serialize(response)
 
 
@@ -99,10 +93,10 @@ def _gather(
     gather: GatherScript,
     voice: str | None,
     gather_url: str,
-    credentials: Credentials | None,
+    method: str,
 ) -> None:
     element = ET.SubElement(parent, "Gather", gatherUrl=clean_text(gather_url))
-    _set_credentials(element, credentials)
+    _set_method(element, "gatherMethod", method)
     if gather.max_digits is not None:
         element.set("maxDigits", _number(gather.max_digits))
     if gather.terminating_digits:
@@ -117,12 +111,10 @@ def _gather(
         _speak(element, gather.prompt, voice)
 
 
-def _set_credentials(element: ET.Element, credentials: Credentials | None) -> None:
-    # Verb URLs get only the credentials named on the verb; these are the ones
-    # Bandwidth just proved it holds, so they reveal nothing new.
-    if credentials is not None:
-        element.set("username", clean_text(credentials[0]))
-        element.set("password", clean_text(credentials[1]))
+def _set_method(element: ET.Element, attribute: str, method: str) -> None:
+    # POST is Bandwidth's default: only GET is spelled out.
+    if method != "POST":
+        element.set(attribute, method)
 
 
 def _number(value: float) -> str:

@@ -1,28 +1,44 @@
-"""What to say on each call the integration placed, kept until the call ends."""
+"""The entry's live calls: one object per call holding all of its state.
+
+A call is registered before Bandwidth is asked to place it, under a random
+reference carried, with a per-call secret, in the query string of every
+callback URL the call is created with. Its callbacks therefore find it (and
+prove they come from Bandwidth) even when the createCall answer was lost and
+the call id is not known yet. Calls are persisted, so a restart in the middle
+of a call loses nothing, and forgotten when their disconnect callback arrives.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal, NamedTuple, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from yarl import URL
 
 from .const import DOMAIN, LOGGER
 
-STORAGE_VERSION: Final = 1
+STORAGE_VERSION: Final = 2
 STORAGE_KEY: Final = f"{DOMAIN}.calls.{{}}"
 SAVE_DELAY: Final = 1  # seconds; coalesces bursts of calls placed together
-# A script whose disconnect never reached us (Home Assistant was down, say)
+# A call whose disconnect never reached us (Home Assistant was down, say)
 # would otherwise stay forever; no call lasts this long.
 MAX_AGE: Final = 24 * 60 * 60  # seconds
 # Bandwidth allows 100 concurrent calls per account by default.
 MAX_CALLS: Final = 500
 RECENT_CALLS: Final = 20
 
+# Query parameters of every callback URL: which call, and the proof that the
+# request comes from whoever was given the call's URLs (Bandwidth).
+QUERY_REF: Final = "ref"
+QUERY_KEY: Final = "key"
+
 MachineDetectionMode = Literal["sync", "async"]
+Method = Literal["GET", "POST"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,32 +55,13 @@ class GatherScript:
 
 @dataclass(frozen=True, kw_only=True)
 class CallScript:
-    """What a placed call plays once answered, and how it was placed."""
+    """What a call plays once answered."""
 
     message: str | None = None
     voice: str | None = None
     audio_url: str | None = None
     machine_message: str | None = None
     gather: GatherScript | None = None
-    # None, "sync" or "async": the machine detection mode the call requested.
-    machine_detection: MachineDetectionMode | None = None
-    # Extra (username, password) pairs given for this call's callback URLs;
-    # the webhook accepts them for this call's callbacks too.
-    credentials: tuple[tuple[str, str], ...] = ()
-    # The webhook URL the call was placed with: its digit and keep-alive
-    # callbacks go back to the same address, and answering needs no lookup.
-    webhook_url: str | None = None
-
-    @property
-    def has_content(self) -> bool:
-        """Tell whether the script plays anything (else it only has credentials)."""
-        return bool(
-            self.message or self.audio_url or self.machine_message or self.gather
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable form, as stored."""
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallScript:
@@ -81,13 +78,103 @@ class CallScript:
             audio_url=data.get("audio_url"),
             machine_message=data.get("machine_message"),
             gather=GatherScript(**gather) if gather is not None else None,
-            machine_detection=data.get("machine_detection"),
-            credentials=tuple(
-                (str(username), str(password))
-                for username, password in data.get("credentials", ())
-            ),
-            webhook_url=data.get("webhook_url"),
         )
+
+
+@dataclass(kw_only=True, eq=False)
+class LiveCall:
+    """One call whose callbacks come to Home Assistant, and where it stands."""
+
+    ref: str
+    secret: str = field(repr=False)
+    # Where the call's callbacks go, without the query; None for calls
+    # restored from version 1 storage, which did not record it.
+    webhook_url: str | None
+    # What to play when answered; None when the user's own answer URL serves
+    # the call's BXML and only other callbacks come here.
+    script: CallScript | None = None
+    machine_detection: MachineDetectionMode | None = None
+    # How the call's answer callback comes (the user may ask for GET); the
+    # callbacks of the verbs Home Assistant answers with come the same way.
+    method: Method = "POST"
+    call_id: str | None = None
+    machine_result: str | None = None
+    added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
+    # Live-only state, not stored: rounds of the silent hold loop answered,
+    # and answer documents built once (see replies.py).
+    keep_alives: int = field(default=0, repr=False)
+    documents: dict[bool, bytes] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        webhook_url: str,
+        script: CallScript | None,
+        *,
+        machine_detection: MachineDetectionMode | None = None,
+        method: Method = "POST",
+    ) -> LiveCall:
+        """Return a new call with a fresh reference and secret."""
+        return cls(
+            ref=secrets.token_urlsafe(12),
+            secret=secrets.token_urlsafe(24),
+            webhook_url=webhook_url,
+            script=script,
+            machine_detection=machine_detection,
+            method=method,
+        )
+
+    def callback_url(self, webhook_url: str) -> str:
+        """Return the URL of this call's callbacks on a webhook URL."""
+        return str(
+            URL(webhook_url).update_query({QUERY_REF: self.ref, QUERY_KEY: self.secret})
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the stored form."""
+        return {
+            "ref": self.ref,
+            "secret": self.secret,
+            "webhook_url": self.webhook_url,
+            "script": asdict(self.script) if self.script is not None else None,
+            "machine_detection": self.machine_detection,
+            "method": self.method,
+            "call_id": self.call_id,
+            "machine_result": self.machine_result,
+            "added": self.added,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiveCall:
+        """Rebuild a call from its stored form.
+
+        Raises:
+            AttributeError, KeyError, TypeError, ValueError: not a stored call.
+
+        """
+        script = data.get("script")
+        mode = data.get("machine_detection")
+        method = data.get("method", "POST")
+        if mode not in (None, "sync", "async") or method not in ("GET", "POST"):
+            raise ValueError(mode)
+        call = cls(
+            ref=str(data["ref"]),
+            secret=str(data["secret"]),
+            webhook_url=_optional_str(data.get("webhook_url")),
+            script=CallScript.from_dict(script) if script is not None else None,
+            machine_detection=mode,
+            method=method,
+            call_id=_optional_str(data.get("call_id")),
+            machine_result=_optional_str(data.get("machine_result")),
+            added=float(data["added"]),
+        )
+        if not call.ref or not call.secret:
+            raise ValueError(call.ref)
+        return call
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class RecentCall(NamedTuple):
@@ -97,95 +184,127 @@ class RecentCall(NamedTuple):
     event_type: str
 
 
-class _StoredCall(TypedDict):
-    added: float
-    script: dict[str, Any]
-
-
 class _StoredData(TypedDict):
-    calls: dict[str, _StoredCall]
+    calls: list[dict[str, Any]]
+
+
+class _CallsStore(Store[_StoredData]):
+    """The entry's stored calls; version 1 kept scripts by call id."""
+
+    async def _async_migrate_func(
+        self,
+        old_major_version: int,  # noqa: ARG002 - only version 1 ever existed
+        old_minor_version: int,  # noqa: ARG002
+        old_data: Any,
+    ) -> _StoredData:
+        """Turn version 1's {call_id: {added, script}} into calls.
+
+        Those calls were placed with callback credentials instead of per-call
+        URLs: they get a reference and secret of their own, which their
+        remaining callbacks learn from the BXML answering them.
+        """
+        calls: list[dict[str, Any]] = []
+        old_calls = old_data.get("calls") if isinstance(old_data, dict) else None
+        for call_id, stored in (old_calls or {}).items():
+            try:
+                script = stored["script"]
+                calls.append(
+                    {
+                        "ref": secrets.token_urlsafe(12),
+                        "secret": secrets.token_urlsafe(24),
+                        "webhook_url": script.get("webhook_url"),
+                        "script": {
+                            key: script.get(key)
+                            for key in (
+                                "message",
+                                "voice",
+                                "audio_url",
+                                "machine_message",
+                                "gather",
+                            )
+                        },
+                        "machine_detection": script.get("machine_detection"),
+                        "call_id": call_id,
+                        "added": stored["added"],
+                    }
+                )
+            except (AttributeError, KeyError, TypeError):
+                LOGGER.debug("Dropping unreadable stored script of call %s", call_id)
+        return {"calls": calls}
 
 
 class CallStore:
-    """Scripts of one config entry's calls, persisted across restarts.
-
-    A script is added right after Bandwidth accepted the call and forgotten
-    when the call's disconnect callback arrives. Machine detection results and
-    keep-alive counts only matter while a call is live, so they stay in memory.
-    """
+    """The live calls of one config entry, persisted across restarts."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Prepare the store of one config entry (load it before use)."""
-        # private: per-call callback passwords are written to disk.
-        self._store: Store[_StoredData] = Store(
+        """Prepare the calls of one config entry (load them before use)."""
+        # private: per-call callback secrets are written to disk.
+        self._store = _CallsStore(
             hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
         )
-        self._calls: dict[str, _StoredCall] = {}
-        self._scripts: dict[str, CallScript] = {}
-        self._machine_results: dict[str, str] = {}
-        self._keep_alives: dict[str, int] = {}
+        # By reference, in the order they were placed (pruning relies on it).
+        self._calls: dict[str, LiveCall] = {}
+        self._by_call_id: dict[str, LiveCall] = {}
         self._recent: deque[RecentCall] = deque(maxlen=RECENT_CALLS)
 
     async def async_load(self) -> None:
-        """Restore the scripts of calls placed before a restart."""
+        """Restore the calls that were live before a restart."""
         data = await self._store.async_load()
-        calls = data.get("calls") if isinstance(data, dict) else None
-        if not isinstance(calls, dict):
-            return
-        for call_id, stored in calls.items():
+        stored = data.get("calls") if isinstance(data, dict) else None
+        for item in stored if isinstance(stored, list) else ():
             try:
-                script = CallScript.from_dict(stored["script"])
-                added = float(stored["added"])
+                call = LiveCall.from_dict(item)
             except (AttributeError, KeyError, TypeError, ValueError):
-                LOGGER.debug("Dropping unreadable stored script of call %s", call_id)
+                LOGGER.debug("Dropping an unreadable stored call")
                 continue
-            self._calls[call_id] = {"added": added, "script": script.as_dict()}
-            self._scripts[call_id] = script
+            self._calls[call.ref] = call
+            if call.call_id is not None:
+                self._by_call_id[call.call_id] = call
         if self._prune():
             self._schedule_save()
 
     @callback
-    def add(self, call_id: str, script: CallScript) -> None:
-        """Remember what to play on a call just placed."""
-        self._calls.pop(call_id, None)
-        self._calls[call_id] = {
-            "added": dt_util.utcnow().timestamp(),
-            "script": script.as_dict(),
-        }
-        self._scripts[call_id] = script
+    def add(self, call: LiveCall) -> None:
+        """Remember a call about to be placed."""
+        self._calls[call.ref] = call
+        if call.call_id is not None:
+            self._by_call_id[call.call_id] = call
         self._prune()
         self._schedule_save()
 
     @callback
-    def get(self, call_id: str) -> CallScript | None:
-        """Return the script of a call, if it is one of ours and still live."""
-        return self._scripts.get(call_id)
+    def by_ref(self, ref: str) -> LiveCall | None:
+        """Return the call a callback URL names, if it is still live."""
+        return self._calls.get(ref)
 
     @callback
-    def remove(self, call_id: str) -> None:
-        """Forget a call that ended."""
-        if call_id in self._calls:
-            self._forget(call_id)
+    def by_call_id(self, call_id: str) -> LiveCall | None:
+        """Return a live call by Bandwidth's id."""
+        return self._by_call_id.get(call_id)
+
+    @callback
+    def bind(self, call: LiveCall, call_id: str) -> None:
+        """Record the id Bandwidth gave a call (from its answer or a callback)."""
+        if call.call_id == call_id or self._calls.get(call.ref) is not call:
+            return
+        if call.call_id is not None:
+            self._by_call_id.pop(call.call_id, None)
+        call.call_id = call_id
+        self._by_call_id[call_id] = call
+        self._schedule_save()
+
+    @callback
+    def changed(self, call: LiveCall) -> None:
+        """Persist a change to a live call's stored state."""
+        if self._calls.get(call.ref) is call:
             self._schedule_save()
 
     @callback
-    def set_machine_result(self, call_id: str, value: str | None) -> None:
-        """Remember who answered a call, as machine detection told."""
-        if value is not None and call_id in self._scripts:
-            self._machine_results[call_id] = value
-
-    @callback
-    def machine_result(self, call_id: str) -> str | None:
-        """Return the machine detection result of a live call, if known yet."""
-        return self._machine_results.get(call_id)
-
-    @callback
-    def count_keep_alive(self, call_id: str) -> int:
-        """Count one more keep-alive answered for a call; return the total."""
-        count = self._keep_alives.get(call_id, 0) + 1
-        if call_id in self._scripts:
-            self._keep_alives[call_id] = count
-        return count
+    def remove(self, call: LiveCall) -> None:
+        """Forget a call that ended or was never placed."""
+        if self._calls.get(call.ref) is call:
+            self._forget(call)
+            self._schedule_save()
 
     @callback
     def record(self, call_id: str, event_type: str) -> None:
@@ -203,45 +322,44 @@ class CallStore:
 
     @property
     def active_calls(self) -> int:
-        """How many calls have a script waiting or playing."""
-        return len(self._scripts)
+        """How many calls are waiting, ringing or in progress."""
+        return len(self._calls)
 
     async def async_unload(self) -> None:
         """Write pending changes now, before another store takes over the file."""
         await self._store.async_save(self._data_to_save())
 
     def _prune(self) -> bool:
-        """Drop scripts too old to belong to a live call, then the oldest extra.
+        """Drop calls too old to be live, then the oldest beyond MAX_CALLS.
 
         Calls are kept in the order they were placed, so the scan stops at
         the first one young enough to keep while no more than MAX_CALLS are.
         """
         cutoff = dt_util.utcnow().timestamp() - MAX_AGE
-        stale: list[str] = []
-        for call_id, stored in self._calls.items():
-            if stored["added"] >= cutoff and len(self._calls) - len(stale) <= MAX_CALLS:
+        stale: list[LiveCall] = []
+        for call in self._calls.values():
+            if call.added >= cutoff and len(self._calls) - len(stale) <= MAX_CALLS:
                 break
-            stale.append(call_id)
-        for call_id in stale:
-            self._forget(call_id)
+            stale.append(call)
+        for call in stale:
+            self._forget(call)
         return bool(stale)
 
-    def _forget(self, call_id: str) -> None:
-        del self._calls[call_id]
-        del self._scripts[call_id]
-        self._machine_results.pop(call_id, None)
-        self._keep_alives.pop(call_id, None)
+    def _forget(self, call: LiveCall) -> None:
+        del self._calls[call.ref]
+        if call.call_id is not None and self._by_call_id.get(call.call_id) is call:
+            del self._by_call_id[call.call_id]
 
     def _schedule_save(self) -> None:
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     @callback
     def _data_to_save(self) -> _StoredData:
-        return {"calls": dict(self._calls)}
+        return {"calls": [call.as_dict() for call in self._calls.values()]}
 
 
 async def async_remove_call_store(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored scripts of a removed config entry."""
+    """Delete the stored calls of a removed config entry."""
     await Store[_StoredData](
         hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
     ).async_remove()

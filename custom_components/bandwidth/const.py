@@ -28,6 +28,9 @@ CONF_API_URL: Final = "api_url"
 CONF_FROM: Final = "from"
 CONF_VOICE: Final = "voice"
 CONF_NOTIFY_TO: Final = "notify_to"
+CONF_CALLS_PER_SECOND: Final = "calls_per_second"
+# Bandwidth's default limit of call creations per second and account.
+DEFAULT_CALLS_PER_SECOND: Final = 5
 
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
 VOICES: Final = (

@@ -26,12 +26,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .callback import (
-    ATTR_MACHINE_DETECTION_RESULT,
-    ATTR_VALUE,
-    MACHINE_RESULTS,
-    RESULT_HUMAN,
-)
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     DOMAIN,
@@ -39,6 +33,12 @@ from .const import (
     EVENT_CALL_DISCONNECTED,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
+)
+from .parse import (
+    ATTR_MACHINE_DETECTION_RESULT,
+    ATTR_VALUE,
+    MACHINE_RESULTS,
+    RESULT_HUMAN,
 )
 
 if TYPE_CHECKING:

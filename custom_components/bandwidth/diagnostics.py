@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
 
+from .cloudhook import async_get_webhook_url
 from .const import (
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
@@ -22,7 +23,6 @@ from .const import (
 )
 from .data import BandwidthConfigEntry
 from .issues import ALL_ISSUES, issue_id
-from .webhook import async_get_webhook_url
 
 # Secrets, what lets anyone post callbacks (the webhook id is in its URL), and
 # the phone numbers of the people notified.

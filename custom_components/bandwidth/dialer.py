@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import asdict
 from typing import Any, cast
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.network import NoURLAvailableError
 
+from . import bxml
 from .api import (
     BandwidthError,
+    BandwidthOutcomeUnknownError,
     CreateCallRequest,
     CreateCallResponse,
     MachineDetectionConfiguration,
 )
-from .calls import CallScript, GatherScript, MachineDetectionMode
-from .const import (
-    CONF_APPLICATION_ID,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
-    DOMAIN,
-    LOGGER,
-)
+from .calls import CallScript, GatherScript, LiveCall, MachineDetectionMode
+from .cloudhook import async_get_webhook_url
+from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
 from .errors import to_home_assistant_error
-from .webhook import async_get_webhook_url
+from .replies import largest_document
 
 # Action fields copied unchanged into createCall / machineDetection.
 CALL_FIELDS = (
+    "username",
+    "password",
     "answer_method",
     "answer_fallback_url",
     "answer_fallback_method",
@@ -56,13 +54,17 @@ def has_script(data: dict[str, Any]) -> bool:
 async def async_place_calls(
     hass: HomeAssistant, entry: BandwidthConfigEntry, data: dict[str, Any]
 ) -> list[tuple[str, CreateCallResponse | BandwidthError]]:
-    """Place a call to every destination at once; results in input order.
+    """Place a call to every destination; results in input order.
 
-    `data` is validated action data with `from` resolved. Failures come back
-    per destination, logged, so one bad number does not hide the calls that
-    rang; only when none could be placed is it an error.
+    `data` is validated action data with `from` resolved. Every call is
+    registered before its createCall request leaves, so its callbacks find
+    it even if Bandwidth's answer is lost. Failures come back per
+    destination, logged, so one bad number does not hide the calls that rang;
+    only when none could be placed is it an error.
 
     Raises:
+        ServiceValidationError: a call would be answered with a BXML document
+            larger than Bandwidth accepts (nothing is sent).
         HomeAssistantError: no call could be placed, or Bandwidth cannot
             reach Home Assistant (no external URL).
 
@@ -73,9 +75,30 @@ async def async_place_calls(
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="no_external_url"
         ) from err
-    outcome = await _async_place_all(entry, webhook_url, data)
-    errors = [result for _, result in outcome if isinstance(result, BandwidthError)]
+    plans = [build_request(entry, webhook_url, data, to) for to in data["to"]]
+    for _, call in plans:
+        if call is not None:
+            _check_document_size(call, webhook_url)
+    client = entry.runtime_data.client
+    deadline = asyncio.get_running_loop().time() + client.create_timeout
+    if len(plans) == 1:
+        # The usual case, awaited directly: no task to create and schedule.
+        results = [await _async_place(entry, *plans[0], deadline)]
+    else:
+        results = await asyncio.gather(
+            *(_async_place(entry, request, call, deadline) for request, call in plans)
+        )
+    outcome = list(zip(data["to"], results, strict=True))
+
+    errors = [result for result in results if isinstance(result, BandwidthError)]
     if len(errors) == len(outcome):
+        unknown = [e for e in errors if isinstance(e, BandwidthOutcomeUnknownError)]
+        if unknown:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="call_outcome_unknown",
+                translation_placeholders={"error": str(unknown[0])},
+            ) from unknown[0]
         raise to_home_assistant_error(hass, entry, errors[0]) from errors[0]
     for to, result in outcome:
         if isinstance(result, BandwidthError):
@@ -83,66 +106,98 @@ async def async_place_calls(
     return outcome
 
 
-async def _async_place_all(
-    entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any]
-) -> list[tuple[str, CreateCallResponse | BandwidthError]]:
-    """Place a call to every destination at once, in input order."""
-    destinations: list[str] = data["to"]
-    if len(destinations) == 1:
-        # The usual case, awaited directly: no task to create and schedule.
-        [to] = destinations
-        return [(to, await _async_place(entry, webhook_url, data, to))]
-    results = await asyncio.gather(
-        *(_async_place(entry, webhook_url, data, to) for to in destinations)
-    )
-    return list(zip(destinations, results, strict=True))
+def _check_document_size(call: LiveCall, webhook_url: str) -> None:
+    """Refuse a call whose answer Bandwidth would refuse (and end the call)."""
+    size = largest_document(call, call.callback_url(webhook_url))
+    if size > bxml.MAX_SIZE:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="bxml_too_large",
+            translation_placeholders={
+                "size": str(size),
+                "max_size": str(bxml.MAX_SIZE),
+            },
+        )
 
 
 async def _async_place(
-    entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any], to: str
+    entry: BandwidthConfigEntry,
+    request: CreateCallRequest,
+    call: LiveCall | None,
+    deadline: float,
 ) -> CreateCallResponse | BandwidthError:
-    """Place one call and remember what to say when it is answered."""
-    request, script = build_request(entry, webhook_url, data, to)
+    """Place one call; keep its state for its callbacks unless surely not placed."""
+    calls = entry.runtime_data.calls
+    if call is not None:
+        calls.add(call)
     try:
-        response = await entry.runtime_data.client.create_call(request)
-    except BandwidthError as err:
+        response = await entry.runtime_data.client.create_call(
+            request, deadline=deadline
+        )
+    except BandwidthOutcomeUnknownError as err:
+        # The phone may ring: its answer callback must find what to play.
         return err
-    if script is not None:
-        entry.runtime_data.calls.add(response.call_id, script)
+    except BandwidthError as err:
+        if call is not None:
+            calls.remove(call)
+        return err
+    if call is not None:
+        calls.bind(call, response.call_id)
     return response
 
 
 def build_request(
     entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any], to: str
-) -> tuple[CreateCallRequest, CallScript | None]:
-    """Build the createCall body and the call's script for one destination.
+) -> tuple[CreateCallRequest, LiveCall | None]:
+    """Build the createCall body and the live call for one destination.
 
-    Callback URLs default to this entry's webhook. Whoever receives the
-    top-level username/password also gets the other URL's callbacks with them,
-    so the entry's callback credentials are only sent when both answer and
-    disconnect callbacks come to Home Assistant; a user URL without credentials
-    gets fresh ones for this call alone.
+    Callback URLs default to this entry's webhook, with the call's reference
+    and secret in their query. Home Assistant sends no credentials of its own:
+    the username and password, when given, are the user's, for their URLs.
     """
-    entry_credentials = (
-        entry.data[CONF_CALLBACK_USERNAME],
-        entry.data[CONF_CALLBACK_PASSWORD],
+    answer_url: str | None = data.get("answer_url")
+    disconnect_url: str | None = data.get("disconnect_url")
+    detection = _machine_detection(data)
+    detection_to_webhook = (
+        detection is not None
+        and detection.mode == "async"
+        and detection.callback_url is None
     )
-    extra_credentials: list[tuple[str, str]] = []
 
-    answer_url = data.get("answer_url", webhook_url)
-    disconnect_url = data.get("disconnect_url", webhook_url)
-    to_webhook = webhook_url in (answer_url, disconnect_url)
-    if "username" in data or "password" in data:
-        username, password = data.get("username"), data.get("password")
-        if to_webhook and username:
-            extra_credentials.append((username, password or ""))
-    elif answer_url == disconnect_url == webhook_url:
-        username, password = entry_credentials
-    elif to_webhook:
-        username, password = "call", secrets.token_urlsafe(24)
-        extra_credentials.append((username, password))
-    else:
-        username = password = None
+    call: LiveCall | None = None
+    if answer_url is None or disconnect_url is None or detection_to_webhook:
+        gather = data.get("gather")
+        script = (
+            CallScript(
+                message=data.get("message"),
+                voice=data.get("voice"),
+                audio_url=data.get("audio_url"),
+                machine_message=data.get("machine_message"),
+                gather=GatherScript(**gather) if gather is not None else None,
+            )
+            if has_script(data)
+            else None
+        )
+        call = LiveCall.create(
+            webhook_url,
+            script,
+            machine_detection=cast(
+                "MachineDetectionMode | None",
+                detection.mode if detection is not None else None,
+            ),
+            # Verbs answering the call call back as its answer callback came.
+            method=(
+                "GET"
+                if answer_url is None and data.get("answer_method") == "GET"
+                else "POST"
+            ),
+        )
+        callback_url = call.callback_url(webhook_url)
+        answer_url = answer_url or callback_url
+        disconnect_url = disconnect_url or callback_url
+        if detection_to_webhook:
+            assert detection is not None  # noqa: S101 - checked just above
+            detection.callback_url = callback_url
 
     request = CreateCallRequest(
         to=to,
@@ -150,39 +205,13 @@ def build_request(
         application_id=data.get("application_id", entry.data[CONF_APPLICATION_ID]),
         answer_url=answer_url,
         disconnect_url=disconnect_url,
-        username=username,
-        password=password,
-        machine_detection=_machine_detection(
-            data, webhook_url, entry_credentials, extra_credentials
-        ),
+        machine_detection=detection,
         **{key: data[key] for key in CALL_FIELDS if key in data},
     )
-
-    script: CallScript | None = None
-    if has_script(data) or extra_credentials:
-        gather = data.get("gather")
-        script = CallScript(
-            message=data.get("message"),
-            voice=data.get("voice"),
-            audio_url=data.get("audio_url"),
-            machine_message=data.get("machine_message"),
-            gather=GatherScript(**gather) if gather is not None else None,
-            machine_detection=cast(
-                "MachineDetectionMode | None",
-                request.machine_detection.mode if request.machine_detection else None,
-            ),
-            credentials=tuple(extra_credentials),
-            webhook_url=webhook_url,
-        )
-    return request, script
+    return request, call
 
 
-def _machine_detection(
-    data: dict[str, Any],
-    webhook_url: str,
-    entry_credentials: tuple[str, str],
-    extra_credentials: list[tuple[str, str]],
-) -> MachineDetectionConfiguration | None:
+def _machine_detection(data: dict[str, Any]) -> MachineDetectionConfiguration | None:
     """Return machine detection settings, implied by a voicemail message."""
     options: dict[str, Any] | None = data.get("machine_detection")
     if options is None:
@@ -193,16 +222,6 @@ def _machine_detection(
     if data.get("machine_message") is not None and config.delay_result is None:
         # Wait for the greeting to finish so the message lands on the recording.
         config.delay_result = True
-    if config.mode == "async" and config.callback_url is None:
-        config.callback_url = webhook_url
-        if config.username is None and config.password is None:
-            config.username, config.password = entry_credentials
-    if (
-        config.callback_url == webhook_url
-        and config.username
-        and (config.username, config.password) != entry_credentials
-    ):
-        extra_credentials.append((config.username, config.password or ""))
     return config
 
 
@@ -210,11 +229,14 @@ def response_item(
     to: str, outcome: CreateCallResponse | BandwidthError
 ) -> dict[str, Any]:
     """Return the action's result for one destination."""
+    if isinstance(outcome, BandwidthOutcomeUnknownError):
+        return {"to": to, "error": str(outcome), "may_have_been_placed": True}
     if isinstance(outcome, BandwidthError):
         return {"to": to, "error": str(outcome)}
     item = {key: value for key, value in asdict(outcome).items() if value is not None}
     item["from"] = item.pop("from_")
-    # Which URLs callbacks go to is configuration, not a result worth echoing.
+    # Which URLs callbacks go to is configuration (and carries the call's
+    # secret), not a result worth echoing.
     for key in ("answer_url", "answer_fallback_url", "disconnect_url"):
         item.pop(key, None)
     return item

@@ -10,7 +10,6 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .callback import ATTR_EVENT_TYPE
 from .const import (
     DOMAIN,
     EVENT_TYPE_ANSWERED,
@@ -21,6 +20,7 @@ from .const import (
     SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
+from .parse import ATTR_EVENT_TYPE
 
 PARALLEL_UPDATES = 0
 

@@ -1,9 +1,9 @@
 """Repair issues for setups that keep calls from working, or soon will.
 
 Raised for an entry when Bandwidth cannot reach Home Assistant (no external
-URL and no Home Assistant Cloud), when the external URL is plain http (Bandwidth
-refuses to send callback credentials to it), and while the entry still signs in
-with a legacy API user. Each is re-checked when the entry is set up and when
+URL and no Home Assistant Cloud), when the external URL is plain http (each
+call's callback secret, and what the callee typed, would cross the internet
+unencrypted), and while the entry still signs in with a legacy API user. Each is re-checked when the entry is set up and when
 the core configuration (the external URL) changes, and deleted once fixed.
 None has a fix flow: the fix is made elsewhere in the UI, as each one says.
 """
@@ -18,9 +18,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
 
+from .cloudhook import async_get_webhook_url
 from .const import AUTH_BASIC, CONF_AUTH_TYPE, DOMAIN
 from .data import BandwidthConfigEntry
-from .webhook import async_get_webhook_url
 
 ISSUE_NO_EXTERNAL_URL: Final = "no_external_url"
 ISSUE_INSECURE_EXTERNAL_URL: Final = "insecure_external_url"
@@ -40,7 +40,8 @@ LEARN_MORE: Final[dict[str, str]] = {
 SEVERITY: Final[dict[str, ir.IssueSeverity]] = {
     # No call can be placed at all.
     ISSUE_NO_EXTERNAL_URL: ir.IssueSeverity.ERROR,
-    ISSUE_INSECURE_EXTERNAL_URL: ir.IssueSeverity.ERROR,
+    # Calls work, but anyone on the path can read and forge their callbacks.
+    ISSUE_INSECURE_EXTERNAL_URL: ir.IssueSeverity.WARNING,
     # Works today; Bandwidth is retiring it.
     ISSUE_LEGACY_API_USER: ir.IssueSeverity.WARNING,
 }

@@ -1,4 +1,10 @@
-"""Reading Bandwidth's callbacks, whether sent as JSON bodies or query strings."""
+"""Reading Bandwidth's callbacks, whether sent as JSON bodies or query strings.
+
+Parsing is lenient wherever it can be: Bandwidth adds fields over time and a
+field of the wrong type that the integration can live without is dropped,
+never a reason to refuse a callback (a refused answer callback would end the
+call). Only a request that cannot be a callback at all is refused.
+"""
 
 from __future__ import annotations
 
@@ -63,13 +69,15 @@ class CallbackEvent:
     """One callback, checked, with its fields renamed for the event bus.
 
     ``data`` holds the fields Bandwidth sent among those listed above, in
-    snake_case: a field absent from the callback is absent from ``data``, one
-    sent as null is None. ``machine_detection_result``, when sent, always has
-    both ``value`` and ``duration`` keys (None when missing).
+    snake_case: a field absent from the callback (or sent with a type
+    Bandwidth never uses) is absent from ``data``, one sent as null is None.
+    ``machine_detection_result``, when sent, always has both ``value`` and
+    ``duration`` keys (None when missing). ``call_id`` is None for callbacks
+    about no call (conferences, say), which the integration never asks for.
     """
 
     event_type: str
-    call_id: str
+    call_id: str | None
     machine_detection_result: str | None
     data: dict[str, Any]
 
@@ -105,64 +113,62 @@ def parse_callback(fields: Mapping[str, Any], *, from_query: bool) -> CallbackEv
     """Check a callback's fields and rename them for the event bus.
 
     ``from_query`` says the fields came from a GET query string, where every
-    value is text and machineDetectionResult is JSON text.
+    value is text and machineDetectionResult is either JSON text or spread
+    over dotted names (machineDetectionResult.value=...).
 
     Raises:
-        InvalidCallbackError: a required field is missing or a field has a
-            type Bandwidth never sends.
+        InvalidCallbackError: there is no eventType.
 
     """
+    event_type = fields.get("eventType")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidCallbackError("eventType is missing")
+
     data: dict[str, Any] = {}
     for name, key in STRING_FIELDS.items():
-        if name not in fields:
-            continue
-        value = fields[name]
-        if value is not None and not isinstance(value, str):
-            raise InvalidCallbackError(f"{name} is not a string")
-        data[key] = value
-
-    for name in ("eventType", "callId"):
-        if not fields.get(name):
-            raise InvalidCallbackError(f"{name} is missing")
+        if name in fields and (
+            (value := fields[name]) is None or isinstance(value, str)
+        ):
+            data[key] = value
+    call_id = peek_call_id(fields)
+    if call_id is None:
+        data.pop(ATTR_CALL_ID, None)
 
     result: str | None = None
-    if MACHINE_DETECTION_RESULT in fields:
-        detection = _machine_detection_result(
-            fields[MACHINE_DETECTION_RESULT], from_query=from_query
-        )
+    detection = _machine_detection_result(fields, from_query=from_query)
+    if detection is not None:
         data[ATTR_MACHINE_DETECTION_RESULT] = detection
-        if detection is not None:
-            result = detection[ATTR_VALUE]
+        result = detection[ATTR_VALUE]
 
     return CallbackEvent(
-        event_type=data[ATTR_EVENT_TYPE],
-        call_id=data[ATTR_CALL_ID],
+        event_type=event_type,
+        call_id=call_id,
         machine_detection_result=result,
         data=data,
     )
 
 
 def _machine_detection_result(
-    value: Any, *, from_query: bool
+    fields: Mapping[str, Any], *, from_query: bool
 ) -> dict[str, str | None] | None:
+    """Return the machine detection result in any form Bandwidth sends it."""
+    value = fields.get(MACHINE_DETECTION_RESULT)
     if from_query:
-        # A query string can only carry the object as JSON text.
-        try:
-            value = json_loads(value)
-        except ValueError as err:
-            raise InvalidCallbackError(
-                f"{MACHINE_DETECTION_RESULT} is not JSON: {err}"
-            ) from err
-    if value is None:
-        return None
+        dotted = {
+            key: fields[f"{MACHINE_DETECTION_RESULT}.{key}"]
+            for key in (ATTR_VALUE, ATTR_DURATION)
+            if f"{MACHINE_DETECTION_RESULT}.{key}" in fields
+        }
+        if dotted:
+            value = dotted
+        elif isinstance(value, str):
+            try:
+                value = json_loads(value)
+            except ValueError:
+                return None
     if not isinstance(value, dict):
-        raise InvalidCallbackError(f"{MACHINE_DETECTION_RESULT} is not an object")
-    detection: dict[str, str | None] = {}
-    for key in (ATTR_VALUE, ATTR_DURATION):
-        item = value.get(key)
-        if item is not None and not isinstance(item, str):
-            raise InvalidCallbackError(
-                f"{MACHINE_DETECTION_RESULT}.{key} is not a string"
-            )
-        detection[key] = item
-    return detection
+        return None
+    return {
+        key: item if isinstance(item := value.get(key), str) else None
+        for key in (ATTR_VALUE, ATTR_DURATION)
+    }

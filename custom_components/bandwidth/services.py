@@ -300,14 +300,8 @@ def _check_combinations(data: dict[str, Any]) -> None:
             "display_name",
             f"with privacy it must be one of {', '.join(CALLER_ID_KEYWORDS)}",
         )
-    # Bandwidth only sends credentials over https. The answer URL gets the
-    # top-level ones: the user's, or those Home Assistant adds when the
-    # disconnect callbacks come to its webhook.
-    answer_credentials = (
-        bool(data.get("username"))
-        if "username" in data or "password" in data
-        else "disconnect_url" not in data
-    )
+    # Bandwidth only sends credentials over https.
+    answer_credentials = bool(data.get("username"))
     for field, sends_credentials in (
         ("answer_url", answer_credentials),
         ("answer_fallback_url", bool(data.get("fallback_username"))),

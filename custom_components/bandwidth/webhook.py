@@ -1,48 +1,45 @@
-"""The webhook receiving Bandwidth's callbacks and answering them with BXML.
+"""The webhook receiving Bandwidth's callbacks: authenticate, parse, fire, respond.
 
-Bandwidth first sends each callback without credentials and retries with
-HTTP Basic only after a 401 naming the Basic scheme, so every request without
-valid credentials gets that challenge and nothing else. Answers are built from
-what is in memory: no network I/O while Bandwidth waits.
+Every call is created with callback URLs that carry, in their query string,
+the call's reference and a secret of its own; a callback proves itself by
+that secret, compared in constant time, so it is answered in the one HTTP
+exchange Bandwidth makes. No response header is needed for that, which
+matters behind Home Assistant Cloud: its relay returns only the status, the
+body and the content type. HTTP Basic credentials of the entry are still
+accepted, for calls placed by earlier versions, which only knew those.
+
+What a callback gets in reply is decided in replies.py.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, Final
 
-from aiohttp.hdrs import AUTHORIZATION, METH_GET, METH_POST, WWW_AUTHENTICATE
+from aiohttp.hdrs import (
+    AUTHORIZATION,
+    CONTENT_LENGTH,
+    METH_GET,
+    METH_POST,
+    WWW_AUTHENTICATE,
+)
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
-from .callback import (
-    CALLBACK_ANSWER,
-    CALLBACK_DISCONNECT,
-    CALLBACK_GATHER,
-    CALLBACK_MACHINE_DETECTION_COMPLETE,
-    CALLBACK_REDIRECT,
-    CallbackEvent,
-    InvalidCallbackError,
-    decode_json_body,
-    is_machine,
-    parse_callback,
-    peek_call_id,
-)
-from .calls import CallScript, CallStore
+from .calls import QUERY_KEY, QUERY_REF, CallStore, LiveCall
+from .cloudhook import async_get_webhook_url
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
-    CONF_CLOUDHOOK_URL,
     DOMAIN,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
@@ -58,17 +55,25 @@ from .const import (
     SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
+from .parse import (
+    CALLBACK_ANSWER,
+    CALLBACK_DISCONNECT,
+    CALLBACK_GATHER,
+    CALLBACK_MACHINE_DETECTION_COMPLETE,
+    CallbackEvent,
+    InvalidCallbackError,
+    decode_json_body,
+    parse_callback,
+    peek_call_id,
+)
+from .replies import INTERNAL_EVENTS, CallFlow
 
-CLOUD_DOMAIN: Final = "cloud"
 REALM: Final = "bandwidth"
 CHALLENGE: Final = f'Basic realm="{REALM}"'
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
-# While asynchronous machine detection runs, the call waits in a silent
-# Pause/Redirect loop; after this many rounds it stops waiting and plays the
-# script meant for a person.
-KEEP_ALIVE_PAUSE: Final = 1.0  # seconds
-MAX_KEEP_ALIVES: Final = 60
+# Our own query parameters, never part of a GET callback's fields.
+OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY})
 
 # Bandwidth eventType -> (event fired on the bus, event entity event type).
 EVENTS: Final[dict[str, tuple[str, str]]] = {
@@ -81,10 +86,9 @@ EVENTS: Final[dict[str, tuple[str, str]]] = {
     CALLBACK_DISCONNECT: (EVENT_CALL_DISCONNECTED, EVENT_TYPE_DISCONNECTED),
 }
 
-type Credentials = tuple[str, str]
 
-
-async def async_setup_webhook(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
+@callback
+def async_setup_webhook(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
     """Start receiving the entry's callbacks; stop when the entry unloads."""
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
     webhook.async_register(
@@ -100,59 +104,9 @@ async def async_setup_webhook(hass: HomeAssistant, entry: BandwidthConfigEntry) 
     # A reload sets up a new store reading the same file: write pending changes.
     entry.async_on_unload(entry.runtime_data.calls.async_unload)
 
-    if CONF_CLOUDHOOK_URL not in entry.data and _cloud_active(hass):
-        from homeassistant.components import cloud  # noqa: PLC0415
 
-        try:
-            cloudhook_url = await cloud.async_create_cloudhook(hass, webhook_id)
-        except HomeAssistantError as err:
-            LOGGER.warning("Could not create a Home Assistant Cloud webhook: %s", err)
-        else:
-            hass.config_entries.async_update_entry(
-                entry, data={**entry.data, CONF_CLOUDHOOK_URL: cloudhook_url}
-            )
-
-
-async def async_remove_webhook(
-    hass: HomeAssistant, entry: BandwidthConfigEntry
-) -> None:
-    """Delete the cloudhook made for a removed entry."""
-    if (
-        CONF_CLOUDHOOK_URL not in entry.data
-        or CLOUD_DOMAIN not in hass.config.components
-    ):
-        return
-    from homeassistant.components import cloud  # noqa: PLC0415
-
-    try:
-        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-    except HomeAssistantError as err:
-        LOGGER.debug("Could not delete the Home Assistant Cloud webhook: %s", err)
-
-
-@callback
-def async_get_webhook_url(hass: HomeAssistant, entry: BandwidthConfigEntry) -> str:
-    """Return the URL Bandwidth should send the entry's callbacks to.
-
-    Raises:
-        NoURLAvailableError: no cloudhook and no external URL is configured.
-
-    """
-    if (cloudhook_url := entry.data.get(CONF_CLOUDHOOK_URL)) and _cloud_active(hass):
-        return str(cloudhook_url)
-    return webhook.async_generate_url(
-        hass, entry.data[CONF_WEBHOOK_ID], allow_internal=False, prefer_external=True
-    )
-
-
-def _cloud_active(hass: HomeAssistant) -> bool:
-    # Importing the cloud component without it being set up would pull in its
-    # dependencies for nothing (or fail where they are missing).
-    if CLOUD_DOMAIN not in hass.config.components:
-        return False
-    from homeassistant.components import cloud  # noqa: PLC0415
-
-    return cloud.async_active_subscription(hass)
+class _Unauthenticated(Exception):  # noqa: N818 - a control-flow signal
+    """The request proves nothing: answer 401 and do nothing else."""
 
 
 class CallbackHandler:
@@ -163,41 +117,91 @@ class CallbackHandler:
         self.hass = hass
         self.entry = entry
         self.calls: CallStore = entry.runtime_data.calls
+        self.flow = CallFlow(self.calls, self._callback_url)
+        self._signal = SIGNAL_CALL_EVENT.format(entry.entry_id)
 
     async def async_handle(
-        self, _hass: HomeAssistant, webhook_id: str, request: Request
+        self, _hass: HomeAssistant, webhook_id: str, request: Request | MockRequest
     ) -> Response:
         """Authenticate, check and answer one callback."""
-        if (given := _basic_credentials(request)) is None:
-            return _challenge()
-
-        fields: dict[str, Any] = {}
-        error: InvalidCallbackError | None = None
         try:
-            fields = await _async_read_fields(request)
+            fields: dict[str, Any] | None = await _async_read_fields(request)
         except InvalidCallbackError as err:
-            error = err
-        # Per-call credentials only count for callbacks about that call.
-        call_id = peek_call_id(fields)
-        script = self.calls.get(call_id) if call_id is not None else None
-        accepted = _accepted(self.entry, script)
-        if (credentials := _authenticate(given, accepted)) is None:
-            LOGGER.debug("Wrong credentials on a callback to webhook %s", webhook_id)
-            return _challenge()
+            LOGGER.debug("Malformed callback to webhook %s: %s", webhook_id, err)
+            fields = None
+        try:
+            call = self._authenticate(request, fields or {})
+        except _Unauthenticated:
+            LOGGER.debug("Unauthenticated request to webhook %s", webhook_id)
+            return Response(
+                status=HTTPStatus.UNAUTHORIZED, headers={WWW_AUTHENTICATE: CHALLENGE}
+            )
 
         try:
-            if error is not None:
-                raise error
+            if fields is None:
+                raise InvalidCallbackError("unreadable body")  # noqa: TRY301
             event = parse_callback(fields, from_query=request.method == METH_GET)
         except InvalidCallbackError as err:
-            LOGGER.debug(
-                "Ignoring a malformed callback to webhook %s: %s", webhook_id, err
-            )
+            LOGGER.debug("Ignoring a malformed callback to %s: %s", webhook_id, err)
             return Response(status=HTTPStatus.BAD_REQUEST)
+        if event.call_id is None:
+            # About no call (conference events, say): nothing we asked for.
+            return Response(status=HTTPStatus.NO_CONTENT)
+        if call is not None:
+            if call.call_id not in (None, event.call_id):
+                LOGGER.debug("Callback of call %s claims another call", call.call_id)
+                return Response(status=HTTPStatus.BAD_REQUEST)
+            self.calls.bind(call, event.call_id)
 
-        self._fire_events(event)
-        self.calls.record(event.call_id, event.event_type)
-        return self._answer(event, script, credentials)
+        document = self.flow.reply(call, event)
+        if event.event_type not in INTERNAL_EVENTS:
+            self._fire_events(event)
+            self.calls.record(event.call_id, event.event_type)
+        if document is None:
+            return Response(status=HTTPStatus.NO_CONTENT)
+        return Response(
+            body=document, content_type=bxml.CONTENT_TYPE, charset=bxml.CHARSET
+        )
+
+    @callback
+    def _authenticate(
+        self, request: Request | MockRequest, fields: dict[str, Any]
+    ) -> LiveCall | None:
+        """Return the live call a callback proves it is about (None: not live).
+
+        Raises:
+            _Unauthenticated: neither the call's secret nor the entry's
+                credentials came with the request.
+
+        """
+        query = request.query
+        ref, key = query.get(QUERY_REF), query.get(QUERY_KEY)
+        if ref is not None and key is not None:
+            call = self.calls.by_ref(ref)
+            # Compared even for an unknown reference, so timing tells nothing.
+            secret = call.secret if call is not None else "-"
+            if hmac.compare_digest(key.encode(), secret.encode()) and call is not None:
+                return call
+        if self._basic_authenticated(request):
+            call_id = peek_call_id(fields)
+            return self.calls.by_call_id(call_id) if call_id is not None else None
+        raise _Unauthenticated
+
+    @callback
+    def _basic_authenticated(self, request: Request | MockRequest) -> bool:
+        """Tell whether the request carries the entry's callback credentials."""
+        expected_username = self.entry.data.get(CONF_CALLBACK_USERNAME)
+        expected_password = self.entry.data.get(CONF_CALLBACK_PASSWORD)
+        if not expected_username or not isinstance(expected_password, str):
+            return False
+        if (given := _basic_credentials(request)) is None:
+            return False
+        username, password = given
+        # "&", not "and": the password is compared even after a wrong
+        # username, so timing does not tell valid usernames apart.
+        return hmac.compare_digest(
+            username, str(expected_username).encode()
+        ) & hmac.compare_digest(password, expected_password.encode())
 
     @callback
     def _fire_events(self, event: CallbackEvent) -> None:
@@ -207,76 +211,23 @@ class CallbackHandler:
         )
         data = {**event.data, ATTR_CONFIG_ENTRY_ID: self.entry.entry_id}
         self.hass.bus.async_fire(bus_event, data)
-        async_dispatcher_send(
-            self.hass,
-            SIGNAL_CALL_EVENT.format(self.entry.entry_id),
-            entity_event,
-            dict(data),
-        )
+        async_dispatcher_send(self.hass, self._signal, entity_event, dict(data))
 
     @callback
-    def _answer(
-        self, event: CallbackEvent, script: CallScript | None, credentials: Credentials
-    ) -> Response:
-        """Return what Bandwidth expects in reply to a callback."""
-        call_id = event.call_id
-        if event.event_type in (CALLBACK_ANSWER, CALLBACK_REDIRECT):
-            if script is None:
-                return _bxml(bxml.hangup())
-            # Synchronous machine detection reports its result on the answer.
-            self.calls.set_machine_result(call_id, event.machine_detection_result)
-            return _bxml(self._play_or_wait(call_id, script, credentials))
-        if event.event_type == CALLBACK_MACHINE_DETECTION_COMPLETE:
-            self.calls.set_machine_result(call_id, event.machine_detection_result)
-            # A script without content only carries credentials: the call's
-            # BXML comes from elsewhere.
-            if script is not None and script.has_content:
-                # Bandwidth itself ignores this reply; the call waiting in the
-                # keep-alive loop picks the result up at its next redirect.
-                return _bxml(
-                    bxml.play_script(
-                        script,
-                        machine=is_machine(event.machine_detection_result),
-                        gather_url=self._callback_url(script),
-                        credentials=credentials,
-                    )
+    def _callback_url(self, call: LiveCall) -> str:
+        """Return where a call's next callbacks go: where it was placed to."""
+        if (webhook_url := call.webhook_url) is None:
+            try:
+                webhook_url = async_get_webhook_url(self.hass, self.entry)
+            except NoURLAvailableError:
+                # Bandwidth resolves a relative URL against the one it called.
+                webhook_url = webhook.async_generate_path(
+                    self.entry.data[CONF_WEBHOOK_ID]
                 )
-        elif event.event_type == CALLBACK_GATHER:
-            return _bxml(bxml.goodbye(script.voice if script is not None else None))
-        elif event.event_type == CALLBACK_DISCONNECT:
-            self.calls.remove(call_id)
-        return Response(status=HTTPStatus.NO_CONTENT)
-
-    @callback
-    def _play_or_wait(
-        self, call_id: str, script: CallScript, credentials: Credentials
-    ) -> bytes:
-        """Play the script, or hold the call until machine detection is done."""
-        url = self._callback_url(script)
-        result = self.calls.machine_result(call_id)
-        if script.machine_detection == "async" and result is None:
-            if self.calls.count_keep_alive(call_id) <= MAX_KEEP_ALIVES:
-                return bxml.keep_alive(
-                    url, pause=KEEP_ALIVE_PAUSE, credentials=credentials
-                )
-            LOGGER.debug("No machine detection result for call %s in time", call_id)
-        return bxml.play_script(
-            script, machine=is_machine(result), gather_url=url, credentials=credentials
-        )
-
-    @callback
-    def _callback_url(self, script: CallScript) -> str:
-        """Return where the call's next callbacks go: where it was placed to."""
-        if script.webhook_url is not None:
-            return script.webhook_url
-        try:
-            return async_get_webhook_url(self.hass, self.entry)
-        except NoURLAvailableError:
-            # Bandwidth resolves a relative URL against the one it just called.
-            return webhook.async_generate_path(self.entry.data[CONF_WEBHOOK_ID])
+        return call.callback_url(webhook_url)
 
 
-def _basic_credentials(request: Request) -> tuple[bytes, bytes] | None:
+def _basic_credentials(request: Request | MockRequest) -> tuple[bytes, bytes] | None:
     """Return the (username, password) of a Basic Authorization header."""
     scheme, _, token = request.headers.get(AUTHORIZATION, "").partition(" ")
     if scheme.lower() != "basic":
@@ -291,41 +242,7 @@ def _basic_credentials(request: Request) -> tuple[bytes, bytes] | None:
     return username, password
 
 
-def _accepted(
-    entry: BandwidthConfigEntry, script: CallScript | None
-) -> list[Credentials]:
-    """Return the credential pairs accepted for a callback about a call."""
-    accepted = [
-        (entry.data.get(CONF_CALLBACK_USERNAME), entry.data.get(CONF_CALLBACK_PASSWORD))
-    ]
-    if script is not None:
-        accepted.extend(script.credentials)
-    # An unset username must never match an Authorization header of ":";
-    # an empty password is what Bandwidth sends for a username given alone.
-    return [
-        (username, password)
-        for username, password in accepted
-        if isinstance(username, str) and username and isinstance(password, str)
-    ]
-
-
-def _authenticate(
-    given: tuple[bytes, bytes], accepted: Iterable[Credentials]
-) -> Credentials | None:
-    """Return the accepted pair matching the given one, comparing them all."""
-    username, password = given
-    matched: Credentials | None = None
-    for candidate in accepted:
-        # "&", not "and": the password is compared even after a wrong
-        # username, so timing does not tell valid usernames apart.
-        if hmac.compare_digest(username, candidate[0].encode()) & hmac.compare_digest(
-            password, candidate[1].encode()
-        ):
-            matched = matched or candidate
-    return matched
-
-
-async def _async_read_fields(request: Request) -> dict[str, Any]:
+async def _async_read_fields(request: Request | MockRequest) -> dict[str, Any]:
     """Return a callback's fields: the query of a GET, the JSON of a POST.
 
     Raises:
@@ -333,21 +250,21 @@ async def _async_read_fields(request: Request) -> dict[str, Any]:
 
     """
     if request.method == METH_GET:
-        return dict(request.query)
+        return {
+            name: value
+            for name, value in request.query.items()
+            if name not in OWN_PARAMETERS
+        }
+    declared = request.headers.get(CONTENT_LENGTH, "")
+    if declared.isdigit() and int(declared) > MAX_BODY_SIZE:
+        raise InvalidCallbackError(f"body larger than {MAX_BODY_SIZE} bytes")
+    # One reader for the whole body: Home Assistant Cloud's MockRequest hands
+    # out a new reader, from the start, on every access to .content.
+    reader = request.content
     body = bytearray()
     # Read one byte past the limit at most, whatever Content-Length claims.
-    while chunk := await request.content.read(MAX_BODY_SIZE + 1 - len(body)):
+    while chunk := await reader.read(MAX_BODY_SIZE + 1 - len(body)):
         body += chunk
         if len(body) > MAX_BODY_SIZE:
             raise InvalidCallbackError(f"body larger than {MAX_BODY_SIZE} bytes")
     return decode_json_body(bytes(body))
-
-
-def _challenge() -> Response:
-    return Response(
-        status=HTTPStatus.UNAUTHORIZED, headers={WWW_AUTHENTICATE: CHALLENGE}
-    )
-
-
-def _bxml(document: bytes) -> Response:
-    return Response(body=document, content_type=bxml.CONTENT_TYPE, charset=bxml.CHARSET)
