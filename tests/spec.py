@@ -1,49 +1,117 @@
-"""Checks of request bodies against Bandwidth's published OpenAPI spec."""
+"""Checks of Voice API bodies against Bandwidth's own published models.
+
+Bandwidth's Python SDK (bandwidth-sdk) is generated from the Voice API's
+OpenAPI spec: its pydantic models carry each schema's wire names (as field
+aliases), types, enums, length limits, bounds, required fields and nested
+objects. A body is checked the way it travels, as JSON, in pydantic's strict
+mode, so "5" is no number and 1 no boolean. The SDK's own `from_dict` drops
+unknown keys and accepts nulls, so names and nulls are checked here first.
+Schemas are named as in the spec (`createCall`, `answerCallback`, ...).
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+import json
+import types
+import typing
 from typing import Any
 
-import yaml
+from bandwidth.models import (
+    AnswerCallback,
+    CreateCall,
+    DisconnectCallback,
+    GatherCallback,
+    InitiateCallback,
+    MachineDetectionCompleteCallback,
+    MachineDetectionConfiguration,
+    RedirectCallback,
+    TransferAnswerCallback,
+    TransferCompleteCallback,
+    TransferDisconnectCallback,
+    UpdateCall,
+)
+from pydantic import BaseModel, ValidationError
 
-SPEC = Path(__file__).parents[2] / "shared" / "bandwidth" / "bandwidth-openapi.yml"
+# What the application sends Bandwidth.
+REQUESTS: dict[str, type[BaseModel]] = {
+    "createCall": CreateCall,
+    "machineDetectionConfiguration": MachineDetectionConfiguration,
+    "updateCall": UpdateCall,
+}
+
+# What Bandwidth sends the application's callback URLs.
+CALLBACKS: dict[str, type[BaseModel]] = {
+    "answerCallback": AnswerCallback,
+    "disconnectCallback": DisconnectCallback,
+    "gatherCallback": GatherCallback,
+    "initiateCallback": InitiateCallback,
+    "machineDetectionCompleteCallback": MachineDetectionCompleteCallback,
+    "redirectCallback": RedirectCallback,
+    "transferAnswerCallback": TransferAnswerCallback,
+    "transferCompleteCallback": TransferCompleteCallback,
+    "transferDisconnectCallback": TransferDisconnectCallback,
+}
+
+# Where the generated models keep unknown keys; no property of any schema.
+_SDK_EXTRAS = "additional_properties"
 
 
-@cache
-def schemas() -> dict[str, Any]:
-    """Return the component schemas of the spec (parsed once per run)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with SPEC.open(encoding="utf-8") as file:
-        spec = yaml.load(file, Loader=loader)  # noqa: S506 - a safe loader
-    return spec["components"]["schemas"]
+def property_names(schema_name: str) -> frozenset[str]:
+    """Return the wire names of a schema's properties."""
+    return frozenset(_wire_names(_model(schema_name)))
 
 
 def check_against_spec(body: Any, schema_name: str) -> None:
     """Assert a JSON body uses only the schema's names, types and limits."""
-    _check(body, {"$ref": f"#/components/schemas/{schema_name}"})
+    model = _model(schema_name)
+    _check_names(body, model)
+    try:
+        wire = json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise AssertionError(f"{schema_name} is no JSON: {err}") from None
+    try:
+        model.model_validate_json(wire, strict=True)
+    except ValidationError as err:
+        raise AssertionError(f"{schema_name}: {err}") from None
 
 
-def _check(body: Any, schema: dict[str, Any]) -> None:
-    if "$ref" in schema:
-        schema = schemas()[schema["$ref"].rsplit("/", 1)[1]]
-    kind = schema.get("type")
-    if kind == "object":
-        assert isinstance(body, dict)
-        for name in schema.get("required", []):
-            assert name in body, name
-        for name, value in body.items():
-            assert name in schema["properties"], name
-            assert value is not None, f"{name} is sent as null"
-            _check(value, schema["properties"][name])
-    elif kind == "string":
-        assert isinstance(body, str)
-        assert len(body) <= schema.get("maxLength", len(body))
-        assert body in schema.get("enum", [body])
-    elif kind in ("number", "integer"):
-        assert isinstance(body, int if kind == "integer" else int | float)
-        assert not isinstance(body, bool)
-        assert schema.get("minimum", body) <= body <= schema.get("maximum", body)
-    elif kind == "boolean":
-        assert isinstance(body, bool)
+def check_callback(body: Any, schema_name: str) -> None:
+    """Assert a callback body is shaped like Bandwidth's, event type included."""
+    assert schema_name in CALLBACKS, schema_name
+    check_against_spec(body, schema_name)
+    assert body.get("eventType") == schema_name.removesuffix("Callback"), body
+
+
+def _model(schema_name: str) -> type[BaseModel]:
+    return {**REQUESTS, **CALLBACKS}[schema_name]
+
+
+def _wire_names(model: type[BaseModel]) -> dict[str, Any]:
+    """Map each property's wire name to its annotation."""
+    return {
+        field.alias or name: field.annotation
+        for name, field in model.model_fields.items()
+        if name != _SDK_EXTRAS
+    }
+
+
+def _check_names(body: Any, model: type[BaseModel]) -> None:
+    """Assert every key is a property of the schema and none is null."""
+    assert isinstance(body, dict), f"{model.__name__} is not an object: {body!r}"
+    properties = _wire_names(model)
+    for name, value in body.items():
+        assert name in properties, f"{model.__name__} has no property {name!r}"
+        assert value is not None, f"{name} is sent as null"
+        if (nested := _nested_model(properties[name])) is not None:
+            _check_names(value, nested)
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """Return the object schema an (optional) property holds, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for argument in typing.get_args(annotation):
+            if (nested := _nested_model(argument)) is not None:
+                return nested
+    return None
