@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
 from multidict import CIMultiDict
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -34,6 +39,14 @@ CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 
 # An HTTP Basic Authorization header value.
 basic = basic_auth
+
+EXCEPTIONS: dict[str, Any] = json.loads(
+    (
+        Path(__file__).parents[1] / "custom_components/bandwidth/translations/en.json"
+    ).read_text(encoding="utf-8")
+)["exceptions"]
+# What a refusal may carry from code: field names as users type them, numbers.
+NOT_WORDS = re.compile(r"[a-z_]+(\.[a-z_]+)*|[0-9]+")
 
 
 def callback(event_type: str, call_id: str = CALL_ID, **extra: Any) -> dict[str, Any]:
@@ -240,3 +253,29 @@ class Live:
             for event in reversed(self.events(call_id))
             if event.event_type == event_type
         )
+
+
+async def rendered(hass: HomeAssistant, err: HomeAssistantError) -> str:
+    """Return the message users read for an error, as Home Assistant renders it."""
+    await async_get_translations(hass, "en", "exceptions", {DOMAIN})
+    return str(err)
+
+
+async def assert_refused(
+    hass: HomeAssistant, err: HomeAssistantError, key: str, **placeholders: str
+) -> str:
+    """Assert a translated refusal: its key, its placeholders, its whole message.
+
+    Placeholders are field names and numbers only, so no English from code
+    reaches the user; the message is the translation with them filled in.
+    """
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == key
+    assert (err.translation_placeholders or {}) == placeholders
+    for value in placeholders.values():
+        assert NOT_WORDS.fullmatch(value), value
+    message = await rendered(hass, err)
+    template: str = EXCEPTIONS[key]["message"]
+    assert message == template.format(**placeholders).rstrip(".")
+    assert "{" not in message
+    return message

@@ -33,11 +33,13 @@ from custom_components.bandwidth.const import (
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
+    CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_FROM,
     CONF_NOTIFY_TO,
     CONF_VOICE,
+    DEFAULT_CALLS_PER_SECOND,
     DOMAIN,
 )
 from sandbox import Sandbox
@@ -752,6 +754,9 @@ async def test_reconfigure_errors(
 
 # --- Options ---------------------------------------------------------------
 
+OPTION_FIELDS = [CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO, CONF_CALLS_PER_SECOND]
+CPS = {CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND}
+
 
 async def _options_init(
     hass: HomeAssistant, entry: MockConfigEntry
@@ -760,7 +765,7 @@ async def _options_init(
     _assert_translated(result, "options")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _fields(result) == [CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO]
+    assert _fields(result) == OPTION_FIELDS
     return result
 
 
@@ -774,35 +779,41 @@ async def _options_configure(
     return result
 
 
+def _error_text(result: FlowResult[Any, Any], field: str) -> str:
+    """Return a form error as the frontend shows it, placeholders filled in."""
+    assert result["errors"] is not None
+    template: str = TRANSLATIONS["options"]["error"][result["errors"][field]]
+    return template.format(**(result["description_placeholders"] or {}))
+
+
 @pytest.mark.parametrize(
     ("user_input", "options"),
     [
         (
             {CONF_FROM: " +15555550199 ", CONF_VOICE: "kate"},
-            {CONF_FROM: "+15555550199", CONF_VOICE: "kate"},
-        ),
-        ({CONF_FROM: "anonymous"}, {CONF_FROM: "Anonymous"}),
-        (
-            {CONF_FROM: "Restricted", CONF_VOICE: "ruth"},
-            {CONF_FROM: "Restricted", CONF_VOICE: "ruth"},
+            {CONF_FROM: "+15555550199", CONF_VOICE: "kate", **CPS},
         ),
         # A voice name not in the list is accepted as typed.
-        ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice"}),
-        ({}, {}),
-        ({CONF_FROM: "", CONF_VOICE: "", CONF_NOTIFY_TO: []}, {}),
+        ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice", **CPS}),
+        ({}, CPS),
+        ({CONF_FROM: "", CONF_VOICE: "", CONF_NOTIFY_TO: []}, CPS),
         # Numbers to call for notifications: trimmed, blanks and repeats dropped.
         (
             {CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"]},
+            {CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"], **CPS},
         ),
         (
             {CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "+15555550112"]},
+            {CONF_NOTIFY_TO: ["+15555550111", "+15555550112"], **CPS},
         ),
         (
             {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
-            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
+            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)], **CPS},
         ),
+        # Calls per second: whole numbers from 1 to 100, stored as such.
+        ({CONF_CALLS_PER_SECOND: 1}, {CONF_CALLS_PER_SECOND: 1}),
+        ({CONF_CALLS_PER_SECOND: 100.0}, {CONF_CALLS_PER_SECOND: 100}),
+        ({CONF_CALLS_PER_SECOND: "12"}, {CONF_CALLS_PER_SECOND: 12}),
     ],
 )
 async def test_options(
@@ -831,13 +842,20 @@ async def test_options(
     }
     schema = result["data_schema"]
     assert schema is not None
-    voice = next(value for key, value in schema.schema.items() if key == CONF_VOICE)
+    selectors = {str(key): value for key, value in schema.schema.items()}
+    voice = selectors[CONF_VOICE]
     assert voice.config["custom_value"] is True
     assert "julie" in voice.config["options"]
-    notify_to = next(
-        value for key, value in schema.schema.items() if key == CONF_NOTIFY_TO
-    )
-    assert notify_to.config["multiple"] is True
+    assert selectors[CONF_NOTIFY_TO].config["multiple"] is True
+    calls_per_second = selectors[CONF_CALLS_PER_SECOND]
+    assert calls_per_second.config == {
+        "min": 1,
+        "max": 100,
+        "step": 1,
+        "mode": "box",
+    }
+    (marker,) = [key for key in schema.schema if key == CONF_CALLS_PER_SECOND]
+    assert marker.default() == DEFAULT_CALLS_PER_SECOND == 5
 
     result = await _options_configure(hass, result, user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -848,21 +866,45 @@ async def test_options(
     assert entry.runtime_data is runtime_data
 
 
+async def test_options_suggest_the_stored_rate(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A stored rate is suggested again and kept when the form is sent unchanged."""
+    entry = init_integration
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_FROM: "+15555550100", CONF_CALLS_PER_SECOND: 20}
+    )
+    result = await _options_init(hass, entry)
+    assert _suggested(result) == {
+        CONF_FROM: "+15555550100",
+        CONF_CALLS_PER_SECOND: 20,
+    }
+    result = await _options_configure(hass, result, _suggested(result))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_FROM: "+15555550100", CONF_CALLS_PER_SECOND: 20}
+
+
 @pytest.mark.parametrize(
-    "caller",
+    ("caller", "error"),
     [
-        "5555550100",
-        "+0555550100",
-        "+1555555010012345",
-        "+1 555 555 0100",
-        "Secret",
-        "+",
+        ("5555550100", "invalid_from"),
+        ("+0555550100", "invalid_from"),
+        ("+1555555010012345", "invalid_from"),
+        ("+1 555 555 0100", "invalid_from"),
+        ("Secret", "invalid_from"),
+        ("+", "invalid_from"),
+        # Bandwidth wants a number even when privacy hides it.
+        ("Anonymous", "from_privacy_keyword"),
+        ("anonymous", "from_privacy_keyword"),
+        ("Restricted", "from_privacy_keyword"),
+        ("PRIVATE", "from_privacy_keyword"),
+        ("Unavailable", "from_privacy_keyword"),
     ],
 )
 async def test_options_invalid_from(
-    hass: HomeAssistant, init_integration: MockConfigEntry, caller: str
+    hass: HomeAssistant, init_integration: MockConfigEntry, caller: str, error: str
 ) -> None:
-    """A caller id that is neither E.164 nor a keyword is refused on the form."""
+    """A default caller ID the action would refuse is refused on the form."""
     entry = init_integration
     before = dict(entry.options)
     result = await _options_init(hass, entry)
@@ -870,15 +912,35 @@ async def test_options_invalid_from(
         hass, result, {CONF_FROM: caller, CONF_VOICE: "paul"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_FROM: "invalid_from"}
-    assert _suggested(result) == {CONF_FROM: caller.strip(), CONF_VOICE: "paul"}
+    assert result["errors"] == {CONF_FROM: error}
+    if error == "from_privacy_keyword":
+        assert "privacy" in _error_text(result, CONF_FROM)
+    assert _suggested(result) == {
+        CONF_FROM: caller.strip(),
+        CONF_VOICE: "paul",
+        **CPS,
+    }
     assert entry.options == before
 
     result = await _options_configure(
         hass, result, {CONF_FROM: "+15555550142", CONF_VOICE: "paul"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_FROM: "+15555550142", CONF_VOICE: "paul"}
+    assert entry.options == {CONF_FROM: "+15555550142", CONF_VOICE: "paul", **CPS}
+
+
+@pytest.mark.parametrize("voice", ["new voice", "kate!", "1kate", "v" * 65])
+async def test_options_invalid_voice(
+    hass: HomeAssistant, init_integration: MockConfigEntry, voice: str
+) -> None:
+    """A default voice the action would refuse is refused on the form."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    result = await _options_configure(hass, result, {CONF_VOICE: voice})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOICE: "invalid_voice"}
+    assert entry.options == before
 
 
 @pytest.mark.parametrize(
@@ -903,7 +965,11 @@ async def test_options_invalid_notify_to(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_NOTIFY_TO: "invalid_notify_to"}
-    assert _suggested(result) == {CONF_FROM: "+15555550142", CONF_NOTIFY_TO: notify_to}
+    assert _suggested(result) == {
+        CONF_FROM: "+15555550142",
+        CONF_NOTIFY_TO: notify_to,
+        **CPS,
+    }
     assert entry.options == before
 
     result = await _options_configure(
@@ -913,4 +979,37 @@ async def test_options_invalid_notify_to(
     assert entry.options == {
         CONF_FROM: "+15555550142",
         CONF_NOTIFY_TO: ["+15555550111"],
+        **CPS,
     }
+
+
+@pytest.mark.parametrize("rate", [2.5, 1.000001])
+async def test_options_calls_per_second_whole(
+    hass: HomeAssistant, init_integration: MockConfigEntry, rate: float
+) -> None:
+    """A rate that is not a whole number is a form error naming the range."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    result = await _options_configure(hass, result, {CONF_CALLS_PER_SECOND: rate})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CALLS_PER_SECOND: "invalid_calls_per_second"}
+    assert _error_text(result, CONF_CALLS_PER_SECOND) == (
+        "Enter a whole number from 1 to 100."
+    )
+    assert entry.options == before
+
+
+@pytest.mark.parametrize("rate", [0, 101, -5, "many"])
+async def test_options_calls_per_second_out_of_range(
+    hass: HomeAssistant, init_integration: MockConfigEntry, rate: Any
+) -> None:
+    """The number field itself refuses what lies outside 1 to 100."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_CALLS_PER_SECOND: rate}
+        )
+    assert entry.options == before

@@ -7,157 +7,45 @@ against the real action, the real HTTP server and the loopback sandbox.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-import sandbox
-from custom_components.bandwidth import webhook as webhook_module
-from custom_components.bandwidth.calls import CallScript, GatherScript
 from custom_components.bandwidth.const import (
     CALLER_ID_KEYWORDS,
     DOMAIN,
-    EVENT_CALL_ANSWERED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_CALLBACK,
-    EVENT_GATHER_COMPLETE,
-    EVENT_MACHINE_DETECTION_COMPLETE,
     VOICES,
 )
-from custom_components.bandwidth.services import LIMITS, MAX_DESTINATIONS
+from custom_components.bandwidth.validation import (
+    MAX_DESTINATIONS,
+    is_blank,
+    validate_create_call,
+)
 from sandbox import Sandbox
 
-from .conftest import CALLBACK_PASSWORD, WEBHOOK_ID
+from .fuzzing import FUZZ, JUNK, NASTY_PIECES, NASTY_TEXT, Bridge, run_in_worker
+from .helpers import EXCEPTIONS, NOT_WORDS, rendered
 from .spec import check_against_spec
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
-PATH = f"/api/webhook/{WEBHOOK_ID}"
-CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
-OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
-CALL_USERNAME = "call"
-CALL_PASSWORD = "per-call-Secret-9b1f"
-CHALLENGE = 'Basic realm="bandwidth"'
-SECRETS = (CALLBACK_PASSWORD, WEBHOOK_ID, sandbox.CLIENT_SECRET, CALL_PASSWORD)
-# Where a BXML answer legitimately carries the webhook URL and the credentials
-# Bandwidth just proved it holds: the verbs that call back.
-CALLBACK_ATTRIBUTES = ("gatherUrl", "redirectUrl", "username", "password")
-EVENTS = (
-    EVENT_CALL_ANSWERED,
-    EVENT_MACHINE_DETECTION_COMPLETE,
-    EVENT_GATHER_COMPLETE,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_CALLBACK,
-)
-MAX_BODY = webhook_module.MAX_BODY_SIZE
-SCRIPT = CallScript(
-    message="The garage door is open.",
-    voice="kate",
-    machine_message="Please check the garage.",
-    gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
-)
-TRANSLATIONS = Path(__file__).parents[1] / "custom_components/bandwidth/translations"
-TRANSLATED = frozenset(
-    json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8"))["exceptions"]
-)
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 SIP_RE = re.compile(r"sip:[^@\s]+@[^@\s]+")
 UUI_RE = re.compile(r"[^,;\s]+;encoding=(?:base64|jwt|hex)")
 
 
-class Bridge:
-    """Run coroutines on Home Assistant's loop from the thread Hypothesis uses."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Bridge to this instance's loop."""
-        self.hass = hass
-
-    def run[T](self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on the loop and return its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self.hass.loop).result(30)
-
-
-async def run_in_worker(hass: HomeAssistant, check: Callable[[], None]) -> None:
-    """Run a Hypothesis test function off the loop, which stays free to serve it."""
-    await hass.async_add_executor_job(check)
-
-
-FUZZ = settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
-)
-
-
-# --- Values ------------------------------------------------------------------
-
-# Anything a service call's data could carry (YAML, JSON, templates).
-JUNK = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.just(10**400)
-    | st.floats()
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-# Text with everything that trips up XML, HTTP headers and regular expressions.
-NASTY_PIECES = st.sampled_from(
-    [
-        "<",
-        ">",
-        "&",
-        '"',
-        "'",
-        "&amp;",
-        "&#0;",
-        "]]>",
-        "<![CDATA[x]]>",
-        "<!DOCTYPE x>",
-        "<?xml version='1.0'?>",
-        "<speak><prosody rate='slow'>hi</prosody></speak>",
-        '<break time="3s"/>',
-        "</SpeakSentence><Hangup/>",
-        "\x00",
-        "\x07",
-        "\x1b[31m",
-        "\x7f",
-        "\x85",
-        "\t",
-        "\n",
-        "\r\n",
-        "\r",
-        "\u2028",
-        "\u200b",
-        "\ufeff",
-        "\ufffe",
-        "\uffff",
-        "\U0001f4de",
-        " ",
-        "\xa0",
-    ]
-)
-NASTY_TEXT = st.one_of(
-    st.text(),
-    st.lists(st.one_of(NASTY_PIECES, st.text(max_size=5)), max_size=8).map("".join),
-)
+# Text with nothing to say: whitespace, control and invisible format characters.
+BLANK = st.text(st.sampled_from(" \t\n\r\x00\x07\x1b\x7f\x85\xa0\u2028\u200b\ufeff"))
 
 
 def near_misses(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -183,7 +71,11 @@ SIP = st.builds(
     st.from_regex(r"[a-z0-9-]{1,12}(\.[a-z]{2,5}){0,2}", fullmatch=True),
 )
 DESTINATION = st.one_of(E164, SIP)
-CALLER = st.one_of(E164, st.sampled_from(CALLER_ID_KEYWORDS))
+# Bandwidth wants a number even when privacy hides it: the keywords are refused.
+CALLER = E164
+KEYWORD = st.sampled_from(CALLER_ID_KEYWORDS).flatmap(
+    lambda word: st.sampled_from([word, word.lower(), word.upper(), f" {word} "])
+)
 GOOD_URL = st.one_of(
     st.sampled_from(
         [
@@ -248,6 +140,14 @@ def number(low: float, high: float | None) -> st.SearchStrategy[Any]:
     )
 
 
+# Machine detection: whole seconds from 1; decimals, 0 and the huge refused.
+SECONDS = st.one_of(
+    number(0, None),
+    st.integers(1, 60).map(float),
+    st.sampled_from([0.5, 2**53, 2**53 + 1, 2.0**53]),
+)
+
+
 def whole(low: int, high: int) -> st.SearchStrategy[Any]:
     """Whole numbers around a range, also written as floats."""
     return st.one_of(
@@ -260,11 +160,11 @@ def whole(low: int, high: int) -> st.SearchStrategy[Any]:
 METHOD = st.sampled_from(["GET", "POST", "get", "PUT"])
 MACHINE_DETECTION: dict[str, st.SearchStrategy[Any]] = {
     "mode": st.sampled_from(["sync", "async", "Async", ""]),
-    "detection_timeout": number(0, None),
-    "silence_timeout": number(0, None),
-    "speech_threshold": number(0, None),
-    "speech_end_threshold": number(0, None),
-    "machine_speech_end_threshold": number(0, None),
+    "detection_timeout": SECONDS,
+    "silence_timeout": SECONDS,
+    "speech_threshold": SECONDS,
+    "speech_end_threshold": SECONDS,
+    "machine_speech_end_threshold": SECONDS,
     "delay_result": st.booleans() | st.sampled_from([0, 1, "true"]),
     "callback_url": URL_VALUE,
     "callback_method": METHOD,
@@ -276,7 +176,7 @@ MACHINE_DETECTION: dict[str, st.SearchStrategy[Any]] = {
     "fallback_password": CREDENTIAL,
 }
 GATHER: dict[str, st.SearchStrategy[Any]] = {
-    "prompt": text_of(10000, 1),
+    "prompt": st.one_of(text_of(10000, 1), BLANK),
     "max_digits": whole(1, 50),
     "terminating_digits": st.one_of(
         st.from_regex(r"[0-9*#]{1,50}", fullmatch=True),
@@ -297,7 +197,7 @@ def with_junk(
 
 
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "from": st.one_of(CALLER, near_misses(CALLER)),
+    "from": st.one_of(CALLER, near_misses(CALLER), KEYWORD),
     "application_id": text_of(1024, 1),
     "answer_url": URL_VALUE,
     "answer_method": METHOD,
@@ -319,8 +219,8 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "priority": whole(1, 5),
     "machine_detection": st.fixed_dictionaries({}, optional=MACHINE_DETECTION),
-    "message": text_of(10000, 1),
-    "machine_message": text_of(10000, 1),
+    "message": st.one_of(text_of(10000, 1), BLANK),
+    "machine_message": st.one_of(text_of(10000, 1), BLANK),
     "voice": st.one_of(st.sampled_from(VOICES), near_misses(st.sampled_from(VOICES))),
     "audio_url": AUDIO_URL,
     "gather": st.fixed_dictionaries({}, optional=GATHER),
@@ -354,18 +254,22 @@ VALID_FIELDS: dict[str, st.SearchStrategy[Any]] = {
         {},
         optional={
             "mode": st.sampled_from(["sync", "async"]),
-            "detection_timeout": st.floats(0, 100),
+            "detection_timeout": st.integers(1, 100),
             "callback_url": GOOD_URL,
             "username": st.text(max_size=10),
         },
     ),
-    "message": st.text(min_size=1, max_size=50),
-    "machine_message": st.text(min_size=1, max_size=50),
+    "message": st.text(min_size=1, max_size=50).filter(lambda text: not is_blank(text)),
+    "machine_message": st.text(min_size=1, max_size=50).filter(
+        lambda text: not is_blank(text)
+    ),
     "voice": st.sampled_from(VOICES),
     "gather": st.fixed_dictionaries(
         {},
         optional={
-            "prompt": st.text(min_size=1, max_size=20),
+            "prompt": st.text(min_size=1, max_size=20).filter(
+                lambda text: not is_blank(text)
+            ),
             "max_digits": st.integers(1, 50),
             "terminating_digits": st.sampled_from(["#", "*#", "0"]),
         },
@@ -404,7 +308,7 @@ def assert_body_follows_spec(body: dict[str, Any]) -> None:
     """Check a createCall body against the spec, patterns and rules included."""
     check_against_spec(body, "createCall")
     assert E164_RE.fullmatch(body["to"]) or SIP_RE.fullmatch(body["to"]), body["to"]
-    assert E164_RE.fullmatch(body["from"]) or body["from"] in CALLER_ID_KEYWORDS
+    assert E164_RE.fullmatch(body["from"]), body["from"]
     if "uui" in body:
         assert all(UUI_RE.fullmatch(part) for part in body["uui"].split(","))
     if "displayName" in body:
@@ -425,6 +329,37 @@ def assert_body_follows_spec(body: dict[str, Any]) -> None:
         assert not any(char.isspace() for char in value)
     for value in _strings(body):
         value.encode()  # valid Unicode: no lone surrogates
+    for key, value in body.get("machineDetection", {}).items():
+        if key.endswith(("Timeout", "Threshold")):
+            # Bandwidth mishandles decimals there.
+            assert type(value) is int, (key, value)
+            assert 1 <= value <= 2**53
+    for key in ("message", "machineMessage"):
+        assert not is_blank(body.get(key, "x"))
+
+
+def assert_user_credentials_over_https(
+    data: dict[str, Any], body: dict[str, Any]
+) -> None:
+    """The user's own credentials only travel to https URLs, as Bandwidth wants.
+
+    Home Assistant's credentials for its own webhook are the dialer's business.
+    """
+    for username, urls in (
+        ("username", ("answerUrl", "disconnectUrl")),
+        ("fallback_username", ("answerFallbackUrl",)),
+    ):
+        if data.get(username):
+            for url in urls:
+                assert not body.get(url, "https:").lower().startswith("http:"), url
+    detection = data.get("machine_detection") or {}
+    for username, url in (
+        ("username", "callbackUrl"),
+        ("fallback_username", "fallbackUrl"),
+    ):
+        if detection.get(username):
+            value = body["machineDetection"].get(url, "https:")
+            assert not value.lower().startswith("http:"), url
 
 
 def _strings(value: Any) -> list[str]:
@@ -452,19 +387,64 @@ class Refusal:
 
 
 def assert_names_the_field(refusal: Refusal, data: dict[str, Any]) -> None:
-    """A refusal is translated and names a field of the data with its limit."""
+    """A refusal is translated whole and names a field of the data.
+
+    Its placeholders are field names and numbers only, and its message is the
+    translation with them filled in: no English from code reaches the user.
+    """
     err = refusal.error
     assert err.translation_domain == DOMAIN
-    assert err.translation_key in TRANSLATED
-    assert refusal.message
-    if err.translation_key == "invalid_field":
-        placeholders = err.translation_placeholders or {}
-        name = placeholders["field"]
-        if name in LIMITS:
-            assert placeholders["limit"] == LIMITS[name]
-            assert name.split(".")[0] in data or name == "to", (name, data)
-        else:
-            assert placeholders["limit"] == "not a field of this action"
+    assert err.translation_key in EXCEPTIONS
+    placeholders = err.translation_placeholders or {}
+    for name, value in placeholders.items():
+        if name != "field":
+            assert NOT_WORDS.fullmatch(value), (name, value)
+    template: str = EXCEPTIONS[err.translation_key]["message"]
+    assert refusal.message == template.format(**placeholders).rstrip(".")
+    if "field" in placeholders:
+        head = placeholders["field"].split(".")[0]
+        assert head in {str(key) for key in data} or head == "to", (placeholders, data)
+
+
+@pytest.mark.parametrize("data", [{"to": "+15555551234", "message": "Hi"}])
+def test_schema_alone(data: dict[str, Any]) -> None:
+    """The rules need no Home Assistant instance; validating twice changes nothing."""
+    validated = validate_create_call(data)
+    assert validated == {"to": ["+15555551234"], "message": "Hi"}
+    assert validate_create_call(validated) == validated
+
+
+@settings(FUZZ, max_examples=1000)
+@given(data=ACTION_DATA)
+def test_schema_properties(data: dict[str, Any]) -> None:
+    """Any data is validated into the shape the dialer takes, or refused by a rule.
+
+    What passes passes again unchanged, and a refusal's placeholders always
+    fill its translated message.
+    """
+    try:
+        validated = validate_create_call(data)
+    except ServiceValidationError as err:
+        refused: ServiceValidationError | None = err
+    else:
+        refused = None
+    if refused is not None:
+        assert refused.translation_key in EXCEPTIONS
+        placeholders = refused.translation_placeholders or {}
+        assert "field" in placeholders
+        EXCEPTIONS[refused.translation_key]["message"].format(**placeholders)
+        return
+    assert set(validated) <= set(data)
+    assert isinstance(validated["to"], list)
+    assert all(isinstance(to, str) for to in validated["to"])
+    assert validate_create_call(validated) == validated
+    for key in ("message", "machine_message"):
+        assert not is_blank(validated.get(key, "x"))
+    if "from" in validated:
+        assert E164_RE.fullmatch(validated["from"])
+    for key, value in (validated.get("machine_detection") or {}).items():
+        if key.endswith(("_timeout", "_threshold")):
+            assert type(value) is int
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -473,10 +453,6 @@ async def test_create_call_schema(
 ) -> None:
     """Any data validates into a request Bandwidth accepts, or is refused by name."""
     bandwidth_sandbox.max_active_calls = 10**9
-    bandwidth_sandbox.rate_limit = None
-    hass.config_entries.async_entries(DOMAIN)[
-        0
-    ].runtime_data.client.calls_per_second = 10**6
     # Which applications exist is Bandwidth's business, not the schema's.
     bandwidth_sandbox.application_ids = AnyApplication()
     bridge = Bridge(hass)
@@ -496,7 +472,7 @@ async def test_create_call_schema(
             )
         except ServiceValidationError as err:
             # Translations are read on the loop, so the message is made here.
-            return Refusal(err, str(err))
+            return Refusal(err, await rendered(hass, err))
 
     @settings(FUZZ, max_examples=300)
     @given(data=ACTION_DATA)
@@ -514,6 +490,7 @@ async def test_create_call_schema(
         assert all("error" not in item for item in response["calls"]), response
         for body in bodies:
             assert_body_follows_spec(body)
+            assert_user_credentials_over_https(data, body)
         outcomes["placed"] += 1
 
     await run_in_worker(hass, check)
@@ -544,7 +521,6 @@ async def test_create_call_schema(
         ({"to": "+1\u0663\u0663\u0663"}, "to"),
         ({"to": "+15555551234", "display_name": "Ann\xa0Lee"}, "display_name"),
         ({"to": "+15555551234", "display_name": "\u200bAnn"}, "display_name"),
-        ({"to": "+15555551234", "answer_url": "http://a.test/"}, "answer_url"),
         (
             {"to": "+15555551234", "answer_url": "http://a.test/", "username": "u"},
             "answer_url",
@@ -566,6 +542,20 @@ async def test_create_call_schema(
             "display_name",
         ),
         ({"to": "+15555551234", "tag": "\ud800"}, "tag"),
+        ({"to": "+15555551234", "from": "Anonymous"}, "from"),
+        ({"to": "+15555551234", "message": "\u200b\n"}, "message"),
+        (
+            {"to": "+15555551234", "machine_detection": {"silence_timeout": 2.5}},
+            "machine_detection.silence_timeout",
+        ),
+        (
+            {
+                "to": "+15555551234",
+                "machine_detection": {"username": "u", "callback_url": "http://a.t/"},
+            },
+            "machine_detection.callback_url",
+        ),
+        ({"to": "+15555551234", "password": "p"}, "password"),
         (
             {"to": "+15555551234", "gather": {"terminating_digits": "#\n"}},
             "gather.terminating_digits",
@@ -581,7 +571,7 @@ async def test_create_call_refuses_what_bandwidth_would(
         await hass.services.async_call(
             DOMAIN, "create_call", data, blocking=True, return_response=True
         )
-    assert_names_the_field(Refusal(info.value, str(info.value)), data)
+    assert_names_the_field(Refusal(info.value, await rendered(hass, info.value)), data)
     assert (info.value.translation_placeholders or {})["field"] == name
     assert not [r for r in bandwidth_sandbox.requests if r.method == "POST"][1:]
 
@@ -594,7 +584,7 @@ async def test_create_call_refuses_what_bandwidth_would(
         {"answer_fallback_url": "http://a.test/fallback"},
         {"privacy": True, "display_name": "Anonymous"},
         {"privacy": False, "display_name": "Caf\u00e9 M\u00fcller"},
-        {"machine_detection": {"detection_timeout": 2**53}},
+        {"machine_detection": {"detection_timeout": 2**53, "silence_timeout": 1.0}},
         {"call_timeout": 300, "priority": 5.0},
         {"to": ["sip:alice@example.test", "+15555551235"]},
     ],

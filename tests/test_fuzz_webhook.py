@@ -43,6 +43,7 @@ from custom_components.bandwidth.const import (
     EVENT_MACHINE_DETECTION_COMPLETE,
     SIGNAL_CALL_EVENT,
 )
+from custom_components.bandwidth.validation import is_blank
 from sandbox import Sandbox
 from sandbox.bxml import parse_bxml
 
@@ -740,7 +741,8 @@ SPOKEN_TEXT = st.one_of(
     st.text(st.characters(codec="utf-8"), min_size=1, max_size=50),
     # Every code point but lone surrogates (the action refuses those).
     st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20),
-).filter(bool)
+    # Text is refused when it has nothing to say.
+).filter(lambda text: bool(text) and not is_blank(text))
 
 
 @pytest.mark.usefixtures("init_integration")

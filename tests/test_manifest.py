@@ -18,7 +18,7 @@ from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
 from PIL import Image
 
-from custom_components.bandwidth import services
+from custom_components.bandwidth import services, validation
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.issues import ALL_ISSUES, DOCUMENTATION_URL
 
@@ -202,28 +202,24 @@ def test_hacs_json() -> None:
 # --- services.yaml ----------------------------------------------------------
 
 
-def _schema_keys(schema: Any) -> list[str]:
-    return [str(key) for key in schema.schema]
-
-
 @pytest.mark.parametrize(
-    ("action", "schema"),
+    ("action", "rules"),
     [
-        (services.SERVICE_CREATE_CALL, services.CREATE_CALL_SCHEMA),
-        (services.SERVICE_HANGUP_CALL, services.HANGUP_CALL_SCHEMA),
+        (services.SERVICE_CREATE_CALL, validation.CREATE_CALL_FIELDS),
+        (services.SERVICE_HANGUP_CALL, validation.HANGUP_CALL_FIELDS),
     ],
 )
-def test_services_yaml_matches_the_schemas(action: str, schema: Any) -> None:
+def test_services_yaml_matches_the_schemas(action: str, rules: dict[Any, Any]) -> None:
     """services.yaml lists exactly the fields the action validates."""
     fields = SERVICES[action]["fields"]
-    assert sorted(fields) == sorted(_schema_keys(schema))
-    required = {str(key) for key in schema.schema if type(key).__name__ == "Required"}
+    assert sorted(fields) == sorted(str(key) for key in rules)
+    required = {str(key) for key in rules if type(key).__name__ == "Required"}
     assert {name for name, field in fields.items() if field.get("required")} == (
         required
     )
     for name, field in fields.items():
         assert "selector" in field, name
-        assert name in services.LIMITS, name
+        assert name in validation.FIELD_NAMES, name
 
 
 def test_services_yaml_lists_every_action() -> None:
@@ -289,9 +285,28 @@ def _translation_keys() -> set[str]:
     return found
 
 
+def _rule_keys() -> set[str]:
+    """The translation keys of validation rules: `Refused(...)` and `rule=`."""
+    found = _string_arguments("Refused")
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "rule"
+                and isinstance(node.value, ast.Constant)
+            ):
+                found.add(node.value.value)
+    return found
+
+
+def _exception_keys() -> set[str]:
+    """Every exception translation key the code raises: directly, or as a rule."""
+    return _translation_keys() | _string_arguments("validation_error") | _rule_keys()
+
+
 def test_exception_keys_exist() -> None:
     """Every translated error the code raises has its message."""
-    used = _translation_keys() | _string_arguments("validation_error")
+    used = _exception_keys()
     assert used
     missing = used - set(STRINGS["exceptions"])
     assert not missing
@@ -299,8 +314,15 @@ def test_exception_keys_exist() -> None:
 
 def test_no_unused_exception_messages() -> None:
     """Every exception message in en.json is raised somewhere."""
-    used = _translation_keys() | _string_arguments("validation_error")
-    assert set(STRINGS["exceptions"]) - used == set()
+    assert set(STRINGS["exceptions"]) - _exception_keys() == set()
+
+
+def test_exception_placeholders() -> None:
+    """Rule messages name their field; no message keeps the old English-limit form."""
+    for key in _rule_keys():
+        assert "{field}" in STRINGS["exceptions"][key]["message"], key
+    assert "invalid_field" not in STRINGS["exceptions"]
+    assert not hasattr(services, "LIMITS")
 
 
 def test_issue_keys_exist() -> None:
@@ -331,7 +353,10 @@ def test_entity_keys_exist_with_icons() -> None:
 
 def test_flow_errors_and_aborts_exist() -> None:
     """Form errors and abort reasons of the config and options flows are translated."""
-    source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
+    source = "".join(
+        (INTEGRATION / name).read_text(encoding="utf-8")
+        for name in ("config_flow.py", "validation.py")
+    )
     errors = set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'\{"base": "([a-z_]+)"\}', source))
     assert errors

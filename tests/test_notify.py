@@ -33,7 +33,6 @@ from custom_components.bandwidth.const import (
     DOMAIN,
 )
 from custom_components.bandwidth.notify import spoken_text
-from custom_components.bandwidth.services import LIMITS
 from sandbox import Sandbox
 
 from .conftest import (
@@ -41,7 +40,7 @@ from .conftest import (
     EXTERNAL_URL,
     FROM_NUMBER,
 )
-from .helpers import WEBHOOK_URL, created_bodies, script_of
+from .helpers import WEBHOOK_URL, assert_refused, created_bodies, script_of
 
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
 
@@ -158,27 +157,41 @@ async def test_send_message_without_voice_or_title(
         ({CONF_FROM: FROM_NUMBER}, "notify_to_required"),
         ({CONF_FROM: FROM_NUMBER, CONF_NOTIFY_TO: []}, "notify_to_required"),
         ({CONF_NOTIFY_TO: RECIPIENTS}, "from_required"),
+        # Saved before Bandwidth wanted a number even with privacy.
+        ({CONF_FROM: "Anonymous", CONF_NOTIFY_TO: RECIPIENTS}, "invalid_default_from"),
+        ({CONF_FROM: "private", CONF_NOTIFY_TO: RECIPIENTS}, "invalid_default_from"),
+        # Saved before the options form checked voices.
+        (
+            {CONF_FROM: FROM_NUMBER, CONF_NOTIFY_TO: RECIPIENTS, CONF_VOICE: "a b"},
+            "invalid_default_voice",
+        ),
     ],
 )
-async def test_missing_options(
+async def test_missing_or_refused_options(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     bandwidth_sandbox: Sandbox,
     options: dict[str, Any],
     key: str,
 ) -> None:
-    """Without recipients or a caller number nothing is sent; the user is told why."""
+    """Without recipients or a valid caller number nothing is sent; the user is told why."""
     set_options(hass, init_integration, **options)
     with pytest.raises(ServiceValidationError) as info:
         await send_message(hass, init_integration, "Hello")
-    assert info.value.translation_domain == DOMAIN
-    assert info.value.translation_key == key
+    message = await assert_refused(hass, info.value, key)
+    assert "options" in message
     assert created_bodies(bandwidth_sandbox) == []
 
 
 @pytest.mark.parametrize(
-    ("message", "title", "length"),
-    [("", None, 0), ("  ", " ", 0), ("x" * 9995, "Alarm", 10002)],
+    ("message", "title", "key", "placeholders"),
+    [
+        ("", None, "text_empty", {}),
+        ("  ", " ", "text_empty", {}),
+        ("\x00\u200b", None, "text_blank", {}),
+        ("\x07", "\n", "text_blank", {}),
+        ("x" * 9995, "Alarm", "text_too_long", {"max": "10000"}),
+    ],
 )
 async def test_invalid_text(
     hass: HomeAssistant,
@@ -186,7 +199,8 @@ async def test_invalid_text(
     bandwidth_sandbox: Sandbox,
     message: str,
     title: str | None,
-    length: int,
+    key: str,
+    placeholders: dict[str, str],
 ) -> None:
     """Nothing to say, or more than Bandwidth speaks, is refused before calling."""
     set_options(
@@ -195,12 +209,7 @@ async def test_invalid_text(
     data = {} if title is None else {ATTR_TITLE: title}
     with pytest.raises(ServiceValidationError) as info:
         await send_message(hass, init_integration, message, **data)
-    assert info.value.translation_key == "invalid_field"
-    assert info.value.translation_placeholders == {
-        "field": "message",
-        "limit": LIMITS["message"],
-        "error": f"the spoken text has {length} characters",
-    }
+    await assert_refused(hass, info.value, key, field="message", **placeholders)
     assert created_bodies(bandwidth_sandbox) == []
 
 

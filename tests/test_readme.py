@@ -36,12 +36,12 @@ from custom_components.bandwidth import const
 from custom_components.bandwidth.api import CreateCallResponse
 from custom_components.bandwidth.const import CONF_FROM, CONF_NOTIFY_TO, DOMAIN
 from custom_components.bandwidth.parse import STRING_FIELDS
-from custom_components.bandwidth.services import (
-    CREATE_CALL_SCHEMA,
-    GATHER_SCHEMA,
-    HANGUP_CALL_SCHEMA,
-    LIMITS,
-    MACHINE_DETECTION_SCHEMA,
+from custom_components.bandwidth.validation import (
+    CREATE_CALL_FIELDS,
+    HANGUP_CALL_FIELDS,
+    Object,
+    validate_create_call,
+    validate_hangup_call,
 )
 from sandbox import Sandbox, Scenario
 
@@ -112,27 +112,74 @@ def test_every_section_is_written() -> None:
         assert len(text.split()) > 30, title
 
 
-def _field_names(schema: Any, prefix: str = "") -> list[str]:
-    return [f"{prefix}{key}" for key in schema.schema]
+def _rules(fields: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Each field's rule by its dotted name, nested fields included."""
+    rules: dict[str, Any] = {}
+    for marker, rule in fields.items():
+        name = f"{prefix}{marker}"
+        rules[name] = rule
+        if isinstance(rule, Object):
+            rules |= _rules(rule.fields, f"{name}.")
+    return rules
 
 
-def test_every_action_field_is_documented_with_its_limit() -> None:
-    """Each field of both actions has a table row giving LIMITS' wording."""
-    text = section("Actions")
-    names = (
-        _field_names(CREATE_CALL_SCHEMA)
-        + _field_names(GATHER_SCHEMA, "gather.")
-        + _field_names(MACHINE_DETECTION_SCHEMA, "machine_detection.")
-        + _field_names(HANGUP_CALL_SCHEMA)
-    )
-    for name in names:
-        rows = re.findall(
-            rf"^\| `{re.escape(name)}`[^|]*\| ([^|]+) \|", text, re.MULTILINE
-        )
-        assert rows, name
-        assert all(row == LIMITS[name] for row in rows), name
-    documented = set(re.findall(r"^\| `([a-z_.]+)`", text, re.MULTILINE))
-    assert documented == set(names)
+CREATE_CALL_RULES = _rules(CREATE_CALL_FIELDS)
+HANGUP_CALL_RULES = _rules(HANGUP_CALL_FIELDS)
+# What a field's example needs beside it to make a call of its own.
+COMPANIONS = {
+    "password": {"username": "me"},
+    "fallback_password": {"fallback_username": "me"},
+    "machine_detection.password": {"machine_detection.username": "md"},
+    "machine_detection.fallback_password": {
+        "machine_detection.fallback_username": "md"
+    },
+}
+
+
+def _rows(text: str) -> dict[str, list[tuple[str, str]]]:
+    """(accepts, example) of each field's table rows."""
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for name, accepts, example in re.findall(
+        r"^\| `([a-z_.]+)`[^|]*\| ([^|]+) \| `([^`]*)` \|", text, re.MULTILINE
+    ):
+        rows.setdefault(name, []).append((accepts, example))
+    return rows
+
+
+def _call_data(fields: dict[str, Any]) -> dict[str, Any]:
+    """create_call data from dotted field names."""
+    data: dict[str, Any] = {"to": "+15555551234"}
+    for name, value in fields.items():
+        head, _, tail = name.partition(".")
+        if tail:
+            data.setdefault(head, {})[tail] = value
+        else:
+            data[head] = value
+    return data
+
+
+def test_every_action_field_is_documented_with_its_limits() -> None:
+    """Each field of both actions has a row stating its rule's limits."""
+    rows = _rows(section("Actions"))
+    assert set(rows) == set(CREATE_CALL_RULES) | set(HANGUP_CALL_RULES)
+    for name, rule in (CREATE_CALL_RULES | HANGUP_CALL_RULES).items():
+        for accepts, _ in rows[name]:
+            numbers = set(re.findall(r"[0-9]+", accepts))
+            limits = {str(limit) for limit in getattr(rule, "limits", {}).values()}
+            assert limits <= numbers, (name, accepts)
+
+
+def test_every_example_is_accepted() -> None:
+    """The example of each field passes the action's rules as shown."""
+    for name, examples in _rows(section("Actions")).items():
+        for _, example in examples:
+            value = yaml.safe_load(example)
+            if name in HANGUP_CALL_RULES and name not in CREATE_CALL_RULES:
+                validate_hangup_call({name: value})
+                continue
+            validate_create_call(_call_data({name: value, **COMPANIONS.get(name, {})}))
+            if name in HANGUP_CALL_RULES:
+                validate_hangup_call({"call_id": "c-1", name: value})
 
 
 def test_every_event_is_documented() -> None:

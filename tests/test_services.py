@@ -13,7 +13,6 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.const import DOMAIN
-from custom_components.bandwidth.services import LIMITS
 from sandbox import Sandbox
 
 from .conftest import (
@@ -21,7 +20,7 @@ from .conftest import (
     FROM_NUMBER,
     entry_data,
 )
-from .helpers import create_call, created_bodies
+from .helpers import assert_refused, create_call, created_bodies
 
 TO = "+15555551234"
 
@@ -148,10 +147,49 @@ async def test_from_is_required_without_a_default(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     with pytest.raises(ServiceValidationError) as info:
         await create_call(hass, to=TO)
-    assert info.value.translation_key == "from_required"
-    await create_call(hass, to=TO, **{"from": "Anonymous"})
-    assert created_bodies(bandwidth_sandbox)[0]["from"] == "Anonymous"
+    await assert_refused(hass, info.value, "from_required")
+    await create_call(hass, to=TO, **{"from": "+15555550111"})
+    assert created_bodies(bandwidth_sandbox)[0]["from"] == "+15555550111"
     assert "voice" not in str(mock_config_entry.runtime_data.calls)
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        # Saved before Bandwidth wanted a number even with privacy.
+        ({"from": "Anonymous"}, "invalid_default_from"),
+        ({"from": "restricted"}, "invalid_default_from"),
+        ({"from": "+1"}, "invalid_default_from"),
+        # Saved before the options form checked voices.
+        ({"from": FROM_NUMBER, "voice": "new voice"}, "invalid_default_voice"),
+    ],
+)
+async def test_defaults_the_action_would_refuse(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    external_url: str,
+    bandwidth_sandbox: Sandbox,
+    options: dict[str, Any],
+    key: str,
+) -> None:
+    """A stored default the action's rules refuse is named, not sent to Bandwidth."""
+    mock_config_entry = MockConfigEntry(
+        domain=DOMAIN, data=mock_config_entry.data, options=options
+    )
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, message="Hi")
+    message = await assert_refused(hass, info.value, key)
+    assert "options" in message
+    assert created_bodies(bandwidth_sandbox) == []
+
+    # The action's own from and voice do without the defaults.
+    await create_call(
+        hass, to=TO, message="Hi", voice="kate", **{"from": "+15555550111"}
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["from"] == "+15555550111"
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -163,7 +201,7 @@ async def test_message_with_own_answer_url(
         await create_call(
             hass, to=TO, message="Hi", answer_url="https://my.example.test/a"
         )
-    assert info.value.translation_key == "script_with_answer_url"
+    await assert_refused(hass, info.value, "script_with_answer_url", field="answer_url")
     assert created_bodies(bandwidth_sandbox) == []
 
 
@@ -217,6 +255,7 @@ async def test_entry_selection(
 # --- Validation: one case per bound, both sides ---------------------------------
 
 LONG_URL = "https://example.test/" + "a" * (2048 - len("https://example.test/"))
+RANGE = {"min": "1", "max": "300"}
 
 VALID: list[tuple[str, Any]] = [
     ("to", "+12"),
@@ -224,8 +263,6 @@ VALID: list[tuple[str, Any]] = [
     ("to", "sip:alarm@pbx.example.test"),
     ("to", [f"+1555555{n:04d}" for n in range(20)]),
     ("from", "+123456789012345"),
-    ("from", "Restricted"),
-    ("from", "Unavailable"),
     ("call_timeout", 1),
     ("call_timeout", 300),
     ("call_timeout", 29.5),
@@ -241,9 +278,9 @@ VALID: list[tuple[str, Any]] = [
     ("priority", 5),
     ("priority", 3.0),
     ("answer_method", "GET"),
-    ("username", "u" * 1024),
     ("audio_url", "https://example.test/a.WAV?x=1"),
     ("message", "m" * 10000),
+    ("message", " . "),
     ("voice", "kate"),
     (
         "gather",
@@ -264,75 +301,294 @@ VALID: list[tuple[str, Any]] = [
         },
     ),
     ("gather", {"terminating_digits": "*#0"}),
-    ("machine_detection", {"mode": "sync", "detection_timeout": 0}),
-]
-
-INVALID: list[tuple[str, Any, str]] = [
-    ("to", "+1", "to"),
-    ("to", "+1234567890123456", "to"),
-    ("to", "+0123", "to"),
-    ("to", "5555551234", "to"),
-    ("to", "sip:nobody", "to"),
-    ("to", [], "to"),
-    ("to", [f"+1555555{n:04d}" for n in range(21)], "to"),
-    ("to", [TO, TO], "to"),
-    ("to", 15555551234, "to"),
-    ("to", {"number": TO}, "to"),
-    ("from", "+1", "from"),
-    ("from", "anonymous", "from"),
-    ("call_timeout", 0.99, "call_timeout"),
-    ("call_timeout", 300.01, "call_timeout"),
-    ("call_timeout", "30", "call_timeout"),
-    ("call_timeout", True, "call_timeout"),
-    ("call_timeout", float("nan"), "call_timeout"),
-    ("callback_timeout", 0.5, "callback_timeout"),
-    ("callback_timeout", 25.5, "callback_timeout"),
-    ("tag", "t" * 4097, "tag"),
-    ("tag", 5, "tag"),
-    ("uui", "a;encoding=utf8", "uui"),
-    ("uui", "a" * 338 + ";encoding=hex", "uui"),
-    ("uui", "abc", "uui"),
-    ("display_name", "d" * 257, "display_name"),
-    ("display_name", "two\nlines", "display_name"),
-    ("priority", 0, "priority"),
-    ("priority", 6, "priority"),
-    ("priority", 2.5, "priority"),
-    ("priority", False, "priority"),
-    ("privacy", "yes", "privacy"),
-    ("answer_method", "PUT", "answer_method"),
-    ("answer_url", "ftp://example.test/a", "answer_url"),
-    ("answer_url", LONG_URL + "a", "answer_url"),
-    ("disconnect_url", "not a url", "disconnect_url"),
-    ("username", "u" * 1025, "username"),
-    ("password", "p" * 1025, "password"),
-    ("application_id", "", "application_id"),
-    ("audio_url", "https://example.test/a.ogg", "audio_url"),
-    ("message", "", "message"),
-    ("message", "m" * 10001, "message"),
-    ("voice", "<script>", "voice"),
-    ("gather", "press 1", "gather"),
-    ("gather", {"max_digits": 0}, "gather.max_digits"),
-    ("gather", {"max_digits": 51}, "gather.max_digits"),
-    ("gather", {"first_digit_timeout": -0.1}, "gather.first_digit_timeout"),
-    ("gather", {"first_digit_timeout": 60.1}, "gather.first_digit_timeout"),
-    ("gather", {"inter_digit_timeout": 0.9}, "gather.inter_digit_timeout"),
-    ("gather", {"inter_digit_timeout": 61}, "gather.inter_digit_timeout"),
-    ("gather", {"repeat_count": 0}, "gather.repeat_count"),
-    ("gather", {"repeat_count": 21}, "gather.repeat_count"),
-    ("gather", {"terminating_digits": "1a"}, "gather.terminating_digits"),
-    ("gather", {"prompt": ""}, "gather.prompt"),
-    ("gather", {"color": "red"}, "gather.color"),
-    ("machine_detection", {"mode": "maybe"}, "machine_detection.mode"),
     (
         "machine_detection",
-        {"detection_timeout": -1},
-        "machine_detection.detection_timeout",
+        {
+            "mode": "sync",
+            "detection_timeout": 1,
+            "silence_timeout": 2.0,
+            "speech_threshold": 2**53,
+        },
     ),
-    ("machine_detection", {"delay_result": "yes"}, "machine_detection.delay_result"),
-    ("machine_detection", {"callback_url": "nope"}, "machine_detection.callback_url"),
-    ("machine_detection", [], "machine_detection"),
-    ("surprise", 1, "surprise"),
-    ("config_entry_id", "", "config_entry_id"),
+]
+
+# (data beside `to`, translation key, placeholders)
+INVALID: list[tuple[dict[str, Any], str, dict[str, str]]] = [
+    ({"to": "+1"}, "invalid_destination", {"field": "to"}),
+    ({"to": "+1234567890123456"}, "invalid_destination", {"field": "to"}),
+    ({"to": "+0123"}, "invalid_destination", {"field": "to"}),
+    ({"to": "5555551234"}, "invalid_destination", {"field": "to"}),
+    ({"to": "sip:nobody"}, "invalid_destination", {"field": "to"}),
+    ({"to": [TO, 15555551235]}, "invalid_destination", {"field": "to"}),
+    ({"to": 15555551234}, "invalid_destination", {"field": "to"}),
+    ({"to": {"number": TO}}, "invalid_destination", {"field": "to"}),
+    ({"to": []}, "destination_count", {"field": "to", "min": "1", "max": "20"}),
+    (
+        {"to": [f"+1555555{n:04d}" for n in range(21)]},
+        "destination_count",
+        {"field": "to", "min": "1", "max": "20"},
+    ),
+    ({"to": [TO, TO]}, "duplicate_destination", {"field": "to"}),
+    ({"from": "+1"}, "invalid_from", {"field": "from"}),
+    ({"from": 15555550100}, "invalid_from", {"field": "from"}),
+    ({"from": "Anonymous"}, "from_privacy_keyword", {"field": "from"}),
+    ({"from": "restricted"}, "from_privacy_keyword", {"field": "from"}),
+    ({"from": " Private "}, "from_privacy_keyword", {"field": "from"}),
+    ({"from": "UNAVAILABLE"}, "from_privacy_keyword", {"field": "from"}),
+    ({"call_timeout": 0.99}, "number_range", {"field": "call_timeout", **RANGE}),
+    ({"call_timeout": 300.01}, "number_range", {"field": "call_timeout", **RANGE}),
+    ({"call_timeout": "30"}, "number_range", {"field": "call_timeout", **RANGE}),
+    ({"call_timeout": True}, "number_range", {"field": "call_timeout", **RANGE}),
+    (
+        {"call_timeout": float("nan")},
+        "number_range",
+        {"field": "call_timeout", **RANGE},
+    ),
+    (
+        {"callback_timeout": 0.5},
+        "number_range",
+        {"field": "callback_timeout", "min": "1", "max": "25"},
+    ),
+    (
+        {"callback_timeout": 25.5},
+        "number_range",
+        {"field": "callback_timeout", "min": "1", "max": "25"},
+    ),
+    ({"tag": "t" * 4097}, "text_too_long", {"field": "tag", "max": "4096"}),
+    ({"tag": 5}, "invalid_text", {"field": "tag"}),
+    ({"tag": "\ud800"}, "invalid_unicode", {"field": "tag"}),
+    ({"uui": "a;encoding=utf8"}, "invalid_uui", {"field": "uui", "max": "350"}),
+    (
+        {"uui": "a" * 338 + ";encoding=hex"},
+        "invalid_uui",
+        {"field": "uui", "max": "350"},
+    ),
+    ({"uui": "abc"}, "invalid_uui", {"field": "uui", "max": "350"}),
+    (
+        {"display_name": "d" * 257},
+        "text_too_long",
+        {"field": "display_name", "max": "256"},
+    ),
+    ({"display_name": "two\nlines"}, "control_characters", {"field": "display_name"}),
+    (
+        {"priority": 0},
+        "whole_number_range",
+        {"field": "priority", "min": "1", "max": "5"},
+    ),
+    (
+        {"priority": 6},
+        "whole_number_range",
+        {"field": "priority", "min": "1", "max": "5"},
+    ),
+    (
+        {"priority": 2.5},
+        "whole_number_range",
+        {"field": "priority", "min": "1", "max": "5"},
+    ),
+    (
+        {"priority": False},
+        "whole_number_range",
+        {"field": "priority", "min": "1", "max": "5"},
+    ),
+    ({"privacy": "yes"}, "boolean", {"field": "privacy"}),
+    ({"answer_method": "PUT"}, "http_method", {"field": "answer_method"}),
+    (
+        {"answer_url": "ftp://example.test/a"},
+        "invalid_url",
+        {"field": "answer_url", "max": "2048"},
+    ),
+    (
+        {"answer_url": LONG_URL + "a"},
+        "invalid_url",
+        {"field": "answer_url", "max": "2048"},
+    ),
+    (
+        {"disconnect_url": "not a url"},
+        "invalid_url",
+        {"field": "disconnect_url", "max": "2048"},
+    ),
+    ({"username": "u" * 1025}, "text_too_long", {"field": "username", "max": "1024"}),
+    ({"password": "p" * 1025}, "text_too_long", {"field": "password", "max": "1024"}),
+    ({"application_id": ""}, "text_empty", {"field": "application_id"}),
+    (
+        {"audio_url": "https://example.test/a.ogg"},
+        "invalid_audio_url",
+        {"field": "audio_url", "max": "2048"},
+    ),
+    ({"message": ""}, "text_empty", {"field": "message"}),
+    ({"message": "m" * 10001}, "text_too_long", {"field": "message", "max": "10000"}),
+    ({"message": " \n\t "}, "text_blank", {"field": "message"}),
+    ({"message": "\x00\u200b\ufeff"}, "text_blank", {"field": "message"}),
+    ({"machine_message": "\r\n"}, "text_blank", {"field": "machine_message"}),
+    ({"message": "Hi \udc80"}, "invalid_unicode", {"field": "message"}),
+    ({"voice": "<script>"}, "invalid_voice", {"field": "voice", "max": "64"}),
+    ({"voice": "v" * 65}, "invalid_voice", {"field": "voice", "max": "64"}),
+    ({"gather": "press 1"}, "invalid_object", {"field": "gather"}),
+    (
+        {"gather": {"max_digits": 0}},
+        "whole_number_range",
+        {"field": "gather.max_digits", "min": "1", "max": "50"},
+    ),
+    (
+        {"gather": {"max_digits": 51}},
+        "whole_number_range",
+        {"field": "gather.max_digits", "min": "1", "max": "50"},
+    ),
+    (
+        {"gather": {"first_digit_timeout": -0.1}},
+        "number_range",
+        {"field": "gather.first_digit_timeout", "min": "0", "max": "60"},
+    ),
+    (
+        {"gather": {"first_digit_timeout": 60.1}},
+        "number_range",
+        {"field": "gather.first_digit_timeout", "min": "0", "max": "60"},
+    ),
+    (
+        {"gather": {"inter_digit_timeout": 0.9}},
+        "number_range",
+        {"field": "gather.inter_digit_timeout", "min": "1", "max": "60"},
+    ),
+    (
+        {"gather": {"inter_digit_timeout": 61}},
+        "number_range",
+        {"field": "gather.inter_digit_timeout", "min": "1", "max": "60"},
+    ),
+    (
+        {"gather": {"repeat_count": 0}},
+        "whole_number_range",
+        {"field": "gather.repeat_count", "min": "1", "max": "20"},
+    ),
+    (
+        {"gather": {"repeat_count": 21}},
+        "whole_number_range",
+        {"field": "gather.repeat_count", "min": "1", "max": "20"},
+    ),
+    (
+        {"gather": {"terminating_digits": "1a"}},
+        "invalid_digits",
+        {"field": "gather.terminating_digits", "max": "50"},
+    ),
+    ({"gather": {"prompt": ""}}, "text_empty", {"field": "gather.prompt"}),
+    ({"gather": {"prompt": "\t"}}, "text_blank", {"field": "gather.prompt"}),
+    ({"gather": {"color": "red"}}, "unknown_field", {"field": "gather.color"}),
+    (
+        {"machine_detection": {"mode": "maybe"}},
+        "machine_detection_mode",
+        {"field": "machine_detection.mode"},
+    ),
+    *(
+        (
+            {"machine_detection": {name: value}},
+            "whole_seconds",
+            {"field": f"machine_detection.{name}", "min": "1"},
+        )
+        for name, value in (
+            ("detection_timeout", 0),
+            ("detection_timeout", 14.5),
+            ("silence_timeout", 0.5),
+            ("speech_threshold", -1),
+            ("speech_end_threshold", "5"),
+            ("machine_speech_end_threshold", 2.25),
+            ("machine_speech_end_threshold", float("inf")),
+        )
+    ),
+    (
+        {"machine_detection": {"detection_timeout": 2**53 + 1}},
+        "number_too_large",
+        {"field": "machine_detection.detection_timeout", "max": str(2**53)},
+    ),
+    (
+        {"machine_detection": {"delay_result": "yes"}},
+        "boolean",
+        {"field": "machine_detection.delay_result"},
+    ),
+    (
+        {"machine_detection": {"callback_url": "nope"}},
+        "invalid_url",
+        {"field": "machine_detection.callback_url", "max": "2048"},
+    ),
+    ({"machine_detection": []}, "invalid_object", {"field": "machine_detection"}),
+    ({"surprise": 1}, "unknown_field", {"field": "surprise"}),
+    ({"config_entry_id": ""}, "text_empty", {"field": "config_entry_id"}),
+    # Fields together.
+    (
+        {"privacy": True, "display_name": "Ann"},
+        "display_name_with_privacy",
+        {"field": "display_name"},
+    ),
+    (
+        {"password": "x"},
+        "password_without_username",
+        {"field": "password", "username": "username"},
+    ),
+    (
+        {"username": "", "password": "x"},
+        "password_without_username",
+        {"field": "password", "username": "username"},
+    ),
+    (
+        {"fallback_password": "x"},
+        "password_without_username",
+        {"field": "fallback_password", "username": "fallback_username"},
+    ),
+    (
+        {"machine_detection": {"password": "x"}},
+        "password_without_username",
+        {
+            "field": "machine_detection.password",
+            "username": "machine_detection.username",
+        },
+    ),
+    (
+        {"machine_detection": {"fallback_password": "x"}},
+        "password_without_username",
+        {
+            "field": "machine_detection.fallback_password",
+            "username": "machine_detection.fallback_username",
+        },
+    ),
+    (
+        {"username": "me", "answer_url": "http://my.example.test/a"},
+        "credentials_need_https",
+        {"field": "answer_url", "credential": "username"},
+    ),
+    (
+        {"username": "me", "disconnect_url": "HTTP://my.example.test/d"},
+        "credentials_need_https",
+        {"field": "disconnect_url", "credential": "username"},
+    ),
+    (
+        {"fallback_username": "me", "answer_fallback_url": "http://my.example.test/f"},
+        "credentials_need_https",
+        {"field": "answer_fallback_url", "credential": "fallback_username"},
+    ),
+    (
+        {
+            "machine_detection": {
+                "username": "md",
+                "callback_url": "http://my.example.test/md",
+            }
+        },
+        "credentials_need_https",
+        {
+            "field": "machine_detection.callback_url",
+            "credential": "machine_detection.username",
+        },
+    ),
+    (
+        {
+            "machine_detection": {
+                "fallback_username": "md",
+                "fallback_url": "http://my.example.test/md",
+            }
+        },
+        "credentials_need_https",
+        {
+            "field": "machine_detection.fallback_url",
+            "credential": "machine_detection.fallback_username",
+        },
+    ),
 ]
 
 
@@ -342,48 +598,60 @@ async def test_valid_bounds(
     hass: HomeAssistant, bandwidth_sandbox: Sandbox, field: str, value: Any
 ) -> None:
     """Values at the edge of each limit are accepted and sent."""
-    data: dict[str, Any] = {"to": "+15555559999", field: value}
-    if field in ("username", "password"):
-        data["answer_url"] = "https://my.example.test/a"
-    await create_call(hass, **data)
+    await create_call(hass, **{"to": "+15555559999", field: value})
     assert created_bodies(bandwidth_sandbox)
 
 
-@pytest.mark.parametrize(("field", "value", "named"), INVALID)
+@pytest.mark.usefixtures("init_integration")
+async def test_credentials_with_https(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """Credentials go with https URLs; longest credentials accepted."""
+    await create_call(
+        hass,
+        to=TO,
+        answer_url="https://my.example.test/a",
+        disconnect_url="https://my.example.test/d",
+        username="u" * 1024,
+        password="p" * 1024,
+    )
+    (body,) = created_bodies(bandwidth_sandbox)
+    assert body["username"] == "u" * 1024
+
+
+@pytest.mark.parametrize(("data", "key", "placeholders"), INVALID)
 @pytest.mark.usefixtures("init_integration")
 async def test_invalid_bounds(
-    hass: HomeAssistant, bandwidth_sandbox: Sandbox, field: str, value: Any, named: str
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    data: dict[str, Any],
+    key: str,
+    placeholders: dict[str, str],
 ) -> None:
-    """Values past each limit are refused, naming field and limit; nothing is sent."""
-    data: dict[str, Any] = {"to": TO, field: value}
+    """Each refusal names its rule, field and limits, fully translated; nothing is sent."""
     with pytest.raises(ServiceValidationError) as info:
-        await create_call(hass, **data)
-    assert info.value.translation_domain == DOMAIN
-    assert info.value.translation_key == "invalid_field"
-    placeholders = info.value.translation_placeholders or {}
-    assert placeholders["field"] == named
-    assert placeholders["limit"] == LIMITS.get(named, "not a field of this action")
-    assert placeholders["error"]
+        await create_call(hass, **{"to": TO, **data})
+    await assert_refused(hass, info.value, key, **placeholders)
     assert created_bodies(bandwidth_sandbox) == []
 
 
-def test_every_field_has_a_limit() -> None:
-    """Each validated field names its limit in errors."""
-    from custom_components.bandwidth.services import (  # noqa: PLC0415
-        CREATE_CALL_SCHEMA,
-        GATHER_SCHEMA,
-        HANGUP_CALL_SCHEMA,
-        MACHINE_DETECTION_SCHEMA,
-    )
+@pytest.mark.usefixtures("init_integration")
+async def test_to_is_required(hass: HomeAssistant) -> None:
+    """Without `to` there is no one to call."""
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, message="Hi")
+    await assert_refused(hass, info.value, "required_field", field="to")
 
-    for prefix, schema in (
-        ("", CREATE_CALL_SCHEMA),
-        ("", HANGUP_CALL_SCHEMA),
-        ("gather.", GATHER_SCHEMA),
-        ("machine_detection.", MACHINE_DETECTION_SCHEMA),
-    ):
-        for key in schema.schema:
-            assert f"{prefix}{key}" in LIMITS
+
+@pytest.mark.usefixtures("init_integration")
+async def test_first_refused_field_is_named(hass: HomeAssistant) -> None:
+    """With several bad fields, unknown ones come first, then the first in order."""
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, tag=5, priority=9, surprise=1)
+    await assert_refused(hass, info.value, "unknown_field", field="surprise")
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(hass, to=TO, tag=5, priority=9)
+    await assert_refused(hass, info.value, "invalid_text", field="tag")
 
 
 # --- hangup_call --------------------------------------------------------------------
@@ -436,15 +704,21 @@ async def test_hangup_failures(hass: HomeAssistant, bandwidth_sandbox: Sandbox) 
         )
     assert info.value.translation_key == "cannot_connect"
 
-    for call_id in ("..", "c-1/../../other", "c 1"):
+    for call_id in ("..", "c-1/../../other", "c 1", "", "c" * 257, 5):
         with pytest.raises(ServiceValidationError) as info:
             await hass.services.async_call(
                 DOMAIN, "hangup_call", {"call_id": call_id}, blocking=True
             )
-        assert info.value.translation_placeholders is not None
-        assert info.value.translation_placeholders["field"] == "call_id"
+        await assert_refused(
+            hass, info.value, "invalid_call_id", field="call_id", max="256"
+        )
 
     with pytest.raises(ServiceValidationError) as info:
         await hass.services.async_call(DOMAIN, "hangup_call", {}, blocking=True)
-    assert info.value.translation_placeholders is not None
-    assert info.value.translation_placeholders["field"] == "call_id"
+    await assert_refused(hass, info.value, "required_field", field="call_id")
+
+    with pytest.raises(ServiceValidationError) as info:
+        await hass.services.async_call(
+            DOMAIN, "hangup_call", {"call_id": "c-1", "to": TO}, blocking=True
+        )
+    await assert_refused(hass, info.value, "unknown_field", field="to")

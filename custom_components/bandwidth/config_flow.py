@@ -26,6 +26,9 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -39,24 +42,25 @@ from .api import BandwidthAuthenticationError, BandwidthConnectionError
 from .const import (
     AUTH_BASIC,
     AUTH_OAUTH,
-    CALLER_ID_KEYWORDS,
     CONF_ACCOUNT_ID,
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
+    CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_FROM,
     CONF_NOTIFY_TO,
     CONF_VOICE,
+    DEFAULT_CALLS_PER_SECOND,
     DOMAIN,
     LOGGER,
     VOICES,
 )
 from .helpers import async_create_client
-from .services import MAX_DESTINATIONS, SIP_URI
+from .validation import MAX_CALLS_PER_SECOND, MIN_CALLS_PER_SECOND, validate_options
 
 if TYPE_CHECKING:
     # Home Assistant 2026 validates with probatio and aliases `voluptuous` to it
@@ -76,8 +80,6 @@ STEP_RECONFIGURE_OAUTH = "reconfigure_oauth"
 STEP_RECONFIGURE_BASIC = "reconfigure_basic"
 
 ACCOUNT_ID_RE = re.compile(r"[0-9]+")
-E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
-SIP_URI_RE = re.compile(SIP_URI)
 
 TEXT_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="off"))
 PASSWORD_SELECTOR = TextSelector(
@@ -94,6 +96,16 @@ VOICE_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.DROPDOWN,
     )
 )
+CALLS_PER_SECOND_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=MIN_CALLS_PER_SECOND,
+        max=MAX_CALLS_PER_SECOND,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+    )
+)
+# The options form's fields; options it does not show are kept as they are.
+OPTION_KEYS = (CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO, CONF_CALLS_PER_SECOND)
 
 
 def _unique_id(account_id: str, application_id: str) -> str:
@@ -148,27 +160,6 @@ def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _caller_id(value: str) -> str | None:
-    """Return a valid default caller id (E.164 or a keyword), or None."""
-    if E164_RE.fullmatch(value):
-        return value
-    for keyword in CALLER_ID_KEYWORDS:
-        if value.casefold() == keyword.casefold():
-            return keyword
-    return None
-
-
-def _destinations(values: list[str]) -> list[str] | None:
-    """Return distinct E.164 numbers / SIP URIs, blanks dropped; None if invalid."""
-    destinations: list[str] = []
-    for value in filter(None, (value.strip() for value in values)):
-        if not (E164_RE.fullmatch(value) or SIP_URI_RE.fullmatch(value)):
-            return None
-        if value not in destinations:
-            destinations.append(value)
-    return destinations if len(destinations) <= MAX_DESTINATIONS else None
-
-
 async def _async_verify(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str, str]:
     """Check credentials against Bandwidth; return form errors (none if valid)."""
     client = async_create_client(flow.hass, data)
@@ -193,7 +184,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> BandwidthOptionsFlow:  # noqa: ARG004
-        """Return the options flow (default caller id and voice)."""
+        """Return the options flow (call defaults and the call rate)."""
         return BandwidthOptionsFlow()
 
     @property
@@ -408,7 +399,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class BandwidthOptionsFlow(OptionsFlow):
-    """Default caller id and voice; read at call time, so no reload is needed."""
+    """Call defaults and the call rate; read at call time, so no reload is needed."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -417,25 +408,14 @@ class BandwidthOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _trimmed(user_input)
-            # Keep options this form does not show.
-            options = {
-                key: value
-                for key, value in self.config_entry.options.items()
-                if key not in (CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO)
-            }
-            if caller := user_input.get(CONF_FROM):
-                if (caller_id := _caller_id(caller)) is None:
-                    errors[CONF_FROM] = "invalid_from"
-                else:
-                    options[CONF_FROM] = caller_id
-            if voice := user_input.get(CONF_VOICE):
-                options[CONF_VOICE] = voice
-            if (notify_to := _destinations(user_input.get(CONF_NOTIFY_TO, []))) is None:
-                errors[CONF_NOTIFY_TO] = "invalid_notify_to"
-            elif notify_to:
-                options[CONF_NOTIFY_TO] = notify_to
+            submitted, errors = validate_options(user_input)
             if not errors:
-                return self.async_create_entry(data=options)
+                kept = {
+                    key: value
+                    for key, value in self.config_entry.options.items()
+                    if key not in OPTION_KEYS
+                }
+                return self.async_create_entry(data=kept | submitted)
 
         return self.async_show_form(
             step_id="init",
@@ -445,10 +425,18 @@ class BandwidthOptionsFlow(OptionsFlow):
                         vol.Optional(CONF_FROM): TEXT_SELECTOR,
                         vol.Optional(CONF_VOICE): VOICE_SELECTOR,
                         vol.Optional(CONF_NOTIFY_TO): DESTINATIONS_SELECTOR,
+                        vol.Required(
+                            CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND
+                        ): CALLS_PER_SECOND_SELECTOR,
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,
             ),
+            # The calls per second error names its range.
+            description_placeholders={
+                "min": str(MIN_CALLS_PER_SECOND),
+                "max": str(MAX_CALLS_PER_SECOND),
+            },
             errors=errors,
         )
 

@@ -28,10 +28,11 @@ CONF_API_URL: Final = "api_url"
 CONF_FROM: Final = "from"
 CONF_VOICE: Final = "voice"
 CONF_NOTIFY_TO: Final = "notify_to"
+# Bandwidth's default account limit on call creations per second.
 CONF_CALLS_PER_SECOND: Final = "calls_per_second"
-# Bandwidth's default limit of call creations per second and account.
 DEFAULT_CALLS_PER_SECOND: Final = 5
 
+# What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
 VOICES: Final = (
     "julie",

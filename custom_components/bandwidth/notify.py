@@ -13,17 +13,12 @@ from homeassistant.components.notify import (  # type: ignore[attr-defined]
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_FROM, CONF_NOTIFY_TO, CONF_VOICE
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls
-from .errors import validation_error
 from .event import device_info
-from .services import LIMITS
+from .validation import notify_recipients, validate_message, with_defaults
 
 PARALLEL_UPDATES = 0
-
-# Bandwidth speaks at most this much text in one sentence (the create_call limit).
-MAX_MESSAGE_LENGTH = 10000
 
 
 async def async_setup_entry(
@@ -67,25 +62,9 @@ class BandwidthPhoneCallNotify(NotifyEntity):
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Call every default recipient at once and speak the title and message."""
         entry = self._entry
-        if not (recipients := entry.options.get(CONF_NOTIFY_TO)):
-            raise validation_error("notify_to_required")
-        if not (caller := entry.options.get(CONF_FROM)):
-            raise validation_error("from_required")
-        text = spoken_text(message, title)
-        if not text or len(text) > MAX_MESSAGE_LENGTH:
-            raise validation_error(
-                "invalid_field",
-                field="message",
-                limit=LIMITS["message"],
-                error=f"the spoken text has {len(text)} characters",
-            )
-
-        data: dict[str, Any] = {
-            "to": list(recipients),
-            "from": caller,
-            "message": text,
-            "machine_message": text,
-        }
-        if voice := entry.options.get(CONF_VOICE):
-            data["voice"] = voice
+        data: dict[str, Any] = with_defaults(
+            {"to": notify_recipients(entry.options)}, entry.options
+        )
+        text = validate_message(spoken_text(message, title))
+        data["message"] = data["machine_message"] = text
         await async_place_calls(self.hass, entry, data)

@@ -1,0 +1,631 @@
+"""The rules every input is held to: the actions', the options form's, notify's.
+
+Each rule refuses with a translation key of its own. The field, as users type
+it (`gather.max_digits`), and the rule's limits (numbers only) travel as
+translation placeholders, so a refusal reads entirely in the user's language.
+
+The schemas are built from these rules alone. voluptuous (and probatio, which
+Home Assistant 2026 installs under that name) only walks the mappings and
+passes each value to a rule; both keep a rule's own `vol.Invalid` subclass
+intact through `vol.Schema`, `vol.All` and `vol.Any`, prefixing its path, where
+their built-in validators would each word a failure their own way. Unknown
+and missing fields and non-mappings are refused here too, before the library
+sees them, so the two libraries give the same error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.exceptions import ServiceValidationError
+from yarl import URL
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    CALLER_ID_KEYWORDS,
+    CONF_CALLS_PER_SECOND,
+    CONF_FROM,
+    CONF_NOTIFY_TO,
+    CONF_VOICE,
+    DOMAIN,
+)
+from .errors import validation_error
+
+MAX_DESTINATIONS: Final = 20
+# What Bandwidth speaks in one sentence.
+MAX_TEXT_LENGTH: Final = 10000
+MAX_URL_LENGTH: Final = 2048
+MAX_CREDENTIAL_LENGTH: Final = 1024
+# JSON numbers past 2**53 are not portable; past 2**64 they cannot be sent.
+MAX_SAFE_INTEGER: Final = 2**53
+MIN_CALLS_PER_SECOND: Final = 1
+MAX_CALLS_PER_SECOND: Final = 100
+
+# Matched whole (fullmatch). [0-9], not \d: \d also matches other scripts' digits.
+E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
+SIP_URI: Final = re.compile(r"sip:[^@\s]+@[^@\s]+")
+_UUI_VALUE = r"[^,;\s]+;encoding=(?:base64|jwt|hex)"
+UUI: Final = re.compile(rf"{_UUI_VALUE}(?:,{_UUI_VALUE})*")
+DIGITS: Final = re.compile(r"[0-9*#]+")
+VOICE: Final = re.compile(r"[A-Za-z][A-Za-z_-]*")
+# Bandwidth's ids look like c-15ac29a2-1331029c-2cb0-...; nothing else can
+# name a call, and nothing that could be a path.
+CALL_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
+_URL: Final = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+_KEYWORDS = {keyword.casefold() for keyword in CALLER_ID_KEYWORDS}
+# Fields of a call that Home Assistant speaks or plays itself.
+SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather")
+
+
+class Refused(vol.Invalid):
+    """A value broke a rule: the rule's translation key and placeholders.
+
+    The message voluptuous keeps is the key itself, never English words.
+    `values` are the rule's limits (numbers) or other fields' names.
+    """
+
+    def __init__(
+        self, rule: str, path: list[Hashable] | None = None, /, **values: int | str
+    ) -> None:
+        """Refuse with `rule`, at `path` below the value being validated."""
+        super().__init__(rule, path)
+        self.rule = rule
+        self.values = values
+
+
+# --- Rules -------------------------------------------------------------------
+
+
+def _encodable(value: str) -> bool:
+    """Return whether text can be sent: no lone surrogates."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_blank(value: str) -> bool:
+    """Return whether text is only whitespace, control or invisible format characters."""
+    return all(
+        char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in value
+    )
+
+
+class Text:
+    """Text (not a number or a list) of bounded length."""
+
+    def __init__(
+        self, max_length: int, *, empty: bool = True, blank: bool = True
+    ) -> None:
+        """Allow at most `max_length` characters; `empty`/`blank` text or not."""
+        self.max_length = max_length
+        self.empty = empty
+        self.blank = blank
+        self.limits = {"max": max_length}
+
+    def __call__(self, value: Any) -> str:
+        """Return the text, or refuse it."""
+        if not isinstance(value, str):
+            raise Refused("invalid_text")
+        if not _encodable(value):
+            raise Refused("invalid_unicode")
+        if not value and not self.empty:
+            raise Refused("text_empty")
+        if len(value) > self.max_length:
+            raise Refused("text_too_long", max=self.max_length)
+        if not self.blank and is_blank(value):
+            raise Refused("text_blank")
+        return value
+
+
+class DisplayName(Text):
+    """Text without control characters: Bandwidth refuses a new line in a name."""
+
+    def __call__(self, value: Any) -> str:
+        """Return the name, or refuse it."""
+        name = super().__call__(value)
+        # isprintable() is also false for invisible and non-space separators.
+        if not name.isprintable():
+            raise Refused("control_characters")
+        return name
+
+
+class Pattern:
+    """Text of a fixed form and bounded length, refused with one key."""
+
+    def __init__(self, pattern: re.Pattern[str], max_length: int, *, rule: str) -> None:
+        """Match `pattern` whole, in at most `max_length` characters."""
+        self.pattern = pattern
+        self.rule = rule
+        self.limits = {"max": max_length}
+
+    def __call__(self, value: Any) -> str:
+        """Return the text, or refuse it."""
+        if (
+            not isinstance(value, str)
+            or len(value) > self.limits["max"]
+            or not self.pattern.fullmatch(value)
+            or not _encodable(value)
+        ):
+            raise Refused(self.rule, **self.limits)
+        return value
+
+
+def _is_number(value: Any) -> bool:
+    """Return whether value is a finite number (booleans and strings are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    # Only floats can be infinite or NaN (math.isfinite overflows on huge ints).
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+class Number:
+    """A number (decimals allowed) from `minimum` to `maximum`."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        """Allow numbers from `minimum` to `maximum`, both included."""
+        self.limits = {"min": minimum, "max": maximum}
+
+    def __call__(self, value: Any) -> float:
+        """Return the number as given, or refuse it."""
+        if not _is_number(value) or not (
+            self.limits["min"] <= value <= self.limits["max"]
+        ):
+            raise Refused("number_range", **self.limits)
+        number: float = value
+        return number
+
+
+class Whole:
+    """A whole number from `minimum` to `maximum`; 3.0 is taken as 3."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        """Allow whole numbers from `minimum` to `maximum`, both included."""
+        self.limits = {"min": minimum, "max": maximum}
+
+    def __call__(self, value: Any) -> int:
+        """Return the number as an int, or refuse it."""
+        if (
+            not _is_number(value)
+            or (isinstance(value, float) and not value.is_integer())
+            or not self.limits["min"] <= value <= self.limits["max"]
+        ):
+            raise Refused("whole_number_range", **self.limits)
+        return int(value)
+
+
+class WholeSeconds:
+    """Whole seconds, at least one, for machine detection.
+
+    Bandwidth's spec warns that decimals are not processed correctly there,
+    and gives no maximum; numbers past 2**53 cannot be sent faithfully.
+    """
+
+    limits: Final = {"min": 1}
+
+    def __call__(self, value: Any) -> int:
+        """Return the seconds as an int, or refuse them."""
+        if (
+            not _is_number(value)
+            or (isinstance(value, float) and not value.is_integer())
+            or value < 1
+        ):
+            raise Refused("whole_seconds", **self.limits)
+        if value > MAX_SAFE_INTEGER:
+            raise Refused("number_too_large", max=MAX_SAFE_INTEGER)
+        return int(value)
+
+
+class Choice:
+    """One of a few exact values (named in the rule's message)."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __init__(self, choices: tuple[str, ...], *, rule: str) -> None:
+        """Allow exactly `choices`."""
+        self.choices = choices
+        self.rule = rule
+
+    def __call__(self, value: Any) -> str:
+        """Return the value, or refuse it."""
+        if not isinstance(value, str) or value not in self.choices:
+            raise Refused(self.rule)
+        return value
+
+
+def boolean(value: Any) -> bool:
+    """Return true or false; nothing else is taken for one."""
+    if not isinstance(value, bool):
+        raise Refused("boolean")
+    return value
+
+
+class Url:
+    """An absolute http(s) URL of at most 2048 characters, maybe of a file type."""
+
+    limits: Final = {"max": MAX_URL_LENGTH}
+
+    def __init__(self, *, rule: str, extensions: tuple[str, ...] = ()) -> None:
+        """Refuse with `rule`; with `extensions`, the path must end in one."""
+        self.rule = rule
+        self.extensions = extensions
+
+    def __call__(self, value: Any) -> str:
+        """Return the URL, or refuse it."""
+        if not self._valid(value):
+            raise Refused(self.rule, **self.limits)
+        url: str = value
+        return url
+
+    def _valid(self, value: Any) -> bool:
+        if (
+            not isinstance(value, str)
+            or len(value) > MAX_URL_LENGTH
+            or not _URL.fullmatch(value)
+            or not _encodable(value)
+        ):
+            return False
+        try:
+            # yarl refuses what Bandwidth cannot parse either: a bad port, an
+            # unclosed [IPv6] host, no host at all (older yarl: IndexError on []).
+            URL(value)
+        except (ValueError, IndexError):
+            return False
+        path = value.split("?", 1)[0].split("#", 1)[0].lower()
+        return not self.extensions or path.endswith(self.extensions)
+
+
+class Destinations:
+    """1 to 20 distinct E.164 numbers or SIP URIs; a single one becomes a list."""
+
+    limits: Final = {"min": 1, "max": MAX_DESTINATIONS}
+
+    def __call__(self, value: Any) -> list[str]:
+        """Return the destinations as a list, or refuse them."""
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list):
+            raise Refused("invalid_destination")
+        if not self.limits["min"] <= len(values) <= self.limits["max"]:
+            raise Refused("destination_count", **self.limits)
+        for item in values:
+            if not isinstance(item, str) or not (
+                E164.fullmatch(item) or (SIP_URI.fullmatch(item) and _encodable(item))
+            ):
+                raise Refused("invalid_destination")
+        # The same destination twice would ring one phone twice.
+        if len(set(values)) != len(values):
+            raise Refused("duplicate_destination")
+        return list(values)
+
+
+class CallerId:
+    """A Bandwidth number in E.164: the 2026 spec wants one even with privacy."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> str:
+        """Return the number, or refuse it (the keywords with their own reason)."""
+        if isinstance(value, str) and value.strip().casefold() in _KEYWORDS:
+            raise Refused("from_privacy_keyword")
+        if not isinstance(value, str) or not E164.fullmatch(value):
+            raise Refused("invalid_from")
+        return value
+
+
+class Object:
+    """A mapping of known fields, each checked by its rule, then checked whole."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        fields: dict[vol.Marker, Any],
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Take `fields` (vol.Required / vol.Optional markers to rules)."""
+        self.fields = fields
+        self.known = {marker.schema for marker in fields}
+        self.required = [
+            marker.schema for marker in fields if isinstance(marker, vol.Required)
+        ]
+        self.check = check
+        self.schema = vol.Schema(fields)
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        """Return the validated mapping, or refuse the first bad field."""
+        if not isinstance(value, dict):
+            raise Refused("invalid_object")
+        for key in value:
+            if key not in self.known:
+                raise Refused("unknown_field", [str(key)])
+        for key in self.required:
+            if key not in value:
+                raise Refused("required_field", [key])
+        result: dict[str, Any] = self.schema(value)
+        if self.check is not None:
+            self.check(result)
+        return result
+
+
+CREDENTIAL = Text(MAX_CREDENTIAL_LENGTH)
+URL_RULE = Url(rule="invalid_url")
+CALLER_ID = CallerId()
+DESTINATIONS = Destinations()
+METHOD = Choice(("GET", "POST"), rule="http_method")
+VOICE_NAME = Pattern(VOICE, 64, rule="invalid_voice")
+SPOKEN = Text(MAX_TEXT_LENGTH, empty=False, blank=False)
+CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
+
+# Which credentials Bandwidth sends to which URLs, (username, password, URLs):
+# the top-level ones with the answer and disconnect callbacks, the fallback
+# ones to the fallback URL; machine detection's alike.
+CALL_CREDENTIALS: Final = (
+    ("username", "password", ("answer_url", "disconnect_url")),
+    ("fallback_username", "fallback_password", ("answer_fallback_url",)),
+)
+MACHINE_DETECTION_CREDENTIALS: Final = (
+    ("username", "password", ("callback_url",)),
+    ("fallback_username", "fallback_password", ("fallback_url",)),
+)
+
+
+def _check_credentials(
+    data: dict[str, Any],
+    routes: tuple[tuple[str, str, tuple[str, ...]], ...],
+    prefix: list[Hashable],
+) -> None:
+    """Refuse a password without its username, and credentials sent over http."""
+    for username, password, urls in routes:
+        if data.get(password) and not data.get(username):
+            raise Refused(
+                "password_without_username",
+                [*prefix, password],
+                username=_name([*prefix, username]),
+            )
+        if not data.get(username):
+            continue
+        for url in urls:
+            if data.get(url, "")[:5].lower() == "http:":
+                raise Refused(
+                    "credentials_need_https",
+                    [*prefix, url],
+                    credential=_name([*prefix, username]),
+                )
+
+
+def _check_call(data: dict[str, Any]) -> None:
+    """Refuse field combinations Bandwidth refuses, naming the field to change."""
+    name = data.get("display_name")
+    if data.get("privacy") and name and name not in CALLER_ID_KEYWORDS:
+        raise Refused("display_name_with_privacy", ["display_name"])
+    _check_credentials(data, CALL_CREDENTIALS, [])
+    if (detection := data.get("machine_detection")) is not None:
+        _check_credentials(
+            detection, MACHINE_DETECTION_CREDENTIALS, ["machine_detection"]
+        )
+    if "answer_url" in data and any(data.get(key) is not None for key in SCRIPT_FIELDS):
+        raise Refused("script_with_answer_url", ["answer_url"])
+
+
+MACHINE_DETECTION_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional("mode"): Choice(("sync", "async"), rule="machine_detection_mode"),
+    vol.Optional("detection_timeout"): WholeSeconds(),
+    vol.Optional("silence_timeout"): WholeSeconds(),
+    vol.Optional("speech_threshold"): WholeSeconds(),
+    vol.Optional("speech_end_threshold"): WholeSeconds(),
+    vol.Optional("machine_speech_end_threshold"): WholeSeconds(),
+    vol.Optional("delay_result"): boolean,
+    vol.Optional("callback_url"): URL_RULE,
+    vol.Optional("callback_method"): METHOD,
+    vol.Optional("fallback_url"): URL_RULE,
+    vol.Optional("fallback_method"): METHOD,
+    vol.Optional("username"): CREDENTIAL,
+    vol.Optional("password"): CREDENTIAL,
+    vol.Optional("fallback_username"): CREDENTIAL,
+    vol.Optional("fallback_password"): CREDENTIAL,
+}
+GATHER_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional("prompt"): SPOKEN,
+    vol.Optional("max_digits"): Whole(1, 50),
+    vol.Optional("terminating_digits"): Pattern(DIGITS, 50, rule="invalid_digits"),
+    vol.Optional("first_digit_timeout"): Number(0, 60),
+    vol.Optional("inter_digit_timeout"): Number(1, 60),
+    vol.Optional("repeat_count"): Whole(1, 20),
+}
+CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
+    vol.Required("to"): DESTINATIONS,
+    vol.Optional("from"): CALLER_ID,
+    vol.Optional("application_id"): Text(1024, empty=False),
+    vol.Optional("answer_url"): URL_RULE,
+    vol.Optional("answer_method"): METHOD,
+    vol.Optional("answer_fallback_url"): URL_RULE,
+    vol.Optional("answer_fallback_method"): METHOD,
+    vol.Optional("disconnect_url"): URL_RULE,
+    vol.Optional("disconnect_method"): METHOD,
+    vol.Optional("username"): CREDENTIAL,
+    vol.Optional("password"): CREDENTIAL,
+    vol.Optional("fallback_username"): CREDENTIAL,
+    vol.Optional("fallback_password"): CREDENTIAL,
+    vol.Optional("call_timeout"): Number(1, 300),
+    vol.Optional("callback_timeout"): Number(1, 25),
+    vol.Optional("tag"): Text(4096),
+    vol.Optional("uui"): Pattern(UUI, 350, rule="invalid_uui"),
+    vol.Optional("privacy"): boolean,
+    vol.Optional("display_name"): DisplayName(256),
+    vol.Optional("priority"): Whole(1, 5),
+    vol.Optional("machine_detection"): Object(MACHINE_DETECTION_FIELDS),
+    vol.Optional("message"): SPOKEN,
+    vol.Optional("machine_message"): SPOKEN,
+    vol.Optional("voice"): VOICE_NAME,
+    vol.Optional("audio_url"): Url(
+        rule="invalid_audio_url", extensions=(".wav", ".mp3")
+    ),
+    vol.Optional("gather"): Object(GATHER_FIELDS),
+}
+HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
+    vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
+}
+
+CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
+HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
+
+
+# --- Refusals ----------------------------------------------------------------
+
+
+def _name(path: list[Hashable]) -> str:
+    """Return a field's name as users type it: `gather.max_digits`."""
+    return ".".join(str(part) for part in path if not isinstance(part, int))
+
+
+def _first(err: vol.Invalid) -> vol.Invalid:
+    """Return the first single error of a (possibly nested) MultipleInvalid."""
+    while isinstance(err, vol.MultipleInvalid) and err.errors:
+        err = err.errors[0]
+    return err
+
+
+def _as_refused(err: vol.Invalid) -> Refused:
+    """Return a library's own error as the rule it stands for."""
+    if isinstance(err, Refused):
+        return err
+    path = list(err.path)
+    if isinstance(err, vol.RequiredFieldInvalid):
+        return Refused("required_field", path)
+    if isinstance(err, vol.DictInvalid):
+        return Refused("invalid_object", path)
+    if _name(path) not in FIELD_NAMES:
+        return Refused("unknown_field", path)
+    return Refused("invalid_value", path)
+
+
+def refusal(err: vol.Invalid) -> ServiceValidationError:
+    """Return the translated error for a failed validation: its first failure."""
+    refused = _as_refused(_first(err))
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=refused.rule,
+        translation_placeholders={
+            "field": _name(refused.path),
+            **{key: str(value) for key, value in refused.values.items()},
+        },
+    )
+
+
+def _field_names(fields: dict[vol.Marker, Any], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for marker, rule in fields.items():
+        names.add(f"{prefix}{marker.schema}")
+        if isinstance(rule, Object):
+            names |= _field_names(rule.fields, f"{prefix}{marker.schema}.")
+    return names
+
+
+# Every field of both actions, nested ones by their dotted name.
+FIELD_NAMES: Final = _field_names(CREATE_CALL_FIELDS) | _field_names(HANGUP_CALL_FIELDS)
+
+
+def _validate(schema: vol.Schema, data: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = schema(dict(data))
+    except vol.Invalid as err:
+        raise refusal(err) from None
+    return result
+
+
+def validate_create_call(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return create_call's validated data, or raise its translated refusal."""
+    return _validate(CREATE_CALL_SCHEMA, data)
+
+
+def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return hangup_call's validated data, or raise its translated refusal."""
+    return _validate(HANGUP_CALL_SCHEMA, data)
+
+
+def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill `from` and `voice` from the entry's options, held to the same rules.
+
+    Options saved by older versions may hold a caller ID keyword or a voice
+    the action refuses; they are refused naming the option, not sent.
+    """
+    if "from" not in data:
+        if not (caller := options.get(CONF_FROM)):
+            raise validation_error("from_required")
+        try:
+            data["from"] = CALLER_ID(caller)
+        except Refused:
+            raise validation_error("invalid_default_from") from None
+    if "voice" not in data and (voice := options.get(CONF_VOICE)):
+        try:
+            data["voice"] = VOICE_NAME(voice)
+        except Refused:
+            raise validation_error("invalid_default_voice") from None
+    return data
+
+
+def notify_recipients(options: Mapping[str, Any]) -> list[str]:
+    """Return who the notify entity calls (the options form checked them)."""
+    if not (recipients := options.get(CONF_NOTIFY_TO)):
+        raise validation_error("notify_to_required")
+    return list(recipients)
+
+
+def validate_message(text: str) -> str:
+    """Return text to speak as a call's `message`, or raise its refusal."""
+    try:
+        return SPOKEN(text)
+    except Refused as err:
+        err.prepend(["message"])
+        raise refusal(err) from None
+
+
+def validate_options(
+    user_input: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the options form's values to store, and its errors by field.
+
+    Text is expected trimmed. Empty fields are not stored; the numbers to call
+    lose blanks and repeats. What is stored passes the action's own rules.
+    """
+    options: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if caller := user_input.get(CONF_FROM):
+        try:
+            options[CONF_FROM] = CALLER_ID(caller)
+        except Refused as err:
+            if err.rule == "from_privacy_keyword":
+                errors[CONF_FROM] = "from_privacy_keyword"
+            else:
+                errors[CONF_FROM] = "invalid_from"
+    if voice := user_input.get(CONF_VOICE):
+        try:
+            options[CONF_VOICE] = VOICE_NAME(voice)
+        except Refused:
+            errors[CONF_VOICE] = "invalid_voice"
+    # dict.fromkeys keeps the first of repeated numbers, in order.
+    if recipients := list(
+        dict.fromkeys(
+            filter(None, (item.strip() for item in user_input.get(CONF_NOTIFY_TO, [])))
+        )
+    ):
+        try:
+            options[CONF_NOTIFY_TO] = DESTINATIONS(recipients)
+        except Refused:
+            errors[CONF_NOTIFY_TO] = "invalid_notify_to"
+    if CONF_CALLS_PER_SECOND in user_input:
+        try:
+            options[CONF_CALLS_PER_SECOND] = CALLS_PER_SECOND(
+                user_input[CONF_CALLS_PER_SECOND]
+            )
+        except Refused:
+            errors[CONF_CALLS_PER_SECOND] = "invalid_calls_per_second"
+    return options, errors
