@@ -193,7 +193,8 @@ def _create_call_rules(body: dict[str, Any], *, allow_http: bool) -> str | None:
     checks = (
         (not _E164.match(to) and not to.startswith("sip:"),
          "Invalid to: must be an E164 telephone number or a SIP URI"),
-        (not _E164.match(body["from"]) and body["from"] not in _PRIVATE_NAMES,
+        # 2026: a number even when privacy hides it; no more keywords.
+        (not _E164.match(body["from"]),
          "Invalid from: must be an E164 telephone number"),
         (any(not char.isprintable() for char in name),
          "Invalid displayName: must not contain control characters"),

@@ -29,7 +29,7 @@ from custom_components.bandwidth.const import (
 from sandbox import Call, Sandbox, basic_auth
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
-from .spec import check_against_spec
+from .spec import check_against_spec, check_callback
 
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 WEBHOOK_URL = f"{EXTERNAL_URL}{PATH}"
@@ -215,9 +215,12 @@ class Live:
         call = await self.sandbox.wait_for_call(call_id)
         await self.hass.async_block_till_done()
         assert call.completed
-        # One HTTP exchange per callback, each one accepted.
+        # One HTTP exchange per callback, each one accepted, each shaped as
+        # Bandwidth's own models of its callbacks say.
         assert all(attempt.ok for attempt in call.attempts), call.callbacks
         assert not any(attempt.authenticated for attempt in call.attempts)
+        for attempt in call.attempts:
+            check_callback(attempt.payload, f"{attempt.event_type}Callback")
         assert self.entry.runtime_data.calls.by_call_id(call_id) is None
         return call
 

@@ -24,6 +24,7 @@ from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
 from .errors import to_home_assistant_error
 from .replies import largest_document
+from .validation import SCRIPT_FIELDS
 
 # Action fields copied unchanged into createCall / machineDetection.
 CALL_FIELDS = (
@@ -43,7 +44,6 @@ CALL_FIELDS = (
     "display_name",
     "priority",
 )
-SCRIPT_FIELDS = ("message", "audio_url", "machine_message", "gather")
 
 
 def has_script(data: dict[str, Any]) -> bool:
