@@ -6,7 +6,6 @@ Run with `benchmarks/run`. The figures are printed as a table at the end.
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
 import json
 import subprocess
@@ -26,21 +25,19 @@ from homeassistant.helpers import storage
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.bandwidth.api.pacing import WINDOW
 from custom_components.bandwidth.calls import (
     SAVE_DELAY,
     STORAGE_KEY,
     CallScript,
     GatherScript,
+    LiveCall,
 )
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.helpers import async_create_client
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Sandbox
-from tests.conftest import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
-    EXTERNAL_URL,
-    WEBHOOK_ID,
-)
+from tests.conftest import EXTERNAL_URL, WEBHOOK_ID
+from tests.helpers import CLOUDHOOK_URL, CloudRelay, query
 
 from .report import Row, median, ms, percentile, record
 
@@ -49,11 +46,7 @@ type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 TRIVIAL_ID = "trivial-benchmark-webhook"
 TRIVIAL_BXML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
-AUTH = {
-    "Authorization": "Basic "
-    + base64.b64encode(f"{CALLBACK_USERNAME}:{CALLBACK_PASSWORD}".encode()).decode(),
-    "Content-Type": "application/json",
-}
+JSON = {"Content-Type": "application/json"}
 TO = "+15555551234"
 ROOT = Path(__file__).parents[1]
 
@@ -77,10 +70,15 @@ def callback(event_type: str, call_id: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _url_of(client: TestClient[Any, Any], path: str, call: LiveCall | None) -> Any:
+    """Return the test server's URL of a path, with a call's reference and secret."""
+    return client.make_url(path).with_query(query(call))
+
+
 async def _load(
     client: TestClient[Any, Any],
     path: str,
-    bodies: list[bytes],
+    requests: list[tuple[LiveCall | None, bytes]],
     *,
     total: int,
     concurrency: int,
@@ -89,19 +87,18 @@ async def _load(
     latencies: list[float] = []
     numbers = iter(range(total))
 
-    async def worker(body: bytes) -> None:
+    async def worker(call: LiveCall | None, body: bytes) -> None:
+        url = _url_of(client, path, call)
         for _ in numbers:
             started = time.perf_counter()
-            async with client.session.post(
-                client.make_url(path), data=body, headers=AUTH
-            ) as response:
+            async with client.session.post(url, data=body, headers=JSON) as response:
                 await response.read()
                 assert response.status == 200, response.status
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
     await asyncio.gather(
-        *(worker(bodies[index % len(bodies)]) for index in range(concurrency))
+        *(worker(*requests[index % len(requests)]) for index in range(concurrency))
     )
     return latencies, time.perf_counter() - started
 
@@ -123,32 +120,31 @@ async def test_webhook_answer_path(
         hass, "benchmark", "Trivial", TRIVIAL_ID, trivial, local_only=False
     )
     calls = init_integration.runtime_data.calls
-    bodies = []
+    requests: list[tuple[LiveCall | None, bytes]] = []
     for number in range(50):
-        call_id = f"c-bench-{number:04d}"
-        calls.add(
-            call_id,
+        call = LiveCall.create(
+            f"{EXTERNAL_URL}{PATH}",
             CallScript(
                 message="The garage door is open.",
                 voice="susan",
                 gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
-                # As create_call stores it: where the call's callbacks go.
-                webhook_url=f"{EXTERNAL_URL}{PATH}",
             ),
         )
-        bodies.append(json.dumps(callback("answer", call_id)).encode())
+        call.call_id = f"c-bench-{number:04d}"
+        calls.add(call)
+        requests.append((call, json.dumps(callback("answer", call.call_id)).encode()))
     client = await hass_client_no_auth()
     paths = {"ours": PATH, "trivial": f"/api/webhook/{TRIVIAL_ID}"}
     latencies: dict[str, list[float]] = {"ours": [], "trivial": []}
     durations = dict.fromkeys(paths, 0.0)
     for path in paths.values():  # warm up connections and caches
-        await _load(client, path, bodies, total=300, concurrency=50)
+        await _load(client, path, requests, total=300, concurrency=50)
     # Interleave rounds so drift affects both sides alike: 4 x 500 each.
     for round_number in range(4):
         order = list(paths) if round_number % 2 == 0 else list(reversed(paths))
         for name in order:
             samples, duration = await _load(
-                client, paths[name], bodies, total=500, concurrency=50
+                client, paths[name], requests, total=500, concurrency=50
             )
             latencies[name] += samples
             durations[name] += duration
@@ -203,7 +199,9 @@ async def test_create_call_latency(
 ) -> None:
     """bandwidth.create_call for one number vs a bare POST of the same body."""
     bandwidth_sandbox.max_active_calls = 10**9
+    bandwidth_sandbox.rate_limit = None
     client = init_integration.runtime_data.client
+    client.calls_per_second = 10**6  # latency, not the account's limit
     session = async_get_clientsession(hass)
     data = {"to": TO, "message": "The garage door is open."}
 
@@ -239,8 +237,11 @@ async def test_create_call_latency(
             started = time.perf_counter()
             await operation()
             samples.append(time.perf_counter() - started)
-        # The call ends (untimed), as calls do: live scripts stay few.
-        init_integration.runtime_data.calls.remove(placed.pop())
+        # The call ends (untimed), as calls do: live calls stay few.
+        calls = init_integration.runtime_data.calls
+        live = calls.by_call_id(placed.pop())
+        assert live is not None
+        calls.remove(live)
         if number % 100 == 99:  # keep the sandbox's bookkeeping small
             bandwidth_sandbox.requests.clear()
             bandwidth_sandbox.calls.clear()
@@ -266,10 +267,16 @@ async def test_fan_out(
     init_integration: MockConfigEntry,
     bandwidth_sandbox: Sandbox,
 ) -> None:
-    """20 numbers with 200 ms per request take about as long as one."""
+    """20 numbers with 200 ms per request take about as long as one.
+
+    On an account whose limit allows it (calls_per_second 100): the figure is
+    what concurrency costs, not what the account allows.
+    """
     bandwidth_sandbox.max_active_calls = 10**9
+    bandwidth_sandbox.rate_limit = (100, 1.0)
     bandwidth_sandbox.delay = 0.2
     client = init_integration.runtime_data.client
+    client.calls_per_second = 100
     destinations = [f"+1555555{number:04d}" for number in range(20)]
 
     async def timed(to: list[str], *, expired: bool) -> tuple[float, int]:
@@ -289,7 +296,9 @@ async def test_fan_out(
         one, many, token_counts = [], [], []
         for _ in range(3):
             one.append((await timed(destinations[:1], expired=expired))[0])
+            await asyncio.sleep(WINDOW)  # a fresh second for the next fan-out
             elapsed, tokens = await timed(destinations, expired=expired)
+            await asyncio.sleep(WINDOW)
             many.append(elapsed)
             token_counts.append(tokens)
         ratio = median(many) / median(one)
@@ -305,6 +314,118 @@ async def test_fan_out(
                 ratio <= 1.3 and (not expired or set(token_counts) == {1}),
             )
         )
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_fan_out_at_the_default_rate(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """20 + 5 numbers at once on Bandwidth's default 5/s: all placed, none refused.
+
+    The baseline is the least time 25 creations take at that rate when each
+    waits out its window: 4 full windows, then the last request's latency.
+    """
+    bandwidth_sandbox.max_active_calls = 10**9
+    bandwidth_sandbox.delay = 0.05
+    assert bandwidth_sandbox.rate_limit == (5, 1.0)
+    fan_out = [f"+1555123{index:04d}" for index in range(20)]
+    others = [f"+1555987{index:04d}" for index in range(5)]
+    started = time.perf_counter()
+    first, second = await asyncio.gather(
+        *(
+            hass.services.async_call(
+                DOMAIN,
+                "create_call",
+                {"to": to, "message": "Alarm"},
+                blocking=True,
+                return_response=True,
+            )
+            for to in (fan_out, others)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    assert isinstance(first, dict)
+    assert isinstance(second, dict)
+    items = first["calls"] + second["calls"]
+    placed = sum("error" not in item for item in items)
+    refused = sum(
+        1
+        for request in bandwidth_sandbox.requests
+        if request.method == "POST" and request.path.endswith("/calls")
+    ) - len(bandwidth_sandbox.calls)
+    least = 4 * WINDOW + bandwidth_sandbox.delay
+    record(
+        Row(
+            "25 numbers at once (20 + 5) at Bandwidth's default 5 creations/s",
+            f"{ms(elapsed)}, {placed} of 25 placed, {refused} refused (429)",
+            ms(least) + " (4 rate windows, then one request)",
+            f"{elapsed / least:.2f}x",
+            "all placed, <= 1.1x",
+            placed == 25 and elapsed / least <= 1.1,
+        )
+    )
+
+
+# --- 3b. HTTP exchanges per callback ------------------------------------------------
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize("path", ["external URL", "Home Assistant Cloud"])
+async def test_exchanges_per_callback(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+    path: str,
+) -> None:
+    """Each callback is one HTTP exchange, on both ways to reach Home Assistant."""
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.max_active_calls = 10**9
+    if path == "external URL":
+        client = await hass_client_no_auth()
+        bandwidth_sandbox.url_rewrites = {
+            EXTERNAL_URL: str(client.make_url("")).rstrip("/")
+        }
+    else:
+        cloudhook = f"{EXTERNAL_URL}{PATH}"  # relayed to the same webhook
+        relay = CloudRelay(hass, WEBHOOK_ID)
+
+        async def transport(
+            method: str, url: str, headers: dict[str, str], body: bytes | None
+        ) -> Any:
+            return await relay(
+                method, url.replace(cloudhook, CLOUDHOOK_URL), headers, body
+            )
+
+        bandwidth_sandbox.callback_transport = transport
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_call",
+        {
+            "to": [f"+1555444{number:04d}" for number in range(10)],
+            "message": "The garage door is open.",
+            "machine_message": "Please check the garage.",
+            "gather": {"prompt": "Press 1 to close it.", "max_digits": 1},
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    await bandwidth_sandbox.wait_idle(timeout=30)
+    await hass.async_block_till_done()
+    attempts = len(bandwidth_sandbox.callback_attempts)
+    delivered = bandwidth_sandbox.callback_deliveries
+    ok = all(attempt.ok for attempt in bandwidth_sandbox.callback_attempts)
+    record(
+        Row(
+            f"HTTP exchanges per callback, {path} (10 calls: answer, detection, "
+            "hold, gather, disconnect)",
+            f"{attempts / delivered:.2f} ({attempts} for {delivered} callbacks)",
+            "2.00 with a Basic challenge per callback",
+            f"{attempts / delivered:.2f}x",
+            "1, every callback answered",
+            attempts == delivered and ok,
+        )
+    )
 
 
 # --- 4. Memory -----------------------------------------------------------------------
@@ -345,6 +466,8 @@ async def test_memory_after_lifecycles(
 ) -> None:
     """10,000 calls placed, answered, detected and ended leave nothing behind."""
     bandwidth_sandbox.max_active_calls = 10**9
+    bandwidth_sandbox.rate_limit = None
+    init_integration.runtime_data.client.calls_per_second = 10**6
     calls = init_integration.runtime_data.calls
     client = await hass_client_no_auth()
     data = {
@@ -355,8 +478,9 @@ async def test_memory_after_lifecycles(
 
     async def post(body: dict[str, Any]) -> None:
         # The session itself: the test client keeps every response it returns.
+        call = calls.by_call_id(body["callId"])
         async with client.session.post(
-            client.make_url(PATH), data=json.dumps(body), headers=AUTH
+            _url_of(client, PATH, call), data=json.dumps(body), headers=JSON
         ) as response:
             await response.read()
             assert response.status in (200, 204), response.status
@@ -401,15 +525,7 @@ async def test_memory_after_lifecycles(
         gc.collect()
 
     def state_size() -> int:
-        return sum(
-            len(mapping)
-            for mapping in (
-                calls._calls,  # noqa: SLF001
-                calls._scripts,  # noqa: SLF001
-                calls._machine_results,  # noqa: SLF001
-                calls._keep_alives,  # noqa: SLF001
-            )
-        )
+        return len(calls._calls) + len(calls._by_call_id)  # noqa: SLF001
 
     await run(1000)  # warm up connections, pools and caches
     await settle()
@@ -451,7 +567,7 @@ async def test_memory_after_lifecycles(
             f"{state_before}",
             "-",
             "back to baseline",
-            state_after == state_before == 0 and stored["calls"] == {},
+            state_after == state_before == 0 and stored["calls"] == [],
         )
     )
 
