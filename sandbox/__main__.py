@@ -1,5 +1,7 @@
 """Run the Bandwidth sandbox for local development.
 
+    python -m sandbox call --url URL [--from +1...] [--to +1...] [--digits 1234# 1]
+                      [--unverified]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
                       [--application-id ...] [--client-id ...] [--client-secret ...]
                       [--username ...] [--password ...] [--time-scale 1.0]
@@ -14,15 +16,21 @@ depends on the number called:
     ...0003  busy: disconnect cause "busy"
     other    a human answers and presses "1" at every <Gather>
 
+`python -m sandbox call` rings the application through a running sandbox, as a
+person calling your Bandwidth number; give it the URL the integration's
+options show for calls received.
+
 Every request, callback and spoken sentence is logged to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
+import aiohttp
 from aiohttp import web
 
 from .server import (
@@ -36,8 +44,63 @@ from .server import (
 )
 
 
+def call(argv: list[str]) -> None:
+    """Ring the application from a number, through a running sandbox."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox call",
+        description="Call your Bandwidth number, as a person would.",
+    )
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="the Voice application's call-initiated callback URL "
+        "(shown in the integration's options)",
+    )
+    parser.add_argument("--from", dest="from_", default="+15555550199")
+    parser.add_argument("--to", default="+15555550100", help="your Bandwidth number")
+    parser.add_argument(
+        "--unverified",
+        action="store_true",
+        help="STIR/SHAKEN fails to verify the caller ID (it passes by default)",
+    )
+    parser.add_argument(
+        "--digits",
+        nargs="*",
+        default=[],
+        help="what the caller presses at each prompt, in turn (e.g. 1234# 1)",
+    )
+    parser.add_argument("--status-url", help="the call status callback URL")
+    parser.add_argument("--sandbox", default="http://127.0.0.1:8090")
+    args = parser.parse_args(argv)
+    body = {
+        "url": args.url,
+        "from": args.from_,
+        "to": args.to,
+        "verstat": "TN-Verification-Failed"
+        if args.unverified
+        else "TN-Verification-Passed",
+        "attestation": "C" if args.unverified else "A",
+        "digits": args.digits,
+    }
+    if args.status_url:
+        body["statusUrl"] = args.status_url
+
+    async def post() -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{args.sandbox}/sandbox/inbound", json=body) as response,
+        ):
+            print(response.status, await response.text())
+
+    asyncio.run(post())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, print the credentials and serve until interrupted."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["call"]:
+        call(argv[1:])
+        return
     parser = argparse.ArgumentParser(
         prog="python -m sandbox", description=__doc__.split("\n")[0]
     )
@@ -92,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  API password (legacy)    {args.password}")
     print("Numbers called: ...0001 voicemail, ...0002 no answer, ...0003 busy,")
     print('  anything else: a human who presses "1" when asked.')
+    print("Calls to your number: python -m sandbox call --url <the options' URL>")
 
     async def stop(_app: web.Application) -> None:
         await sandbox.close()

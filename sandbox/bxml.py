@@ -16,6 +16,7 @@ SIMULATED = frozenset(
         "Redirect",
         "Hangup",
         "Tag",
+        "Transfer",
     }
 )
 # Real Bandwidth verbs the sandbox accepts but does not act out.
@@ -36,15 +37,17 @@ NOT_SIMULATED = frozenset(
         "StopRecording",
         "StopStream",
         "StopTranscription",
-        "Transfer",
     }
 )
 _PROMPTS = frozenset({"SpeakSentence", "PlayAudio"})
+_DESTINATIONS = frozenset({"PhoneNumber", "SipUri"})
+_MAX_DESTINATIONS = 8
 _METHODS = frozenset({"GET", "POST"})
 # attribute -> (default, minimum, maximum), per the BXML reference.
 _NUMBERS: dict[str, dict[str, tuple[float, float, float]]] = {
     "Pause": {"duration": (1, 0.1, 86400)},
     "Ring": {"duration": (5, 0.1, 86400)},
+    "Transfer": {"callTimeout": (30, 1, 300)},
     "Gather": {
         "maxDigits": (50, 1, 50),
         "interDigitTimeout": (5, 1, 60),
@@ -88,7 +91,7 @@ def parse_bxml(text: str) -> list[Verb]:
     return [_verb(element) for element in root]
 
 
-def _verb(element: ET.Element) -> Verb:
+def _verb(element: ET.Element) -> Verb:  # noqa: PLR0912 - one check per rule
     name = element.tag
     if name not in SIMULATED | NOT_SIMULATED:
         raise BxmlError(f"unknown verb <{name}>")
@@ -102,11 +105,19 @@ def _verb(element: ET.Element) -> Verb:
         children = tuple(_verb(child) for child in element)
         if any(child.name not in _PROMPTS for child in children):
             raise BxmlError("<Gather> may only nest <SpeakSentence> and <PlayAudio>")
+    elif name == "Transfer":
+        children = tuple(_destination(child) for child in element)
+        if not 1 <= len(children) <= _MAX_DESTINATIONS:
+            raise BxmlError("<Transfer> needs 1 to 8 <PhoneNumber> or <SipUri>")
     elif name not in {"SpeakSentence", *NOT_SIMULATED} and len(element):
         raise BxmlError(f"<{name}> cannot nest other verbs")
     if name == "Redirect" and not attrs.get("redirectUrl"):
         raise BxmlError("<Redirect> requires redirectUrl")
-    for attr in ("redirectMethod", "gatherMethod"):
+    for attr in (
+        "redirectMethod",
+        "gatherMethod",
+        "transferCompleteMethod",
+    ):
         if attr in attrs and attrs[attr].upper() not in _METHODS:
             raise BxmlError(f"{attr} must be GET or POST")
     for attr, (_, low, high) in _NUMBERS.get(name, {}).items():
@@ -118,3 +129,16 @@ def _verb(element: ET.Element) -> Verb:
             if not low <= value <= high:
                 raise BxmlError(f"<{name}> {attr} must be between {low:g} and {high:g}")
     return Verb(name, attrs, text, children)
+
+
+def _destination(element: ET.Element) -> Verb:
+    """Read a <Transfer>'s <PhoneNumber> or <SipUri>."""
+    if element.tag not in _DESTINATIONS:
+        raise BxmlError("<Transfer> may only nest <PhoneNumber> and <SipUri>")
+    text = (element.text or "").strip()
+    if not text:
+        raise BxmlError(f"<{element.tag}> cannot be empty")
+    for attr in ("transferAnswerMethod", "transferDisconnectMethod"):
+        if attr in element.attrib and element.attrib[attr].upper() not in _METHODS:
+            raise BxmlError(f"{attr} must be GET or POST")
+    return Verb(element.tag, dict(element.attrib), text)

@@ -313,6 +313,8 @@ class Scenario:
     ring_seconds: float = 2.0
     detection_duration: str = "PT4.9891287S"
     hangup_after: float | None = None
+    # A transfer's called party: how long it stays connected before hanging up.
+    talk_seconds: float = 2.0
 
 
 @dataclass
@@ -346,6 +348,19 @@ class Call:
     replacement: Document | None = None
     md_pending: bool = False
     gathers: int = 0
+    direction: str = "outbound"
+    # Inbound calls: what the initiate callback carries, and where the
+    # application sends its status (disconnect) callbacks.
+    stir_shaken: dict[str, str] | None = None
+    diversion: dict[str, str] | None = None
+    status_url: str | None = None
+    # (monotonic time, text) of each sentence as it starts being spoken.
+    heard: list[tuple[float, str]] = field(default_factory=list)
+    # The called parties of this call's transfers, in order.
+    transfers: list[Call] = field(default_factory=list)
+    parent: Call | None = None
+    # What the person calling in does (inbound calls).
+    scenario: Scenario | None = None
 
     @property
     def completed(self) -> bool:
@@ -362,7 +377,7 @@ class Call:
             "parentCallId": None,
             "to": request["to"],
             "from": request["from"],
-            "direction": "outbound",
+            "direction": self.direction,
             "state": self.state,
             "stirShaken": None,
             "identity": None,
@@ -482,6 +497,8 @@ class Sandbox:
         self.allow_insecure_callbacks = False
         self.execute_machine_detection_bxml = False
         self.query_objects = "json"
+        # Simulated seconds each spoken word takes (times time_scale).
+        self.seconds_per_word = 0.3
         self.callback_transport: CallbackTransport | None = None
         self.callback_deliveries = 0
         self._tokens: dict[str, float] = {}
@@ -626,6 +643,7 @@ class Sandbox:
             app.router.add_get(calls, self._list_calls)
             app.router.add_get(calls + "/{call_id}", self._get_call)
             app.router.add_post(calls + "/{call_id}", self._update_call)
+            app.router.add_post("/sandbox/inbound", self._control_inbound)
             self._app = app
         return self._app
 
@@ -756,6 +774,29 @@ class Sandbox:
         if request.match_info["account_id"] != self.account_id:
             return _error(403, "authorization-error", "Access is denied")
         return None
+
+    # -- Control -------------------------------------------------------------
+
+    async def _control_inbound(self, request: web.Request) -> web.Response:
+        """Start a call to the application (`python -m sandbox call` posts here)."""
+        body, problem = await self._json_body(request)
+        if problem is not None:
+            return problem
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(key), str) for key in ("url", "from", "to")
+        ):
+            return _error(400, "validation", "url, from and to are required")
+        call = self.call_in(
+            body["url"],
+            body["from"],
+            body["to"],
+            method=body.get("method", "POST"),
+            verstat=body.get("verstat"),
+            attestation=body.get("attestation"),
+            status_url=body.get("statusUrl"),
+            digits=body.get("digits"),
+        )
+        return web.json_response({"callId": call.call_id}, status=201)
 
     # -- Voice API -----------------------------------------------------------
 
@@ -960,8 +1001,12 @@ class Sandbox:
         finally:
             if callee_hangup is not None:
                 callee_hangup.cancel()
+        await self._disconnect(call, call.request.get("disconnectUrl"))
+
+    async def _disconnect(self, call: Call, url: str | None) -> None:
+        """Tell the application the call ended, if it gave a URL for that."""
         _LOGGER.info("call %s ended: %s", call.call_id, call.disconnect_cause)
-        if url := call.request.get("disconnectUrl"):
+        if url:
             payload = self._event(call, "disconnect", endTime=call.end_time)
             payload |= {"cause": call.disconnect_cause}
             if call.error_message:
@@ -975,6 +1020,180 @@ class Sandbox:
                 _call_credentials(call),
             )
             await self._deliver(call, "disconnect", hook, payload)
+
+    # -- Calls to the application's numbers ----------------------------------
+
+    def call_in(  # noqa: PLR0913 - an inbound call's documented settings
+        self,
+        url: str,
+        from_: str,
+        to: str,
+        *,
+        method: str = "POST",
+        verstat: str | None = None,
+        attestation: str | None = None,
+        diversion: dict[str, str] | None = None,
+        status_url: str | None = None,
+        digits: str | Sequence[str] | None = None,
+    ) -> Call:
+        """Ring the application: a call from `from_` to its number `to`.
+
+        `url` is the Voice application's call-initiated callback URL, where
+        the initiate callback goes; `status_url` its call status URL, for the
+        disconnect callback. `verstat` is STIR/SHAKEN's verdict on the caller
+        ID (TN-Verification-Passed or TN-Verification-Failed). `digits` is
+        what the caller presses at each <Gather> (a string for every one, or
+        one per Gather in turn); nothing by default.
+        """
+        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
+        request = {
+            "to": to,
+            "from": from_,
+            "applicationId": next(iter(self.application_ids)),
+            "initiateUrl": url,
+            "initiateMethod": method,
+            # Verbs answer with the method the application was given.
+            "answerMethod": method,
+        }
+        call = Call(
+            call_id,
+            self.account_id,
+            request,
+            call_url,
+            _now(),
+            direction="inbound",
+            status_url=status_url,
+            diversion=diversion,
+            scenario=Scenario(digits=digits if digits is not None else ""),
+        )
+        stir_shaken = {"verstat": verstat, "attestationIndicator": attestation}
+        if any(stir_shaken.values()):
+            call.stir_shaken = {k: v for k, v in stir_shaken.items() if v is not None}
+            call.stir_shaken["originatingId"] = str(uuid.uuid4())
+        self.calls[call_id] = call
+        _LOGGER.info("call %s from %s to %s comes in", call_id, from_, to)
+        call.task = asyncio.get_running_loop().create_task(self._inbound(call))
+        return call
+
+    async def _inbound(self, call: Call) -> None:
+        """Ask the application what to do with the call, and do it."""
+        call.start_time = call.last_update = _now()
+        payload = self._event(call, "initiate")
+        if call.diversion:
+            payload["diversion"] = call.diversion
+        if call.stir_shaken:
+            payload["stirShaken"] = call.stir_shaken
+        scenario = call.scenario or Scenario()
+        try:
+            hook = Hook(call.request["initiateUrl"], call.request["initiateMethod"])
+            document = await self._guarded(
+                call, self._fetch_bxml(call, "initiate", hook, payload)
+            )
+            while document is not None:
+                document = await self._guarded(
+                    call, self._run(call, scenario, *document)
+                )
+            call.end("hangup")  # No more BXML to execute.
+        except _Ended as ended:
+            call.end(ended.cause, ended.error)
+        await self._disconnect(call, call.status_url)
+
+    def _answer_inbound(self, call: Call) -> None:
+        """Answer an inbound call, at the first verb that needs it answered."""
+        if call.direction == "inbound" and call.state != "answered":
+            call.state = "answered"
+            call.answer_time = call.last_update = _now()
+            _LOGGER.info("call %s answered", call.call_id)
+
+    # -- Transfers -------------------------------------------------------------
+
+    async def _transfer(self, call: Call, verb: Verb, base: str) -> Document | None:
+        """Ring the destinations together; connect the first to answer."""
+        targets = [child for child in verb.children if child.text]
+        scenarios = [(child, self.scenario_for(child.text)) for child in targets]
+        answering = [item for item in scenarios if item[1].outcome == "answer"]
+        timeout = verb.number("callTimeout")
+        _LOGGER.info(
+            "call %s transfers to %s",
+            call.call_id,
+            ", ".join(child.text for child in targets),
+        )
+        cause = "timeout"
+        transfer_to = targets[0].text if targets else ""
+        if answering:
+            child, scenario = min(answering, key=lambda item: item[1].ring_seconds)
+            transfer_to = child.text
+            await self._wait(call, min(scenario.ring_seconds, timeout))
+            cause = await self._bridge(call, verb, child, scenario, base)
+        elif any(scenario.outcome == "busy" for _, scenario in scenarios):
+            cause = "busy"
+        else:
+            await self._wait(call, timeout)
+        _LOGGER.info("call %s: transfer ended (%s)", call.call_id, cause)
+        if "transferCompleteUrl" not in verb.attrs:
+            return None
+        payload = self._event(
+            call,
+            "transferComplete",
+            transferTo=transfer_to,
+            transferCallerId=verb.attrs.get("transferCallerId", call.request["from"]),
+            cause=cause,
+        )
+        hook = _verb_hook(call, verb, base, "transferComplete")
+        return await self._fetch_bxml(call, "transferComplete", hook, payload)
+
+    async def _bridge(
+        self, call: Call, verb: Verb, child: Verb, scenario: Scenario, base: str
+    ) -> str:
+        """Play the called party: its answer document, the talk, its hang-up."""
+        leg_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        leg = Call(
+            leg_id,
+            self.account_id,
+            {
+                "to": child.text,
+                "from": verb.attrs.get("transferCallerId", call.request["from"]),
+                "applicationId": call.request["applicationId"],
+            },
+            f"{self.url}/api/v2/accounts/{self.account_id}/calls/{leg_id}",
+            _now(),
+            state="answered",
+            parent=call,
+        )
+        leg.start_time = leg.answer_time = _now()
+        call.transfers.append(leg)
+        leg_fields = {
+            "parentCallId": call.call_id,
+            "transferTo": child.text,
+            "transferCallerId": leg.request["from"],
+        }
+        if "transferAnswerUrl" in child.attrs:
+            hook = _verb_hook(call, child, base, "transferAnswer")
+            verbs, _ = await self._fetch_bxml(
+                call,
+                "transferAnswer",
+                hook,
+                self._event(leg, "transferAnswer", **leg_fields),
+            )
+            for leg_verb in verbs:
+                if leg_verb.name == "SpeakSentence":
+                    leg.spoken.append(leg_verb.text)
+                    _LOGGER.info("transfer %s hears: %s", leg_id, leg_verb.text)
+        _LOGGER.info("call %s connected to %s", call.call_id, child.text)
+        cause = "hangup"
+        try:
+            await self._wait(call, scenario.talk_seconds)
+        finally:
+            leg.end("hangup")
+            if "transferDisconnectUrl" in child.attrs:
+                hook = _verb_hook(call, child, base, "transferDisconnect")
+                payload = self._event(
+                    leg, "transferDisconnect", endTime=leg.end_time, **leg_fields
+                )
+                payload["cause"] = "hangup"
+                await self._deliver(call, "transferDisconnect", hook, payload)
+        return cause
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
         call.start_time = call.last_update = _now()
@@ -1043,7 +1262,7 @@ class Sandbox:
             call, "redirect", hook, self._event(call, "redirect")
         )
 
-    async def _run(
+    async def _run(  # noqa: PLR0912 - one case per BXML verb
         self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
     ) -> Document | None:
         """Execute one BXML document; return the next one if a callback gave it."""
@@ -1053,12 +1272,22 @@ class Sandbox:
                 call.tag = verb.attrs["tag"] or None
             match verb.name:
                 case "SpeakSentence":
-                    self._speak(call, verb)
+                    await self._speak(call, verb)
                 case "PlayAudio":
+                    self._answer_inbound(call)
                     self._play(call, verb, base)
-                case "Pause" | "Ring":
+                case "Ring":
+                    if verb.attrs.get("answerCall", "true").lower() != "false":
+                        self._answer_inbound(call)
+                    await self._wait(call, verb.number("duration"))
+                case "Pause":
+                    self._answer_inbound(call)
                     await self._detection_point(call, scenario)
                     await self._wait(call, verb.number("duration"))
+                case "Transfer":
+                    self._answer_inbound(call)
+                    if (document := await self._transfer(call, verb, base)) is not None:
+                        return document
                 case "Tag":
                     call.tag = verb.text or None
                 case "Hangup":
@@ -1088,11 +1317,12 @@ class Sandbox:
         digits = _next_digits(scenario, call.gathers)
         call.gathers += 1
         # Without a key press the prompts are repeated repeatCount times.
+        self._answer_inbound(call)
         for _ in range(1 if digits else int(verb.number("repeatCount"))):
             for prompt in verb.children:
                 self._check(call)
                 if prompt.name == "SpeakSentence":
-                    self._speak(call, prompt)
+                    await self._speak(call, prompt)
                 else:
                     self._play(call, prompt, base)
         await self._detection_point(call, scenario)
@@ -1143,9 +1373,13 @@ class Sandbox:
                     call.replacement = (verbs, attempt.url)
                     call.interrupt.set()
 
-    def _speak(self, call: Call, verb: Verb) -> None:
+    async def _speak(self, call: Call, verb: Verb) -> None:
+        """Say a sentence: it takes its time, and an interruption cuts it short."""
+        self._answer_inbound(call)
         call.spoken.append(verb.text)
+        call.heard.append((time.monotonic(), verb.text))
         _LOGGER.info("call %s says: %s", call.call_id, verb.text)
+        await self._wait(call, self.seconds_per_word * len(verb.text.split()))
 
     def _play(self, call: Call, verb: Verb, base: str) -> None:
         url = str(URL(base).join(URL(verb.text)))
@@ -1175,7 +1409,7 @@ class Sandbox:
             "applicationId": call.request["applicationId"],
             "from": call.request["from"],
             "to": call.request["to"],
-            "direction": "outbound",
+            "direction": call.direction,
             "callId": call.call_id,
             "callUrl": call.call_url,
             "enqueuedTime": call.enqueued_time,

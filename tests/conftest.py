@@ -29,6 +29,7 @@ from custom_components.bandwidth.const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_FROM,
+    CONF_INBOUND_SECRET,
     CONF_VOICE,
     DOMAIN,
 )
@@ -42,6 +43,7 @@ pytest_plugins = ["tests.sandbox_plugin"]
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 CALLBACK_USERNAME = "cb-user-3f9a"
 CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
+INBOUND_SECRET = "inbound-Secret-4c1d-9A7e-x2Lm-05Pq"
 EXTERNAL_URL = "https://ha.example.test"
 FROM_NUMBER = "+15555550100"
 
@@ -62,6 +64,7 @@ def entry_data(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
         CONF_WEBHOOK_ID: WEBHOOK_ID,
         CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
         CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
+        CONF_INBOUND_SECRET: INBOUND_SECRET,
         CONF_API_URL: sandbox_url,
         **overrides,
     }

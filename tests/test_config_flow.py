@@ -36,15 +36,29 @@ from custom_components.bandwidth.const import (
     CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_FORWARD_TO,
     CONF_FROM,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_INBOUND_SECRET,
     CONF_NOTIFY_TO,
+    CONF_RING_TIMEOUT,
     CONF_VOICE,
     DEFAULT_CALLS_PER_SECOND,
+    DEFAULT_HOLD_TIME,
+    DEFAULT_RING_TIMEOUT,
     DOMAIN,
+    INBOUND_REJECT,
 )
 from sandbox import Sandbox
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID, entry_data
+from .conftest import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    INBOUND_SECRET,
+    WEBHOOK_ID,
+    entry_data,
+)
 
 TRANSLATIONS: dict[str, Any] = json.loads(
     (
@@ -176,12 +190,13 @@ def _reauth_flow(hass: HomeAssistant) -> FlowResult[Any, Any]:
     return flows[0]
 
 
-def _generated(entry_data_: dict[str, Any]) -> tuple[str, str, str]:
-    """Return the webhook id and callback credentials of entry data."""
+def _generated(entry_data_: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Return the webhook id, callback credentials and inbound secret of entry data."""
     return (
         entry_data_[CONF_WEBHOOK_ID],
         entry_data_[CONF_CALLBACK_USERNAME],
         entry_data_[CONF_CALLBACK_PASSWORD],
+        entry_data_[CONF_INBOUND_SECRET],
     )
 
 
@@ -256,7 +271,7 @@ async def test_user_flow(
     assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID}"
     entry = result["result"]
     assert entry.unique_id == UNIQUE_ID
-    webhook_id, callback_username, callback_password = _generated(entry.data)
+    webhook_id, callback_username, callback_password, inbound = _generated(entry.data)
     assert entry.data == {
         CONF_AUTH_TYPE: auth_type,
         **INPUTS[auth_type],
@@ -264,8 +279,10 @@ async def test_user_flow(
         CONF_WEBHOOK_ID: webhook_id,
         CONF_CALLBACK_USERNAME: callback_username,
         CONF_CALLBACK_PASSWORD: callback_password,
+        CONF_INBOUND_SECRET: inbound,
     }
     assert len(webhook_id) >= 32
+    assert len(inbound) >= 32
     assert len(callback_username) >= 16
     assert len(callback_password) >= 32
     assert callback_password != callback_username
@@ -579,6 +596,7 @@ async def test_revoked_credentials_start_reauth(
         WEBHOOK_ID,
         CALLBACK_USERNAME,
         CALLBACK_PASSWORD,
+        INBOUND_SECRET,
     )
 
 
@@ -620,6 +638,7 @@ async def test_reconfigure_to_basic(
         CONF_WEBHOOK_ID: WEBHOOK_ID,
         CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
         CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
+        CONF_INBOUND_SECRET: INBOUND_SECRET,
     }
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -754,8 +773,23 @@ async def test_reconfigure_errors(
 
 # --- Options ---------------------------------------------------------------
 
-OPTION_FIELDS = [CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO, CONF_CALLS_PER_SECOND]
-CPS = {CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND}
+OPTION_FIELDS = [
+    CONF_FROM,
+    CONF_VOICE,
+    CONF_NOTIFY_TO,
+    CONF_CALLS_PER_SECOND,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_RING_TIMEOUT,
+    CONF_FORWARD_TO,
+]
+# What the form stores when its numbers and choices are left as they are.
+CPS = {
+    CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND,
+    CONF_HOLD_TIME: DEFAULT_HOLD_TIME,
+    CONF_INBOUND_CALLS: INBOUND_REJECT,
+    CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
+}
 
 
 async def _options_init(
@@ -811,9 +845,9 @@ def _error_text(result: FlowResult[Any, Any], field: str) -> str:
             {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)], **CPS},
         ),
         # Calls per second: whole numbers from 1 to 100, stored as such.
-        ({CONF_CALLS_PER_SECOND: 1}, {CONF_CALLS_PER_SECOND: 1}),
-        ({CONF_CALLS_PER_SECOND: 100.0}, {CONF_CALLS_PER_SECOND: 100}),
-        ({CONF_CALLS_PER_SECOND: "12"}, {CONF_CALLS_PER_SECOND: 12}),
+        ({CONF_CALLS_PER_SECOND: 1}, {**CPS, CONF_CALLS_PER_SECOND: 1}),
+        ({CONF_CALLS_PER_SECOND: 100.0}, {**CPS, CONF_CALLS_PER_SECOND: 100}),
+        ({CONF_CALLS_PER_SECOND: "12"}, {**CPS, CONF_CALLS_PER_SECOND: 12}),
     ],
 )
 async def test_options(
@@ -881,7 +915,11 @@ async def test_options_suggest_the_stored_rate(
     }
     result = await _options_configure(hass, result, _suggested(result))
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_FROM: "+15555550100", CONF_CALLS_PER_SECOND: 20}
+    assert entry.options == {
+        **CPS,
+        CONF_FROM: "+15555550100",
+        CONF_CALLS_PER_SECOND: 20,
+    }
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,13 @@ from .helpers import CALL_ID, PATH, callback, live_call, query
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 TRIGGER_TYPES = [
+    "call_received",
     "answered",
     "answered_human",
     "answered_machine",
     "digits_received",
+    "transfer_answered",
+    "transfer_complete",
     "call_ended",
 ]
 

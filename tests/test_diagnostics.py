@@ -28,7 +28,7 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Sandbox
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
+from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, INBOUND_SECRET, WEBHOOK_ID
 from .helpers import CLOUDHOOK_URL, basic_entry, live_call, set_up
 
 
@@ -79,6 +79,7 @@ async def test_diagnostics(
         WEBHOOK_ID,
         "+15555551234",
         live.secret,
+        INBOUND_SECRET,
     ):
         assert secret not in text
 

@@ -56,9 +56,12 @@ async def test_entity_and_device(
         state.attributes[ATTR_FRIENDLY_NAME] == f"{init_integration.title} Call events"
     )
     assert state.attributes[ATTR_EVENT_TYPES] == [
+        "received",
         "answered",
         "machine_detection_complete",
         "gather_complete",
+        "transfer_answered",
+        "transfer_complete",
         "disconnected",
         "callback",
     ]
@@ -86,7 +89,13 @@ async def test_entity_and_device(
             {"cause": "busy", "errorMessage": "Callee is busy"},
             {"cause": "busy", "error_message": "Callee is busy"},
         ),
-        ("transferComplete", "callback", {}, {}),
+        (
+            "transferComplete",
+            "transfer_complete",
+            {"cause": "busy", "transferTo": "+15555550123"},
+            {"cause": "busy", "transfer_to": "+15555550123"},
+        ),
+        ("dtmf", "callback", {}, {}),
         ("conferenceCreated", "callback", {}, {}),
     ],
 )

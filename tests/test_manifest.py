@@ -206,6 +206,7 @@ def test_hacs_json() -> None:
     ("action", "rules"),
     [
         (services.SERVICE_CREATE_CALL, validation.CREATE_CALL_FIELDS),
+        (services.SERVICE_UPDATE_CALL, validation.UPDATE_CALL_FIELDS),
         (services.SERVICE_HANGUP_CALL, validation.HANGUP_CALL_FIELDS),
     ],
 )
@@ -223,9 +224,13 @@ def test_services_yaml_matches_the_schemas(action: str, rules: dict[Any, Any]) -
 
 
 def test_services_yaml_lists_every_action() -> None:
-    """Both actions, and nothing else, are described."""
+    """The three actions, and nothing else, are described."""
     assert sorted(SERVICES) == sorted(
-        [services.SERVICE_CREATE_CALL, services.SERVICE_HANGUP_CALL]
+        [
+            services.SERVICE_CREATE_CALL,
+            services.SERVICE_UPDATE_CALL,
+            services.SERVICE_HANGUP_CALL,
+        ]
     )
 
 

@@ -27,6 +27,7 @@ from custom_components.bandwidth.calls import (
     LiveCall,
 )
 from custom_components.bandwidth.const import (
+    CONF_HOLD_TIME,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALLBACK,
@@ -525,12 +526,30 @@ async def test_machine_detection_for_other_calls(harness: Harness) -> None:
     ("script", "voice"),
     [(SCRIPT, "kate"), (CallScript(message="Hi"), None), (None, None)],
 )
-async def test_gather_says_goodbye(
-    harness: Harness, script: CallScript | None, voice: str | None
+async def test_gather_waits_then_says_goodbye(
+    hass: HomeAssistant,
+    harness: Harness,
+    script: CallScript | None,
+    voice: str | None,
 ) -> None:
-    """The digits are reported and the call ends politely."""
+    """The digits are reported; the call waits for a next step, then ends politely."""
+    hass.config_entries.async_update_entry(
+        harness.entry, options={**harness.entry.options, CONF_HOLD_TIME: 2}
+    )
     call = harness.add(script)
+    call.phase = "playing"
+    url = call.callback_url(WEBHOOK_URL)
     root = await harness.bxml(callback("gather", digits="1", terminatingDigit=""), call)
+    assert [(verb.tag, verb.attrib) for verb in root] == [
+        ("Pause", {"duration": "1"}),
+        ("Redirect", {"redirectUrl": url}),
+    ]
+    assert call.phase == "holding"
+    assert verbs(await harness.bxml(callback("redirect"), call)) == [
+        "Pause",
+        "Redirect",
+    ]
+    root = await harness.bxml(callback("redirect"), call)
     assert verbs(root) == ["SpeakSentence", "Hangup"]
     assert root[0].text == "Thank you. Goodbye."
     assert root[0].get("voice") == voice
@@ -579,7 +598,7 @@ async def test_disconnect_forgets_the_call(harness: Harness) -> None:
     assert response.status == 401
 
 
-@pytest.mark.parametrize("event_type", ["transferComplete", "dtmf", "somethingNew"])
+@pytest.mark.parametrize("event_type", ["recordingAvailable", "dtmf", "somethingNew"])
 async def test_other_callbacks(harness: Harness, event_type: str) -> None:
     """Any other eventType is fired as a generic event, never an error."""
     call = harness.add()
@@ -607,7 +626,7 @@ async def test_callbacks_about_no_call(harness: Harness, body: dict[str, Any]) -
 
 
 async def test_redirect_without_script(harness: Harness) -> None:
-    """A redirect for a call without a script ends it."""
+    """A redirect to a call not waiting on Home Assistant ends it."""
     call = harness.add(None)
     assert verbs(await harness.bxml(callback("redirect"), call)) == ["Hangup"]
     assert await harness.fired_count() == 0

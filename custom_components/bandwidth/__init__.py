@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -10,11 +12,17 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
 from .calls import CallStore, async_remove_call_store
-from .cloudhook import async_remove_cloudhook, async_setup_cloudhook
-from .const import CONF_CALLS_PER_SECOND, DEFAULT_CALLS_PER_SECOND, DOMAIN
+from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
+from .const import (
+    CONF_CALLS_PER_SECOND,
+    CONF_INBOUND_SECRET,
+    DEFAULT_CALLS_PER_SECOND,
+    DOMAIN,
+)
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
+from .replies import CallFlow
 from .services import async_setup_services
 from .webhook import async_setup_webhook
 
@@ -44,9 +52,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
             translation_placeholders={"error": str(err)},
         ) from err
 
+    if CONF_INBOUND_SECRET not in entry.data:
+        # Entries made before calls could be received get theirs now.
+        hass.config_entries.async_update_entry(
+            entry,
+            data={**entry.data, CONF_INBOUND_SECRET: secrets.token_urlsafe(24)},
+        )
     calls = CallStore(hass, entry.entry_id)
     await calls.async_load()
-    entry.runtime_data = BandwidthData(client=client, calls=calls)
+    flow = CallFlow(
+        calls,
+        lambda call, step: async_call_url(hass, entry, call, step),
+        lambda: entry.options,
+    )
+    entry.runtime_data = BandwidthData(client=client, calls=calls, flow=flow)
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     async_setup_webhook(hass, entry)

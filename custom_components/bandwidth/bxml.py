@@ -11,7 +11,7 @@ import re
 from typing import Final
 from xml.etree import ElementTree as ET
 
-from .calls import CallScript, GatherScript
+from .calls import CallScript, CallStep, GatherScript, TransferStep
 
 CONTENT_TYPE: Final = "application/xml"
 CHARSET: Final = "utf-8"
@@ -70,6 +70,53 @@ def keep_alive(redirect_url: str, *, pause: float, method: str = "POST") -> byte
     return _serialize(response)
 
 
+def ring(redirect_url: str, *, duration: float, method: str = "POST") -> bytes:
+    """Let an inbound call ring on, unanswered, then ask again."""
+    response = ET.Element("Response")
+    ET.SubElement(response, "Ring", duration=_number(duration), answerCall="false")
+    redirect = ET.SubElement(response, "Redirect", redirectUrl=clean_text(redirect_url))
+    _set_method(redirect, "redirectMethod", method)
+    return _serialize(response)
+
+
+def empty() -> bytes:
+    """Do nothing: for a transfer's called party, connected at once."""
+    return _serialize(ET.Element("Response"))
+
+
+def play_step(step: CallStep, *, callback_url: str, method: str = "POST") -> bytes:
+    """Play an automation's next step on a live call.
+
+    What follows the speech: digits collected (their callback continues the
+    call), a transfer (its completion continues the call), a hang-up, or a
+    redirect back to Home Assistant, where the call waits for the next step.
+    """
+    response = ET.Element("Response")
+    if step.message:
+        _speak(response, step.message, step.voice)
+    if step.audio_url:
+        ET.SubElement(response, "PlayAudio").text = clean_text(step.audio_url)
+    if step.gather is not None:
+        _gather(response, step.gather, step.voice, callback_url, method)
+    elif step.transfer is not None:
+        _transfer(response, step.transfer, callback_url, method)
+    elif step.hangup:
+        ET.SubElement(response, "Hangup")
+    else:
+        redirect = ET.SubElement(
+            response, "Redirect", redirectUrl=clean_text(callback_url)
+        )
+        _set_method(redirect, "redirectMethod", method)
+    return _serialize(response)
+
+
+def transfer(step: TransferStep, *, callback_url: str, method: str = "POST") -> bytes:
+    """Connect the call to the first of the destinations to answer."""
+    response = ET.Element("Response")
+    _transfer(response, step, callback_url, method)
+    return _serialize(response)
+
+
 def goodbye(voice: str | None) -> bytes:
     """Thank the person who entered digits and end the call."""
     response = ET.Element("Response")
@@ -109,6 +156,28 @@ def _gather(
         element.set("repeatCount", _number(gather.repeat_count))
     if gather.prompt:
         _speak(element, gather.prompt, voice)
+
+
+def _transfer(
+    parent: ET.Element, step: TransferStep, callback_url: str, method: str
+) -> None:
+    # Every callback of the transfer comes back to the call's own URL: its
+    # completion for the call, answer and disconnect for the called party.
+    url = clean_text(callback_url)
+    element = ET.SubElement(parent, "Transfer", transferCompleteUrl=url)
+    _set_method(element, "transferCompleteMethod", method)
+    if step.caller_id:
+        element.set("transferCallerId", clean_text(step.caller_id))
+    if step.timeout is not None:
+        element.set("callTimeout", _number(step.timeout))
+    for destination in step.to:
+        tag = "SipUri" if destination.startswith("sip:") else "PhoneNumber"
+        target = ET.SubElement(
+            element, tag, transferAnswerUrl=url, transferDisconnectUrl=url
+        )
+        _set_method(target, "transferAnswerMethod", method)
+        _set_method(target, "transferDisconnectMethod", method)
+        target.text = clean_text(destination)
 
 
 def _set_method(element: ET.Element, attribute: str, method: str) -> None:

@@ -36,9 +36,22 @@ RECENT_CALLS: Final = 20
 # request comes from whoever was given the call's URLs (Bandwidth).
 QUERY_REF: Final = "ref"
 QUERY_KEY: Final = "key"
+QUERY_STEP: Final = "step"
 
 MachineDetectionMode = Literal["sync", "async"]
 Method = Literal["GET", "POST"]
+Direction = Literal["outbound", "inbound"]
+# Where a call stands, for what its next callback gets:
+#   placed       outbound, not answered yet
+#   ringing      inbound, ringing unanswered while automations decide
+#   detecting    answered, held in silence until machine detection is done
+#   playing      a document that plays something is running
+#   holding      answered, silent, waiting for an automation's next step
+#   transferring a transfer is ringing or connected
+Phase = Literal["placed", "ringing", "detecting", "playing", "holding", "transferring"]
+PHASES: Final = frozenset(
+    ("placed", "ringing", "detecting", "playing", "holding", "transferring")
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,14 +94,59 @@ class CallScript:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TransferStep:
+    """Destinations to ring together and connect the call to."""
+
+    to: tuple[str, ...]
+    caller_id: str | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallStep:
+    """What an automation tells a live call to do next (update_call)."""
+
+    message: str | None = None
+    voice: str | None = None
+    audio_url: str | None = None
+    gather: GatherScript | None = None
+    transfer: TransferStep | None = None
+    hangup: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallStep:
+        """Rebuild a step from its stored form.
+
+        Raises:
+            AttributeError, TypeError, ValueError: the stored form is not a step.
+
+        """
+        gather, transfer = data.get("gather"), data.get("transfer")
+        if transfer is not None:
+            transfer = TransferStep(
+                to=tuple(str(to) for to in transfer["to"]),
+                caller_id=transfer.get("caller_id"),
+                timeout=transfer.get("timeout"),
+            )
+        return cls(
+            message=data.get("message"),
+            voice=data.get("voice"),
+            audio_url=data.get("audio_url"),
+            gather=GatherScript(**gather) if gather is not None else None,
+            transfer=transfer,
+            hangup=bool(data.get("hangup", False)),
+        )
+
+
 @dataclass(kw_only=True, eq=False)
 class LiveCall:
     """One call whose callbacks come to Home Assistant, and where it stands."""
 
     ref: str
     secret: str = field(repr=False)
-    # Where the call's callbacks go, without the query; None for calls
-    # restored from version 1 storage, which did not record it.
+    # Where the call's callbacks go, without the query; None for inbound calls
+    # and calls restored from version 1 storage: the entry's current URL.
     webhook_url: str | None
     # What to play when answered; None when the user's own answer URL serves
     # the call's BXML and only other callbacks come here.
@@ -97,8 +155,18 @@ class LiveCall:
     # How the call's answer callback comes (the user may ask for GET); the
     # callbacks of the verbs Home Assistant answers with come the same way.
     method: Method = "POST"
+    direction: Direction = "outbound"
+    phase: Phase = "placed"
     call_id: str | None = None
     machine_result: str | None = None
+    # The next step an automation asked for, not yet delivered.
+    pending: CallStep | None = None
+    # Set while Bandwidth is asked to interrupt the call (Update Call): the
+    # step is delivered to the redirect carrying this number, not before.
+    interrupt: int | None = None
+    steps: int = 0
+    # Rounds of about a second a ringing or holding call still waits.
+    rounds: int = 0
     added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
     # Live-only state, not stored: rounds of the silent hold loop answered,
     # and answer documents built once (see replies.py).
@@ -106,15 +174,21 @@ class LiveCall:
     documents: dict[bool, bytes] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def create(
+    def create(  # noqa: PLR0913 - keyword-only settings of a new call
         cls,
-        webhook_url: str,
+        webhook_url: str | None,
         script: CallScript | None,
         *,
         machine_detection: MachineDetectionMode | None = None,
         method: Method = "POST",
+        direction: Direction = "outbound",
+        phase: Phase = "placed",
     ) -> LiveCall:
-        """Return a new call with a fresh reference and secret."""
+        """Return a new call with a fresh reference and secret.
+
+        An inbound call has no webhook URL of its own: its callbacks go where
+        the entry's currently do.
+        """
         return cls(
             ref=secrets.token_urlsafe(12),
             secret=secrets.token_urlsafe(24),
@@ -122,13 +196,19 @@ class LiveCall:
             script=script,
             machine_detection=machine_detection,
             method=method,
+            direction=direction,
+            phase=phase,
         )
 
-    def callback_url(self, webhook_url: str) -> str:
-        """Return the URL of this call's callbacks on a webhook URL."""
-        return str(
-            URL(webhook_url).update_query({QUERY_REF: self.ref, QUERY_KEY: self.secret})
-        )
+    def callback_url(self, webhook_url: str, *, step: int | None = None) -> str:
+        """Return the URL of this call's callbacks on a webhook URL.
+
+        `step` marks the URL of a redirect asked for to deliver that step.
+        """
+        query = {QUERY_REF: self.ref, QUERY_KEY: self.secret}
+        if step is not None:
+            query[QUERY_STEP] = str(step)
+        return str(URL(webhook_url).update_query(query))
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form."""
@@ -139,8 +219,14 @@ class LiveCall:
             "script": asdict(self.script) if self.script is not None else None,
             "machine_detection": self.machine_detection,
             "method": self.method,
+            "direction": self.direction,
+            "phase": self.phase,
             "call_id": self.call_id,
             "machine_result": self.machine_result,
+            "pending": asdict(self.pending) if self.pending is not None else None,
+            "interrupt": self.interrupt,
+            "steps": self.steps,
+            "rounds": self.rounds,
             "added": self.added,
         }
 
@@ -152,11 +238,20 @@ class LiveCall:
             AttributeError, KeyError, TypeError, ValueError: not a stored call.
 
         """
-        script = data.get("script")
+        script, pending = data.get("script"), data.get("pending")
         mode = data.get("machine_detection")
         method = data.get("method", "POST")
-        if mode not in (None, "sync", "async") or method not in ("GET", "POST"):
+        direction = data.get("direction", "outbound")
+        # Version 1 calls were placed and, if answered, are playing.
+        phase = data.get("phase", "playing" if data.get("call_id") else "placed")
+        if (
+            mode not in (None, "sync", "async")
+            or method not in ("GET", "POST")
+            or direction not in ("outbound", "inbound")
+            or phase not in PHASES
+        ):
             raise ValueError(mode)
+        interrupt = data.get("interrupt")
         call = cls(
             ref=str(data["ref"]),
             secret=str(data["secret"]),
@@ -164,8 +259,14 @@ class LiveCall:
             script=CallScript.from_dict(script) if script is not None else None,
             machine_detection=mode,
             method=method,
+            direction=direction,
+            phase=phase,
             call_id=_optional_str(data.get("call_id")),
             machine_result=_optional_str(data.get("machine_result")),
+            pending=CallStep.from_dict(pending) if pending is not None else None,
+            interrupt=int(interrupt) if interrupt is not None else None,
+            steps=int(data.get("steps", 0)),
+            rounds=int(data.get("rounds", 0)),
             added=float(data["added"]),
         )
         if not call.ref or not call.secret:

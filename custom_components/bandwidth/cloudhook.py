@@ -14,8 +14,11 @@ from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.network import NoURLAvailableError
+from yarl import URL
 
-from .const import CONF_CLOUDHOOK_URL, LOGGER
+from .calls import QUERY_KEY, LiveCall
+from .const import CONF_CLOUDHOOK_URL, CONF_INBOUND_SECRET, LOGGER
 from .data import BandwidthConfigEntry
 
 if TYPE_CHECKING:
@@ -37,6 +40,41 @@ def async_get_webhook_url(hass: HomeAssistant, entry: BandwidthConfigEntry) -> s
     return webhook.async_generate_url(
         hass, entry.data[CONF_WEBHOOK_ID], allow_internal=False, prefer_external=True
     )
+
+
+@callback
+def async_call_url(
+    hass: HomeAssistant,
+    entry: BandwidthConfigEntry,
+    call: LiveCall,
+    step: int | None = None,
+) -> str:
+    """Return where a call's next callbacks go: where it was placed to.
+
+    Calls received, and calls restored from older storage, go where the
+    entry's callbacks currently do.
+    """
+    if (webhook_url := call.webhook_url) is None:
+        try:
+            webhook_url = async_get_webhook_url(hass, entry)
+        except NoURLAvailableError:
+            # Bandwidth resolves a relative URL against the one it called.
+            webhook_url = webhook.async_generate_path(entry.data[CONF_WEBHOOK_ID])
+    return call.callback_url(webhook_url, step=step)
+
+
+@callback
+def async_inbound_url(hass: HomeAssistant, entry: BandwidthConfigEntry) -> str | None:
+    """Return the URL for the Voice application's calls received, if there is one.
+
+    Its query carries the entry's inbound secret: that URL alone is accepted
+    for the `initiate` callbacks of calls to the application's numbers.
+    """
+    try:
+        url = async_get_webhook_url(hass, entry)
+    except NoURLAvailableError:
+        return None
+    return str(URL(url).update_query({QUERY_KEY: entry.data[CONF_INBOUND_SECRET]}))
 
 
 @callback

@@ -39,6 +39,7 @@ from homeassistant.helpers.selector import (
 from yarl import URL
 
 from .api import BandwidthAuthenticationError, BandwidthConnectionError
+from .cloudhook import async_inbound_url
 from .const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -51,16 +52,31 @@ from .const import (
     CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_FORWARD_TO,
     CONF_FROM,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_INBOUND_SECRET,
     CONF_NOTIFY_TO,
+    CONF_RING_TIMEOUT,
     CONF_VOICE,
     DEFAULT_CALLS_PER_SECOND,
+    DEFAULT_HOLD_TIME,
+    DEFAULT_RING_TIMEOUT,
     DOMAIN,
+    INBOUND_MODES,
+    INBOUND_REJECT,
     LOGGER,
     VOICES,
 )
 from .helpers import async_create_client
-from .validation import MAX_CALLS_PER_SECOND, MIN_CALLS_PER_SECOND, validate_options
+from .validation import (
+    MAX_CALLS_PER_SECOND,
+    MAX_SECONDS,
+    MIN_CALLS_PER_SECOND,
+    MIN_SECONDS,
+    validate_options,
+)
 
 if TYPE_CHECKING:
     # Home Assistant 2026 validates with probatio and aliases `voluptuous` to it
@@ -104,8 +120,33 @@ CALLS_PER_SECOND_SELECTOR = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
+SECONDS_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=MIN_SECONDS,
+        max=MAX_SECONDS,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement="s",
+    )
+)
+INBOUND_CALLS_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(INBOUND_MODES),
+        mode=SelectSelectorMode.LIST,
+        translation_key=CONF_INBOUND_CALLS,
+    )
+)
 # The options form's fields; options it does not show are kept as they are.
-OPTION_KEYS = (CONF_FROM, CONF_VOICE, CONF_NOTIFY_TO, CONF_CALLS_PER_SECOND)
+OPTION_KEYS = (
+    CONF_FROM,
+    CONF_VOICE,
+    CONF_NOTIFY_TO,
+    CONF_CALLS_PER_SECOND,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_RING_TIMEOUT,
+    CONF_FORWARD_TO,
+)
 
 
 def _unique_id(account_id: str, application_id: str) -> str:
@@ -262,6 +303,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                             CONF_WEBHOOK_ID: webhook.async_generate_id(),
                             CONF_CALLBACK_USERNAME: secrets.token_urlsafe(12),
                             CONF_CALLBACK_PASSWORD: secrets.token_urlsafe(32),
+                            CONF_INBOUND_SECRET: secrets.token_urlsafe(24),
                         },
                     )
 
@@ -428,14 +470,28 @@ class BandwidthOptionsFlow(OptionsFlow):
                         vol.Required(
                             CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND
                         ): CALLS_PER_SECOND_SELECTOR,
+                        vol.Required(
+                            CONF_HOLD_TIME, default=DEFAULT_HOLD_TIME
+                        ): SECONDS_SELECTOR,
+                        vol.Required(
+                            CONF_INBOUND_CALLS, default=INBOUND_REJECT
+                        ): INBOUND_CALLS_SELECTOR,
+                        vol.Required(
+                            CONF_RING_TIMEOUT, default=DEFAULT_RING_TIMEOUT
+                        ): SECONDS_SELECTOR,
+                        vol.Optional(CONF_FORWARD_TO): DESTINATIONS_SELECTOR,
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,
             ),
-            # The calls per second error names its range.
             description_placeholders={
+                # Where the Voice application sends the calls it receives.
+                "callback_url": async_inbound_url(self.hass, self.config_entry) or "",
+                # The errors about numbers name their range.
                 "min": str(MIN_CALLS_PER_SECOND),
                 "max": str(MAX_CALLS_PER_SECOND),
+                "min_seconds": str(MIN_SECONDS),
+                "max_seconds": str(MAX_SECONDS),
             },
             errors=errors,
         )

@@ -20,6 +20,9 @@ CONF_CLIENT_SECRET: Final = "client_secret"  # noqa: S105
 CONF_CALLBACK_USERNAME: Final = "callback_username"
 CONF_CALLBACK_PASSWORD: Final = "callback_password"  # noqa: S105
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+# The secret in the query of the URL given to the Voice application for the
+# calls it receives (Bandwidth App: call-initiated callback URL).
+CONF_INBOUND_SECRET: Final = "inbound_secret"  # noqa: S105
 # Root URL serving both /api/v2 (Voice) and /api/v1/oauth2/token; only set to
 # point the integration at a local Bandwidth sandbox (advanced mode).
 CONF_API_URL: Final = "api_url"
@@ -31,6 +34,20 @@ CONF_NOTIFY_TO: Final = "notify_to"
 # Bandwidth's default account limit on call creations per second.
 CONF_CALLS_PER_SECOND: Final = "calls_per_second"
 DEFAULT_CALLS_PER_SECOND: Final = 5
+# What happens to calls to the application's numbers.
+CONF_INBOUND_CALLS: Final = "inbound_calls"
+INBOUND_REJECT: Final = "reject"
+INBOUND_AUTOMATION: Final = "automation"
+INBOUND_FORWARD: Final = "forward"
+INBOUND_MODES: Final = (INBOUND_REJECT, INBOUND_AUTOMATION, INBOUND_FORWARD)
+# How long an inbound call rings, unanswered, for automations to take it.
+CONF_RING_TIMEOUT: Final = "ring_timeout"
+DEFAULT_RING_TIMEOUT: Final = 30
+CONF_FORWARD_TO: Final = "forward_to"
+# How long a call waits on the line, silent, for an automation's next step
+# (after digits, after a step that does not hang up, after a failed transfer).
+CONF_HOLD_TIME: Final = "hold_time"
+DEFAULT_HOLD_TIME: Final = 10
 
 # What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
@@ -71,6 +88,9 @@ EVENT_MACHINE_DETECTION_COMPLETE: Final = "bandwidth_machine_detection_complete"
 EVENT_GATHER_COMPLETE: Final = "bandwidth_gather_complete"
 EVENT_CALL_DISCONNECTED: Final = "bandwidth_call_disconnected"
 EVENT_CALLBACK: Final = "bandwidth_callback"
+EVENT_CALL_RECEIVED: Final = "bandwidth_call_received"
+EVENT_TRANSFER_ANSWERED: Final = "bandwidth_transfer_answered"
+EVENT_TRANSFER_COMPLETE: Final = "bandwidth_transfer_complete"
 
 # Event entity event types, by Bandwidth eventType.
 EVENT_TYPE_ANSWERED: Final = "answered"
@@ -78,6 +98,9 @@ EVENT_TYPE_MACHINE_DETECTION_COMPLETE: Final = "machine_detection_complete"
 EVENT_TYPE_GATHER_COMPLETE: Final = "gather_complete"
 EVENT_TYPE_DISCONNECTED: Final = "disconnected"
 EVENT_TYPE_CALLBACK: Final = "callback"
+EVENT_TYPE_RECEIVED: Final = "received"
+EVENT_TYPE_TRANSFER_ANSWERED: Final = "transfer_answered"
+EVENT_TYPE_TRANSFER_COMPLETE: Final = "transfer_complete"
 
 # Dispatcher signal carrying (event_type, data) for one config entry.
 SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"

@@ -8,14 +8,16 @@ from homeassistant.config_entries import ConfigEntry
 
 from .api import BandwidthClient
 from .calls import CallStore
+from .replies import CallFlow
 
 
 @dataclass(kw_only=True)
 class BandwidthData:
-    """What a loaded entry needs: its API client and its calls' scripts."""
+    """What a loaded entry needs: its API client, its live calls and their flow."""
 
     client: BandwidthClient
     calls: CallStore
+    flow: CallFlow
 
 
 type BandwidthConfigEntry = ConfigEntry[BandwidthData]

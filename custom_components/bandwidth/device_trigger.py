@@ -31,8 +31,11 @@ from .const import (
     DOMAIN,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
+    EVENT_CALL_RECEIVED,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
+    EVENT_TRANSFER_ANSWERED,
+    EVENT_TRANSFER_COMPLETE,
 )
 from .parse import (
     ATTR_MACHINE_DETECTION_RESULT,
@@ -53,6 +56,9 @@ TRIGGER_ANSWERED_HUMAN: Final = "answered_human"
 TRIGGER_ANSWERED_MACHINE: Final = "answered_machine"
 TRIGGER_DIGITS_RECEIVED: Final = "digits_received"
 TRIGGER_CALL_ENDED: Final = "call_ended"
+TRIGGER_CALL_RECEIVED: Final = "call_received"
+TRIGGER_TRANSFER_ANSWERED: Final = "transfer_answered"
+TRIGGER_TRANSFER_COMPLETE: Final = "transfer_complete"
 
 # Who answered is known from the answer callback (synchronous detection) or
 # from the later machineDetectionComplete callback (asynchronous detection).
@@ -60,6 +66,7 @@ _DETECTION_EVENTS: Final = (EVENT_CALL_ANSWERED, EVENT_MACHINE_DETECTION_COMPLET
 
 # Trigger type -> the (bus event, extra event_data) pairs that fire it.
 TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
+    TRIGGER_CALL_RECEIVED: ((EVENT_CALL_RECEIVED, {}),),
     TRIGGER_ANSWERED: ((EVENT_CALL_ANSWERED, {}),),
     TRIGGER_ANSWERED_HUMAN: tuple(
         (event, {ATTR_MACHINE_DETECTION_RESULT: {ATTR_VALUE: RESULT_HUMAN}})
@@ -71,6 +78,8 @@ TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
         for result in sorted(MACHINE_RESULTS)
     ),
     TRIGGER_DIGITS_RECEIVED: ((EVENT_GATHER_COMPLETE, {}),),
+    TRIGGER_TRANSFER_ANSWERED: ((EVENT_TRANSFER_ANSWERED, {}),),
+    TRIGGER_TRANSFER_COMPLETE: ((EVENT_TRANSFER_COMPLETE, {}),),
     TRIGGER_CALL_ENDED: ((EVENT_CALL_DISCONNECTED, {}),),
 }
 

@@ -18,14 +18,17 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CLOUDHOOK_URL,
+    CONF_FORWARD_TO,
+    CONF_INBOUND_SECRET,
     CONF_NOTIFY_TO,
     DOMAIN,
 )
 from .data import BandwidthConfigEntry
 from .issues import ALL_ISSUES, issue_id
 
-# Secrets, what lets anyone post callbacks (the webhook id is in its URL), and
-# the phone numbers of the people notified.
+# Secrets, what lets anyone post callbacks (the webhook id is in its URL, the
+# inbound secret in its query), and the phone numbers of the people notified
+# or forwarded to.
 TO_REDACT: Final = {
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -35,7 +38,9 @@ TO_REDACT: Final = {
     CONF_CALLBACK_PASSWORD,
     CONF_WEBHOOK_ID,
     CONF_CLOUDHOOK_URL,
+    CONF_INBOUND_SECRET,
     CONF_NOTIFY_TO,
+    CONF_FORWARD_TO,
 }
 
 

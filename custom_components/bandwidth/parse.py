@@ -20,6 +20,15 @@ CALLBACK_MACHINE_DETECTION_COMPLETE: Final = "machineDetectionComplete"
 CALLBACK_GATHER: Final = "gather"
 CALLBACK_DISCONNECT: Final = "disconnect"
 CALLBACK_REDIRECT: Final = "redirect"
+CALLBACK_INITIATE: Final = "initiate"
+CALLBACK_TRANSFER_ANSWER: Final = "transferAnswer"
+CALLBACK_TRANSFER_COMPLETE: Final = "transferComplete"
+CALLBACK_TRANSFER_DISCONNECT: Final = "transferDisconnect"
+# Callbacks about the called party of a transfer: callId is that leg's,
+# parentCallId the call's that transferred.
+TRANSFER_LEG_CALLBACKS: Final = frozenset(
+    {CALLBACK_TRANSFER_ANSWER, CALLBACK_TRANSFER_DISCONNECT}
+)
 
 # machineDetectionResult values. The list is open-ended: anything else
 # (silence, timeout, error, values yet to come) is not known to be a machine,
@@ -35,6 +44,13 @@ ATTR_CALL_ID: Final = "call_id"
 ATTR_MACHINE_DETECTION_RESULT: Final = "machine_detection_result"
 ATTR_VALUE: Final = "value"
 ATTR_DURATION: Final = "duration"
+ATTR_PARENT_CALL_ID: Final = "parent_call_id"
+ATTR_TRANSFER_CALL_ID: Final = "transfer_call_id"
+ATTR_STIR_SHAKEN: Final = "stir_shaken"
+ATTR_DIVERSION: Final = "diversion"
+ATTR_CALLER_VERIFIED: Final = "caller_verified"
+# STIR/SHAKEN's verdict on a caller ID that was verified.
+VERSTAT_PASSED: Final = "TN-Verification-Passed"
 
 # The callback fields passed on, by Bandwidth's name. Only these: other
 # fields are neither checked nor copied.
@@ -56,8 +72,20 @@ STRING_FIELDS: Final[Mapping[str, str]] = {
     "errorId": "error_id",
     "digits": "digits",
     "terminatingDigit": "terminating_digit",
+    "parentCallId": ATTR_PARENT_CALL_ID,
+    "transferCallerId": "transfer_caller_id",
+    "transferTo": "transfer_to",
 }
 MACHINE_DETECTION_RESULT: Final = "machineDetectionResult"
+# Objects passed on with their keys in snake_case: which keys, for each.
+# diversion's keys vary with the SIP header: all of them are kept.
+OBJECTS: Final[Mapping[str, tuple[str, tuple[str, ...] | None]]] = {
+    "stirShaken": (
+        ATTR_STIR_SHAKEN,
+        ("verstat", "attestationIndicator", "originatingId"),
+    ),
+    "diversion": (ATTR_DIVERSION, None),
+}
 
 
 class InvalidCallbackError(ValueError):
@@ -133,12 +161,31 @@ def parse_callback(fields: Mapping[str, Any], *, from_query: bool) -> CallbackEv
     call_id = peek_call_id(fields)
     if call_id is None:
         data.pop(ATTR_CALL_ID, None)
+    elif event_type in TRANSFER_LEG_CALLBACKS:
+        # Told about as the call that transferred, the one automations know;
+        # the called party's own call is transfer_call_id.
+        parent = data.pop(ATTR_PARENT_CALL_ID, None)
+        data[ATTR_TRANSFER_CALL_ID] = call_id
+        call_id = parent or None
+        if call_id is None:
+            data.pop(ATTR_CALL_ID)
+        else:
+            data[ATTR_CALL_ID] = call_id
 
     result: str | None = None
-    detection = _machine_detection_result(fields, from_query=from_query)
+    detection = _object(
+        fields, MACHINE_DETECTION_RESULT, (ATTR_VALUE, ATTR_DURATION), from_query
+    )
     if detection is not None:
         data[ATTR_MACHINE_DETECTION_RESULT] = detection
         result = detection[ATTR_VALUE]
+    for name, (key, keys) in OBJECTS.items():
+        if (value := _object(fields, name, keys, from_query)) is not None:
+            data[key] = {_snake(item): text for item, text in value.items()}
+    if event_type == CALLBACK_INITIATE:
+        # Only a caller ID STIR/SHAKEN verified counts: any other can be forged.
+        verstat = data.get(ATTR_STIR_SHAKEN, {}).get("verstat")
+        data[ATTR_CALLER_VERIFIED] = verstat == VERSTAT_PASSED
 
     return CallbackEvent(
         event_type=event_type,
@@ -148,16 +195,24 @@ def parse_callback(fields: Mapping[str, Any], *, from_query: bool) -> CallbackEv
     )
 
 
-def _machine_detection_result(
-    fields: Mapping[str, Any], *, from_query: bool
+def _object(
+    fields: Mapping[str, Any],
+    name: str,
+    keys: tuple[str, ...] | None,
+    from_query: bool,  # noqa: FBT001
 ) -> dict[str, str | None] | None:
-    """Return the machine detection result in any form Bandwidth sends it."""
-    value = fields.get(MACHINE_DETECTION_RESULT)
+    """Return an object field in any form Bandwidth sends it.
+
+    ``keys`` are the keys kept, each present (None when missing or not text);
+    None keeps every key whose value is text.
+    """
+    value = fields.get(name)
     if from_query:
+        prefix = f"{name}."
         dotted = {
-            key: fields[f"{MACHINE_DETECTION_RESULT}.{key}"]
-            for key in (ATTR_VALUE, ATTR_DURATION)
-            if f"{MACHINE_DETECTION_RESULT}.{key}" in fields
+            key.removeprefix(prefix): item
+            for key, item in fields.items()
+            if key.startswith(prefix)
         }
         if dotted:
             value = dotted
@@ -168,7 +223,13 @@ def _machine_detection_result(
                 return None
     if not isinstance(value, dict):
         return None
+    if keys is None:
+        return {str(key): item for key, item in value.items() if isinstance(item, str)}
     return {
-        key: item if isinstance(item := value.get(key), str) else None
-        for key in (ATTR_VALUE, ATTR_DURATION)
+        key: item if isinstance(item := value.get(key), str) else None for key in keys
     }
+
+
+def _snake(name: str) -> str:
+    """Return a camelCase name in snake_case: attestationIndicator -> attestation_indicator."""
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in name)

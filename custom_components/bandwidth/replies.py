@@ -1,26 +1,47 @@
-"""What each callback gets in reply, and how it moves its call along.
+"""The call flow: what each callback gets in reply, and how it moves its call along.
 
 Replies are built from what is in memory, without network I/O, while
 Bandwidth waits. A call's answer documents are built once, when the call is
 placed (their size is checked then), and only looked up when it is answered.
+
+A call that waits on Home Assistant (an inbound call ringing while
+automations decide, a call that just gave its digits, a call held while
+machine detection runs) does so in a loop of about a second (`<Ring>` or
+`<Pause>`, then `<Redirect>` back here), so the next step an automation asks
+for is delivered by the next round. A call busy playing something is
+interrupted instead: Bandwidth is asked (Update Call) to fetch its next
+document from a URL naming the step, and the step is given to that request
+alone, whatever other callback comes first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from homeassistant.core import callback
 
 from . import bxml
-from .calls import CallStore, LiveCall
-from .const import LOGGER
+from .calls import CallScript, CallStep, CallStore, LiveCall, Phase, TransferStep
+from .const import (
+    CONF_FORWARD_TO,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_RING_TIMEOUT,
+    DEFAULT_HOLD_TIME,
+    DEFAULT_RING_TIMEOUT,
+    INBOUND_AUTOMATION,
+    INBOUND_FORWARD,
+    LOGGER,
+)
 from .parse import (
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
     CALLBACK_GATHER,
     CALLBACK_MACHINE_DETECTION_COMPLETE,
     CALLBACK_REDIRECT,
+    CALLBACK_TRANSFER_ANSWER,
+    CALLBACK_TRANSFER_COMPLETE,
     CallbackEvent,
     is_machine,
 )
@@ -30,12 +51,20 @@ from .parse import (
 # script meant for a person.
 KEEP_ALIVE_PAUSE: Final = 1.0  # seconds
 MAX_KEEP_ALIVES: Final = 60
+# One round of a ringing or holding call, in seconds: how long at most the
+# next step waits to be delivered.
+ROUND: Final = 1.0
 
 # Callbacks that are the integration's own plumbing, not news about a call:
-# the redirects of the hold loop. They fire no event.
+# the redirects of the waiting loops and of interruptions. They fire no event.
 INTERNAL_EVENTS: Final = frozenset({CALLBACK_REDIRECT})
+# Callbacks whose reply is what the call does next.
+DOCUMENT_CALLBACKS: Final = frozenset(
+    {CALLBACK_ANSWER, CALLBACK_REDIRECT, CALLBACK_GATHER, CALLBACK_TRANSFER_COMPLETE}
+)
 
-type UrlResolver = Callable[[LiveCall], str]
+type UrlResolver = Callable[[LiveCall, int | None], str]
+type Options = Callable[[], Mapping[str, Any]]
 
 
 @callback
@@ -64,56 +93,225 @@ def largest_document(call: LiveCall, callback_url: str) -> int:
     )
 
 
-class CallFlow:
-    """Decides the reply to each callback of one entry's calls."""
+@callback
+def step_document(call: LiveCall, step: CallStep, callback_url: str) -> bytes:
+    """Return the document playing a step on a call."""
+    return bxml.play_step(step, callback_url=callback_url, method=call.method)
 
-    def __init__(self, calls: CallStore, callback_url: UrlResolver) -> None:
-        """Answer callbacks of these calls; callback_url gives a call's URL."""
+
+class CallFlow:
+    """Decides the reply to each callback of one entry's calls, and steers them."""
+
+    def __init__(
+        self, calls: CallStore, callback_url: UrlResolver, options: Options
+    ) -> None:
+        """Answer callbacks of these calls.
+
+        ``callback_url`` gives a call's URL (for a step, marked with it);
+        ``options`` the entry's current options.
+        """
         self._calls = calls
         self._callback_url = callback_url
+        self._options = options
+
+    # -- Inbound calls -----------------------------------------------------------
 
     @callback
-    def reply(self, call: LiveCall | None, event: CallbackEvent) -> bytes | None:
+    def receive(self, event: CallbackEvent) -> tuple[LiveCall | None, bytes]:
+        """Decide what becomes of a call to the application's numbers.
+
+        Returns the live call kept for it (None when it is rejected at once)
+        and the document answering its initiate callback.
+        """
+        options = self._options()
+        mode = options.get(CONF_INBOUND_CALLS)
+        forward_to = options.get(CONF_FORWARD_TO) or []
+        if mode == INBOUND_AUTOMATION:
+            call = self._inbound(event, "ringing")
+            call.rounds = int(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT))
+            return call, bxml.ring(
+                self._callback_url(call, None), duration=ROUND, method=call.method
+            )
+        if mode == INBOUND_FORWARD and forward_to:
+            call = self._inbound(event, "transferring")
+            return call, bxml.transfer(
+                TransferStep(to=tuple(forward_to)),
+                callback_url=self._callback_url(call, None),
+                method=call.method,
+            )
+        # Rejected before anything answers it: the caller pays nothing.
+        return None, bxml.hangup()
+
+    @callback
+    def _inbound(self, event: CallbackEvent, phase: Phase) -> LiveCall:
+        call = LiveCall.create(None, None, direction="inbound", phase=phase)
+        call.call_id = event.call_id
+        self._calls.add(call)
+        return call
+
+    # -- Steering --------------------------------------------------------------------
+
+    @callback
+    def steer(self, call: LiveCall, step: CallStep) -> str | None:
+        """Queue an automation's next step for a live call.
+
+        Returns the URL Bandwidth must be told to redirect the call to (Update
+        Call) when the call is busy playing something; None when it waits on
+        Home Assistant and its next round takes the step.
+        """
+        call.steps += 1
+        call.pending = step
+        if call.phase in ("playing", "transferring"):
+            call.interrupt = call.steps
+            self._calls.changed(call)
+            return self._callback_url(call, call.steps)
+        self._calls.changed(call)
+        return None
+
+    @callback
+    def steer_failed(self, call: LiveCall) -> None:
+        """Forget a step Bandwidth would not interrupt the call for."""
+        call.pending = None
+        call.interrupt = None
+        self._calls.changed(call)
+
+    # -- Replies ----------------------------------------------------------------------
+
+    @callback
+    def reply(
+        self, call: LiveCall | None, event: CallbackEvent, step: int | None = None
+    ) -> bytes | None:
         """Return the BXML answering a callback, or None for an empty 204.
 
         ``call`` is the live call the callback is about, None when it is not
-        (or no longer) one of ours.
+        (or no longer) one of ours; ``step`` the step number its URL carries.
         """
         event_type = event.event_type
-        if event_type in (CALLBACK_ANSWER, CALLBACK_REDIRECT):
-            if call is None or call.script is None:
-                # Nothing to play: never leave a call on the line in silence.
-                return bxml.hangup()
-            # Synchronous machine detection reports its result on the answer.
-            self._set_machine_result(call, event.machine_detection_result)
-            return self._play_or_hold(call)
+        if event_type == CALLBACK_TRANSFER_ANSWER:
+            # The called party of a transfer: connect it at once.
+            return bxml.empty()
         if call is None:
-            return bxml.goodbye(None) if event_type == CALLBACK_GATHER else None
+            return _reply_without_call(event_type)
+        if event_type in DOCUMENT_CALLBACKS:
+            return self._next_document(call, event, step)
         if event_type == CALLBACK_MACHINE_DETECTION_COMPLETE:
             # Bandwidth ignores any reply here; the call waiting in the hold
             # loop picks the result up at its next redirect.
             self._set_machine_result(call, event.machine_detection_result)
-        elif event_type == CALLBACK_GATHER:
-            return bxml.goodbye(call.script.voice if call.script else None)
         elif event_type == CALLBACK_DISCONNECT:
             self._calls.remove(call)
         return None
 
     @callback
-    def _play_or_hold(self, call: LiveCall) -> bytes:
+    def _next_document(
+        self, call: LiveCall, event: CallbackEvent, step: int | None
+    ) -> bytes:
+        """Return what the call does next, when Bandwidth asks for it."""
+        event_type = event.event_type
+        if event_type == CALLBACK_ANSWER:
+            # Synchronous machine detection reports its result on the answer.
+            self._set_machine_result(call, event.machine_detection_result)
+        if call.interrupt is not None:
+            if event_type != CALLBACK_REDIRECT or step != call.interrupt:
+                # Bandwidth is about to interrupt whatever this returns.
+                return self._wait(call, counted=False)
+            call.interrupt = None
+        if call.pending is not None:
+            return self._play_pending(call)
+        return self._continue(call, event_type)
+
+    @callback
+    def _continue(self, call: LiveCall, event_type: str) -> bytes:
+        """Go on with a call no automation gave a step for."""
+        if event_type == CALLBACK_ANSWER or call.phase == "detecting":
+            if call.script is None:
+                # Nothing to play: never leave a call on the line in silence.
+                return bxml.hangup()
+            return self._play_or_detect(call)
+        if event_type in (CALLBACK_GATHER, CALLBACK_TRANSFER_COMPLETE):
+            if event_type == CALLBACK_TRANSFER_COMPLETE and call.steps == 0:
+                # A forwarded call ends with its transfer.
+                return bxml.hangup()
+            return self._start_holding(call)
+        # A redirect: a step that played to its end, or a round of waiting.
+        if call.phase == "playing":
+            return self._start_holding(call)
+        if call.phase in ("ringing", "holding"):
+            return self._wait(call, counted=True)
+        # Sent here by BXML that is not Home Assistant's: nothing to play.
+        return bxml.hangup()
+
+    @callback
+    def _play_or_detect(self, call: LiveCall) -> bytes:
         """Play the script, or hold the call until machine detection is done."""
-        url = self._callback_url(call)
+        url = self._callback_url(call, None)
         if call.machine_detection == "async" and call.machine_result is None:
             call.keep_alives += 1
             if call.keep_alives <= MAX_KEEP_ALIVES:
+                self._set_phase(call, "detecting")
                 return bxml.keep_alive(url, pause=KEEP_ALIVE_PAUSE, method=call.method)
             LOGGER.debug(
                 "No machine detection result for call %s in time", call.call_id
             )
+        self._set_phase(call, "playing")
         return answer_document(call, url, machine=is_machine(call.machine_result))
+
+    @callback
+    def _play_pending(self, call: LiveCall) -> bytes:
+        """Deliver the step an automation asked for."""
+        step, call.pending = call.pending, None
+        assert step is not None  # noqa: S101 - callers check
+        if step.transfer is not None:
+            self._set_phase(call, "transferring")
+        else:
+            self._set_phase(call, "playing")
+        return step_document(call, step, self._callback_url(call, None))
+
+    @callback
+    def _start_holding(self, call: LiveCall) -> bytes:
+        """Wait, silent, for the next step an automation may give."""
+        call.rounds = int(self._options().get(CONF_HOLD_TIME, DEFAULT_HOLD_TIME))
+        self._set_phase(call, "holding")
+        return self._wait(call, counted=False)
+
+    @callback
+    def _wait(self, call: LiveCall, *, counted: bool) -> bytes:
+        """One round of waiting; once the rounds run out, end the call."""
+        if counted:
+            call.rounds -= 1
+            self._calls.changed(call)
+        url = self._callback_url(call, None)
+        if call.phase == "ringing":
+            if call.rounds <= 0:
+                # Nobody took the call: rejected, still unanswered.
+                return bxml.hangup()
+            return bxml.ring(url, duration=ROUND, method=call.method)
+        if call.phase == "holding" and call.rounds <= 0:
+            return bxml.goodbye(_voice(call.script))
+        return bxml.keep_alive(url, pause=ROUND, method=call.method)
+
+    @callback
+    def _set_phase(self, call: LiveCall, phase: Phase) -> None:
+        if call.phase != phase:
+            call.phase = phase
+            self._calls.changed(call)
 
     @callback
     def _set_machine_result(self, call: LiveCall, result: str | None) -> None:
         if result is not None and call.machine_result != result:
             call.machine_result = result
             self._calls.changed(call)
+
+
+def _reply_without_call(event_type: str) -> bytes | None:
+    """Answer a callback about a call that is not (or no longer) ours."""
+    if event_type in (CALLBACK_ANSWER, CALLBACK_REDIRECT, CALLBACK_TRANSFER_COMPLETE):
+        # Nothing to play: never leave a call on the line in silence.
+        return bxml.hangup()
+    if event_type == CALLBACK_GATHER:
+        return bxml.goodbye(None)
+    return None
+
+
+def _voice(script: CallScript | None) -> str | None:
+    return script.voice if script is not None else None

@@ -1,4 +1,4 @@
-"""Actions bandwidth.create_call and bandwidth.hangup_call."""
+"""Actions bandwidth.create_call, bandwidth.update_call and bandwidth.hangup_call."""
 
 from __future__ import annotations
 
@@ -13,14 +13,22 @@ from homeassistant.core import (
     callback,
 )
 
-from .api import BandwidthApiError, BandwidthError
+from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
+from .calls import CallStep, GatherScript, TransferStep
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import to_home_assistant_error, validation_error
-from .validation import validate_create_call, validate_hangup_call, with_defaults
+from .validation import (
+    validate_create_call,
+    validate_hangup_call,
+    validate_update_call,
+    with_default_voice,
+    with_defaults,
+)
 
 SERVICE_CREATE_CALL = "create_call"
+SERVICE_UPDATE_CALL = "update_call"
 SERVICE_HANGUP_CALL = "hangup_call"
 
 
@@ -56,6 +64,54 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
     return {"calls": [response_item(to, result) for to, result in outcome]}
 
 
+async def _async_update_call(call: ServiceCall) -> None:
+    """Tell a live call what to do next.
+
+    Whether the call is live is known here, without asking Bandwidth. A call
+    waiting on Home Assistant takes the step at its next round; one busy
+    playing something is interrupted through Bandwidth's Update Call.
+    """
+    hass = call.hass
+    data = validate_update_call(call.data)
+    entry = _entry(hass, data)
+    live = entry.runtime_data.calls.by_call_id(data["call_id"])
+    if live is None:
+        raise validation_error("call_not_live", call_id=data["call_id"])
+    data = with_default_voice(data, entry.options)
+    flow = entry.runtime_data.flow
+    redirect_url = flow.steer(live, build_step(data))
+    if redirect_url is None:
+        return
+    try:
+        await entry.runtime_data.client.update_call(
+            data["call_id"],
+            UpdateCallRequest(redirect_url=redirect_url, redirect_method=live.method),
+        )
+    except BandwidthError as err:
+        flow.steer_failed(live)
+        raise to_home_assistant_error(hass, entry, err) from err
+
+
+def build_step(data: dict[str, Any]) -> CallStep:
+    """Return the step validated update_call data describes."""
+    gather = data.get("gather")
+    transfer = None
+    if (to := data.get("transfer_to")) is not None:
+        transfer = TransferStep(
+            to=tuple(to),
+            caller_id=data.get("transfer_caller_id"),
+            timeout=data.get("transfer_timeout"),
+        )
+    return CallStep(
+        message=data.get("message"),
+        voice=data.get("voice"),
+        audio_url=data.get("audio_url"),
+        gather=GatherScript(**gather) if gather is not None else None,
+        transfer=transfer,
+        hangup=data.get("hangup", False),
+    )
+
+
 async def _async_hangup_call(call: ServiceCall) -> None:
     """End a call or remove it from Bandwidth's queue."""
     hass = call.hass
@@ -85,4 +141,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_create_call,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    hass.services.async_register(DOMAIN, SERVICE_UPDATE_CALL, _async_update_call)
     hass.services.async_register(DOMAIN, SERVICE_HANGUP_CALL, _async_hangup_call)

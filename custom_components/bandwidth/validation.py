@@ -29,10 +29,16 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
     CONF_CALLS_PER_SECOND,
+    CONF_FORWARD_TO,
     CONF_FROM,
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
     CONF_NOTIFY_TO,
+    CONF_RING_TIMEOUT,
     CONF_VOICE,
     DOMAIN,
+    INBOUND_FORWARD,
+    INBOUND_MODES,
 )
 from .errors import validation_error
 
@@ -45,6 +51,9 @@ MAX_CREDENTIAL_LENGTH: Final = 1024
 MAX_SAFE_INTEGER: Final = 2**53
 MIN_CALLS_PER_SECOND: Final = 1
 MAX_CALLS_PER_SECOND: Final = 100
+# How long calls ring or wait for automations, in the options.
+MIN_SECONDS: Final = 1
+MAX_SECONDS: Final = 300
 
 # Matched whole (fullmatch). [0-9], not \d: \d also matches other scripts' digits.
 E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -284,7 +293,9 @@ class Url:
 class Destinations:
     """1 to 20 distinct E.164 numbers or SIP URIs; a single one becomes a list."""
 
-    limits: Final = {"min": 1, "max": MAX_DESTINATIONS}
+    def __init__(self, maximum: int = MAX_DESTINATIONS) -> None:
+        """Allow at most `maximum` destinations."""
+        self.limits = {"min": 1, "max": maximum}
 
     def __call__(self, value: Any) -> list[str]:
         """Return the destinations as a list, or refuse them."""
@@ -361,6 +372,8 @@ METHOD = Choice(("GET", "POST"), rule="http_method")
 VOICE_NAME = Pattern(VOICE, 64, rule="invalid_voice")
 SPOKEN = Text(MAX_TEXT_LENGTH, empty=False, blank=False)
 CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
+SECONDS = Whole(MIN_SECONDS, MAX_SECONDS)
+INBOUND_CALLS = Choice(INBOUND_MODES, rule="invalid_value")
 
 # Which credentials Bandwidth sends to which URLs, (username, password, URLs):
 # the top-level ones with the answer and disconnect callbacks, the fallback
@@ -469,12 +482,66 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     ),
     vol.Optional("gather"): Object(GATHER_FIELDS),
 }
+# What a step of update_call does; at least one of them.
+STEP_FIELDS: Final = ("message", "audio_url", "gather", "transfer_to", "hangup")
+# Each ends what the step does: digits call back, a transfer connects, a
+# hang-up ends the call.
+EXCLUSIVE_STEP_FIELDS: Final = ("gather", "transfer_to", "hangup")
+MAX_TRANSFER_DESTINATIONS: Final = 8
+
+
+def _check_step(data: dict[str, Any]) -> None:
+    """Refuse a step that does nothing, or two endings at once."""
+    if not any(data.get(key) not in (None, False) for key in STEP_FIELDS):
+        raise Refused("step_required", ["message"])
+    endings = [
+        key for key in EXCLUSIVE_STEP_FIELDS if data.get(key) not in (None, False)
+    ]
+    if len(endings) > 1:
+        raise Refused("exclusive_fields", [endings[1]], other=endings[0])
+    for key in ("transfer_caller_id", "transfer_timeout"):
+        if key in data and "transfer_to" not in data:
+            raise Refused("transfer_to_required", [key])
+
+
+TRANSFER_DESTINATIONS: Final = Destinations(MAX_TRANSFER_DESTINATIONS)
+
+
+class TransferCallerId:
+    """The caller ID a transfer shows: E.164, or a keyword that hides it."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> str:
+        """Return the caller ID, or refuse it."""
+        if isinstance(value, str) and (
+            E164.fullmatch(value) or value in CALLER_ID_KEYWORDS
+        ):
+            return value
+        raise Refused("invalid_transfer_caller_id")
+
+
+UPDATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
+    vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
+    vol.Optional("message"): SPOKEN,
+    vol.Optional("voice"): VOICE_NAME,
+    vol.Optional("audio_url"): Url(
+        rule="invalid_audio_url", extensions=(".wav", ".mp3")
+    ),
+    vol.Optional("gather"): Object(GATHER_FIELDS),
+    vol.Optional("transfer_to"): TRANSFER_DESTINATIONS,
+    vol.Optional("transfer_caller_id"): TransferCallerId(),
+    vol.Optional("transfer_timeout"): Number(1, 300),
+    vol.Optional("hangup"): boolean,
+}
 HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
     vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
 }
 
 CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
+UPDATE_CALL_SCHEMA: Final = vol.Schema(Object(UPDATE_CALL_FIELDS, _check_step))
 HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
 
 
@@ -530,7 +597,11 @@ def _field_names(fields: dict[vol.Marker, Any], prefix: str = "") -> set[str]:
 
 
 # Every field of both actions, nested ones by their dotted name.
-FIELD_NAMES: Final = _field_names(CREATE_CALL_FIELDS) | _field_names(HANGUP_CALL_FIELDS)
+FIELD_NAMES: Final = (
+    _field_names(CREATE_CALL_FIELDS)
+    | _field_names(UPDATE_CALL_FIELDS)
+    | _field_names(HANGUP_CALL_FIELDS)
+)
 
 
 def _validate(schema: vol.Schema, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -544,6 +615,11 @@ def _validate(schema: vol.Schema, data: Mapping[str, Any]) -> dict[str, Any]:
 def validate_create_call(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return create_call's validated data, or raise its translated refusal."""
     return _validate(CREATE_CALL_SCHEMA, data)
+
+
+def validate_update_call(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return update_call's validated data, or raise its translated refusal."""
+    return _validate(UPDATE_CALL_SCHEMA, data)
 
 
 def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -564,6 +640,13 @@ def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str,
             data["from"] = CALLER_ID(caller)
         except Refused:
             raise validation_error("invalid_default_from") from None
+    return with_default_voice(data, options)
+
+
+def with_default_voice(
+    data: dict[str, Any], options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Fill `voice` from the entry's options, held to the action's rule."""
     if "voice" not in data and (voice := options.get(CONF_VOICE)):
         try:
             data["voice"] = VOICE_NAME(voice)
@@ -588,6 +671,19 @@ def validate_message(text: str) -> str:
         raise refusal(err) from None
 
 
+# Each option, its rule and the form's error; a list loses blanks and repeats.
+OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
+    (CONF_FROM, CALLER_ID, "invalid_from"),
+    (CONF_VOICE, VOICE_NAME, "invalid_voice"),
+    (CONF_NOTIFY_TO, DESTINATIONS, "invalid_notify_to"),
+    (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
+    (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
+    (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
+    (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),
+    (CONF_FORWARD_TO, TRANSFER_DESTINATIONS, "invalid_forward_to"),
+)
+
+
 def validate_options(
     user_input: Mapping[str, Any],
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -598,34 +694,27 @@ def validate_options(
     """
     options: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    if caller := user_input.get(CONF_FROM):
+    for key, rule, error in OPTION_RULES:
+        value = user_input.get(key)
+        if isinstance(value, list):
+            value = _distinct_entries(value)
+        if value is None or value in ("", []):
+            continue
         try:
-            options[CONF_FROM] = CALLER_ID(caller)
+            options[key] = rule(value)
         except Refused as err:
-            if err.rule == "from_privacy_keyword":
-                errors[CONF_FROM] = "from_privacy_keyword"
-            else:
-                errors[CONF_FROM] = "invalid_from"
-    if voice := user_input.get(CONF_VOICE):
-        try:
-            options[CONF_VOICE] = VOICE_NAME(voice)
-        except Refused:
-            errors[CONF_VOICE] = "invalid_voice"
-    # dict.fromkeys keeps the first of repeated numbers, in order.
-    if recipients := list(
-        dict.fromkeys(
-            filter(None, (item.strip() for item in user_input.get(CONF_NOTIFY_TO, [])))
-        )
+            # A keyword as caller ID gets its own reason.
+            errors[key] = err.rule if err.rule == "from_privacy_keyword" else error
+    if (
+        options.get(CONF_INBOUND_CALLS) == INBOUND_FORWARD
+        and CONF_FORWARD_TO not in options
+        and CONF_FORWARD_TO not in errors
     ):
-        try:
-            options[CONF_NOTIFY_TO] = DESTINATIONS(recipients)
-        except Refused:
-            errors[CONF_NOTIFY_TO] = "invalid_notify_to"
-    if CONF_CALLS_PER_SECOND in user_input:
-        try:
-            options[CONF_CALLS_PER_SECOND] = CALLS_PER_SECOND(
-                user_input[CONF_CALLS_PER_SECOND]
-            )
-        except Refused:
-            errors[CONF_CALLS_PER_SECOND] = "invalid_calls_per_second"
+        errors[CONF_FORWARD_TO] = "forward_to_required"
     return options, errors
+
+
+def _distinct_entries(values: list[str]) -> list[str]:
+    """Return a list field's entries, trimmed, without blanks or repeats."""
+    # dict.fromkeys keeps the first of repeated values, in order.
+    return list(dict.fromkeys(filter(None, (item.strip() for item in values))))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hmac
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from aiohttp.hdrs import (
     AUTHORIZATION,
@@ -30,27 +30,32 @@ from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
-from .calls import QUERY_KEY, QUERY_REF, CallStore, LiveCall
-from .cloudhook import async_get_webhook_url
+from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, CallStore, LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
+    CONF_INBOUND_SECRET,
     DOMAIN,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
+    EVENT_CALL_RECEIVED,
     EVENT_CALLBACK,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
+    EVENT_TRANSFER_ANSWERED,
+    EVENT_TRANSFER_COMPLETE,
     EVENT_TYPE_ANSWERED,
     EVENT_TYPE_CALLBACK,
     EVENT_TYPE_DISCONNECTED,
     EVENT_TYPE_GATHER_COMPLETE,
     EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
+    EVENT_TYPE_RECEIVED,
+    EVENT_TYPE_TRANSFER_ANSWERED,
+    EVENT_TYPE_TRANSFER_COMPLETE,
     LOGGER,
     SIGNAL_CALL_EVENT,
 )
@@ -59,12 +64,14 @@ from .parse import (
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
     CALLBACK_GATHER,
+    CALLBACK_INITIATE,
     CALLBACK_MACHINE_DETECTION_COMPLETE,
+    CALLBACK_TRANSFER_ANSWER,
+    CALLBACK_TRANSFER_COMPLETE,
     CallbackEvent,
     InvalidCallbackError,
     decode_json_body,
     parse_callback,
-    peek_call_id,
 )
 from .replies import INTERNAL_EVENTS, CallFlow
 
@@ -73,7 +80,7 @@ CHALLENGE: Final = f'Basic realm="{REALM}"'
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
 # Our own query parameters, never part of a GET callback's fields.
-OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY})
+OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY, QUERY_STEP})
 
 # Bandwidth eventType -> (event fired on the bus, event entity event type).
 EVENTS: Final[dict[str, tuple[str, str]]] = {
@@ -84,6 +91,9 @@ EVENTS: Final[dict[str, tuple[str, str]]] = {
     ),
     CALLBACK_GATHER: (EVENT_GATHER_COMPLETE, EVENT_TYPE_GATHER_COMPLETE),
     CALLBACK_DISCONNECT: (EVENT_CALL_DISCONNECTED, EVENT_TYPE_DISCONNECTED),
+    CALLBACK_INITIATE: (EVENT_CALL_RECEIVED, EVENT_TYPE_RECEIVED),
+    CALLBACK_TRANSFER_ANSWER: (EVENT_TRANSFER_ANSWERED, EVENT_TYPE_TRANSFER_ANSWERED),
+    CALLBACK_TRANSFER_COMPLETE: (EVENT_TRANSFER_COMPLETE, EVENT_TYPE_TRANSFER_COMPLETE),
 }
 
 
@@ -109,6 +119,12 @@ class _Unauthenticated(Exception):  # noqa: N818 - a control-flow signal
     """The request proves nothing: answer 401 and do nothing else."""
 
 
+# What a request proved: the secret of this live call, or the entry's own
+# secret (calls received) or callback credentials (calls of earlier versions).
+ENTRY: Final = "entry"
+type Proof = LiveCall | Literal["entry"]
+
+
 class CallbackHandler:
     """Answers the callbacks of one config entry's calls."""
 
@@ -117,7 +133,7 @@ class CallbackHandler:
         self.hass = hass
         self.entry = entry
         self.calls: CallStore = entry.runtime_data.calls
-        self.flow = CallFlow(self.calls, self._callback_url)
+        self.flow: CallFlow = entry.runtime_data.flow
         self._signal = SIGNAL_CALL_EVENT.format(entry.entry_id)
 
     async def async_handle(
@@ -130,7 +146,7 @@ class CallbackHandler:
             LOGGER.debug("Malformed callback to webhook %s: %s", webhook_id, err)
             fields = None
         try:
-            call = self._authenticate(request, fields or {})
+            proof = self._authenticate(request)
         except _Unauthenticated:
             LOGGER.debug("Unauthenticated request to webhook %s", webhook_id)
             return Response(
@@ -147,44 +163,57 @@ class CallbackHandler:
         if event.call_id is None:
             # About no call (conference events, say): nothing we asked for.
             return Response(status=HTTPStatus.NO_CONTENT)
-        if call is not None:
-            if call.call_id not in (None, event.call_id):
-                LOGGER.debug("Callback of call %s claims another call", call.call_id)
-                return Response(status=HTTPStatus.BAD_REQUEST)
-            self.calls.bind(call, event.call_id)
 
-        document = self.flow.reply(call, event)
-        if event.event_type not in INTERNAL_EVENTS:
-            self._fire_events(event)
-            self.calls.record(event.call_id, event.event_type)
-        if document is None:
-            return Response(status=HTTPStatus.NO_CONTENT)
-        return Response(
-            body=document, content_type=bxml.CONTENT_TYPE, charset=bxml.CHARSET
-        )
+        return self._answer(proof, event, _step(request))
 
     @callback
-    def _authenticate(
-        self, request: Request | MockRequest, fields: dict[str, Any]
-    ) -> LiveCall | None:
-        """Return the live call a callback proves it is about (None: not live).
+    def _answer(self, proof: Proof, event: CallbackEvent, step: int | None) -> Response:
+        """Move the call along, tell automations, and reply to Bandwidth."""
+        assert event.call_id is not None  # noqa: S101 - the caller checks
+        document: bytes | None
+        if event.event_type == CALLBACK_INITIATE:
+            if proof != ENTRY:
+                LOGGER.debug("A call's own URL was given for a call received")
+                return Response(status=HTTPStatus.BAD_REQUEST)
+            _, document = self.flow.receive(event)
+        else:
+            call: LiveCall | None
+            if proof == ENTRY:
+                call = self.calls.by_call_id(event.call_id)
+            else:
+                call = proof
+                if call.call_id not in (None, event.call_id):
+                    LOGGER.debug(
+                        "Callback of call %s claims another call", call.call_id
+                    )
+                    return Response(status=HTTPStatus.BAD_REQUEST)
+                self.calls.bind(call, event.call_id)
+            document = self.flow.reply(call, event, step)
+        if event.event_type not in INTERNAL_EVENTS:
+            self._fire_events(event)
+        return _respond(document)
+
+    @callback
+    def _authenticate(self, request: Request | MockRequest) -> Proof:
+        """Return what a request proves: its call's secret or the entry's.
 
         Raises:
-            _Unauthenticated: neither the call's secret nor the entry's
-                credentials came with the request.
+            _Unauthenticated: it proves neither.
 
         """
         query = request.query
-        ref, key = query.get(QUERY_REF), query.get(QUERY_KEY)
-        if ref is not None and key is not None:
-            call = self.calls.by_ref(ref)
-            # Compared even for an unknown reference, so timing tells nothing.
-            secret = call.secret if call is not None else "-"
-            if hmac.compare_digest(key.encode(), secret.encode()) and call is not None:
-                return call
+        key = query.get(QUERY_KEY)
+        if key is not None:
+            if (ref := query.get(QUERY_REF)) is not None:
+                call = self.calls.by_ref(ref)
+                # Compared even for an unknown reference: timing tells nothing.
+                secret = call.secret if call is not None else "-"
+                if _same(key, secret) and call is not None:
+                    return call
+            elif _same(key, self.entry.data.get(CONF_INBOUND_SECRET) or "-"):
+                return ENTRY
         if self._basic_authenticated(request):
-            call_id = peek_call_id(fields)
-            return self.calls.by_call_id(call_id) if call_id is not None else None
+            return ENTRY
         raise _Unauthenticated
 
     @callback
@@ -206,25 +235,32 @@ class CallbackHandler:
     @callback
     def _fire_events(self, event: CallbackEvent) -> None:
         """Tell automations and the event entity about a callback."""
+        assert event.call_id is not None  # noqa: S101 - callers check
         bus_event, entity_event = EVENTS.get(
             event.event_type, (EVENT_CALLBACK, EVENT_TYPE_CALLBACK)
         )
         data = {**event.data, ATTR_CONFIG_ENTRY_ID: self.entry.entry_id}
         self.hass.bus.async_fire(bus_event, data)
         async_dispatcher_send(self.hass, self._signal, entity_event, dict(data))
+        self.calls.record(event.call_id, event.event_type)
 
-    @callback
-    def _callback_url(self, call: LiveCall) -> str:
-        """Return where a call's next callbacks go: where it was placed to."""
-        if (webhook_url := call.webhook_url) is None:
-            try:
-                webhook_url = async_get_webhook_url(self.hass, self.entry)
-            except NoURLAvailableError:
-                # Bandwidth resolves a relative URL against the one it called.
-                webhook_url = webhook.async_generate_path(
-                    self.entry.data[CONF_WEBHOOK_ID]
-                )
-        return call.callback_url(webhook_url)
+
+def _same(given: str, secret: str) -> bool:
+    """Compare a secret in constant time."""
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
+def _step(request: Request | MockRequest) -> int | None:
+    """Return the step a redirect's URL names, if any."""
+    step = request.query.get(QUERY_STEP, "")
+    return int(step) if step.isdigit() and len(step) < 10 else None  # noqa: PLR2004
+
+
+def _respond(document: bytes | None) -> Response:
+    """Return BXML, or an empty 204 when there is none to give."""
+    if document is None:
+        return Response(status=HTTPStatus.NO_CONTENT)
+    return Response(body=document, content_type=bxml.CONTENT_TYPE, charset=bxml.CHARSET)
 
 
 def _basic_credentials(request: Request | MockRequest) -> tuple[bytes, bytes] | None:
