@@ -53,7 +53,20 @@ def test_object_fields_are_translated(name: str, schema: Any) -> None:
     for field in fields.values():
         assert field["name"]
         assert field["description"]
-    assert sorted(STRINGS["selector"]) == sorted(OBJECTS)
+    assert sorted(STRINGS["selector"]) == sorted([*OBJECTS, "machine_detection_mode"])
+
+
+def test_machine_detection_modes_are_labelled() -> None:
+    """Each mode has a label, translated, and only the modes the action takes."""
+    config = SERVICES["create_call"]["fields"]["machine_detection"]["selector"]
+    select = config["object"]["fields"]["mode"]["selector"]["select"]
+    values = [option["value"] for option in select["options"]]
+    assert values == ["async", "sync"]
+    assert all(option["label"] for option in select["options"])
+    options = STRINGS["selector"][select["translation_key"]]["options"]
+    assert sorted(options) == sorted(values)
+    MACHINE_DETECTION_SCHEMA({"mode": values[0]})
+    MACHINE_DETECTION_SCHEMA({"mode": values[1]})
 
 
 def test_no_field_is_left_to_yaml() -> None:

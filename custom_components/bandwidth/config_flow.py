@@ -554,6 +554,7 @@ class BandwidthOptionsFlow(OptionsFlow):
                 ),
                 self.config_entry.options if user_input is None else user_input,
             ),
+            description_placeholders={"title": self.config_entry.title},
             errors=errors,
         )
 
