@@ -663,7 +663,9 @@ async function main() {
     expires: Date.now() + tokens.expires_in * 1000,
   };
 
-  const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(WORK, 'chromium-')), {
+  // A fresh profile every run, as Chromium must have here.
+  const profile = fs.mkdtempSync(path.join(WORK, 'chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
@@ -699,10 +701,19 @@ async function main() {
     throw Object.assign(error, { screenshot: fs.existsSync(failure) ? failure : lastShot });
   } finally {
     await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
   }
   fs.writeFileSync(path.join(OUT, 'docs.json'), JSON.stringify(Object.fromEntries(docsShots), null, 2));
   console.log(`${shotCount} passed, 0 failed`);
 }
+
+// However Home Assistant or Chromium misbehave, the check ends.
+const WATCHDOG_MINUTES = 10;
+setTimeout(() => {
+  console.error(`\nBrowser check failed: still running after ${WATCHDOG_MINUTES} minutes`);
+  if (lastShot) console.error(`Last screenshot: ${lastShot}`);
+  stopAll().finally(() => process.exit(1));
+}, WATCHDOG_MINUTES * 60_000).unref();
 
 let code = 0;
 const interrupted = () => { stopAll().finally(() => process.exit(130)); };
