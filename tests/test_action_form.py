@@ -41,8 +41,11 @@ def test_object_fields_are_the_schema_keys(name: str, schema: Any) -> None:
     config = SERVICES["create_call"]["fields"][name]["selector"]["object"]
     assert list(config["fields"]) == _keys(schema)
     assert config["translation_key"] == name
-    for field in config["fields"].values():
-        assert set(field) == {"selector"}
+    names = STRINGS["selector"][name]["fields"]
+    for key, field in config["fields"].items():
+        assert set(field) == {"label", "selector"}
+        # What frontends without these translations show: the English name.
+        assert field["label"] == names[key]["name"]
 
 
 @pytest.mark.parametrize(("name", "schema"), OBJECTS.items())
