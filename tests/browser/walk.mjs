@@ -47,6 +47,8 @@ const ROTATED_SECRET = 'rotated-sandbox-secret';
 const USERNAME = 'sandbox-user';
 const PASSWORD = 'sandbox-password';
 const TITLE = 'Bandwidth Home alarm';
+const OTHER_TITLE = 'Bandwidth Door bell';
+// The object fields' order in services.yaml (tests/test_action_form.py).
 const GATHER_FIELDS = [
   'prompt', 'max_digits', 'terminating_digits', 'first_digit_timeout',
   'inter_digit_timeout', 'repeat_count',
@@ -57,7 +59,6 @@ const MACHINE_DETECTION_FIELDS = [
   'callback_url', 'callback_method', 'fallback_url', 'fallback_method',
   'username', 'password', 'fallback_username', 'fallback_password',
 ];
-const OTHER_TITLE = 'Bandwidth Door bell';
 
 // What must never be on screen: untranslated keys and failed placeholders.
 const FORBIDDEN = [
@@ -68,8 +69,9 @@ const FORBIDDEN = [
 ];
 // A field name shown as its own label: the translation is missing.
 const RAW_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
-// Where the integration's own words and fields are shown.
-const OURS = ['dialog-data-entry-flow', 'ha-service-control', 'dialog-repairs-issue'];
+// Where the integration's own words and fields are shown: its flows, the
+// action form and the form of an object field, its repair issues.
+const OURS = ['dialog-data-entry-flow', 'ha-service-control', 'dialog-form', 'dialog-repairs-issue'];
 
 const docsShots = new Map();
 let lastShot = null;
