@@ -1,17 +1,20 @@
 """A local Bandwidth Voice sandbox for tests and development.
 
-It answers like Bandwidth's OAuth2 token endpoint and Voice API v2 on
-loopback, records every request, can inject faults, and plays the calls it
-creates (answer, BXML, machine detection, gather, disconnect callbacks).
+It answers like Bandwidth's OAuth2 token endpoint, Voice API v2 and the
+account API's application endpoint on loopback, records every request, can
+inject faults, and plays the calls it creates (answer, BXML, machine
+detection, gather, disconnect callbacks).
 
 Run it with ``python -m sandbox``; in tests use the ``bandwidth_sandbox``
 fixture from ``tests.sandbox_plugin``.
 """
 
+from .applications import Application
 from .bxml import BxmlError, Verb, parse_bxml
 from .server import (
     ACCOUNT_ID,
     APPLICATION_ID,
+    APPLICATION_NAME,
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
@@ -29,10 +32,12 @@ from .server import (
 __all__ = [
     "ACCOUNT_ID",
     "APPLICATION_ID",
+    "APPLICATION_NAME",
     "CLIENT_ID",
     "CLIENT_SECRET",
     "PASSWORD",
     "USERNAME",
+    "Application",
     "BxmlError",
     "Call",
     "CallbackAttempt",

@@ -3,7 +3,9 @@
     python -m sandbox call --url URL [--from +1...] [--to +1...] [--digits 1234# 1]
                       [--unverified]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
-                      [--application-id ...] [--client-id ...] [--client-secret ...]
+                      [--application-id ...] [--application-name ...]
+                      [--add-application ID=NAME ...]
+                      [--client-id ...] [--client-secret ...]
                       [--username ...] [--password ...] [--time-scale 1.0]
                       [--token-expires-in 3600] [--allow-insecure-callbacks]
 
@@ -33,9 +35,11 @@ import sys
 import aiohttp
 from aiohttp import web
 
+from .applications import Application
 from .server import (
     ACCOUNT_ID,
     APPLICATION_ID,
+    APPLICATION_NAME,
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
@@ -108,6 +112,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--account-id", default=ACCOUNT_ID)
     parser.add_argument("--application-id", default=APPLICATION_ID)
+    parser.add_argument("--application-name", default=APPLICATION_NAME)
+    parser.add_argument(
+        "--add-application",
+        action="append",
+        default=[],
+        metavar="ID=NAME",
+        help="another Voice application of the account (repeatable)",
+    )
     parser.add_argument("--client-id", default=CLIENT_ID)
     parser.add_argument("--client-secret", default=CLIENT_SECRET)
     parser.add_argument("--username", default=USERNAME)
@@ -126,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = Sandbox(
         account_id=args.account_id,
         application_id=args.application_id,
+        application_name=args.application_name,
         client_id=args.client_id,
         client_secret=args.client_secret,
         username=args.username,
@@ -134,6 +147,12 @@ def main(argv: list[str] | None = None) -> None:
         time_scale=args.time_scale,
         number_conventions=True,
     )
+    for spec in args.add_application:
+        application_id, _, name = spec.partition("=")
+        sandbox.application_ids.add(application_id)
+        sandbox.applications[application_id] = Application(
+            application_id, name or application_id
+        )
     sandbox.token_expires_in = args.token_expires_in
     sandbox.allow_insecure_callbacks = args.allow_insecure_callbacks
     sandbox.url = f"http://{args.host}:{args.port}"
@@ -149,6 +168,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  API URL (advanced mode)  {sandbox.url}")
     print(f"  Account ID               {args.account_id}")
     print(f"  Application ID           {args.application_id}")
+    print(f"  Application name         {args.application_name}")
+    for application_id, application in sandbox.applications.items():
+        if application_id != args.application_id:
+            print(f"  Another application      {application_id} ({application.name})")
     print(f"  OAuth client ID          {args.client_id}")
     print(f"  OAuth client secret      {args.client_secret}")
     print(f"  API username (legacy)    {args.username}")

@@ -29,10 +29,17 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from .applications import (
+    NOT_FOUND_CODE,
+    Application,
+    application_document,
+    error_document,
+)
 from .bxml import BxmlError, Verb, parse_bxml
 
 ACCOUNT_ID = "9900000"
 APPLICATION_ID = "sandbox-application"
+APPLICATION_NAME = "Home alarm"
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"
 USERNAME = "sandbox-user"
@@ -433,6 +440,8 @@ class Sandbox:
 
     - requests: every RecordedRequest received; token_requests: token count.
     - calls: call id -> Call (state, spoken, played, callbacks, attempts...).
+    - application_ids: the applications createCall accepts; applications:
+      id -> Application, what the account API describes (name, service type).
     - callback_attempts: every CallbackAttempt across calls.
     - lifecycle: play created calls (callbacks, BXML); off = calls just sit.
     - scenarios: destination -> Scenario; default_scenario otherwise; with
@@ -466,6 +475,7 @@ class Sandbox:
         *,
         account_id: str = ACCOUNT_ID,
         application_id: str = APPLICATION_ID,
+        application_name: str = APPLICATION_NAME,
         client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
         username: str = USERNAME,
@@ -477,6 +487,9 @@ class Sandbox:
         """Create a sandbox for one account and its credentials."""
         self.account_id = account_id
         self.application_ids = {application_id}
+        self.applications = {
+            application_id: Application(application_id, application_name)
+        }
         self.client_id, self.client_secret = client_id, client_secret
         self.username, self.password = username, password
         self.lifecycle = lifecycle
@@ -644,6 +657,10 @@ class Sandbox:
             app.router.add_get(calls + "/{call_id}", self._get_call)
             app.router.add_post(calls + "/{call_id}", self._update_call)
             app.router.add_post("/sandbox/inbound", self._control_inbound)
+            app.router.add_get(
+                "/api/v2/accounts/{account_id}/applications/{application_id}",
+                self._get_application,
+            )
             self._app = app
         return self._app
 
@@ -916,6 +933,23 @@ class Sandbox:
             next_url = request.url.update_query(pageToken=str(offset + size))
             headers["Link"] = f'<{next_url}>; rel="next"'
         return web.json_response(states[offset : offset + size], headers=headers)
+
+    # -- Account API -----------------------------------------------------------
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        """Describe one application, in XML, as Bandwidth's account API does."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        application_id = request.match_info["application_id"]
+        application = self.applications.get(application_id)
+        if application is None:
+            body = error_document(
+                NOT_FOUND_CODE, f"Application '{application_id}' not found"
+            )
+            status = 404
+        else:
+            body, status = application_document(application), 200
+        return web.Response(body=body, status=status, content_type="application/xml")
 
     def _find_call(self, request: web.Request) -> Call | web.Response:
         call_id = request.match_info["call_id"]

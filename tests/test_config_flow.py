@@ -7,6 +7,7 @@ for real against it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidDat
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
+from custom_components.bandwidth.api import BandwidthClient
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -50,7 +52,7 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     INBOUND_REJECT,
 )
-from sandbox import Sandbox
+from sandbox import Application, Sandbox
 
 from .conftest import (
     CALLBACK_PASSWORD,
@@ -70,7 +72,16 @@ TRANSLATIONS: dict[str, Any] = json.loads(
     ).read_text(encoding="utf-8")
 )
 UNIQUE_ID = f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}"
+TITLE = f"Bandwidth {sandbox.APPLICATION_NAME}"
 OTHER_APPLICATION_ID = "other-application"
+OTHER_APPLICATION = Application(OTHER_APPLICATION_ID, "Door bell")
+OTHER_TITLE = "Bandwidth Door bell"
+MESSAGING_APPLICATION = Application(
+    "messaging-application", "Texts", service_type="Messaging-V2"
+)
+# What entries were titled before they were named after their application.
+LEGACY_TITLE = f"Bandwidth {sandbox.ACCOUNT_ID}"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 OAUTH_INPUT = {
     CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
@@ -104,23 +115,43 @@ def _suggested(result: FlowResult[Any, Any]) -> dict[str, Any]:
     }
 
 
+def _assert_filled(text: str, result: FlowResult[Any, Any]) -> None:
+    """Every {placeholder} of a text shown with the result is given a value."""
+    given = set(result.get("description_placeholders") or {})
+    assert set(PLACEHOLDER.findall(text)) <= given, text
+
+
 def _assert_translated(result: FlowResult[Any, Any], section: str) -> None:
-    """Every step, field, menu option, error and abort shown has English text."""
+    """Every step, field, menu option, error and abort shown has English text.
+
+    Its placeholders are all filled, except in a menu's title, where the
+    frontend fills none: a placeholder there would show as an error.
+    """
     strings = TRANSLATIONS[section]
+    texts: list[str] = []
     if result["type"] is FlowResultType.FORM:
         step = strings["step"][result["step_id"]]
         assert step["title"]
+        texts += [step["title"], step.get("description", "")]
         for field in _fields(result):
             assert step["data"][field]
             assert step["data_description"][field]
+            texts += [step["data"][field], step["data_description"][field]]
         for error in (result["errors"] or {}).values():
             assert strings["error"][error]
+            texts.append(strings["error"][error])
     elif result["type"] is FlowResultType.MENU:
         step = strings["step"][result["step_id"]]
+        assert not PLACEHOLDER.search(step.get("title", "")), step["title"]
+        texts.append(step.get("description", ""))
         for option in result["menu_options"]:
             assert step["menu_options"][option]
+            texts.append(step["menu_options"][option])
     elif result["type"] is FlowResultType.ABORT:
         assert strings["abort"][result["reason"]]
+        texts.append(strings["abort"][result["reason"]])
+    for text in texts:
+        _assert_filled(text, result)
 
 
 async def _init(hass: HomeAssistant, **context: Any) -> FlowResult[Any, Any]:
@@ -268,7 +299,8 @@ async def test_user_flow(
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    # Titled after the application's name in Bandwidth.
+    assert result["title"] == TITLE
     entry = result["result"]
     assert entry.unique_id == UNIQUE_ID
     webhook_id, callback_username, callback_password, inbound = _generated(entry.data)
@@ -287,11 +319,17 @@ async def test_user_flow(
     assert len(callback_password) >= 32
     assert callback_password != callback_username
     assert entry.options == {}
-    # The credentials were really checked with Bandwidth.
-    paths = [request.path for request in bandwidth_sandbox.requests]
+    # The credentials and the application were really checked with Bandwidth,
+    # the application as Bandwidth's CLI reads it: XML, same authorization.
+    requests = bandwidth_sandbox.requests
     if auth_type == AUTH_OAUTH:
-        assert paths.pop(0) == "/api/v1/oauth2/token"
-    assert paths[0] == f"/api/v2/accounts/{sandbox.ACCOUNT_ID}/calls"
+        assert requests.pop(0).path == "/api/v1/oauth2/token"
+    assert requests[0].path == f"/api/v2/accounts/{sandbox.ACCOUNT_ID}/calls"
+    assert requests[1].path == (
+        f"/api/v2/accounts/{sandbox.ACCOUNT_ID}/applications/{sandbox.APPLICATION_ID}"
+    )
+    assert requests[1].headers["Accept"] == "application/xml"
+    assert requests[1].headers["Authorization"] == requests[0].headers["Authorization"]
 
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -300,7 +338,8 @@ async def test_user_flow(
 async def test_generated_values_differ_per_entry(
     hass: HomeAssistant, bandwidth_sandbox: Sandbox
 ) -> None:
-    """Each entry gets its own webhook id and callback credentials."""
+    """Each entry gets its own webhook id, callback credentials and title."""
+    bandwidth_sandbox.applications[OTHER_APPLICATION_ID] = OTHER_APPLICATION
     created = []
     for application_id in (sandbox.APPLICATION_ID, OTHER_APPLICATION_ID):
         result = await _start_form(hass, AUTH_OAUTH)
@@ -322,6 +361,8 @@ async def test_generated_values_differ_per_entry(
         UNIQUE_ID,
         f"{sandbox.ACCOUNT_ID}_{OTHER_APPLICATION_ID}",
     ]
+    # Entries of one account are told apart by their application's name.
+    assert [entry.title for entry in created] == [TITLE, OTHER_TITLE]
     first, second = (_generated(entry.data) for entry in created)
     assert not set(first) & set(second)
     assert all(entry.state is ConfigEntryState.LOADED for entry in created)
@@ -329,6 +370,12 @@ async def test_generated_values_differ_per_entry(
 
 # Stands for the secret field of the scheme under test.
 SECRET = "<secret>"
+# Errors found without asking Bandwidth.
+OFFLINE_ERRORS = {"invalid_account_id", "invalid_application_id", "invalid_api_url"}
+
+
+def _add_messaging_application(box: Sandbox) -> None:
+    box.applications[MESSAGING_APPLICATION.application_id] = MESSAGING_APPLICATION
 
 
 @pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])
@@ -369,9 +416,46 @@ SECRET = "<secret>"
             {CONF_APPLICATION_ID: " "},
             {CONF_APPLICATION_ID: "invalid_application_id"},
         ),
+        # It would name another path of Bandwidth's.
+        (
+            None,
+            {CONF_APPLICATION_ID: ".."},
+            {CONF_APPLICATION_ID: "invalid_application_id"},
+        ),
         (None, {CONF_API_URL: "ftp://127.0.0.1"}, {CONF_API_URL: "invalid_api_url"}),
         (None, {CONF_API_URL: "not a url"}, {CONF_API_URL: "invalid_api_url"}),
         (None, {CONF_API_URL: "http://[::1"}, {CONF_API_URL: "invalid_api_url"}),
+        # The application is checked with Bandwidth too.
+        (
+            None,
+            {CONF_APPLICATION_ID: "no-such-application"},
+            {CONF_APPLICATION_ID: "application_not_found"},
+        ),
+        (
+            lambda s: s.fail_next(400, "<bad/>", path_contains="/applications/"),
+            {},
+            {CONF_APPLICATION_ID: "application_not_found"},
+        ),
+        (
+            _add_messaging_application,
+            {CONF_APPLICATION_ID: MESSAGING_APPLICATION.application_id},
+            {CONF_APPLICATION_ID: "not_voice_application"},
+        ),
+        (
+            lambda s: s.fail_next(503, path_contains="/applications/"),
+            {},
+            {"base": "cannot_connect"},
+        ),
+        (
+            lambda s: s.fail_next(200, "<Unexpected/>", content_type="application/xml"),
+            {},
+            {"base": "cannot_connect"},
+        ),
+        (
+            lambda s: s.fail_next(409, path_contains="/applications/"),
+            {},
+            {"base": "unknown"},
+        ),
     ],
 )
 async def test_user_flow_errors(
@@ -398,9 +482,9 @@ async def test_user_flow_errors(
     assert result["step_id"] == auth_type
     assert result["errors"] == errors
     if errors == {"base": "unknown"}:
-        assert "Unexpected error checking the Bandwidth credentials" in caplog.text
+        assert "Unexpected error" in caplog.text
     # Input errors are found before asking Bandwidth anything.
-    if "base" not in errors:
+    if set(errors.values()) <= OFFLINE_ERRORS:
         assert bandwidth_sandbox.requests == []
     # The form keeps what was typed, never the secret.
     suggested = _suggested(result)
@@ -413,12 +497,72 @@ async def test_user_flow_errors(
     bandwidth_sandbox.clear_faults()
     result = await _configure(hass, result, base)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    assert result["title"] == TITLE
     assert result["result"].unique_id == UNIQUE_ID
     assert result["result"].data[CONF_AUTH_TYPE] == auth_type
     assert result["result"].data[SECRET_KEY[auth_type]] == base[SECRET_KEY[auth_type]]
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        # Read but not allowed: the application stays unchecked, titled by id.
+        (None, f"Bandwidth {sandbox.ACCOUNT_ID} {sandbox.APPLICATION_ID}"),
+        ("  ", f"Bandwidth {sandbox.ACCOUNT_ID} {sandbox.APPLICATION_ID}"),
+        (" Alarm line ", "Bandwidth Alarm line"),
+        ("Bandwidth alarms", "Bandwidth alarms"),
+    ],
+)
+async def test_title(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    name: str | None,
+    title: str,
+) -> None:
+    """The title names the application, or its id when it cannot be read."""
+    if name is None:
+        # Every try, the one after a token refresh too.
+        bandwidth_sandbox.fail_next(
+            403,
+            {"type": "authorization-error"},
+            path_contains="/applications/",
+            times=None,
+        )
+    else:
+        bandwidth_sandbox.applications[sandbox.APPLICATION_ID] = Application(
+            sandbox.APPLICATION_ID, name
+        )
+    result = await _start_form(hass, AUTH_OAUTH)
+    result = await _configure(
+        hass, result, OAUTH_INPUT | {CONF_API_URL: bandwidth_sandbox.url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+    if name is None:
+        assert "may not read Bandwidth application" in caplog.text
+
+
+async def test_unexpected_error_reading_the_application(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Anything the client did not expect is logged and shown as unknown."""
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(BandwidthClient, "get_application", broken)
+    result = await _start_form(hass, AUTH_OAUTH)
+    result = await _configure(
+        hass, result, OAUTH_INPUT | {CONF_API_URL: bandwidth_sandbox.url}
+    )
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error reading the Bandwidth application" in caplog.text
 
 
 async def test_empty_api_url_is_not_stored(hass: HomeAssistant) -> None:
@@ -566,6 +710,87 @@ async def test_reauth_errors(
     assert entry.data == before | {CONF_CLIENT_SECRET: "rotated-secret"}
 
 
+@pytest.mark.parametrize(
+    ("application", "error"),
+    [
+        (None, "application_not_found"),
+        (MESSAGING_APPLICATION, "not_voice_application"),
+    ],
+)
+async def test_reauth_checks_the_application(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    init_integration: MockConfigEntry,
+    application: Application | None,
+    error: str,
+) -> None:
+    """An application gone from Bandwidth is said so on the form (it has no field)."""
+    entry = init_integration
+    before = dict(entry.data)
+    voice_application = bandwidth_sandbox.applications.pop(sandbox.APPLICATION_ID)
+    if application is not None:
+        bandwidth_sandbox.applications[sandbox.APPLICATION_ID] = application
+    good = {
+        CONF_CLIENT_ID: sandbox.CLIENT_ID,
+        CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+    }
+
+    result = await entry.start_reauth_flow(hass)
+    result = await _configure(hass, result, good)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert entry.data == before
+
+    bandwidth_sandbox.applications[sandbox.APPLICATION_ID] = voice_application
+    result = await _configure(hass, result, good)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+
+
+@pytest.mark.parametrize(
+    ("title", "readable", "expected"),
+    [
+        # A name the user gave is kept.
+        ("Front door", True, "Front door"),
+        # The title entries had before they named their application is
+        # replaced by the application's name, when it can be read.
+        (LEGACY_TITLE, True, TITLE),
+        (LEGACY_TITLE, False, LEGACY_TITLE),
+    ],
+)
+async def test_reauth_and_reconfigure_keep_the_title(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    init_integration: MockConfigEntry,
+    title: str,
+    readable: bool,
+    expected: str,
+) -> None:
+    """The same application keeps its entry's title through both flows."""
+    entry = init_integration
+    hass.config_entries.async_update_entry(entry, title=title)
+    if not readable:
+        bandwidth_sandbox.fail_next(403, path_contains="/applications/", times=None)
+    credentials = {
+        CONF_CLIENT_ID: sandbox.CLIENT_ID,
+        CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+    }
+
+    result = await entry.start_reauth_flow(hass)
+    result = await _configure(hass, result, credentials)
+    assert result["reason"] == "reauth_successful"
+    assert entry.title == expected
+    await hass.async_block_till_done()
+
+    hass.config_entries.async_update_entry(entry, title=title)
+    result = await _start_reconfigure(hass, entry, AUTH_OAUTH, advanced=False)
+    result = await _configure(
+        hass, result, credentials | {CONF_APPLICATION_ID: sandbox.APPLICATION_ID}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == expected
+
+
 async def test_revoked_credentials_start_reauth(
     hass: HomeAssistant,
     bandwidth_sandbox: Sandbox,
@@ -612,7 +837,10 @@ async def test_reconfigure_to_basic(
     assert _fields(result) == [CONF_APPLICATION_ID, CONF_USERNAME, CONF_PASSWORD]
     # The other scheme's identifier is not offered.
     assert _suggested(result) == {CONF_APPLICATION_ID: sandbox.APPLICATION_ID}
-    assert result["description_placeholders"] == {"account_id": sandbox.ACCOUNT_ID}
+    assert result["description_placeholders"] == {
+        "title": LEGACY_TITLE,
+        "account_id": sandbox.ACCOUNT_ID,
+    }
 
     result = await _configure(
         hass,
@@ -626,7 +854,8 @@ async def test_reconfigure_to_basic(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.unique_id == UNIQUE_ID
-    assert entry.title == f"Bandwidth {sandbox.ACCOUNT_ID}"
+    # The title entries had before they named their application is replaced.
+    assert entry.title == TITLE
     assert entry.data == {
         CONF_AUTH_TYPE: AUTH_BASIC,
         CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
@@ -647,7 +876,8 @@ async def test_reconfigure_to_basic(
 async def test_reconfigure_application_and_api_url(
     hass: HomeAssistant, bandwidth_sandbox: Sandbox, init_integration: MockConfigEntry
 ) -> None:
-    """A new application id moves the unique id; advanced mode edits the URL."""
+    """A new application id moves the unique id and the title; advanced mode edits the URL."""
+    bandwidth_sandbox.applications[OTHER_APPLICATION_ID] = OTHER_APPLICATION
     entry = init_integration
     result = await _start_reconfigure(hass, entry, AUTH_OAUTH, advanced=True)
     assert _fields(result) == [
@@ -675,6 +905,7 @@ async def test_reconfigure_application_and_api_url(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.unique_id == f"{sandbox.ACCOUNT_ID}_{OTHER_APPLICATION_ID}"
+    assert entry.title == OTHER_TITLE
     assert entry.data == entry_data(
         bandwidth_sandbox.url,
         **{
@@ -730,6 +961,16 @@ async def test_reconfigure_conflict(
             {CONF_APPLICATION_ID: "invalid_application_id"},
         ),
         (None, {CONF_API_URL: "127.0.0.1:8080"}, {CONF_API_URL: "invalid_api_url"}),
+        (
+            None,
+            {CONF_APPLICATION_ID: "no-such-application"},
+            {CONF_APPLICATION_ID: "application_not_found"},
+        ),
+        (
+            _add_messaging_application,
+            {CONF_APPLICATION_ID: MESSAGING_APPLICATION.application_id},
+            {CONF_APPLICATION_ID: "not_voice_application"},
+        ),
     ],
 )
 async def test_reconfigure_errors(

@@ -8,7 +8,12 @@ from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bandwidth.api import TOKEN_URL, VOICE_URL, BasicCredentials
+from custom_components.bandwidth.api import (
+    DASHBOARD_URL,
+    TOKEN_URL,
+    VOICE_URL,
+    BasicCredentials,
+)
 from custom_components.bandwidth.calls import CallScript
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
@@ -100,9 +105,11 @@ async def test_client_for_entry_data(hass: HomeAssistant) -> None:
     client = async_create_client(hass, data)
     assert str(client.voice_url) == "http://127.0.0.1:8090/api/v2"
     assert str(client.token_url) == "http://127.0.0.1:8090/api/v1/oauth2/token"
+    assert str(client.dashboard_url) == "http://127.0.0.1:8090/api/v2"
     data.pop(CONF_API_URL)
     data.update({CONF_AUTH_TYPE: AUTH_BASIC, "username": "u", "password": "p"})
     client = async_create_client(hass, data)
     assert client.voice_url == VOICE_URL
     assert client.token_url == TOKEN_URL
+    assert client.dashboard_url == DASHBOARD_URL
     assert client.credentials == BasicCredentials("u", "p")

@@ -53,8 +53,9 @@ type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-# The account in the README's entity ids; the sandbox's in tests.
-EXAMPLE_ACCOUNT = "5555555"
+# The entry in the README's entity ids (application "Home alarm"); the tests'
+# entries keep the title entries had before they were named after it.
+EXAMPLE_ENTRY = "bandwidth_home_alarm_"
 MY_SECTIONS = (
     "Features",
     "Prerequisites in Bandwidth",
@@ -89,11 +90,9 @@ def yaml_blocks(text: str) -> list[Any]:
 
 
 def for_sandbox(value: Any) -> Any:
-    """Replace the README's example account by the sandbox's, everywhere."""
+    """Replace the README's example entry by the tests' entry, everywhere."""
     if isinstance(value, str):
-        return value.replace(
-            f"bandwidth_{EXAMPLE_ACCOUNT}_", f"bandwidth_{sandbox.ACCOUNT_ID}_"
-        )
+        return value.replace(EXAMPLE_ENTRY, f"bandwidth_{sandbox.ACCOUNT_ID}_")
     if isinstance(value, list):
         return [for_sandbox(item) for item in value]
     if isinstance(value, dict):

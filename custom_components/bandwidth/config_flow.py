@@ -1,11 +1,12 @@
 """Config flow for the Bandwidth Voice integration.
 
 Setup offers Bandwidth's two API authentication schemes: OAuth 2.0 client
-credentials (recommended) and a legacy API user (HTTP Basic). Credentials are
-checked against Bandwidth before anything is stored. An entry is one account
-and one Voice application; it also holds the webhook id and the HTTP Basic
-credentials Bandwidth must present on callbacks, generated once at creation
-and kept through re-authentication and reconfiguration.
+credentials (recommended) and a legacy API user (HTTP Basic). Credentials and
+the Voice application are checked against Bandwidth before anything is
+stored. An entry is one account and one Voice application, titled after the
+application's name in Bandwidth; it also holds the webhook id and the HTTP
+Basic credentials Bandwidth must present on callbacks, generated once at
+creation and kept through re-authentication and reconfiguration.
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ from homeassistant.helpers.selector import (
 )
 from yarl import URL
 
-from .api import BandwidthAuthenticationError, BandwidthConnectionError
+from .api import (
+    Application,
+    BandwidthApiError,
+    BandwidthAuthenticationError,
+    BandwidthClient,
+    BandwidthConnectionError,
+)
 from .cloudhook import async_inbound_url
 from .const import (
     AUTH_BASIC,
@@ -154,9 +161,42 @@ def _unique_id(account_id: str, application_id: str) -> str:
     return f"{account_id}_{application_id}"
 
 
-def _title(account_id: str) -> str:
-    """Return an entry title; it never includes a secret."""
-    return f"Bandwidth {account_id}"
+def _title(
+    account_id: str, application_id: str, application: Application | None
+) -> str:
+    """Return an entry title telling apart the applications of one account.
+
+    The application's name in Bandwidth when it could be read, its id
+    otherwise; never a secret.
+    """
+    name = application.name if application is not None else None
+    if name is None:
+        return f"Bandwidth {account_id} {application_id}"
+    return name if name.casefold().startswith("bandwidth") else f"Bandwidth {name}"
+
+
+def _updated_title(
+    entry: ConfigEntry, application_id: str, application: Application | None
+) -> str:
+    """Return an entry's title once its credentials or application changed.
+
+    A new application gets its own title. Otherwise the title is kept (the
+    user may have renamed the entry), unless it is still the one entries got
+    before they were titled after their application and the name is known.
+    """
+    account_id: str = entry.data[CONF_ACCOUNT_ID]
+    if application_id != entry.data[CONF_APPLICATION_ID] or (
+        entry.title == f"Bandwidth {account_id}"
+        and application is not None
+        and application.name is not None
+    ):
+        return _title(account_id, application_id, application)
+    return entry.title
+
+
+def _placeholders(entry: ConfigEntry) -> dict[str, str]:
+    """Return what the reauth and reconfigure steps name: the entry and account."""
+    return {"title": entry.title, "account_id": entry.data[CONF_ACCOUNT_ID]}
 
 
 def _trimmed(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +231,7 @@ def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     account_id = user_input.get(CONF_ACCOUNT_ID)
     if account_id is not None and not ACCOUNT_ID_RE.fullmatch(account_id):
         errors[CONF_ACCOUNT_ID] = "invalid_account_id"
-    if not user_input[CONF_APPLICATION_ID]:
+    if user_input[CONF_APPLICATION_ID] in ("", ".", ".."):
         errors[CONF_APPLICATION_ID] = "invalid_application_id"
     if CONF_API_URL in user_input:
         if not user_input[CONF_API_URL]:
@@ -201,19 +241,69 @@ def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-async def _async_verify(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str, str]:
-    """Check credentials against Bandwidth; return form errors (none if valid)."""
+# Bandwidth's answers to reading an application that is not in the account.
+APPLICATION_NOT_FOUND = frozenset({400, 404})
+# Errors about the application itself, shown on its field.
+APPLICATION_ERRORS = frozenset({"application_not_found", "not_voice_application"})
+
+
+async def _async_verify(
+    flow: ConfigFlow, data: Mapping[str, Any], *, application_field: bool
+) -> tuple[dict[str, str], Application | None]:
+    """Check credentials and the Voice application against Bandwidth.
+
+    Returns the form errors (none if valid) and the application as Bandwidth
+    describes it (None when it could not be read). An application error goes
+    on its field when the form shows one (`application_field`), on the form
+    otherwise.
+    """
     client = async_create_client(flow.hass, data)
     try:
         await client.verify()
     except BandwidthAuthenticationError:
-        return {"base": "invalid_auth"}
+        return {"base": "invalid_auth"}, None
     except BandwidthConnectionError:
-        return {"base": "cannot_connect"}
+        return {"base": "cannot_connect"}, None
     except Exception:  # noqa: BLE001
         LOGGER.exception("Unexpected error checking the Bandwidth credentials")
-        return {"base": "unknown"}
-    return {}
+        return {"base": "unknown"}, None
+    error, application = await _async_read_application(
+        client, data[CONF_APPLICATION_ID]
+    )
+    if error is None:
+        return {}, application
+    if error in APPLICATION_ERRORS and application_field:
+        return {CONF_APPLICATION_ID: error}, None
+    return {"base": error}, None
+
+
+async def _async_read_application(
+    client: BandwidthClient, application_id: str
+) -> tuple[str | None, Application | None]:
+    """Read the application from Bandwidth; return an error key or it.
+
+    Credentials may be allowed to place calls but not to read applications:
+    the application then stays unchecked (no error, no application).
+    """
+    try:
+        application = await client.get_application(application_id)
+    except BandwidthAuthenticationError:
+        LOGGER.info(
+            "These credentials may not read Bandwidth application %s; "
+            "it was not checked",
+            application_id,
+        )
+        return None, None
+    except BandwidthConnectionError:
+        return "cannot_connect", None
+    except Exception as err:  # noqa: BLE001
+        if isinstance(err, BandwidthApiError) and err.status in APPLICATION_NOT_FOUND:
+            return "application_not_found", None
+        LOGGER.exception("Unexpected error reading the Bandwidth application")
+        return "unknown", None
+    if application.is_voice:
+        return None, application
+    return "not_voice_application", None
 
 
 class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -294,10 +384,14 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
                 self._abort_if_unique_id_configured()
                 data = {CONF_AUTH_TYPE: auth_type, **user_input}
-                errors = await _async_verify(self, data)
+                errors, application = await _async_verify(
+                    self, data, application_field=True
+                )
                 if not errors:
                     return self.async_create_entry(
-                        title=_title(account_id),
+                        title=_title(
+                            account_id, user_input[CONF_APPLICATION_ID], application
+                        ),
                         data={
                             **data,
                             CONF_WEBHOOK_ID: webhook.async_generate_id(),
@@ -332,10 +426,16 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _trimmed(user_input)
-            errors = await _async_verify(self, {**entry.data, **user_input})
+            errors, application = await _async_verify(
+                self, {**entry.data, **user_input}, application_field=False
+            )
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
+                    entry,
+                    title=_updated_title(
+                        entry, entry.data[CONF_APPLICATION_ID], application
+                    ),
+                    data_updates=user_input,
                 )
 
         return self.async_show_form(
@@ -349,7 +449,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
                 {identifier: (user_input or entry.data)[identifier]},
             ),
-            description_placeholders={"account_id": entry.data[CONF_ACCOUNT_ID]},
+            description_placeholders=_placeholders(entry),
             errors=errors,
         )
 
@@ -361,9 +461,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_menu(
             step_id="reconfigure",
             menu_options=[STEP_RECONFIGURE_OAUTH, STEP_RECONFIGURE_BASIC],
-            description_placeholders={
-                "account_id": self._get_reconfigure_entry().data[CONF_ACCOUNT_ID]
-            },
+            description_placeholders=_placeholders(self._get_reconfigure_entry()),
         )
 
     async def async_step_reconfigure_oauth(
@@ -412,10 +510,17 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_AUTH_TYPE: auth_type,
                     **user_input,
                 }
-                errors = await _async_verify(self, data)
+                errors, application = await _async_verify(
+                    self, data, application_field=True
+                )
                 if not errors:
                     return self.async_update_reload_and_abort(
-                        entry, unique_id=unique_id, data=data
+                        entry,
+                        unique_id=unique_id,
+                        title=_updated_title(
+                            entry, user_input[CONF_APPLICATION_ID], application
+                        ),
+                        data=data,
                     )
 
         if user_input is None:
@@ -435,7 +540,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 self._credentials_schema(auth_type, account_id=False), suggested
             ),
-            description_placeholders={"account_id": account_id},
+            description_placeholders=_placeholders(entry),
             errors=errors,
         )
 
@@ -485,6 +590,7 @@ class BandwidthOptionsFlow(OptionsFlow):
                 self.config_entry.options if user_input is None else user_input,
             ),
             description_placeholders={
+                "title": self.config_entry.title,
                 # Where the Voice application sends the calls it receives.
                 "callback_url": async_inbound_url(self.hass, self.config_entry) or "",
                 # The errors about numbers name their range.

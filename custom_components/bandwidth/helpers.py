@@ -9,7 +9,13 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import BandwidthClient, BasicCredentials, OAuth2Credentials, api_urls
+from .api import (
+    BandwidthClient,
+    BasicCredentials,
+    OAuth2Credentials,
+    api_urls,
+    dashboard_api_url,
+)
 from .const import (
     AUTH_BASIC,
     CONF_ACCOUNT_ID,
@@ -36,4 +42,5 @@ def async_create_client(
     )
     if api_url := data.get(CONF_API_URL):
         client.voice_url, client.token_url = api_urls(api_url)
+        client.dashboard_url = dashboard_api_url(api_url)
     return client

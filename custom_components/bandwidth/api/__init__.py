@@ -1,7 +1,14 @@
 """Asynchronous client for Bandwidth's Voice API v2 (no Home Assistant imports)."""
 
 from .auth import BasicCredentials, OAuth2Credentials
-from .client import TOKEN_URL, VOICE_URL, BandwidthClient, api_urls
+from .client import (
+    DASHBOARD_URL,
+    TOKEN_URL,
+    VOICE_URL,
+    BandwidthClient,
+    api_urls,
+    dashboard_api_url,
+)
 from .exceptions import (
     BandwidthApiError,
     BandwidthAuthenticationError,
@@ -11,6 +18,7 @@ from .exceptions import (
     BandwidthRateLimitError,
 )
 from .models import (
+    Application,
     CallState,
     CreateCallRequest,
     CreateCallResponse,
@@ -19,8 +27,10 @@ from .models import (
 )
 
 __all__ = [
+    "DASHBOARD_URL",
     "TOKEN_URL",
     "VOICE_URL",
+    "Application",
     "BandwidthApiError",
     "BandwidthAuthenticationError",
     "BandwidthClient",
@@ -36,4 +46,5 @@ __all__ = [
     "OAuth2Credentials",
     "UpdateCallRequest",
     "api_urls",
+    "dashboard_api_url",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
 from urllib.parse import quote
+from xml.etree import ElementTree as ET
 
 import aiohttp
 from yarl import URL
@@ -24,11 +25,20 @@ from .exceptions import (
     BandwidthOutcomeUnknownError,
     BandwidthRateLimitError,
 )
-from .models import CallState, CreateCallRequest, CreateCallResponse, UpdateCallRequest
+from .models import (
+    Application,
+    CallState,
+    CreateCallRequest,
+    CreateCallResponse,
+    UpdateCallRequest,
+)
 from .pacing import CreationPacer, PacingTimeoutError
 
 VOICE_URL = URL("https://voice.bandwidth.com/api/v2")
 TOKEN_URL = URL("https://api.bandwidth.com/api/v1/oauth2/token")
+# Bandwidth's account (Dashboard) API, where applications are described; the
+# Voice API has no application endpoint.
+DASHBOARD_URL = URL("https://api.bandwidth.com/api/v2")
 
 # Refresh a token this long before Bandwidth says it expires, so a request
 # never leaves with a token that dies in flight.
@@ -39,6 +49,11 @@ def api_urls(root: str | URL) -> tuple[URL, URL]:
     """Return (voice_url, token_url) for a server serving Bandwidth's paths."""
     root = URL(root)
     return root / "api" / "v2", root / "api" / "v1" / "oauth2" / "token"
+
+
+def dashboard_api_url(root: str | URL) -> URL:
+    """Return the account API's URL on a server serving Bandwidth's paths."""
+    return URL(root) / "api" / "v2"
 
 
 def _call_path(call_id: str) -> tuple[str, ...]:
@@ -52,6 +67,19 @@ def _call_path(call_id: str) -> tuple[str, ...]:
         msg = f"Invalid call id: {call_id!r}"
         raise ValueError(msg)
     return ("calls", call_id)
+
+
+def _application_path(application_id: str) -> tuple[str, ...]:
+    """Return the path of an application below the account.
+
+    Raises:
+        ValueError: the id is empty or a relative path segment.
+
+    """
+    if application_id in ("", ".", ".."):
+        msg = f"Invalid application id: {application_id!r}"
+        raise ValueError(msg)
+    return ("applications", application_id)
 
 
 def _basic(username: str, password: str) -> str:
@@ -101,6 +129,7 @@ class BandwidthClient:
     calls_per_second: float = 5
     voice_url: URL = VOICE_URL
     token_url: URL = TOKEN_URL
+    dashboard_url: URL = DASHBOARD_URL
 
     _close_session: bool = field(default=False, init=False, repr=False)
     _token: str | None = field(default=None, init=False, repr=False)
@@ -164,6 +193,30 @@ class BandwidthClient:
         """End a call (or remove it from Bandwidth's queue)."""
         await self.update_call(call_id, UpdateCallRequest(state="completed"))
 
+    async def get_application(self, application_id: str) -> Application:
+        """Return one of the account's applications, as `band app get` reads it.
+
+        GET {dashboard}/accounts/{account}/applications/{id}, authorized like
+        every other request (Bearer token, or Basic for a legacy API user),
+        answered in XML.
+
+        Raises:
+            BandwidthApiError: Bandwidth refused it; 404 when there is no such
+                application in the account.
+            BandwidthAuthenticationError: the credentials may not read it.
+            BandwidthError: anything else went wrong.
+            ValueError: the id is empty or a relative path segment.
+
+        """
+        root = await self._request(
+            "GET", _application_path(application_id), account_api=True
+        )
+        try:
+            return Application.from_xml(root)
+        except (AttributeError, KeyError) as err:
+            msg = "Bandwidth returned an unexpected application description"
+            raise BandwidthConnectionError(msg) from err
+
     async def _request(  # noqa: PLR0913 - keyword-only knobs of one request path
         self,
         method: str,
@@ -173,8 +226,12 @@ class BandwidthClient:
         params: dict[str, str] | None = None,
         deadline: float | None = None,
         paced: bool = False,
+        account_api: bool = False,
     ) -> Any:
-        """Send one Voice API request and return its decoded JSON (or None).
+        """Send one request and return its decoded JSON (or None).
+
+        The path is below the account on the Voice API; with `account_api`,
+        on the account (Dashboard) API, which answers in XML, parsed.
 
         A 401 with an OAuth token refreshes the token once and tries again; a
         429 is waited out (Retry-After) until the deadline. Both mean Bandwidth
@@ -182,7 +239,8 @@ class BandwidthClient:
         retried. `paced` requests wait for a calls-per-second slot first.
         """
         # Each segment is quoted whole: an id can never reach another path.
-        url = self.voice_url.joinpath(
+        base = self.dashboard_url if account_api else self.voice_url
+        url = base.joinpath(
             *(
                 quote(segment, safe="")
                 for segment in ("accounts", self.account_id, *path)
@@ -203,7 +261,14 @@ class BandwidthClient:
             try:
                 return await self._bounded(
                     deadline,
-                    self._send(method, url, authorization, json=json, params=params),
+                    self._send(
+                        method,
+                        url,
+                        authorization,
+                        json=json,
+                        params=params,
+                        xml=account_api,
+                    ),
                     sent=True,
                 )
             except BandwidthAuthenticationError:
@@ -259,7 +324,7 @@ class BandwidthClient:
                 raise BandwidthOutcomeUnknownError(msg) from err
             raise BandwidthConnectionError(msg) from err
 
-    async def _send(
+    async def _send(  # noqa: PLR0913 - the parts of one HTTP exchange
         self,
         method: str,
         url: URL,
@@ -267,9 +332,11 @@ class BandwidthClient:
         *,
         json: dict[str, Any] | None,
         params: dict[str, str] | None,
+        xml: bool = False,
     ) -> Any:
         """Make one HTTP exchange and map its outcome to data or an exception."""
-        headers = {"Authorization": authorization, "Accept": "application/json"}
+        accept = "application/xml" if xml else "application/json"
+        headers = {"Authorization": authorization, "Accept": accept}
         try:
             async with self._session().request(
                 method, url, headers=headers, json=json, params=params
@@ -290,12 +357,17 @@ class BandwidthClient:
         if not body.strip():
             return None
         try:
+            if xml:
+                # Bandwidth's own answer; expat (2.4.1 and newer) refuses
+                # entity expansion bombs and never fetches external entities.
+                return ET.fromstring(body)  # noqa: S314
             return jsonlib.loads(body)
-        except ValueError as err:
+        except (ValueError, ET.ParseError) as err:
             # Only success answers get here: what was asked may have been done.
             msg = (
                 f"Bandwidth answered HTTP {response.status} with a body that is "
-                "not JSON; the request may have been carried out"
+                f"not {'XML' if xml else 'JSON'}; the request may have been "
+                "carried out"
             )
             raise BandwidthOutcomeUnknownError(msg) from err
 

@@ -1,7 +1,8 @@
 """Request and response models of Bandwidth's Voice API v2.
 
 Python names are snake_case; on the wire they are the spec's camelCase. Fields
-left as None are omitted from request bodies, never sent as null.
+left as None are omitted from request bodies, never sent as null. The one
+model of Bandwidth's account API, `Application`, is read from XML.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, Self
+from xml.etree.ElementTree import Element
+
+# An application's ServiceType when it handles calls (the other is Messaging-V2).
+VOICE_SERVICE_TYPE = "Voice-V2"
 
 
 @cache  # a few dozen field names, converted on every request and response
@@ -170,3 +175,41 @@ class CallState:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from a callState body; KeyError/TypeError when it is not one."""
         return cls(**_from_wire(cls, data))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Application:
+    """An application of the account: its id, name and kind of traffic.
+
+    Read from the account API's ApplicationProvisioningResponse, the answer
+    Bandwidth's own CLI (`band app get`) reads; its other settings (callback
+    URLs and credentials) are left out.
+    """
+
+    application_id: str
+    name: str | None = None
+    service_type: str | None = None
+
+    @property
+    def is_voice(self) -> bool:
+        """Return whether the application can place and receive calls."""
+        return self.service_type == VOICE_SERVICE_TYPE
+
+    @classmethod
+    def from_xml(cls, root: Element) -> Self:
+        """Build from the response document; KeyError when it is not one."""
+        application = (
+            root.find("Application")
+            if root.tag == "ApplicationProvisioningResponse"
+            else None
+        )
+        if application is None:
+            raise KeyError("Application")
+        application_id = (application.findtext("ApplicationId") or "").strip()
+        if not application_id:
+            raise KeyError("ApplicationId")
+        return cls(
+            application_id=application_id,
+            name=(application.findtext("AppName") or "").strip() or None,
+            service_type=(application.findtext("ServiceType") or "").strip() or None,
+        )

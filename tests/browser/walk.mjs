@@ -1,0 +1,734 @@
+// Walks every dialog of the Bandwidth Voice integration in Home Assistant's
+// real frontend, in headless Chromium, and fails on what a person should never
+// see: a raw translation key, a formatjs error, a field of the integration
+// shown only as a YAML editor. Run by scripts/browser-test, which installs
+// nothing: scripts/setup does (Debian's chromium, this folder's npm packages,
+// the frontend Home Assistant pins).
+//
+// It starts the Bandwidth sandbox and Home Assistant (from .venv, with a
+// throw-away configuration), onboards Home Assistant through its REST API and
+// saves a PNG of every step in the output folder.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WORK = path.join(REPO, '.browser-test');
+const OUT = process.env.BROWSER_TEST_OUT || path.join(WORK, 'screenshots');
+const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM || '/usr/bin/chromium';
+// Chromium must not reach for the network this machine does not have.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+// Longest wait for one thing to appear; Home Assistant answers in well under.
+const TIMEOUT = 20_000;
+// A text, number or multi-line input of a form (not the row's checkbox).
+const TEXT_INPUT = 'wa-input input, wa-textarea textarea';
+
+const OWNER = { name: 'Test Owner', username: 'owner', password: 'browser-test-password' };
+const ACCOUNT_ID = '9900000';
+const APPLICATION_ID = 'sandbox-application';
+const OTHER_APPLICATION_ID = 'door-bell';
+const CLIENT_ID = 'sandbox-client';
+const CLIENT_SECRET = 'sandbox-secret';
+const ROTATED_SECRET = 'rotated-sandbox-secret';
+const USERNAME = 'sandbox-user';
+const PASSWORD = 'sandbox-password';
+const TITLE = 'Bandwidth Home alarm';
+const OTHER_TITLE = 'Bandwidth Door bell';
+// The object fields' order in services.yaml (tests/test_action_form.py).
+const GATHER_FIELDS = [
+  'prompt', 'max_digits', 'terminating_digits', 'first_digit_timeout',
+  'inter_digit_timeout', 'repeat_count',
+];
+const MACHINE_DETECTION_FIELDS = [
+  'mode', 'detection_timeout', 'silence_timeout', 'speech_threshold',
+  'speech_end_threshold', 'machine_speech_end_threshold', 'delay_result',
+  'callback_url', 'callback_method', 'fallback_url', 'fallback_method',
+  'username', 'password', 'fallback_username', 'fallback_password',
+];
+
+// What must never be on screen: untranslated keys and failed placeholders.
+const FORBIDDEN = [
+  /component\.bandwidth\./,
+  /\[%key:/,
+  /formatjs/i,
+  /MISSING_VALUE/,
+];
+// A field name shown as its own label: the translation is missing.
+const RAW_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+// Where the integration's own words and fields are shown: its flows, the
+// action form and the form of an object field, its repair issues.
+const OURS = ['dialog-data-entry-flow', 'ha-service-control', 'dialog-form', 'dialog-repairs-issue'];
+
+const docsShots = new Map();
+let lastShot = null;
+let shotCount = 0;
+const processes = [];
+
+// --- Processes --------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, args, env) {
+  const log = fs.openSync(path.join(OUT, `${name}.log`), 'w');
+  // Nothing here talks to the internet. A CA bundle named in the environment
+  // can be rewritten under a starting process (by ../shared/tools/py314), and
+  // then Home Assistant fails to start; without it, certifi's bundle is used.
+  const inherited = { ...process.env };
+  delete inherited.REQUESTS_CA_BUNDLE;
+  delete inherited.SSL_CERT_FILE;
+  const child = spawn(path.join(REPO, 'scripts', 'in-venv'), ['.venv', ...args], {
+    cwd: REPO,
+    env: { ...inherited, PYTHONUNBUFFERED: '1', ...env },
+    stdio: ['ignore', log, log],
+  });
+  child.name = name;
+  child.exited = new Promise((resolve) => child.on('exit', resolve));
+  processes.push(child);
+  return child;
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+async function stopAll() {
+  await Promise.all(processes.map(stop));
+}
+
+async function waitFor(what, check, child, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`${child.name} exited while waiting for ${what}; see ${child.name}.log`);
+    }
+    try {
+      if (await check()) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function startSandbox(port, clientSecret) {
+  const child = start(`sandbox-${clientSecret === CLIENT_SECRET ? 'first' : 'rotated'}`, [
+    'python', '-m', 'sandbox',
+    '--port', String(port),
+    '--allow-insecure-callbacks',
+    '--client-secret', clientSecret,
+    '--add-application', `${OTHER_APPLICATION_ID}=Door bell`,
+  ]);
+  return waitFor(
+    'the sandbox',
+    () => new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    }),
+    child,
+    30,
+  ).then(() => child);
+}
+
+// --- Home Assistant's REST API ----------------------------------------------
+
+async function api(haUrl, method, route, body, token, form = false) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let data;
+  if (body !== undefined) {
+    headers['Content-Type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
+    data = form ? new URLSearchParams(body).toString() : JSON.stringify(body);
+  }
+  const response = await fetch(haUrl + route, { method, headers, body: data });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route}: HTTP ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// Creates the owner and finishes every onboarding step, as the onboarding
+// pages would; returns the owner's tokens.
+async function onboard(haUrl) {
+  const clientId = `${haUrl}/`;
+  const { auth_code: code } = await api(haUrl, 'POST', '/api/onboarding/users', {
+    client_id: clientId,
+    name: OWNER.name,
+    username: OWNER.username,
+    password: OWNER.password,
+    language: 'en',
+  });
+  const tokens = await api(
+    haUrl, 'POST', '/auth/token',
+    { grant_type: 'authorization_code', code, client_id: clientId }, null, true,
+  );
+  const token = tokens.access_token;
+  await api(haUrl, 'POST', '/api/onboarding/core_config', {}, token);
+  await api(haUrl, 'POST', '/api/onboarding/analytics', {}, token);
+  await api(haUrl, 'POST', '/api/onboarding/integration',
+    { client_id: clientId, redirect_uri: `${clientId}?auth_callback=1` }, token);
+  return tokens;
+}
+
+// --- Checks -----------------------------------------------------------------
+
+// Every text node of the page, through open shadow roots; for those inside
+// the integration's dialogs and forms, whether they are.
+function pageTexts(ours) {
+  const texts = [];
+  const walk = (node, inside) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const text = node.textContent.trim();
+      if (text) texts.push({ text, ours: inside });
+      return;
+    }
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      if (['SCRIPT', 'STYLE', 'TEMPLATE'].includes(node.tagName)) return;
+      inside = inside || ours.includes(node.localName);
+      if (node.shadowRoot) walk(node.shadowRoot, inside);
+    }
+    for (const child of node.childNodes) walk(child, inside);
+  };
+  walk(document.body, false);
+  return texts;
+}
+
+// Code editors inside the integration's dialogs and action form.
+function codeEditors(ours) {
+  const found = [];
+  const walk = (node, inside) => {
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      inside = inside || ours.includes(node.localName);
+      if (inside && ['ha-yaml-editor', 'ha-code-editor'].includes(node.localName)) {
+        // Name the field: the heading of the row holding the editor.
+        let row = node;
+        while (row && row.localName !== 'ha-settings-row') {
+          row = row.parentElement ?? row.getRootNode().host;
+        }
+        const heading = row?.querySelector('[slot="heading"]')?.textContent.trim();
+        found.push(heading || node.localName);
+      }
+      if (node.shadowRoot) walk(node.shadowRoot, inside);
+    }
+    for (const child of node.childNodes) walk(child, inside);
+  };
+  walk(document.body, false);
+  return found;
+}
+
+class Walk {
+  constructor(page, haUrl, hassTokens) {
+    this.page = page;
+    this.haUrl = haUrl;
+    this.hassTokens = hassTokens;
+    this.consoleProblems = [];
+    page.on('console', (message) => {
+      if (FORBIDDEN.some((pattern) => pattern.test(message.text()))) {
+        this.consoleProblems.push(message.text());
+      }
+    });
+    page.on('pageerror', (error) => {
+      if (FORBIDDEN.some((pattern) => pattern.test(String(error)))) {
+        this.consoleProblems.push(String(error));
+      }
+    });
+  }
+
+  // Screenshot, then check everything on screen.
+  async step(name, { docs } = {}) {
+    // No hover highlight; let the last render settle before the picture.
+    await this.page.mouse.move(640, 8);
+    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await this.page.waitForTimeout(300);
+    shotCount += 1;
+    const file = path.join(OUT, `${String(shotCount).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    lastShot = file;
+    if (docs) await this.docsShot(docs);
+    console.log(`  ok ${path.basename(file)}`);
+
+    const texts = await this.page.evaluate(pageTexts, OURS);
+    const problems = [];
+    for (const { text, ours } of texts) {
+      if (FORBIDDEN.some((pattern) => pattern.test(text))) problems.push(`shows "${text}"`);
+      if (ours && RAW_NAME.test(text)) problems.push(`shows the raw name "${text}"`);
+    }
+    for (const editor of await this.page.evaluate(codeEditors, OURS)) {
+      problems.push(`shows a YAML editor for "${editor}"`);
+    }
+    problems.push(...this.consoleProblems.splice(0).map((text) => `logged "${text}"`));
+    if (problems.length) throw new Error(`${name}: ${[...new Set(problems)].join('; ')}`);
+  }
+
+  // A picture for the README: the open dialog alone, or the top of the page.
+  async docsShot({ name, dialog = false, height = 860 }) {
+    const file = path.join(OUT, `docs-${name}`);
+    if (dialog) {
+      const box = await this.page.locator('wa-dialog dialog[open]').last().boundingBox();
+      await this.page.screenshot({ path: file, clip: box });
+    } else {
+      await this.page.screenshot({ path: file, clip: { x: 0, y: 0, width: 1280, height } });
+    }
+    docsShots.set(name, file);
+  }
+
+  text(text, exact = true) {
+    return this.page.getByText(text, { exact }).first();
+  }
+
+  async see(text, exact = true) {
+    await this.text(text, exact).waitFor({ timeout: TIMEOUT });
+  }
+
+  button(name) {
+    return this.page.getByRole('button', { name, exact: true }).last();
+  }
+
+  async click(name) {
+    await this.button(name).click();
+  }
+
+  field(name) {
+    return this.page.locator(`input[name="${name}"], textarea[name="${name}"]`).last();
+  }
+
+  // Fails unless the input shows this value (soon).
+  async expectValue(locator, value) {
+    const deadline = Date.now() + TIMEOUT;
+    let shown;
+    while ((shown = await locator.inputValue()) !== value) {
+      if (Date.now() > deadline) throw new Error(`expected "${value}", shown "${shown}"`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  async fill(values) {
+    for (const [name, value] of Object.entries(values)) {
+      await this.field(name).fill(value);
+    }
+  }
+
+  // Calls the websocket API through the frontend's own connection.
+  async ws(message) {
+    return this.page.evaluate((msg) => document.querySelector('home-assistant').hass.callWS(msg), message);
+  }
+
+  async goto(route, waitText) {
+    await this.page.goto(this.haUrl + route);
+    if (waitText) await this.see(waitText);
+  }
+
+  // Closes an unfinished flow's dialog; the frontend then deletes the flow,
+  // which must be done before anything else (a left-over reconfigure flow
+  // keeps Home Assistant from starting re-authentication).
+  async closeDialog() {
+    const deleted = this.page.waitForResponse((response) => response.request().method() === 'DELETE'
+      && response.url().includes('/api/config/config_entries/flow/'));
+    await this.page.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await this.page.locator('dialog-data-entry-flow').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    await deleted;
+  }
+
+  async entries() {
+    return api(this.haUrl, 'GET', '/api/config/config_entries/entry', undefined, this.hassTokens.access_token);
+  }
+}
+
+// --- The walk ---------------------------------------------------------------
+
+async function startFlow(walk, option) {
+  await walk.goto('/config/integrations/dashboard/add?domain=bandwidth');
+  // The frontend first asks whether to set the integration up.
+  await walk.see('Do you want to set up Bandwidth Voice?');
+  await walk.click('OK');
+  await walk.see('Connect to Bandwidth');
+  if (option) await walk.text(option).click();
+}
+
+async function setup(walk) {
+  console.log('Setup: API credentials');
+  await startFlow(walk);
+  await walk.step('setup-menu');
+  await walk.text('API credentials: client ID and secret').click();
+  await walk.field('application_id').waitFor();
+  await walk.fill({
+    account_id: ACCOUNT_ID,
+    application_id: 'no-such-application',
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+  });
+  await walk.step('setup-oauth-form');
+  await walk.click('Submit');
+  await walk.see('Bandwidth has no application with this ID', false);
+  await walk.step('setup-oauth-wrong-application', { docs: { name: 'setup-form.png', dialog: true } });
+  await walk.fill({ application_id: APPLICATION_ID, client_secret: CLIENT_SECRET });
+  await walk.click('Submit');
+  // Its device, named after the entry, is offered an area.
+  await walk.see('Name and assign');
+  await walk.expectValue(walk.page.locator('dialog-data-entry-flow input').first(), TITLE);
+  await walk.step('setup-oauth-created');
+  await walk.click('Skip and finish');
+
+  console.log('Setup: legacy API user');
+  await startFlow(walk, 'Legacy API user: username and password');
+  await walk.field('username').waitFor();
+  await walk.fill({
+    account_id: ACCOUNT_ID,
+    application_id: OTHER_APPLICATION_ID,
+    username: USERNAME,
+    password: PASSWORD,
+  });
+  await walk.step('setup-basic-form');
+  await walk.click('Submit');
+  // Its device, named after the entry, is offered an area.
+  await walk.see('Name and assign');
+  await walk.expectValue(walk.page.locator('dialog-data-entry-flow input').first(), OTHER_TITLE);
+  await walk.step('setup-basic-created');
+  await walk.click('Skip and finish');
+}
+
+async function entryRow(walk, title) {
+  await walk.goto('/config/integrations/integration/bandwidth', title);
+  return walk.page.locator('ha-config-entry-row').filter({ hasText: title }).first();
+}
+
+async function entryMenu(walk, title, item) {
+  const row = await entryRow(walk, title);
+  // The entry's own menu, before its device's.
+  await row.getByRole('button', { name: 'Menu' }).first().click();
+  await walk.page.getByRole('menuitem', { name: item }).last().click();
+}
+
+async function integrationPage(walk) {
+  console.log('The integration page');
+  // Onboarding set up a few other integrations; they are not looked at.
+  for (const entry of await walk.entries()) {
+    if (['google_translate', 'met', 'radio_browser', 'shopping_list'].includes(entry.domain)) {
+      await api(walk.haUrl, 'DELETE', `/api/config/config_entries/entry/${entry.entry_id}`, undefined, walk.hassTokens.access_token);
+    }
+  }
+  await walk.goto('/config/integrations/integration/bandwidth', TITLE);
+  await walk.see(OTHER_TITLE);
+  await walk.step('integration-entries', { docs: { name: 'entries.png', height: 620 } });
+}
+
+async function options(walk) {
+  console.log('Options');
+  const row = await entryRow(walk, TITLE);
+  await row.getByRole('button', { name: 'Configure' }).first().click();
+  await walk.see('Call defaults');
+  await walk.fill({ from: '5555550100' });
+  await walk.step('options-form');
+  await walk.click('Submit');
+  await walk.see('Enter a number in E.164 format', false);
+  await walk.step('options-invalid-caller-id');
+  await walk.fill({ from: '+15555550100' });
+  await walk.click('Submit');
+  await walk.see('Options successfully saved.', false);
+  await walk.step('options-saved');
+  await walk.click('Finish');
+}
+
+async function reconfigure(walk) {
+  console.log('Reconfigure');
+  await entryMenu(walk, TITLE, 'Reconfigure');
+  await walk.see('Reconfigure Bandwidth Voice');
+  await walk.step('reconfigure-menu');
+  await walk.text('API credentials: client ID and secret').click();
+  await walk.field('client_secret').waitFor();
+  await walk.fill({ client_secret: CLIENT_SECRET });
+  await walk.step('reconfigure-oauth-form');
+  await walk.click('Submit');
+  await walk.see('Reconfiguration was successful', false);
+  await walk.step('reconfigure-oauth-done');
+  await walk.click('Close');
+
+  await entryMenu(walk, TITLE, 'Reconfigure');
+  await walk.see('Reconfigure Bandwidth Voice');
+  await walk.text('Legacy API user: username and password').click();
+  await walk.field('username').waitFor();
+  await walk.step('reconfigure-basic-form');
+  await walk.closeDialog();
+}
+
+async function openIssue(walk, title, shot) {
+  await walk.goto('/config/repairs', title);
+  await walk.text(title).click();
+  const reported = walk.text('Reported by Bandwidth Voice', false);
+  await reported.waitFor();
+  await walk.step(shot);
+  await walk.page.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await reported.waitFor({ state: 'hidden' });
+}
+
+async function repairs(walk) {
+  console.log('Repairs');
+  const https = (title) => `Bandwidth needs an https address for the calls of ${title}`;
+  const legacy = `${OTHER_TITLE} signs in with a legacy Bandwidth API user`;
+  await walk.goto('/config/repairs', https(TITLE));
+  await walk.see(https(OTHER_TITLE));
+  await walk.see(legacy);
+  await walk.step('repairs', { docs: { name: 'repairs.png', height: 400 } });
+  await openIssue(walk, https(TITLE), 'repair-http-url');
+  await openIssue(walk, legacy, 'repair-legacy-api-user');
+
+  // Without an external URL, Bandwidth cannot reach Home Assistant at all.
+  const { external_url: externalUrl } = await walk.ws({ type: 'get_config' });
+  await walk.ws({ type: 'config/core/update', external_url: null });
+  await openIssue(walk, `Bandwidth cannot reach Home Assistant for the calls of ${TITLE}`, 'repair-no-external-url');
+  await walk.ws({ type: 'config/core/update', external_url: externalUrl });
+}
+
+async function reauth(walk, sandbox) {
+  console.log('Re-authentication');
+  // The API credential is rotated in Bandwidth: the entry's secret no longer works.
+  await stop(sandbox.child);
+  sandbox.child = await startSandbox(sandbox.port, ROTATED_SECRET);
+  const entry = (await walk.entries()).find((item) => item.title === TITLE);
+  await api(walk.haUrl, 'POST', `/api/config/config_entries/entry/${entry.entry_id}/reload`, undefined, walk.hassTokens.access_token);
+  // Home Assistant asks for new credentials: a card on the integrations page.
+  await walk.goto('/config/integrations/dashboard', 'Discovered');
+  const card = walk.page.locator('ha-config-flow-card').filter({ hasText: TITLE });
+  await walk.step('reauth-card');
+  await card.getByRole('button', { name: 'Reconfigure' }).click();
+  await walk.see('Re-authenticate with Bandwidth');
+  await walk.fill({ client_secret: ROTATED_SECRET });
+  await walk.step('reauth-form');
+  await walk.click('Submit');
+  await walk.see('Re-authentication was successful', false);
+  await walk.step('reauth-done');
+  await walk.click('Close');
+}
+
+// The action form's row of one field, by the field's translated name;
+// an optional field is ticked first, as a person would.
+async function fieldRow(walk, name) {
+  const heading = walk.page.locator('[slot="heading"]').getByText(name, { exact: true });
+  const row = walk.page.locator('ha-settings-row').filter({ has: heading }).first();
+  await row.scrollIntoViewIfNeeded();
+  const checkbox = row.locator('ha-checkbox').first();
+  if (await checkbox.count() && !(await checkbox.evaluate((box) => box.checked))) {
+    await checkbox.click();
+  }
+  return row;
+}
+
+async function fillObject(walk, label, fields, values, shot, docs) {
+  const row = await fieldRow(walk, label);
+  await row.getByRole('button', { name: 'Add' }).click();
+  // A dialog with a form of the object's fields.
+  const dialog = walk.page.locator('dialog-form');
+  const cancel = dialog.getByRole('button', { name: 'Cancel', exact: true });
+  await cancel.waitFor();
+  await walk.step(shot, { docs });
+  // The form lists the fields in services.yaml's order (which tests/ check).
+  for (const [name, value] of Object.entries(values)) {
+    await dialog.locator('ha-selector').nth(fields.indexOf(name)).locator(TEXT_INPUT).first().fill(value);
+  }
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  await cancel.waitFor({ state: 'hidden' });
+}
+
+async function chooseEntry(walk) {
+  const row = await fieldRow(walk, 'Bandwidth entry');
+  await row.locator('ha-config-entry-picker').click();
+  const search = walk.page.getByPlaceholder('Search', { exact: true });
+  await search.waitFor();
+  await walk.page.getByText(TITLE, { exact: true }).last().click();
+  await search.waitFor({ state: 'hidden' });
+}
+
+// Performs the action; fails with the error Home Assistant shows, if any.
+async function performAction(walk) {
+  await walk.click('Perform action');
+  const outcome = await walk.page.waitForFunction(() => {
+    const find = (root) => {
+      for (const element of root.querySelectorAll('*')) {
+        if (element.localName === 'ha-progress-button' && element._result) return element._result;
+        const inner = element.shadowRoot && find(element.shadowRoot);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    return find(document);
+  });
+  if (await outcome.jsonValue() !== 'success') {
+    const shown = await walk.page.locator('ha-alert').last().innerText().catch(() => '');
+    throw new Error(`the action failed: ${shown}`);
+  }
+}
+
+async function actions(walk) {
+  console.log('Actions');
+  await walk.goto('/config/tools/action?service=bandwidth.create_call', 'Create call');
+  await walk.see('Gather digits');
+  await walk.step('action-create-call');
+  await fillObject(walk, 'Gather digits', GATHER_FIELDS, { prompt: 'Press 1 to acknowledge.', max_digits: '1' }, 'action-gather', { name: 'action-gather.png', dialog: true });
+  await fillObject(walk, 'Machine detection', MACHINE_DETECTION_FIELDS, { detection_timeout: '15' }, 'action-machine-detection');
+  await walk.step('action-objects-filled');
+  // Two entries: the action needs to be told which.
+  await chooseEntry(walk);
+  await walk.step('action-entry-chosen');
+  // A number that rings until the call is hung up below.
+  const to = await fieldRow(walk, 'To');
+  await to.getByRole('button', { name: 'Add' }).click();
+  await to.locator(TEXT_INPUT).first().fill('+15555550002');
+  await (await fieldRow(walk, 'From')).locator(TEXT_INPUT).first().fill('+15555550100');
+  await (await fieldRow(walk, 'Message')).locator(TEXT_INPUT).first().fill('The alarm went off.');
+  await performAction(walk);
+  // Bandwidth's description of the call comes back as the response.
+  await walk.see('call_id', false);
+  const response = walk.page.locator('.cm-content').last();
+  await response.scrollIntoViewIfNeeded();
+  await walk.step('action-create-call-response');
+  const text = await response.innerText();
+  const callId = /call_id: (\S+)/.exec(text)?.[1];
+  if (!callId) throw new Error(`no call_id in the response: ${text}`);
+
+  await walk.goto('/config/tools/action?service=bandwidth.hangup_call', 'Hang up call');
+  await chooseEntry(walk);
+  const callIdInput = (await fieldRow(walk, 'Call ID')).locator(TEXT_INPUT).first();
+  await callIdInput.fill(callId);
+  await walk.expectValue(callIdInput, callId);
+  await walk.step('action-hangup-call');
+  await performAction(walk);
+  await walk.step('action-hangup-call-done');
+}
+
+// --- Main -------------------------------------------------------------------
+
+async function main() {
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  const config = path.join(WORK, 'config');
+  fs.rmSync(config, { recursive: true, force: true });
+  fs.mkdirSync(config, { recursive: true });
+
+  const [haPort, sandboxPort] = [await freePort(), await freePort()];
+  const haUrl = `http://127.0.0.1:${haPort}`;
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  // Only what the integration's dialogs need, so Home Assistant starts in
+  // seconds and installs nothing; the plain-http external URL makes the
+  // first repair issue appear.
+  fs.writeFileSync(path.join(config, 'configuration.yaml'), [
+    'homeassistant:',
+    '  country: US',
+    `  external_url: ${haUrl}`,
+    'frontend:',
+    'logger:',
+    '  default: warning',
+    '  logs:',
+    '    custom_components.bandwidth: debug',
+    '',
+  ].join('\n'));
+
+  console.log(`Screenshots and logs: ${OUT}`);
+  const sandbox = { port: sandboxPort, child: await startSandbox(sandboxPort, CLIENT_SECRET) };
+  const ha = start('home-assistant', ['hass', '--config', config, '--skip-pip'], {
+    SETUP_PORT: String(haPort),
+    PYTHONPATH: REPO,
+    BANDWIDTH_SANDBOX_URL: sandboxUrl,
+  });
+  await waitFor('Home Assistant', async () => (await fetch(`${haUrl}/api/onboarding`)).ok, ha, 180);
+  const tokens = await onboard(haUrl);
+  const hassTokens = {
+    ...tokens,
+    hassUrl: haUrl,
+    clientId: `${haUrl}/`,
+    expires: Date.now() + tokens.expires_in * 1000,
+  };
+
+  // A fresh profile every run, as Chromium must have here.
+  const profile = fs.mkdtempSync(path.join(WORK, 'chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 860 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  // Signed in as the owner, as the frontend keeps it after a login.
+  await context.addInitScript((value) => {
+    localStorage.setItem('hassTokens', JSON.stringify(value));
+  }, hassTokens);
+  const page = context.pages()[0] ?? await context.newPage();
+  const walk = new Walk(page, haUrl, tokens);
+  try {
+    const parts = {
+      setup: () => setup(walk),
+      entries: () => integrationPage(walk),
+      options: () => options(walk),
+      reconfigure: () => reconfigure(walk),
+      repairs: () => repairs(walk),
+      reauth: () => reauth(walk, sandbox),
+      actions: () => actions(walk),
+    };
+    // BROWSER_TEST_ONLY=setup,reauth walks part of it (setup always first).
+    const only = process.env.BROWSER_TEST_ONLY?.split(',');
+    for (const [part, run] of Object.entries(parts)) {
+      if (!only || part === 'setup' || only.includes(part)) await run();
+    }
+  } catch (error) {
+    const failure = path.join(OUT, 'failure.png');
+    await page.screenshot({ path: failure }).catch(() => {});
+    throw Object.assign(error, { screenshot: fs.existsSync(failure) ? failure : lastShot });
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(OUT, 'docs.json'), JSON.stringify(Object.fromEntries(docsShots), null, 2));
+  console.log(`${shotCount} passed, 0 failed`);
+}
+
+// However Home Assistant or Chromium misbehave, the check ends.
+const WATCHDOG_MINUTES = 10;
+setTimeout(() => {
+  console.error(`\nBrowser check failed: still running after ${WATCHDOG_MINUTES} minutes`);
+  if (lastShot) console.error(`Last screenshot: ${lastShot}`);
+  stopAll().finally(() => process.exit(1));
+}, WATCHDOG_MINUTES * 60_000).unref();
+
+let code = 0;
+const interrupted = () => { stopAll().finally(() => process.exit(130)); };
+process.on('SIGINT', interrupted);
+process.on('SIGTERM', interrupted);
+try {
+  await main();
+} catch (error) {
+  code = 1;
+  console.error(`\nBrowser check failed: ${error.message}`);
+  if (error.screenshot) console.error(`Last screenshot: ${error.screenshot}`);
+  console.error(`Logs: ${OUT}`);
+} finally {
+  await stopAll();
+}
+process.exit(code);
