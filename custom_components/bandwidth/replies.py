@@ -228,13 +228,11 @@ class CallFlow:
                 # Nothing to play: never leave a call on the line in silence.
                 return bxml.hangup()
             return self._play_or_detect(call)
-        if event_type in (CALLBACK_GATHER, CALLBACK_TRANSFER_COMPLETE):
-            if event_type == CALLBACK_TRANSFER_COMPLETE and call.steps == 0:
-                # A forwarded call ends with its transfer.
-                return bxml.hangup()
-            return self._start_holding(call)
-        # A redirect: a step that played to its end, or a round of waiting.
-        if call.phase == "playing":
+        if event_type == CALLBACK_TRANSFER_COMPLETE and call.steps == 0:
+            # A forwarded call ends with its transfer.
+            return bxml.hangup()
+        if event_type != CALLBACK_REDIRECT or call.phase == "playing":
+            # Digits given, a transfer over, or a step played to its end.
             return self._start_holding(call)
         if call.phase in ("ringing", "holding"):
             return self._wait(call, counted=True)
