@@ -19,20 +19,21 @@ from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 
 from custom_components.bandwidth.const import DOMAIN
-from custom_components.bandwidth.services import (
-    GATHER_SCHEMA,
-    MACHINE_DETECTION_SCHEMA,
+from custom_components.bandwidth.validation import (
+    GATHER_FIELDS,
+    MACHINE_DETECTION_FIELDS,
+    Object,
 )
 
 from .test_manifest import SERVICES, STRINGS
 
-OBJECTS = {"gather": GATHER_SCHEMA, "machine_detection": MACHINE_DETECTION_SCHEMA}
+OBJECTS = {"gather": GATHER_FIELDS, "machine_detection": MACHINE_DETECTION_FIELDS}
 # The release that added fields to the object selector.
 OBJECT_FIELDS_SINCE = AwesomeVersion("2025.7.0")
 
 
-def _keys(schema: Any) -> list[str]:
-    return [str(key) for key in schema.schema]
+def _keys(fields: dict[Any, Any]) -> list[str]:
+    return [str(marker.schema) for marker in fields]
 
 
 @pytest.mark.parametrize(("name", "schema"), OBJECTS.items())
@@ -56,7 +57,9 @@ def test_object_fields_are_translated(name: str, schema: Any) -> None:
     for field in fields.values():
         assert field["name"]
         assert field["description"]
-    assert sorted(STRINGS["selector"]) == sorted([*OBJECTS, "machine_detection_mode"])
+    assert sorted(STRINGS["selector"]) == sorted(
+        [*OBJECTS, "machine_detection_mode", "inbound_calls"]
+    )
 
 
 def test_machine_detection_modes_are_labelled() -> None:
@@ -68,8 +71,8 @@ def test_machine_detection_modes_are_labelled() -> None:
     assert all(option["label"] for option in select["options"])
     options = STRINGS["selector"][select["translation_key"]]["options"]
     assert sorted(options) == sorted(values)
-    MACHINE_DETECTION_SCHEMA({"mode": values[0]})
-    MACHINE_DETECTION_SCHEMA({"mode": values[1]})
+    Object(MACHINE_DETECTION_FIELDS)({"mode": values[0]})
+    Object(MACHINE_DETECTION_FIELDS)({"mode": values[1]})
 
 
 def test_no_field_is_left_to_yaml() -> None:
@@ -101,6 +104,10 @@ async def test_descriptions_load(hass: HomeAssistant) -> None:
     for name, schema in OBJECTS.items():
         config = create_call["fields"][name]["selector"]["object"]
         assert list(config["fields"]) == _keys(schema)
+    update_call = descriptions[DOMAIN]["update_call"]["fields"]
+    assert (
+        update_call["gather"]["selector"] == create_call["fields"]["gather"]["selector"]
+    )
     assert sorted(descriptions[DOMAIN]["hangup_call"]["fields"]) == [
         "call_id",
         "config_entry_id",

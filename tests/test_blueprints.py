@@ -25,14 +25,18 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.bandwidth.calls import CallScript, GatherScript
+from custom_components.bandwidth.cloudhook import async_inbound_url
 from custom_components.bandwidth.const import (
+    CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
+    CONF_RING_TIMEOUT,
     EVENT_CALL_DISCONNECTED,
     EVENT_GATHER_COMPLETE,
 )
 from sandbox import Call, Sandbox, Scenario
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER
-from .helpers import script_of
+from .helpers import Live, script_of
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -44,8 +48,11 @@ MANIFEST: dict[str, Any] = json.loads(
 HACS: dict[str, Any] = json.loads((ROOT / "hacs.json").read_text())
 ALARM = "call_on_alarm.yaml"
 ESCALATION = "call_escalation.yaml"
+TRUSTED = "trusted_callers.yaml"
+MENU = "phone_menu.yaml"
 PANEL = "alarm_control_panel.home"
 FIRST, SECOND, THIRD = "+15555550001", "+15555550002", "+15555550003"
+MONITORING = "+15555550911"
 
 
 @pytest.fixture
@@ -80,7 +87,7 @@ async def set_up_automation(
 
 
 @pytest.mark.usefixtures("blueprints")
-@pytest.mark.parametrize("path", [ALARM, ESCALATION])
+@pytest.mark.parametrize("path", [ALARM, ESCALATION, TRUSTED, MENU])
 async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
     """Home Assistant loads each blueprint; its metadata points back here."""
     blueprint = await async_get_blueprints(hass).async_get_blueprint(
@@ -103,7 +110,7 @@ async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
 def test_every_blueprint_is_tested() -> None:
     """A new blueprint needs tests here too; each parses as Home Assistant YAML."""
     assert sorted(path.name for path in BLUEPRINTS.iterdir()) == sorted(
-        [ALARM, ESCALATION]
+        [ALARM, ESCALATION, TRUSTED, MENU]
     )
     for path in BLUEPRINTS.iterdir():
         assert load_yaml_dict(path)["blueprint"]["domain"] == "automation"
@@ -338,3 +345,189 @@ async def test_escalation_call_already_gone(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=91))
     await hass.async_block_till_done()
     assert len(nobody) == 1
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_escalation_press_2_to_be_connected(live: Live) -> None:
+    """With a number to connect to, 2 connects the person called to it."""
+    live.sandbox.scenarios = {
+        FIRST: Scenario(outcome="answer", digits="2"),
+        MONITORING: Scenario(ring_seconds=1, talk_seconds=1),
+    }
+    inputs = escalation_inputs(live.entry, [FIRST, SECOND])
+    inputs["connect_to"] = MONITORING
+    await set_up_automation(live.hass, ESCALATION, inputs)
+    nobody = async_capture_events(live.hass, "nobody_acknowledged")
+
+    live.hass.bus.async_fire("start_escalation")
+    await live.hass.async_block_till_done()
+    await live.sandbox.wait_idle()
+    await live.hass.async_block_till_done()
+
+    (first,) = live.sandbox.calls.values()
+    assert first.spoken[:3] == [
+        "The alarm at home has been triggered.",
+        "Press 1 to acknowledge. Press 2 to be connected to the monitoring company.",
+        "Connecting you.",
+    ]
+    [leg] = first.transfers
+    assert leg.request["to"] == MONITORING
+    assert nobody == []
+
+
+async def ring_in(live: Live, caller: str, **kwargs: Any) -> Call:
+    """Call the application's number and wait until the call is over."""
+    url = async_inbound_url(live.hass, live.entry)
+    assert url is not None
+    call = live.sandbox.call_in(url, caller, FROM_NUMBER, status_url=url, **kwargs)
+    await live.sandbox.wait_for_call(call.call_id, timeout=15)
+    await live.hass.async_block_till_done()
+    return call
+
+
+def set_options(live: Live, **options: Any) -> None:
+    """Change the entry's options."""
+    live.hass.config_entries.async_update_entry(
+        live.entry, options={**live.entry.options, **options}
+    )
+
+
+@pytest.mark.usefixtures("blueprints")
+@pytest.mark.parametrize("mode", ["reject", "automation"])
+async def test_trusted_callers(live: Live, mode: str) -> None:
+    """A verified trusted caller opens the gate; the call is never answered."""
+    set_options(live, **{CONF_INBOUND_CALLS: mode, CONF_RING_TIMEOUT: 300})
+    assert await async_setup_component(
+        live.hass, "input_boolean", {"input_boolean": {"gate": {}}}
+    )
+    await set_up_automation(
+        live.hass,
+        TRUSTED,
+        {
+            "bandwidth_entry": live.entry.entry_id,
+            "numbers": [FIRST],
+            "actions": [
+                {
+                    "action": "input_boolean.toggle",
+                    "target": {"entity_id": "input_boolean.gate"},
+                }
+            ],
+        },
+    )
+    gate = "input_boolean.gate"
+
+    call = await ring_in(live, FIRST, verstat="TN-Verification-Passed")
+    assert call.answer_time is None
+    assert call.disconnect_cause in {"hangup", "cancel"}
+    assert live.hass.states.get(gate).state == "on"  # type: ignore[union-attr]
+
+    # A forged caller ID, a stranger: nothing happens.
+    await ring_in(live, FIRST, verstat="TN-Verification-Failed")
+    await ring_in(live, SECOND, verstat="TN-Verification-Passed")
+    assert live.hass.states.get(gate).state == "on"  # type: ignore[union-attr]
+    state = live.hass.states.get("automation.under_test")
+    assert state is not None
+    assert state.attributes["current"] == 0
+
+
+MENU_INPUTS = {
+    "numbers": [FIRST],
+    "pin": "2468",
+    "choice_1_name": "open the garage",
+    "choice_1_actions": [
+        {
+            "action": "input_boolean.turn_on",
+            "target": {"entity_id": "input_boolean.garage"},
+        }
+    ],
+    "choice_1_confirmation": "The garage is opening. Goodbye.",
+    "choice_3_name": "disarm the alarm",
+    "choice_3_actions": [
+        {
+            "action": "input_boolean.turn_on",
+            "target": {"entity_id": "input_boolean.disarmed"},
+        }
+    ],
+    "choice_3_confirmation": "Disarmed. Goodbye.",
+}
+
+
+@pytest.mark.usefixtures("blueprints")
+@pytest.mark.parametrize(
+    ("digits", "spoken", "garage", "disarmed"),
+    [
+        (
+            ["2468#", "3"],
+            [
+                "Hello.",
+                "Enter your PIN, then press the pound key.",
+                "Main menu. Press 1 to open the garage. Press 3 to disarm the alarm.",
+                "Disarmed. Goodbye.",
+            ],
+            "off",
+            "on",
+        ),
+        (
+            ["2468#", "1"],
+            [
+                "Hello.",
+                "Enter your PIN, then press the pound key.",
+                "Main menu. Press 1 to open the garage. Press 3 to disarm the alarm.",
+                "The garage is opening. Goodbye.",
+            ],
+            "on",
+            "off",
+        ),
+        (
+            ["2468#", "2"],
+            [
+                "Hello.",
+                "Enter your PIN, then press the pound key.",
+                "Main menu. Press 1 to open the garage. Press 3 to disarm the alarm.",
+                "Sorry, that is not a choice. Goodbye.",
+            ],
+            "off",
+            "off",
+        ),
+        (
+            ["1111#"],
+            [
+                "Hello.",
+                "Enter your PIN, then press the pound key.",
+                "Wrong PIN. Goodbye.",
+            ],
+            "off",
+            "off",
+        ),
+    ],
+)
+async def test_phone_menu(
+    live: Live, digits: list[str], spoken: list[str], garage: str, disarmed: str
+) -> None:
+    """The PIN, then the menu: each choice runs its actions and says so."""
+    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_HOLD_TIME: 300})
+    assert await async_setup_component(
+        live.hass, "input_boolean", {"input_boolean": {"garage": {}, "disarmed": {}}}
+    )
+    await set_up_automation(
+        live.hass, MENU, {"bandwidth_entry": live.entry.entry_id, **MENU_INPUTS}
+    )
+
+    call = await ring_in(live, FIRST, verstat="TN-Verification-Passed", digits=digits)
+
+    assert [" ".join(text.split()) for text in call.spoken] == spoken
+    assert live.hass.states.get("input_boolean.garage").state == garage  # type: ignore[union-attr]
+    assert live.hass.states.get("input_boolean.disarmed").state == disarmed  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_phone_menu_ignores_others(live: Live) -> None:
+    """An unverified or unknown caller is not answered; it rings out, rejected."""
+    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 3})
+    await set_up_automation(
+        live.hass, MENU, {"bandwidth_entry": live.entry.entry_id, **MENU_INPUTS}
+    )
+    for caller, verstat in ((FIRST, "TN-Verification-Failed"), (SECOND, None)):
+        call = await ring_in(live, caller, verstat=verstat)
+        assert call.answer_time is None
+        assert call.spoken == []

@@ -52,11 +52,13 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     INBOUND_REJECT,
 )
+from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 
 from .conftest import (
     CALLBACK_PASSWORD,
     CALLBACK_USERNAME,
+    EXTERNAL_URL,
     INBOUND_SECRET,
     WEBHOOK_ID,
     entry_data,
@@ -1292,3 +1294,85 @@ async def test_options_calls_per_second_out_of_range(
             result["flow_id"], {CONF_CALLS_PER_SECOND: rate}
         )
     assert entry.options == before
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        ({CONF_INBOUND_CALLS: "forward"}, {CONF_FORWARD_TO: "forward_to_required"}),
+        (
+            {CONF_INBOUND_CALLS: "forward", CONF_FORWARD_TO: ["  ", ""]},
+            {CONF_FORWARD_TO: "forward_to_required"},
+        ),
+        (
+            {CONF_INBOUND_CALLS: "forward", CONF_FORWARD_TO: ["555"]},
+            {CONF_FORWARD_TO: "invalid_forward_to"},
+        ),
+        (
+            {CONF_FORWARD_TO: [f"+155555502{n:02}" for n in range(9)]},
+            {CONF_FORWARD_TO: "invalid_forward_to"},
+        ),
+        ({CONF_HOLD_TIME: 2.5}, {CONF_HOLD_TIME: "invalid_seconds"}),
+        ({CONF_RING_TIMEOUT: 30.5}, {CONF_RING_TIMEOUT: "invalid_seconds"}),
+    ],
+)
+async def test_options_calls_received_errors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    user_input: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """What happens to calls received is checked; every error reads in full."""
+    result = await _options_init(hass, init_integration)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["errors"] == errors
+    for field in errors:
+        assert "{" not in _error_text(result, field)
+
+
+async def test_options_calls_received(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The URL for the Voice application shows, with the entry's inbound secret."""
+    result = await _options_init(hass, init_integration)
+    placeholders = result["description_placeholders"] or {}
+    assert placeholders["callback_url"] == (
+        f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}?key={INBOUND_SECRET}"
+    )
+    result = await _options_configure(
+        hass,
+        result,
+        {
+            CONF_INBOUND_CALLS: "forward",
+            CONF_FORWARD_TO: [" +15555550123 ", "sip:desk@pbx.example.test", ""],
+            CONF_RING_TIMEOUT: 45,
+            CONF_HOLD_TIME: 20.0,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND,
+        CONF_INBOUND_CALLS: "forward",
+        CONF_FORWARD_TO: ["+15555550123", "sip:desk@pbx.example.test"],
+        CONF_RING_TIMEOUT: 45,
+        CONF_HOLD_TIME: 20,
+    }
+
+
+async def test_options_without_an_address(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Without an address Bandwidth can reach, no URL shows."""
+    await hass.config.async_update(external_url=None)
+    result = await _options_init(hass, init_integration)
+    assert (result["description_placeholders"] or {})["callback_url"] == ""
+
+
+def test_unknown_inbound_mode() -> None:
+    """A mode the form does not offer (it refuses one itself) is refused too."""
+    assert validate_options({CONF_INBOUND_CALLS: "voicemail"}) == (
+        {},
+        {CONF_INBOUND_CALLS: "invalid_inbound_calls"},
+    )

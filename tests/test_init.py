@@ -19,6 +19,7 @@ from custom_components.bandwidth.const import (
     AUTH_BASIC,
     CONF_API_URL,
     CONF_AUTH_TYPE,
+    CONF_INBOUND_SECRET,
     DOMAIN,
 )
 from custom_components.bandwidth.helpers import async_create_client
@@ -113,3 +114,15 @@ async def test_client_for_entry_data(hass: HomeAssistant) -> None:
     assert client.token_url == TOKEN_URL
     assert client.dashboard_url == DASHBOARD_URL
     assert client.credentials == BasicCredentials("u", "p")
+
+
+async def test_older_entries_get_an_inbound_secret(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, external_url: str
+) -> None:
+    """An entry made before calls could be received gets its secret at setup."""
+    data = dict(mock_config_entry.data)
+    del data[CONF_INBOUND_SECRET]
+    entry = MockConfigEntry(domain=DOMAIN, data=data, options=mock_config_entry.options)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert len(entry.data[CONF_INBOUND_SECRET]) >= 32

@@ -35,13 +35,23 @@ import sandbox
 from custom_components.bandwidth import const
 from custom_components.bandwidth.api import CreateCallResponse
 from custom_components.bandwidth.const import CONF_FROM, CONF_NOTIFY_TO, DOMAIN
-from custom_components.bandwidth.parse import STRING_FIELDS
+from custom_components.bandwidth.parse import (
+    ATTR_CALLER_VERIFIED,
+    ATTR_MACHINE_DETECTION_RESULT,
+    ATTR_RINGING,
+    ATTR_TRANSFER_CALL_ID,
+    OBJECTS,
+    STRING_FIELDS,
+)
 from custom_components.bandwidth.validation import (
     CREATE_CALL_FIELDS,
     HANGUP_CALL_FIELDS,
+    STEP_FIELDS,
+    UPDATE_CALL_FIELDS,
     Object,
     validate_create_call,
     validate_hangup_call,
+    validate_update_call,
 )
 from sandbox import Sandbox, Scenario
 
@@ -123,7 +133,9 @@ def _rules(fields: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
 
 
 CREATE_CALL_RULES = _rules(CREATE_CALL_FIELDS)
+UPDATE_CALL_RULES = _rules(UPDATE_CALL_FIELDS)
 HANGUP_CALL_RULES = _rules(HANGUP_CALL_FIELDS)
+ALL_RULES = CREATE_CALL_RULES | UPDATE_CALL_RULES | HANGUP_CALL_RULES
 # What a field's example needs beside it to make a call of its own.
 COMPANIONS = {
     "password": {"username": "me"},
@@ -160,9 +172,9 @@ def _call_data(fields: dict[str, Any]) -> dict[str, Any]:
 def test_every_action_field_is_documented_with_its_limits() -> None:
     """Each field of both actions has a row stating its rule's limits."""
     rows = _rows(section("Actions"))
-    assert set(rows) == set(CREATE_CALL_RULES) | set(HANGUP_CALL_RULES)
-    for name, rule in (CREATE_CALL_RULES | HANGUP_CALL_RULES).items():
-        for accepts, _ in rows[name]:
+    assert set(rows) == set(ALL_RULES)
+    for name, rule in ALL_RULES.items():
+        for accepts, _ in rows.get(name, []):
             numbers = set(re.findall(r"[0-9]+", accepts))
             limits = {str(limit) for limit in getattr(rule, "limits", {}).values()}
             assert limits <= numbers, (name, accepts)
@@ -173,10 +185,15 @@ def test_every_example_is_accepted() -> None:
     for name, examples in _rows(section("Actions")).items():
         for _, example in examples:
             value = yaml.safe_load(example)
-            if name in HANGUP_CALL_RULES and name not in CREATE_CALL_RULES:
-                validate_hangup_call({name: value})
-                continue
-            validate_create_call(_call_data({name: value, **COMPANIONS.get(name, {})}))
+            if name in CREATE_CALL_RULES:
+                validate_create_call(
+                    _call_data({name: value, **COMPANIONS.get(name, {})})
+                )
+            if name in UPDATE_CALL_RULES and "." not in name:
+                step = {name: value} if name in STEP_FIELDS else {"hangup": True}
+                if name.startswith("transfer_") and name != "transfer_to":
+                    step = {"transfer_to": "+15555550911"}
+                validate_update_call({"call_id": "c-1", **step} | {name: value})
             if name in HANGUP_CALL_RULES:
                 validate_hangup_call({"call_id": "c-1", name: value})
 
@@ -185,14 +202,25 @@ def test_every_event_is_documented() -> None:
     """Each bus event is listed, and the example data only uses keys it can carry."""
     text = section("Events")
     for name in (
+        const.EVENT_CALL_RECEIVED,
         const.EVENT_CALL_ANSWERED,
         const.EVENT_MACHINE_DETECTION_COMPLETE,
         const.EVENT_GATHER_COMPLETE,
+        const.EVENT_TRANSFER_ANSWERED,
+        const.EVENT_TRANSFER_COMPLETE,
         const.EVENT_CALL_DISCONNECTED,
         const.EVENT_CALLBACK,
     ):
         assert f"`{name}`" in text
-    keys = {*STRING_FIELDS.values(), "machine_detection_result", "config_entry_id"}
+    keys = {
+        *STRING_FIELDS.values(),
+        *(key for key, _ in OBJECTS.values()),
+        ATTR_MACHINE_DETECTION_RESULT,
+        ATTR_CALLER_VERIFIED,
+        ATTR_RINGING,
+        ATTR_TRANSFER_CALL_ID,
+        "config_entry_id",
+    }
     table = text[text.index("| Key | Meaning |") :].split("\n\n", 1)[0]
     documented = {
         key
@@ -201,7 +229,7 @@ def test_every_event_is_documented() -> None:
     }
     assert documented == keys
     examples = yaml_blocks(text)
-    assert len(examples) == 4
+    assert len(examples) == 5
     for example in examples:
         assert example["event_type"].startswith("bandwidth_")
         assert set(example["data"]) <= keys
@@ -257,7 +285,12 @@ def test_links() -> None:
     urls = [parse_qs(urlparse(link).query)["blueprint_url"][0] for link in links]
     folder = ROOT / "blueprints" / "automation" / DOMAIN
     # In the README's order; every blueprint has its link.
-    names = ["call_on_alarm.yaml", "call_escalation.yaml"]
+    names = [
+        "call_on_alarm.yaml",
+        "call_escalation.yaml",
+        "trusted_callers.yaml",
+        "phone_menu.yaml",
+    ]
     assert sorted(path.name for path in folder.glob("*.yaml")) == sorted(names)
     assert urls == [
         f"https://raw.githubusercontent.com/{owner}/{name}/main/"
@@ -290,7 +323,7 @@ async def automations(
     """Every README automation set up; their entity ids."""
     assert await async_setup_component(hass, "persistent_notification", {})
     configs = readme_automations()
-    assert len(configs) == 5
+    assert len(configs) == 6
     assert await async_setup_component(hass, "automation", {"automation": configs})
     await hass.async_block_till_done()
     entity_ids = hass.states.async_entity_ids("automation")
@@ -340,7 +373,10 @@ async def test_alarm_call_then_escalation(hass: HomeAssistant, live: Sandbox) ->
     assert unanswered.disconnect_cause == "timeout"
     assert unanswered.request["tag"] == "alarm"
     (answered,) = calls_to(live, "+15555555678")
-    assert answered.spoken == ["The alarm at home has been triggered."]
+    assert answered.spoken[:2] == [
+        "The alarm at home has been triggered.",
+        "Press 2 to talk to the monitoring company.",
+    ]
     assert answered.disconnect_cause == "hangup"
     (neighbour,) = calls_to(live, "+15555559876")
     assert neighbour.request["tag"] == "alarm-neighbour"
@@ -356,6 +392,25 @@ async def test_alarm_call_then_escalation(hass: HomeAssistant, live: Sandbox) ->
         ).values()
     }
     assert "The call to +15555551234 ended: timeout." in messages
+
+
+@pytest.mark.usefixtures("automations")
+async def test_press_2_to_be_connected(hass: HomeAssistant, live: Sandbox) -> None:
+    """2 on the alarm call connects to the monitoring company."""
+    live.scenarios = {
+        "+15555551234": Scenario(outcome="answer", digits="2"),
+        "+15555555678": Scenario(outcome="no-answer"),
+        "+15555550911": Scenario(ring_seconds=1, talk_seconds=1),
+    }
+    hass.states.async_set("alarm_control_panel.home", "armed_away")
+    await hass.async_block_till_done()
+    hass.states.async_set("alarm_control_panel.home", "triggered")
+    await live.wait_for(lambda: len(calls_to(live, "+15555551234")) == 1)
+    (call,) = calls_to(live, "+15555551234")
+    await live.wait_for_call(call.call_id, timeout=15)
+    assert call.spoken[2] == "Connecting you to the monitoring company."
+    [leg] = call.transfers
+    assert leg.request["to"] == "+15555550911"
 
 
 @pytest.mark.usefixtures("automations")
@@ -423,8 +478,11 @@ async def test_action_examples(
     ]
     assert [block["action"] for block in blocks] == [
         "bandwidth.create_call",
+        "bandwidth.update_call",
         "bandwidth.hangup_call",
     ]
+    # update_call's example answers an automation's trigger: shown, not run.
+    blocks = [block for block in blocks if block["action"] != "bandwidth.update_call"]
     sequence = await script.async_validate_actions_config(
         hass, cv.SCRIPT_SCHEMA(blocks)
     )

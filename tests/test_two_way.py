@@ -119,6 +119,7 @@ async def test_call_received_is_rejected_by_default(live: Live) -> None:
             "originating_id": originating_id,
         },
         "caller_verified": True,
+        "ringing": False,
         "config_entry_id": live.entry.entry_id,
     }
     [ended] = events_of(live, call.call_id, EVENT_CALL_DISCONNECTED)

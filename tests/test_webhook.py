@@ -35,7 +35,7 @@ from custom_components.bandwidth.const import (
     EVENT_MACHINE_DETECTION_COMPLETE,
 )
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME
+from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, INBOUND_SECRET
 from .helpers import (
     CALL_ID,
     PATH,
@@ -757,3 +757,22 @@ async def test_calls_survive_a_reload(
     await hass.async_block_till_done()
     root = await harness.bxml(callback("answer"), call)
     assert root[0].text == SCRIPT.message
+
+
+async def test_calls_received_need_the_entry_secret(harness: Harness) -> None:
+    """initiate: the entry's inbound secret, never a call's URL, never none."""
+    body = callback("initiate", "c-in-1", direction="inbound")
+    for params in ({}, {"key": "wrong"}, {"key": INBOUND_SECRET[:-1]}):
+        response = await harness.client.post(PATH, json=body, params=params)
+        assert response.status == 401
+    call = harness.add()
+    response = await harness.post(body, call)
+    assert response.status == 400
+    assert await harness.fired_count() == 0
+
+    root = await bxml_of(
+        await harness.client.post(PATH, json=body, params={"key": INBOUND_SECRET})
+    )
+    # Rejected by default: never answered.
+    assert verbs(root) == ["Hangup"]
+    assert harness.calls.by_call_id("c-in-1") is None

@@ -49,6 +49,7 @@ ATTR_TRANSFER_CALL_ID: Final = "transfer_call_id"
 ATTR_STIR_SHAKEN: Final = "stir_shaken"
 ATTR_DIVERSION: Final = "diversion"
 ATTR_CALLER_VERIFIED: Final = "caller_verified"
+ATTR_RINGING: Final = "ringing"
 # STIR/SHAKEN's verdict on a caller ID that was verified.
 VERSTAT_PASSED: Final = "TN-Verification-Passed"
 

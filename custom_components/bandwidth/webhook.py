@@ -61,6 +61,7 @@ from .const import (
 )
 from .data import BandwidthConfigEntry
 from .parse import (
+    ATTR_RINGING,
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
     CALLBACK_GATHER,
@@ -171,13 +172,15 @@ class CallbackHandler:
         """Move the call along, tell automations, and reply to Bandwidth."""
         assert event.call_id is not None  # noqa: S101 - the caller checks
         document: bytes | None
+        call: LiveCall | None
         if event.event_type == CALLBACK_INITIATE:
             if proof != ENTRY:
                 LOGGER.debug("A call's own URL was given for a call received")
                 return Response(status=HTTPStatus.BAD_REQUEST)
-            _, document = self.flow.receive(event)
+            call, document = self.flow.receive(event)
+            # Whether automations can still answer it (update_call).
+            event.data[ATTR_RINGING] = call is not None and call.phase == "ringing"
         else:
-            call: LiveCall | None
             if proof == ENTRY:
                 call = self.calls.by_call_id(event.call_id)
             else:
