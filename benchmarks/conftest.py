@@ -13,6 +13,7 @@ from tests.conftest import (  # noqa: F401
     auto_enable_custom_integrations,
     external_url,
     init_integration,
+    live,
     mock_config_entry,
 )
 

@@ -35,9 +35,10 @@ from custom_components.bandwidth.calls import (
 )
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.helpers import async_create_client
-from sandbox import ACCOUNT_ID, APPLICATION_ID, Sandbox
+from custom_components.bandwidth.replies import ROUND
+from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
 from tests.conftest import EXTERNAL_URL, WEBHOOK_ID
-from tests.helpers import CLOUDHOOK_URL, CloudRelay, query
+from tests.helpers import CLOUDHOOK_URL, CloudRelay, Live, query
 
 from .report import Row, median, ms, percentile, record
 
@@ -424,6 +425,120 @@ async def test_exchanges_per_callback(
             f"{attempts / delivered:.2f}x",
             "1, every callback answered",
             attempts == delivered and ok,
+        )
+    )
+
+
+# --- 3c. Steering a live call -------------------------------------------------------
+
+
+LONG_MESSAGE = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)
+STEP_BXML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b"<Response><SpeakSentence>Stop.</SpeakSentence><Hangup/></Response>"
+)
+
+
+async def test_update_call_heard(
+    hass: HomeAssistant, live: Live, hass_client_no_auth: ClientFactory
+) -> None:
+    """Time from `update_call` to the callee hearing the step, in real time.
+
+    A call in the middle of a long message is interrupted; a call waiting after
+    its digits takes the step at its next round. The baseline is the least
+    any client pays to cut in: a bare Update Call POST whose redirect URL is a
+    webhook returning the step's BXML, on a call playing the same message.
+    """
+
+    async def step(_hass: HomeAssistant, _id: str, _request: Any) -> web.Response:
+        return web.Response(body=STEP_BXML, content_type="application/xml")
+
+    webhook.async_register(
+        hass, "benchmark", "Step", TRIVIAL_ID, step, local_only=False
+    )
+    await hass_client_no_auth()
+    box = live.sandbox
+    box.time_scale = 1  # real time: the figures are about what a callee hears
+    box.max_active_calls = 10**9
+    box.rate_limit = None
+    client = live.entry.runtime_data.client
+    session = async_get_clientsession(hass)
+
+    async def playing(number: int) -> Call:
+        to = f"+1555666{number:04d}"
+        box.scenarios[to] = Scenario(ring_seconds=0)
+        [call_id] = await live.create_call(to, message=LONG_MESSAGE)
+        call = box.calls[call_id]
+        await box.wait_for(lambda: bool(call.heard))
+        return call
+
+    async def heard(call: Call, started: float) -> float:
+        await box.wait_for(lambda: call.spoken[-1:] == ["Stop."])
+        return call.heard[-1][0] - started
+
+    async def ours(call: Call) -> float:
+        started = time.monotonic()
+        await hass.services.async_call(
+            DOMAIN,
+            "update_call",
+            {"call_id": call.call_id, "message": "Stop.", "hangup": True},
+            blocking=True,
+        )
+        return await heard(call, started)
+
+    async def bare(call: Call) -> float:
+        headers = {"Authorization": f"Bearer {client._token}"}  # noqa: SLF001
+        body = {"redirectUrl": f"{EXTERNAL_URL}/api/webhook/{TRIVIAL_ID}"}
+        started = time.monotonic()
+        async with session.post(call.call_url, json=body, headers=headers) as response:
+            assert response.status == 200, await response.text()
+        return await heard(call, started)
+
+    samples: dict[str, list[float]] = {"ours": [], "bare": []}
+    for number in range(10):  # interleaved, so drift affects both alike
+        pairs = (("ours", ours), ("bare", bare))
+        for name, operation in pairs if number % 2 else reversed(pairs):
+            call = await playing(len(box.calls))
+            samples[name].append(await operation(call))
+            await box.wait_for_call(call.call_id)
+    await hass.async_block_till_done()
+
+    waiting: list[float] = []
+    for number in range(5):
+        to = f"+1555777{number:04d}"
+        box.scenarios[to] = Scenario(ring_seconds=0, digits="1")
+        [call_id] = await live.create_call(
+            to, gather={"prompt": "Press 1.", "max_digits": 1}
+        )
+        call = box.calls[call_id]
+        await box.wait_for(lambda call=call: bool(call.gathered))
+        await asyncio.sleep(0.3 * number)  # anywhere in the waiting round
+        waiting.append(await ours(call))
+        await box.wait_for_call(call_id)
+    await hass.async_block_till_done()
+
+    interrupt, base = median(samples["ours"]), median(samples["bare"])
+    record(
+        Row(
+            "`update_call` to the step heard, call playing a long message "
+            "(median of 5, real time)",
+            ms(interrupt),
+            ms(base) + " (a bare Update Call redirected to a fixed BXML webhook)",
+            f"{interrupt / base:.2f}x",
+            "<= 1.5 s",
+            max(samples["ours"]) <= 1.5,
+        )
+    )
+    worst = max(waiting)
+    record(
+        Row(
+            "`update_call` to the step heard, call waiting after its digits "
+            "(worst of 5, real time)",
+            ms(worst),
+            ms(ROUND) + " (one waiting round: the step is taken at the next)",
+            f"{worst / ROUND:.2f}x",
+            "<= 1.5 s",
+            worst <= 1.5,
         )
     )
 

@@ -1542,7 +1542,8 @@ class Sandbox:
             call.call_id,
             attempt.event_type,
             attempt.method,
-            attempt.url,
+            # The query carries the call's secret: a log is no place for it.
+            URL(attempt.url).with_query(None),
             " (with credentials)" if credentials else "",
             attempt.status or f"failed: {attempt.body}",
         )

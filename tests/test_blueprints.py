@@ -195,7 +195,6 @@ async def test_escalation_end_to_end(
     bandwidth_sandbox.url_rewrites = {
         EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
     }
-    bandwidth_sandbox.allow_insecure_callbacks = True
     bandwidth_sandbox.scenarios = {
         FIRST: Scenario(outcome="voicemail"),
         SECOND: Scenario(outcome="answer", digits="1"),

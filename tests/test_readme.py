@@ -345,7 +345,6 @@ async def live(
     bandwidth_sandbox.url_rewrites = {
         EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
     }
-    bandwidth_sandbox.allow_insecure_callbacks = True
     return bandwidth_sandbox
 
 

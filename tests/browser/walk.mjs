@@ -143,7 +143,6 @@ function startSandbox(port, clientSecret) {
   const child = start(`sandbox-${clientSecret === CLIENT_SECRET ? 'first' : 'rotated'}`, [
     'python', '-m', 'sandbox',
     '--port', String(port),
-    '--allow-insecure-callbacks',
     '--client-secret', clientSecret,
     '--add-application', `${OTHER_APPLICATION_ID}=Door bell`,
   ]);
@@ -611,6 +610,18 @@ async function actions(walk) {
   const text = await response.innerText();
   const callId = /call_id: (\S+)/.exec(text)?.[1];
   if (!callId) throw new Error(`no call_id in the response: ${text}`);
+
+  // A step for the ringing call: it takes it when answered.
+  await walk.goto('/config/tools/action?service=bandwidth.update_call', 'Update call');
+  await walk.see('Gather digits');
+  await chooseEntry(walk);
+  const updateInput = (await fieldRow(walk, 'Call ID')).locator(TEXT_INPUT).first();
+  await updateInput.fill(callId);
+  await walk.expectValue(updateInput, callId);
+  await (await fieldRow(walk, 'Message')).locator(TEXT_INPUT).first().fill('Please hold.');
+  await walk.step('action-update-call');
+  await performAction(walk);
+  await walk.step('action-update-call-done');
 
   await walk.goto('/config/tools/action?service=bandwidth.hangup_call', 'Hang up call');
   await chooseEntry(walk);
