@@ -442,11 +442,13 @@ async function options(walk) {
   console.log('Options');
   const row = await entryRow(walk, TITLE);
   await row.getByRole('button', { name: 'Configure' }).first().click();
-  await walk.see('Call defaults');
+  await walk.see('Calls to your Bandwidth numbers');
+  // The URL for calls received is shown, with the entry's secret for them.
+  await walk.see('/api/webhook/', false);
   await walk.fill({ from: '5555550100' });
   await walk.step('options-form');
   await walk.click('Submit');
-  await walk.see('Enter a number in E.164 format', false);
+  await walk.see('Enter one of your Bandwidth numbers in E.164 format', false);
   await walk.step('options-invalid-caller-id');
   await walk.fill({ from: '+15555550100' });
   await walk.click('Submit');
@@ -489,7 +491,7 @@ async function openIssue(walk, title, shot) {
 
 async function repairs(walk) {
   console.log('Repairs');
-  const https = (title) => `Bandwidth needs an https address for the calls of ${title}`;
+  const https = (title) => `${title} receives callbacks over plain http`;
   const legacy = `${OTHER_TITLE} signs in with a legacy Bandwidth API user`;
   await walk.goto('/config/repairs', https(TITLE));
   await walk.see(https(OTHER_TITLE));
