@@ -38,7 +38,7 @@ from sandbox import Sandbox
 if TYPE_CHECKING:
     from .helpers import Live
 
-pytest_plugins = ["tests.sandbox_plugin"]
+pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
 
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 CALLBACK_USERNAME = "cb-user-3f9a"

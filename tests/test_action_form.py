@@ -58,8 +58,21 @@ def test_object_fields_are_translated(name: str, schema: Any) -> None:
         assert field["name"]
         assert field["description"]
     assert sorted(STRINGS["selector"]) == sorted(
-        [*OBJECTS, "machine_detection_mode", "inbound_calls"]
+        [*OBJECTS, "machine_detection_mode", "inbound_calls", "tts_options"]
     )
+
+
+@pytest.mark.parametrize("action", ["create_call", "update_call"])
+def test_tts_options_offer_the_voice(action: str) -> None:
+    """The text-to-speech options' form has the voice most engines take.
+
+    Engines name their options differently: any other is given in YAML mode,
+    and the action takes any name.
+    """
+    config = SERVICES[action]["fields"]["tts_options"]["selector"]["object"]
+    assert config["translation_key"] == "tts_options"
+    assert list(config["fields"]) == ["voice"]
+    assert STRINGS["selector"]["tts_options"]["fields"]["voice"]["description"]
 
 
 def test_machine_detection_modes_are_labelled() -> None:

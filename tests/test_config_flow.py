@@ -43,8 +43,10 @@ from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_INBOUND_SECRET,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
+    CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
@@ -1019,6 +1021,8 @@ async def test_reconfigure_errors(
 OPTION_FIELDS = [
     CONF_FROM,
     CONF_VOICE,
+    CONF_TTS_ENTITY_ID,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
     CONF_HOLD_TIME,
@@ -1375,4 +1379,49 @@ def test_unknown_inbound_mode() -> None:
     assert validate_options({CONF_INBOUND_CALLS: "voicemail"}) == (
         {},
         {CONF_INBOUND_CALLS: "invalid_inbound_calls"},
+    )
+
+
+@pytest.mark.usefixtures("voice")
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        ({CONF_TTS_ENTITY_ID: "tts.test_voice", CONF_LANGUAGE: " de-DE "}, {}),
+        ({CONF_TTS_ENTITY_ID: "tts.test_voice"}, {}),
+        (
+            {CONF_TTS_ENTITY_ID: "tts.test_voice", CONF_LANGUAGE: "fr"},
+            {CONF_LANGUAGE: "tts_refused"},
+        ),
+        (
+            {CONF_TTS_ENTITY_ID: "tts.test_voice", CONF_LANGUAGE: "not a language"},
+            {CONF_LANGUAGE: "invalid_language"},
+        ),
+        ({CONF_TTS_ENTITY_ID: "tts.nobody"}, {CONF_TTS_ENTITY_ID: "tts_not_found"}),
+    ],
+)
+async def test_options_text_to_speech(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    user_input: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The default text-to-speech entity must exist and speak the language."""
+    entry = init_integration
+    result = await _options_init(hass, entry)
+    schema = result["data_schema"]
+    assert schema is not None
+    selectors = {str(key): value for key, value in schema.schema.items()}
+    assert selectors[CONF_TTS_ENTITY_ID].config["domain"] == ["tts"]
+    result = await _options_configure(hass, result, user_input)
+    if errors:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+        for field in errors:
+            assert _error_text(result, field)
+        assert CONF_TTS_ENTITY_ID not in entry.options
+        return
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_TTS_ENTITY_ID] == "tts.test_voice"
+    assert entry.options.get(CONF_LANGUAGE) == (
+        "de-DE" if CONF_LANGUAGE in user_input else None
     )

@@ -250,6 +250,7 @@ def test_every_issue_is_translated() -> None:
         "insecure_external_url",
         "legacy_api_user",
         "no_external_url",
+        "tts_unreachable",
     ]
     for issue in strings.values():
         assert issue["title"]

@@ -22,6 +22,7 @@ from .const import (
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
+from .media import async_setup_audio, restore_audio
 from .replies import CallFlow
 from .services import async_setup_services
 from .webhook import async_setup_webhook
@@ -31,8 +32,9 @@ PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
-    """Register the actions once, whatever entries exist."""
+    """Register the actions and the audio view once, whatever entries exist."""
     async_setup_services(hass)
+    async_setup_audio(hass)
     return True
 
 
@@ -60,6 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         )
     calls = CallStore(hass, entry.entry_id)
     await calls.async_load()
+    restore_audio(hass, calls)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -83,10 +86,11 @@ def _apply_options(entry: BandwidthConfigEntry) -> None:
 
 
 async def _async_entry_updated(
-    _hass: HomeAssistant, entry: BandwidthConfigEntry
+    hass: HomeAssistant, entry: BandwidthConfigEntry
 ) -> None:
     """Take new options into use without a reload: calls may be in progress."""
     _apply_options(entry)
+    async_check_issues(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:

@@ -8,6 +8,7 @@ always well-formed (Bandwidth ends a call on invalid BXML).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final
 from xml.etree import ElementTree as ET
 
@@ -45,18 +46,27 @@ def play_script(
     """Play a call's script to whoever answered, then hang up.
 
     An answering machine hears machine_message when there is one (otherwise
-    what a person would hear) and is never asked for digits.
+    what a person would hear) and is never asked for digits. Texts Home
+    Assistant rendered are played from their audio, the others spoken.
     """
     response = ET.Element("Response")
+    audio = script.media.audio
     if machine and script.machine_message:
-        _speak(response, script.machine_message, script.voice)
+        _say(response, script.machine_message, script.voice, audio)
     else:
         if script.message:
-            _speak(response, script.message, script.voice)
+            _say(response, script.message, script.voice, audio)
         if script.audio_url:
-            ET.SubElement(response, "PlayAudio").text = clean_text(script.audio_url)
+            _play(response, audio.get(script.audio_url, script.audio_url))
         if script.gather is not None and not machine:
-            _gather(response, script.gather, script.voice, gather_url, method)
+            _gather(
+                response,
+                script.gather,
+                gather_url,
+                method,
+                voice=script.voice,
+                audio=audio,
+            )
     ET.SubElement(response, "Hangup")
     return _serialize(response)
 
@@ -92,12 +102,15 @@ def play_step(step: CallStep, *, callback_url: str, method: str = "POST") -> byt
     redirect back to Home Assistant, where the call waits for the next step.
     """
     response = ET.Element("Response")
+    audio = step.media.audio
     if step.message:
-        _speak(response, step.message, step.voice)
+        _say(response, step.message, step.voice, audio)
     if step.audio_url:
-        ET.SubElement(response, "PlayAudio").text = clean_text(step.audio_url)
+        _play(response, audio.get(step.audio_url, step.audio_url))
     if step.gather is not None:
-        _gather(response, step.gather, step.voice, callback_url, method)
+        _gather(
+            response, step.gather, callback_url, method, voice=step.voice, audio=audio
+        )
     elif step.transfer is not None:
         _transfer(response, step.transfer, callback_url, method)
     elif step.hangup:
@@ -117,12 +130,32 @@ def transfer(step: TransferStep, *, callback_url: str, method: str = "POST") -> 
     return _serialize(response)
 
 
-def goodbye(voice: str | None) -> bytes:
-    """Thank the person who entered digits and end the call."""
+def goodbye(voice: str | None, audio_url: str | None = None) -> bytes:
+    """Thank the person who entered digits and end the call.
+
+    `audio_url` is the goodbye rendered in the call's text-to-speech voice.
+    """
     response = ET.Element("Response")
-    _speak(response, GOODBYE, voice)
+    if audio_url:
+        _play(response, audio_url)
+    else:
+        _speak(response, GOODBYE, voice)
     ET.SubElement(response, "Hangup")
     return _serialize(response)
+
+
+def _say(
+    parent: ET.Element, text: str, voice: str | None, audio: Mapping[str, str]
+) -> None:
+    """Play a text's rendered audio, or have Bandwidth speak it."""
+    if (url := audio.get(text)) is not None:
+        _play(parent, url)
+    else:
+        _speak(parent, text, voice)
+
+
+def _play(parent: ET.Element, url: str) -> None:
+    ET.SubElement(parent, "PlayAudio").text = clean_text(url)
 
 
 def _speak(parent: ET.Element, text: str, voice: str | None) -> None:
@@ -135,12 +168,14 @@ def _speak(parent: ET.Element, text: str, voice: str | None) -> None:
     sentence.text = text
 
 
-def _gather(
+def _gather(  # noqa: PLR0913 - the prompt's voice and audio travel with it
     parent: ET.Element,
     gather: GatherScript,
-    voice: str | None,
     gather_url: str,
     method: str,
+    *,
+    voice: str | None,
+    audio: Mapping[str, str],
 ) -> None:
     element = ET.SubElement(parent, "Gather", gatherUrl=clean_text(gather_url))
     _set_method(element, "gatherMethod", method)
@@ -155,7 +190,7 @@ def _gather(
     if gather.repeat_count is not None:
         element.set("repeatCount", _number(gather.repeat_count))
     if gather.prompt:
-        _speak(element, gather.prompt, voice)
+        _say(element, gather.prompt, voice, audio)
 
 
 def _transfer(

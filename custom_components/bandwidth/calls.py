@@ -67,6 +67,55 @@ class GatherScript:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Speech:
+    """A Home Assistant text-to-speech entity speaking a call's texts."""
+
+    engine: str  # the tts entity's id
+    language: str | None = None
+    options: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Speech | None:
+        """Rebuild speech settings from their stored form."""
+        if data is None:
+            return None
+        options = data.get("options")
+        return cls(
+            engine=str(data["engine"]),
+            language=_optional_str(data.get("language")),
+            options=dict(options) if options is not None else None,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Media:
+    """Audio Home Assistant prepared for a script or step before it was sent.
+
+    `audio` maps each text a text-to-speech engine rendered, and each media
+    source ID, to the URL Bandwidth fetches it from; what it does not name is
+    spoken by Bandwidth or played from its own URL. `clips` maps the tokens
+    of the audio Home Assistant serves itself to their media source IDs, so
+    they can be served again after a restart.
+    """
+
+    audio: dict[str, str] = field(default_factory=dict)
+    clips: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Media:
+        """Rebuild prepared media from its stored form (absent before 0.2)."""
+        if data is None:
+            return cls()
+        return cls(
+            audio={str(key): str(value) for key, value in data["audio"].items()},
+            clips={str(key): str(value) for key, value in data["clips"].items()},
+        )
+
+
+NO_MEDIA: Final = Media()
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallScript:
     """What a call plays once answered."""
 
@@ -75,13 +124,14 @@ class CallScript:
     audio_url: str | None = None
     machine_message: str | None = None
     gather: GatherScript | None = None
+    media: Media = NO_MEDIA
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallScript:
         """Rebuild a script from its stored form.
 
         Raises:
-            AttributeError, TypeError, ValueError: the stored form is not a script.
+            AttributeError, KeyError, TypeError, ValueError: not a stored script.
 
         """
         gather = data.get("gather")
@@ -91,6 +141,7 @@ class CallScript:
             audio_url=data.get("audio_url"),
             machine_message=data.get("machine_message"),
             gather=GatherScript(**gather) if gather is not None else None,
+            media=Media.from_dict(data.get("media")),
         )
 
 
@@ -113,13 +164,14 @@ class CallStep:
     gather: GatherScript | None = None
     transfer: TransferStep | None = None
     hangup: bool = False
+    media: Media = NO_MEDIA
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallStep:
         """Rebuild a step from its stored form.
 
         Raises:
-            AttributeError, TypeError, ValueError: the stored form is not a step.
+            AttributeError, KeyError, TypeError, ValueError: not a stored step.
 
         """
         gather, transfer = data.get("gather"), data.get("transfer")
@@ -136,6 +188,7 @@ class CallStep:
             gather=GatherScript(**gather) if gather is not None else None,
             transfer=transfer,
             hangup=bool(data.get("hangup", False)),
+            media=Media.from_dict(data.get("media")),
         )
 
 
@@ -167,6 +220,10 @@ class LiveCall:
     steps: int = 0
     # Rounds of about a second a ringing or holding call still waits.
     rounds: int = 0
+    # The text-to-speech the call was placed with: its steps' by default.
+    speech: Speech | None = None
+    # The goodbye in the call's text-to-speech voice, once one was rendered.
+    goodbye_audio: str | None = None
     added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
     # Live-only state, not stored: rounds of the silent hold loop answered,
     # and answer documents built once (see replies.py).
@@ -227,6 +284,8 @@ class LiveCall:
             "interrupt": self.interrupt,
             "steps": self.steps,
             "rounds": self.rounds,
+            "speech": asdict(self.speech) if self.speech is not None else None,
+            "goodbye_audio": self.goodbye_audio,
             "added": self.added,
         }
 
@@ -267,6 +326,8 @@ class LiveCall:
             interrupt=int(interrupt) if interrupt is not None else None,
             steps=int(data.get("steps", 0)),
             rounds=int(data.get("rounds", 0)),
+            speech=Speech.from_dict(data.get("speech")),
+            goodbye_audio=_optional_str(data.get("goodbye_audio")),
             added=float(data["added"]),
         )
         if not call.ref or not call.secret:
@@ -420,6 +481,11 @@ class CallStore:
     def recent(self) -> tuple[RecentCall, ...]:
         """The latest calls seen (oldest first) with their last callback."""
         return tuple(self._recent)
+
+    @property
+    def live(self) -> tuple[LiveCall, ...]:
+        """The calls waiting, ringing or in progress, oldest first."""
+        return tuple(self._calls.values())
 
     @property
     def active_calls(self) -> int:

@@ -27,6 +27,8 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -64,8 +66,10 @@ from .const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_INBOUND_SECRET,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
+    CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
@@ -77,6 +81,7 @@ from .const import (
     VOICES,
 )
 from .helpers import async_create_client
+from .media import speech_error
 from .validation import (
     MAX_CALLS_PER_SECOND,
     MAX_SECONDS,
@@ -143,10 +148,13 @@ INBOUND_CALLS_SELECTOR = SelectSelector(
         translation_key=CONF_INBOUND_CALLS,
     )
 )
+TTS_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="tts"))
 # The options form's fields; options it does not show are kept as they are.
 OPTION_KEYS = (
     CONF_FROM,
     CONF_VOICE,
+    CONF_TTS_ENTITY_ID,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
     CONF_HOLD_TIME,
@@ -556,6 +564,13 @@ class BandwidthOptionsFlow(OptionsFlow):
         if user_input is not None:
             user_input = _trimmed(user_input)
             submitted, errors = validate_options(user_input)
+            if not errors and (engine := submitted.get(CONF_TTS_ENTITY_ID)):
+                # The engine must exist and speak the language, as calls need.
+                language = submitted.get(CONF_LANGUAGE)
+                if error := speech_error(self.hass, engine, language):
+                    # A language the engine does not speak is the language's.
+                    on_language = error == "tts_refused" and language
+                    errors[CONF_LANGUAGE if on_language else CONF_TTS_ENTITY_ID] = error
             if not errors:
                 kept = {
                     key: value
@@ -571,6 +586,8 @@ class BandwidthOptionsFlow(OptionsFlow):
                     {
                         vol.Optional(CONF_FROM): TEXT_SELECTOR,
                         vol.Optional(CONF_VOICE): VOICE_SELECTOR,
+                        vol.Optional(CONF_TTS_ENTITY_ID): TTS_ENTITY_SELECTOR,
+                        vol.Optional(CONF_LANGUAGE): TEXT_SELECTOR,
                         vol.Optional(CONF_NOTIFY_TO): DESTINATIONS_SELECTOR,
                         vol.Required(
                             CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND

@@ -31,6 +31,9 @@ CONF_API_URL: Final = "api_url"
 CONF_FROM: Final = "from"
 CONF_VOICE: Final = "voice"
 CONF_NOTIFY_TO: Final = "notify_to"
+# Home Assistant's text-to-speech for calls that do not choose their voice.
+CONF_TTS_ENTITY_ID: Final = "tts_entity_id"
+CONF_LANGUAGE: Final = "language"
 # Bandwidth's default account limit on call creations per second.
 CONF_CALLS_PER_SECOND: Final = "calls_per_second"
 DEFAULT_CALLS_PER_SECOND: Final = 5

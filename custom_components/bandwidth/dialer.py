@@ -18,11 +18,20 @@ from .api import (
     CreateCallResponse,
     MachineDetectionConfiguration,
 )
-from .calls import CallScript, GatherScript, LiveCall, MachineDetectionMode
+from .calls import (
+    NO_MEDIA,
+    CallScript,
+    GatherScript,
+    LiveCall,
+    MachineDetectionMode,
+    Media,
+    Speech,
+)
 from .cloudhook import async_get_webhook_url
 from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
 from .errors import to_home_assistant_error
+from .media import async_prepare_media, speech_settings
 from .replies import largest_document
 from .validation import SCRIPT_FIELDS
 
@@ -64,9 +73,10 @@ async def async_place_calls(
 
     Raises:
         ServiceValidationError: a call would be answered with a BXML document
-            larger than Bandwidth accepts (nothing is sent).
-        HomeAssistantError: no call could be placed, or Bandwidth cannot
-            reach Home Assistant (no external URL).
+            larger than Bandwidth accepts, or its text-to-speech or media
+            cannot be used (nothing is sent).
+        HomeAssistantError: no call could be placed, Bandwidth cannot reach
+            Home Assistant (no external URL), or rendering speech failed.
 
     """
     try:
@@ -75,7 +85,17 @@ async def async_place_calls(
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="no_external_url"
         ) from err
-    plans = [build_request(entry, webhook_url, data, to) for to in data["to"]]
+    speech = speech_settings(data)
+    media = await async_prepare_media(
+        hass,
+        texts=script_texts(data),
+        audio_url=data.get("audio_url"),
+        speech=speech,
+    )
+    plans = [
+        build_request(entry, webhook_url, data, to, media=media, speech=speech)
+        for to in data["to"]
+    ]
     for _, call in plans:
         if call is not None:
             _check_document_size(call, webhook_url)
@@ -146,14 +166,35 @@ async def _async_place(
     return response
 
 
-def build_request(
-    entry: BandwidthConfigEntry, webhook_url: str, data: dict[str, Any], to: str
+def script_texts(data: dict[str, Any]) -> list[str]:
+    """Return what a call's script says, to render with text-to-speech.
+
+    A call asked for digits thanks the callee with a goodbye in the same
+    voice once it has waited for an automation's next step.
+    """
+    gather = data.get("gather")
+    texts = [data.get("message"), data.get("machine_message")]
+    if gather is not None:
+        texts += [gather.get("prompt"), bxml.GOODBYE]
+    return [text for text in texts if text]
+
+
+def build_request(  # noqa: PLR0913 - one destination of prepared action data
+    entry: BandwidthConfigEntry,
+    webhook_url: str,
+    data: dict[str, Any],
+    to: str,
+    *,
+    media: Media = NO_MEDIA,
+    speech: Speech | None = None,
 ) -> tuple[CreateCallRequest, LiveCall | None]:
     """Build the createCall body and the live call for one destination.
 
     Callback URLs default to this entry's webhook, with the call's reference
     and secret in their query. Home Assistant sends no credentials of its own:
     the username and password, when given, are the user's, for their URLs.
+    `media` is the audio prepared for the script, `speech` the call's
+    text-to-speech (its later steps speak with it too).
     """
     answer_url: str | None = data.get("answer_url")
     disconnect_url: str | None = data.get("disconnect_url")
@@ -174,6 +215,7 @@ def build_request(
                 audio_url=data.get("audio_url"),
                 machine_message=data.get("machine_message"),
                 gather=GatherScript(**gather) if gather is not None else None,
+                media=media,
             )
             if has_script(data)
             else None
@@ -192,6 +234,8 @@ def build_request(
                 else "POST"
             ),
         )
+        call.speech = speech
+        call.goodbye_audio = media.audio.get(bxml.GOODBYE)
         callback_url = call.callback_url(webhook_url)
         answer_url = answer_url or callback_url
         disconnect_url = disconnect_url or callback_url

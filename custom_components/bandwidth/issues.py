@@ -3,8 +3,11 @@
 Raised for an entry when Bandwidth cannot reach Home Assistant (no external
 URL and no Home Assistant Cloud), when the external URL is plain http (each
 call's callback secret, and what the callee typed, would cross the internet
-unencrypted), and while the entry still signs in with a legacy API user. Each is re-checked when the entry is set up and when
-the core configuration (the external URL) changes, and deleted once fixed.
+unencrypted), when the entry speaks with a text-to-speech entity whose audio
+Bandwidth cannot fetch (a cloudhook relays text only), and while the entry
+still signs in with a legacy API user. Each is re-checked when the entry is
+set up, when its options change and when the core configuration (the
+external URL) changes, and deleted once fixed.
 None has a fix flow: the fix is made elsewhere in the UI, as each one says.
 """
 
@@ -19,16 +22,22 @@ from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
 
 from .cloudhook import async_get_webhook_url
-from .const import AUTH_BASIC, CONF_AUTH_TYPE, DOMAIN
+from .const import AUTH_BASIC, CONF_AUTH_TYPE, CONF_TTS_ENTITY_ID, DOMAIN
 from .data import BandwidthConfigEntry
+from .media import audio_base_url
 
 ISSUE_NO_EXTERNAL_URL: Final = "no_external_url"
 ISSUE_INSECURE_EXTERNAL_URL: Final = "insecure_external_url"
 ISSUE_LEGACY_API_USER: Final = "legacy_api_user"
+ISSUE_TTS_UNREACHABLE: Final = "tts_unreachable"
 
 # Issues about how Bandwidth reaches Home Assistant only matter while the
 # entry is loaded; the legacy API user one stays until the entry changes.
-URL_ISSUES: Final = (ISSUE_NO_EXTERNAL_URL, ISSUE_INSECURE_EXTERNAL_URL)
+URL_ISSUES: Final = (
+    ISSUE_NO_EXTERNAL_URL,
+    ISSUE_INSECURE_EXTERNAL_URL,
+    ISSUE_TTS_UNREACHABLE,
+)
 ALL_ISSUES: Final = (*URL_ISSUES, ISSUE_LEGACY_API_USER)
 
 DOCUMENTATION_URL: Final = "https://github.com/bandwidth-voice-ha/bandwidth-voice"
@@ -36,6 +45,7 @@ LEARN_MORE: Final[dict[str, str]] = {
     ISSUE_NO_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
     ISSUE_INSECURE_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
     ISSUE_LEGACY_API_USER: f"{DOCUMENTATION_URL}#which-api-credentials-to-create",
+    ISSUE_TTS_UNREACHABLE: f"{DOCUMENTATION_URL}#how-audio-reaches-bandwidth",
 }
 SEVERITY: Final[dict[str, ir.IssueSeverity]] = {
     # No call can be placed at all.
@@ -44,6 +54,8 @@ SEVERITY: Final[dict[str, ir.IssueSeverity]] = {
     ISSUE_INSECURE_EXTERNAL_URL: ir.IssueSeverity.WARNING,
     # Works today; Bandwidth is retiring it.
     ISSUE_LEGACY_API_USER: ir.IssueSeverity.WARNING,
+    # Every call the entry speaks fails before it is placed.
+    ISSUE_TTS_UNREACHABLE: ir.IssueSeverity.ERROR,
 }
 
 
@@ -78,11 +90,15 @@ def async_check_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None
         problems = {ISSUE_INSECURE_EXTERNAL_URL} if url.scheme == "http" else set()
     if entry.data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
         problems.add(ISSUE_LEGACY_API_USER)
+    engine = entry.options.get(CONF_TTS_ENTITY_ID)
+    if engine and audio_base_url(hass) is None:
+        problems.add(ISSUE_TTS_UNREACHABLE)
 
     placeholders = {
         "title": entry.title,
         "external_url": str(hass.config.external_url),
     }
+    extra = {ISSUE_TTS_UNREACHABLE: {"entity_id": str(engine)}}
     for issue in ALL_ISSUES:
         if issue in problems:
             ir.async_create_issue(
@@ -94,7 +110,7 @@ def async_check_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None
                 learn_more_url=LEARN_MORE[issue],
                 severity=SEVERITY[issue],
                 translation_key=issue,
-                translation_placeholders=placeholders,
+                translation_placeholders=placeholders | extra.get(issue, {}),
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry.entry_id))

@@ -161,6 +161,8 @@ class CallFlow:
         """
         call.steps += 1
         call.pending = step
+        if (goodbye := step.media.audio.get(bxml.GOODBYE)) is not None:
+            call.goodbye_audio = goodbye
         if call.phase in ("playing", "transferring"):
             call.interrupt = call.steps
             self._calls.changed(call)
@@ -285,7 +287,7 @@ class CallFlow:
                 return bxml.hangup()
             return bxml.ring(url, duration=ROUND, method=call.method)
         if call.phase == "holding" and call.rounds <= 0:
-            return bxml.goodbye(_voice(call.script))
+            return bxml.goodbye(_voice(call.script), call.goodbye_audio)
         return bxml.keep_alive(url, pause=ROUND, method=call.method)
 
     @callback

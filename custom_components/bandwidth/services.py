@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -14,11 +15,13 @@ from homeassistant.core import (
 )
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
+from .bxml import GOODBYE
 from .calls import CallStep, GatherScript, TransferStep
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import to_home_assistant_error, validation_error
+from .media import async_prepare_media, speech_settings
 from .validation import (
     validate_create_call,
     validate_hangup_call,
@@ -77,9 +80,16 @@ async def _async_update_call(call: ServiceCall) -> None:
     live = entry.runtime_data.calls.by_call_id(data["call_id"])
     if live is None:
         raise validation_error("call_not_live", call_id=data["call_id"])
-    data = with_default_voice(data, entry.options)
+    data = with_default_voice(data, entry.options, live.speech)
+    step = build_step(data)
+    media = await async_prepare_media(
+        hass,
+        texts=step_texts(step),
+        audio_url=step.audio_url,
+        speech=speech_settings(data),
+    )
     flow = entry.runtime_data.flow
-    redirect_url = flow.steer(live, build_step(data))
+    redirect_url = flow.steer(live, replace(step, media=media))
     if redirect_url is None:
         return
     try:
@@ -110,6 +120,20 @@ def build_step(data: dict[str, Any]) -> CallStep:
         transfer=transfer,
         hangup=data.get("hangup", False),
     )
+
+
+def step_texts(step: CallStep) -> list[str]:
+    """Return what a step says, to render with text-to-speech.
+
+    A step that neither hangs up nor transfers leaves the call waiting for
+    the next one, then saying goodbye, in the same voice.
+    """
+    texts = [step.message]
+    if step.gather is not None:
+        texts.append(step.gather.prompt)
+    if not step.hangup and step.transfer is None:
+        texts.append(GOODBYE)
+    return [text for text in texts if text]
 
 
 async def _async_hangup_call(call: ServiceCall) -> None:

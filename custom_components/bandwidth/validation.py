@@ -25,6 +25,7 @@ import voluptuous as vol
 from homeassistant.exceptions import ServiceValidationError
 from yarl import URL
 
+from .calls import Speech
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
@@ -33,8 +34,10 @@ from .const import (
     CONF_FROM,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
+    CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DOMAIN,
     INBOUND_FORWARD,
@@ -54,6 +57,8 @@ MAX_CALLS_PER_SECOND: Final = 100
 # How long calls ring or wait for automations, in the options.
 MIN_SECONDS: Final = 1
 MAX_SECONDS: Final = 300
+# How long Bandwidth lets a call ring, at most (call_timeout).
+MAX_CALL_TIMEOUT: Final = 300
 
 # Matched whole (fullmatch). [0-9], not \d: \d also matches other scripts' digits.
 E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -66,6 +71,12 @@ VOICE: Final = re.compile(r"[A-Za-z][A-Za-z_-]*")
 # name a call, and nothing that could be a path.
 CALL_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
 _URL: Final = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+# A media source ID: media-source://<domain>[/<identifier>].
+MEDIA_SOURCE_ID: Final = re.compile(r"media-source://[a-z0-9_]+(?:/\S*)?")
+TTS_ENTITY_ID: Final = re.compile(r"tts\.[a-z0-9_]+")
+# A language tag as text-to-speech engines name them: en, en-US, en_GB, yue-HK.
+LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+MAX_TTS_OPTIONS: Final = 20
 _KEYWORDS = {keyword.casefold() for keyword in CALLER_ID_KEYWORDS}
 # Fields of a call that Home Assistant speaks or plays itself.
 SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather")
@@ -290,6 +301,62 @@ class Url:
         return not self.extensions or path.endswith(self.extensions)
 
 
+class AudioSource(Url):
+    """An http(s) URL of a .wav or .mp3 file, or a media source ID."""
+
+    def __init__(self) -> None:
+        """Refuse with invalid_audio_url."""
+        super().__init__(rule="invalid_audio_url", extensions=(".wav", ".mp3"))
+
+    def _valid(self, value: Any) -> bool:
+        if isinstance(value, str) and value.startswith("media-source://"):
+            return (
+                len(value) <= MAX_URL_LENGTH
+                and MEDIA_SOURCE_ID.fullmatch(value) is not None
+                and _encodable(value)
+            )
+        return super()._valid(value)
+
+
+class Unset:
+    """A rule that also takes "nothing": None, or an empty value, is no value.
+
+    Blueprints pass an optional input left empty as "" (or as {}): the field
+    is then left out, as if not given.
+    """
+
+    def __init__(self, rule: Callable[[Any], Any]) -> None:
+        """Apply `rule` to anything but an empty value."""
+        self.rule = rule
+        self.limits = getattr(rule, "limits", {})
+
+    def __call__(self, value: Any) -> Any:
+        """Return None for an empty value, else the rule's result."""
+        if value is None or value in ("", {}):
+            return None
+        return self.rule(value)
+
+
+class TtsOptions:
+    """A text-to-speech engine's options: names to texts, numbers or booleans."""
+
+    limits: Final = {"max": MAX_TTS_OPTIONS}
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        """Return the options, or refuse them."""
+        if not isinstance(value, dict) or len(value) > MAX_TTS_OPTIONS:
+            raise Refused("invalid_tts_options", **self.limits)
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > 64:  # noqa: PLR2004
+                raise Refused("invalid_tts_options", **self.limits)
+            if isinstance(item, str):
+                if len(item) > MAX_TEXT_LENGTH or not _encodable(item):
+                    raise Refused("invalid_tts_options", **self.limits)
+            elif not isinstance(item, bool) and not _is_number(item):
+                raise Refused("invalid_tts_options", **self.limits)
+        return dict(value)
+
+
 class Destinations:
     """1 to 20 distinct E.164 numbers or SIP URIs; a single one becomes a list."""
 
@@ -374,6 +441,15 @@ SPOKEN = Text(MAX_TEXT_LENGTH, empty=False, blank=False)
 CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
 SECONDS = Whole(MIN_SECONDS, MAX_SECONDS)
 INBOUND_CALLS = Choice(INBOUND_MODES, rule="invalid_value")
+TTS_ENTITY = Pattern(TTS_ENTITY_ID, 255, rule="invalid_tts_entity")
+LANGUAGE = Pattern(LANGUAGE_TAG, 35, rule="invalid_language")
+AUDIO_SOURCE = AudioSource()
+# Fields choosing Home Assistant's text-to-speech; empty means not given.
+SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
+    vol.Optional("language"): Unset(LANGUAGE),
+    vol.Optional("tts_options"): Unset(TtsOptions()),
+}
 
 # Which credentials Bandwidth sends to which URLs, (username, password, URLs):
 # the top-level ones with the answer and disconnect callbacks, the fallback
@@ -466,7 +542,7 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("password"): CREDENTIAL,
     vol.Optional("fallback_username"): CREDENTIAL,
     vol.Optional("fallback_password"): CREDENTIAL,
-    vol.Optional("call_timeout"): Number(1, 300),
+    vol.Optional("call_timeout"): Number(1, MAX_CALL_TIMEOUT),
     vol.Optional("callback_timeout"): Number(1, 25),
     vol.Optional("tag"): Text(4096),
     vol.Optional("uui"): Pattern(UUI, 350, rule="invalid_uui"),
@@ -477,9 +553,8 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("message"): SPOKEN,
     vol.Optional("machine_message"): SPOKEN,
     vol.Optional("voice"): VOICE_NAME,
-    vol.Optional("audio_url"): Url(
-        rule="invalid_audio_url", extensions=(".wav", ".mp3")
-    ),
+    **SPEECH_FIELDS,
+    vol.Optional("audio_url"): AUDIO_SOURCE,
     vol.Optional("gather"): Object(GATHER_FIELDS),
 }
 # What a step of update_call does; at least one of them.
@@ -526,9 +601,8 @@ UPDATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
     vol.Optional("message"): SPOKEN,
     vol.Optional("voice"): VOICE_NAME,
-    vol.Optional("audio_url"): Url(
-        rule="invalid_audio_url", extensions=(".wav", ".mp3")
-    ),
+    **SPEECH_FIELDS,
+    vol.Optional("audio_url"): AUDIO_SOURCE,
     vol.Optional("gather"): Object(GATHER_FIELDS),
     vol.Optional("transfer_to"): TRANSFER_DESTINATIONS,
     vol.Optional("transfer_caller_id"): TransferCallerId(),
@@ -609,7 +683,8 @@ def _validate(schema: vol.Schema, data: Mapping[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = schema(dict(data))
     except vol.Invalid as err:
         raise refusal(err) from None
-    return result
+    # Fields left empty are not given.
+    return {key: value for key, value in result.items() if value is not None}
 
 
 def validate_create_call(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -628,7 +703,7 @@ def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """Fill `from` and `voice` from the entry's options, held to the same rules.
+    """Fill `from`, the voice and the text-to-speech from the entry's options.
 
     Options saved by older versions may hold a caller ID keyword or a voice
     the action refuses; they are refused naming the option, not sent.
@@ -644,9 +719,31 @@ def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str,
 
 
 def with_default_voice(
-    data: dict[str, Any], options: Mapping[str, Any]
+    data: dict[str, Any],
+    options: Mapping[str, Any],
+    speech: Speech | None = None,
 ) -> dict[str, Any]:
-    """Fill `voice` from the entry's options, held to the action's rule."""
+    """Fill the voice: the action's own, else `speech`, else the entry's.
+
+    An action naming a Bandwidth voice (and no text-to-speech entity) is
+    spoken by Bandwidth even when the entry has a default text-to-speech
+    entity; `speech` is what a call was placed with, for its later steps. A language or options without any
+    text-to-speech entity are refused.
+    """
+    if "tts_entity_id" not in data and "voice" not in data:
+        if speech is not None:
+            data["tts_entity_id"] = speech.engine
+            if speech.language is not None:
+                data["language"] = speech.language
+            if speech.options is not None:
+                data["tts_options"] = speech.options
+        elif engine := options.get(CONF_TTS_ENTITY_ID):
+            data["tts_entity_id"] = engine
+            if "language" not in data and (language := options.get(CONF_LANGUAGE)):
+                data["language"] = language
+    for key in ("language", "tts_options"):
+        if key in data and "tts_entity_id" not in data:
+            raise validation_error("tts_entity_required", field=key)
     if "voice" not in data and (voice := options.get(CONF_VOICE)):
         try:
             data["voice"] = VOICE_NAME(voice)
@@ -676,6 +773,8 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_FROM, CALLER_ID, "invalid_from"),
     (CONF_VOICE, VOICE_NAME, "invalid_voice"),
     (CONF_NOTIFY_TO, DESTINATIONS, "invalid_notify_to"),
+    (CONF_TTS_ENTITY_ID, TTS_ENTITY, "invalid_tts_entity"),
+    (CONF_LANGUAGE, LANGUAGE, "invalid_language"),
     (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
     (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),

@@ -1,0 +1,585 @@
+"""Home Assistant's voices and media on calls.
+
+A text-to-speech entity on Home Assistant's real tts component speaks the
+calls' texts; a local media folder served by Home Assistant's real media
+source gives their audio. The sandbox plays the calls over real HTTP; the
+audio URLs it is given are fetched from Home Assistant as Bandwidth would,
+and what they return is checked for what Bandwidth plays.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp.test_utils import TestClient
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from mutagen import mp3
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
+
+from custom_components.bandwidth import media
+from custom_components.bandwidth.bxml import GOODBYE
+from custom_components.bandwidth.const import (
+    CONF_LANGUAGE,
+    CONF_TTS_ENTITY_ID,
+    DOMAIN,
+    EVENT_GATHER_COMPLETE,
+)
+from custom_components.bandwidth.media import (
+    AUDIO_PATH,
+    DATA_AUDIO,
+    SIGNED_FOR,
+)
+from sandbox import Sandbox
+
+from .conftest import EXTERNAL_URL
+from .helpers import Live, assert_refused, create_call, created_bodies, rendered
+from .voices import MP3, TTS_ENTITY_ID, WAV, FakeVoice
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+TO = "+15553334444"
+MESSAGE = "The garage door is open."
+LOCAL_MP3 = "media-source://media_source/local/chime.mp3"
+
+
+@pytest.fixture
+async def media_folder(hass: HomeAssistant, tmp_path: Path, external_url: str) -> Path:
+    """Home Assistant's local media, with chime.mp3 (and a few others) in it.
+
+    After the external URL: older releases reset the media folders with the
+    rest of the core configuration.
+    """
+    assert external_url
+    folder = tmp_path / "media"
+    folder.mkdir()
+    (folder / "chime.mp3").write_bytes(MP3)
+    (folder / "bell.wav").write_bytes(WAV)
+    (folder / "song.ogg").write_bytes(b"OggS not really")
+    hass.config.media_dirs = {"local": str(folder)}
+    assert await async_setup_component(hass, "media_source", {})
+    return folder
+
+
+async def fetch(hass_client_no_auth: ClientFactory, url: str) -> tuple[int, str, bytes]:
+    """GET an audio URL on Home Assistant as Bandwidth would (no login)."""
+    assert url.startswith(EXTERNAL_URL), url
+    client = await hass_client_no_auth()
+    response = await client.get(URL(url).path_qs, allow_redirects=False)
+    return response.status, response.content_type, await response.read()
+
+
+def assert_mp3(data: bytes) -> None:
+    """The audio is MP3 Bandwidth plays: it decodes, and lasts."""
+    assert mp3.MP3(io.BytesIO(data)).info.length > 0
+
+
+def nothing_sent(bandwidth_sandbox: Sandbox) -> bool:
+    """No createCall or Update Call reached Bandwidth."""
+    return not [
+        request
+        for request in bandwidth_sandbox.requests
+        if request.method == "POST" and "/calls" in request.path
+    ]
+
+
+# --- A text-to-speech entity speaks ---------------------------------------------------
+
+
+async def test_message_spoken_by_a_tts_entity(
+    voice: FakeVoice, live: Live, hass_client_no_auth: ClientFactory
+) -> None:
+    """The message is rendered before the call, played from Home Assistant."""
+    [call_id] = await live.create_call(TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    call = await live.finish(call_id)
+
+    assert call.spoken == []
+    [url] = call.played
+    assert url.startswith(f"{EXTERNAL_URL}{AUDIO_PATH}/")
+    assert url.endswith(".mp3")
+    assert voice.renders == [(MESSAGE, "en-US", {})]
+    status, content_type, data = await fetch(hass_client_no_auth, url)
+    assert (status, content_type, data) == (200, "audio/mpeg", MP3)
+    assert_mp3(data)
+
+    # The same text in the same voice is not rendered again.
+    [again] = await live.create_call(
+        "+15553334445", message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
+    )
+    assert (await live.finish(again)).played == [url]
+    assert len(voice.renders) == 1
+
+
+async def test_every_text_in_the_voice(voice: FakeVoice, live: Live) -> None:
+    """Message, prompt and goodbye are all the entity's; digits still work."""
+    [call_id] = await live.create_call(
+        TO,
+        message=MESSAGE,
+        machine_message="Please check the garage.",
+        gather={"prompt": "Press 1 to close it.", "max_digits": 1},
+        tts_entity_id=TTS_ENTITY_ID,
+        language="de-DE",
+        tts_options={"voice": "anna"},
+    )
+    call = await live.finish(call_id)
+
+    texts = [render[0] for render in voice.renders]
+    assert sorted(texts) == sorted(
+        [MESSAGE, "Please check the garage.", "Press 1 to close it.", GOODBYE]
+    )
+    assert all(render[1:] == ("de-DE", {"voice": "anna"}) for render in voice.renders)
+    assert call.spoken == []
+    assert call.gathered == ["1"]
+    # Message, prompt, then the goodbye after waiting for an automation.
+    assert len(call.played) == 3
+    assert live.last(call_id, EVENT_GATHER_COMPLETE)["digits"] == "1"
+
+
+async def test_the_entrys_default_voice(
+    hass: HomeAssistant, voice: FakeVoice, live: Live
+) -> None:
+    """The entry's default text-to-speech entity speaks calls, the notify's too."""
+    hass.config_entries.async_update_entry(
+        live.entry,
+        options={
+            **live.entry.options,
+            CONF_TTS_ENTITY_ID: TTS_ENTITY_ID,
+            CONF_LANGUAGE: "de-DE",
+        },
+    )
+    [call_id] = await live.create_call(TO, message=MESSAGE)
+    assert (await live.finish(call_id)).spoken == []
+    assert voice.renders == [(MESSAGE, "de-DE", {})]
+
+    # An action naming a Bandwidth voice is spoken by Bandwidth.
+    [spoken] = await live.create_call(TO, message="Hello.", voice="kate")
+    assert (await live.finish(spoken)).spoken == ["Hello."]
+    assert len(voice.renders) == 1
+
+
+async def test_steps_speak_with_the_calls_voice(
+    hass: HomeAssistant, voice: FakeVoice, live: Live
+) -> None:
+    """update_call speaks in the voice the call was placed with."""
+    [call_id] = await live.create_call(
+        TO,
+        gather={"prompt": "Press 1.", "max_digits": 1},
+        tts_entity_id=TTS_ENTITY_ID,
+        language="de-DE",
+    )
+    await live.sandbox.wait_for(lambda: bool(live.sandbox.calls[call_id].gathered))
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN,
+        "update_call",
+        {"call_id": call_id, "message": "Danke.", "hangup": True},
+        blocking=True,
+    )
+    call = await live.finish(call_id)
+    assert call.spoken == []
+    assert ("Danke.", "de-DE", {}) in voice.renders
+    assert len(call.played) == 2
+
+
+# --- What is refused, before anything is sent ---------------------------------------
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_language_needs_a_voice(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """A language without any text-to-speech entity is refused."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(hass, to=TO, message=MESSAGE, language="de-DE")
+    await assert_refused(hass, err.value, "tts_entity_required", field="language")
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_no_text_to_speech_at_all(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """Without Home Assistant's tts set up, no entity can speak."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    assert err.value.translation_key == "tts_not_found"
+    assert TTS_ENTITY_ID in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("voice", "init_integration")
+async def test_no_such_voice(hass: HomeAssistant, bandwidth_sandbox: Sandbox) -> None:
+    """An entity that does not exist is refused, naming it."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(hass, to=TO, message=MESSAGE, tts_entity_id="tts.nobody")
+    assert err.value.translation_key == "tts_not_found"
+    assert "tts.nobody" in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration", "voice")
+async def test_language_the_voice_does_not_speak(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """The engine's refusal of a language is the action's, with its words."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(
+            hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID, language="fr"
+        )
+    assert err.value.translation_key == "tts_refused"
+    assert "fr" in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(
+    ("audio", "error", "key"),
+    [
+        (("mp3", MP3), RuntimeError("engine down"), "tts_failed"),
+        ((None, None), None, "tts_failed"),
+        # Not MP3 when MP3 is asked for: Home Assistant's conversion fails.
+        (("ogg", b"OggS"), None, "tts_failed"),
+    ],
+)
+async def test_rendering_fails(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    voice: FakeVoice,
+    audio: tuple[str | None, bytes | None],
+    error: Exception | None,
+    key: str,
+) -> None:
+    """An engine failing: nothing is called."""
+    voice.audio, voice.error = audio, error
+    with pytest.raises(HomeAssistantError) as err:
+        await create_call(hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    assert err.value.translation_key == key
+    assert TTS_ENTITY_ID in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_format_bandwidth_does_not_play(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, voice: FakeVoice
+) -> None:
+    """Options asking the engine for a format Bandwidth cannot play are refused."""
+    voice.audio = ("ogg", b"OggS")
+    # The engine makes the format asked for itself: no conversion.
+    voice.options = ["voice", "preferred_format"]
+    with pytest.raises(HomeAssistantError) as err:
+        await create_call(
+            hass,
+            to=TO,
+            message=MESSAGE,
+            tts_entity_id=TTS_ENTITY_ID,
+            tts_options={"preferred_format": "ogg"},
+        )
+    key = "tts_unplayable"
+    assert err.value.translation_key == key
+    assert TTS_ENTITY_ID in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_wav_converted_to_mp3(
+    hass: HomeAssistant,
+    voice: FakeVoice,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """An engine that only speaks WAV is converted to MP3 by Home Assistant's ffmpeg."""
+    voice.audio = ("wav", WAV)
+    await create_call(hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    [body] = created_bodies(bandwidth_sandbox)
+    script = live_script(hass)
+    url = script.media.audio[MESSAGE]
+    status, content_type, data = await fetch(hass_client_no_auth, url)
+    assert (status, content_type) == (200, "audio/mpeg")
+    assert_mp3(data)
+    assert body["answerUrl"]
+
+
+def live_script(hass: HomeAssistant) -> Any:
+    """The script of the one live call of the one entry."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    [call] = entry.runtime_data.calls.live
+    return call.script
+
+
+async def test_no_address_for_audio(
+    hass: HomeAssistant, voice: FakeVoice, cloud_live: Live
+) -> None:
+    """Through a cloudhook alone, Bandwidth could not fetch the audio: refused."""
+    with pytest.raises(HomeAssistantError) as err:
+        await create_call(hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    assert err.value.translation_key == "audio_unreachable"
+    await rendered(hass, err.value)
+    assert nothing_sent(cloud_live.sandbox)
+    assert voice.renders == []
+
+    # A default voice without an address is a repair issue.
+    hass.config_entries.async_update_entry(
+        cloud_live.entry,
+        options={**cloud_live.entry.options, CONF_TTS_ENTITY_ID: TTS_ENTITY_ID},
+    )
+    await hass.async_block_till_done()
+    issue_id = f"tts_unreachable_{cloud_live.entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {
+        "title": cloud_live.entry.title,
+        "external_url": "None",
+        "entity_id": TTS_ENTITY_ID,
+    }
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_cloud_remote_access_serves_audio(
+    hass: HomeAssistant,
+    voice: FakeVoice,
+    cloud_live: Live,
+    cloud: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With Home Assistant Cloud's remote access, audio goes through it."""
+    remote = "https://abcdefgh.ui.nabu.casa"
+    monkeypatch.setattr(cloud, "async_remote_ui_url", lambda _hass: remote)
+    response = await create_call(
+        hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
+    )
+    assert "error" not in response["calls"][0]
+    assert live_script(hass).media.audio[MESSAGE].startswith(f"{remote}{AUDIO_PATH}/")
+
+
+# --- Media from Home Assistant's media sources ---------------------------------------
+
+
+async def test_local_media(
+    media_folder: Path, live: Live, hass_client_no_auth: ClientFactory
+) -> None:
+    """A media source ID plays from a path signed for as long as a call lasts."""
+    [call_id] = await live.create_call(TO, audio_url=LOCAL_MP3)
+    call = await live.finish(call_id)
+
+    [url] = call.played
+    assert URL(url).path == "/media/local/chime.mp3"
+    signature = jwt.decode(
+        URL(url).query["authSig"], options={"verify_signature": False}
+    )
+    assert signature["exp"] - signature["iat"] == SIGNED_FOR.total_seconds()
+    status, _, data = await fetch(hass_client_no_auth, url)
+    assert (status, data) == (200, MP3)
+    assert (media_folder / "chime.mp3").read_bytes() == MP3
+
+
+async def test_tts_media_source(
+    voice: FakeVoice, live: Live, hass_client_no_auth: ClientFactory
+) -> None:
+    """A text-to-speech media source ID is rendered, then served like a message."""
+    [call_id] = await live.create_call(
+        TO, audio_url=f"media-source://tts/{TTS_ENTITY_ID}?message=Hello"
+    )
+    [url] = (await live.finish(call_id)).played
+    assert URL(url).path.startswith(AUDIO_PATH)
+    assert (await fetch(hass_client_no_auth, url))[0] == 200
+    assert [render[0] for render in voice.renders] == ["Hello"]
+
+
+@pytest.mark.usefixtures("init_integration", "media_folder")
+@pytest.mark.parametrize(
+    ("audio_url", "key"),
+    [
+        ("media-source://media_source/local/song.ogg", "media_unplayable"),
+        ("media-source://media_source/elsewhere/chime.mp3", "media_unresolvable"),
+        ("media-source://nothing_here/x", "media_unresolvable"),
+    ],
+)
+async def test_media_refused(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, audio_url: str, key: str
+) -> None:
+    """Media Bandwidth cannot play, or Home Assistant cannot find, is refused."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(hass, to=TO, audio_url=audio_url)
+    assert err.value.translation_key == key
+    assert audio_url in await rendered(hass, err.value)
+    assert nothing_sent(bandwidth_sandbox)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_media_source_not_set_up(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+) -> None:
+    """Without Media Source, no media source ID resolves."""
+    with pytest.raises(ServiceValidationError) as err:
+        await create_call(hass, to=TO, audio_url=LOCAL_MP3)
+    assert err.value.translation_key == "media_unresolvable"
+    assert nothing_sent(bandwidth_sandbox)
+
+
+# --- The audio view ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_unknown_audio(hass_client_no_auth: ClientFactory) -> None:
+    """A name the library never gave is a plain 404."""
+    client = await hass_client_no_auth()
+    response = await client.get(f"{AUDIO_PATH}/nothing.mp3")
+    assert response.status == 404
+
+
+async def test_audio_served_again_after_a_restart(
+    hass: HomeAssistant,
+    voice: FakeVoice,
+    mock_config_entry: MockConfigEntry,
+    external_url: str,
+    hass_storage: dict[str, Any],
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A call placed before a restart still finds its audio after it."""
+    from homeassistant.components import tts  # noqa: PLC0415
+
+    source = tts.generate_media_source_id(
+        hass, MESSAGE, TTS_ENTITY_ID, None, {"preferred_format": "mp3"}
+    )
+    name = "abcdefghijklmnopqrstuv.mp3"
+    hass_storage[f"{DOMAIN}.calls.{mock_config_entry.entry_id}"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.calls.{mock_config_entry.entry_id}",
+        "data": {
+            "calls": [
+                {
+                    "ref": "r1",
+                    "secret": "s1",
+                    "webhook_url": None,
+                    "script": {
+                        "message": MESSAGE,
+                        "media": {
+                            "audio": {MESSAGE: f"{external_url}{AUDIO_PATH}/{name}"},
+                            "clips": {name: source},
+                        },
+                    },
+                    "added": 9e9,
+                }
+            ]
+        },
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    status, content_type, data = await fetch(
+        hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{name}"
+    )
+    assert (status, content_type, data) == (200, "audio/mpeg", MP3)
+    assert [render[0] for render in voice.renders] == [MESSAGE]
+    assert hass.data[DATA_AUDIO]
+
+
+# --- The library of rendered audio ---------------------------------------------------
+
+
+def tts_source(hass: HomeAssistant, text: str) -> str:
+    """The media source ID of a text in the test voice, as calls render it."""
+    from homeassistant.components import tts  # noqa: PLC0415
+
+    return tts.generate_media_source_id(
+        hass, text, TTS_ENTITY_ID, None, {"preferred_format": "mp3"}
+    )
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_library_lets_go_of_audio_and_renders_it_again(
+    hass: HomeAssistant, voice: FakeVoice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its memory bound, audio is rendered again when Bandwidth asks."""
+    monkeypatch.setattr(media, "MAX_BYTES", len(MP3) + 1)
+    library = hass.data[DATA_AUDIO]
+    first = await library.async_clip(tts_source(hass, "One."))
+    second = await library.async_clip(tts_source(hass, "Two."))
+    assert len(voice.renders) == 2
+
+    # The first was let go of: served again (from Home Assistant's own
+    # cache), under the same name, and the second is let go of in turn.
+    assert await library.async_audio(first) == (MP3, "audio/mpeg")
+    assert await library.async_clip(tts_source(hass, "One.")) == first
+    assert await library.async_clip(tts_source(hass, "Two.")) == second
+    assert await library.async_audio(second) == (MP3, "audio/mpeg")
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_library_forgets_the_oldest_names(
+    hass: HomeAssistant, voice: FakeVoice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its bound on names, the least recently used is forgotten."""
+    monkeypatch.setattr(media, "MAX_CLIPS", 1)
+    library = hass.data[DATA_AUDIO]
+    first = await library.async_clip(tts_source(hass, "One."))
+    second = await library.async_clip(tts_source(hass, "Two."))
+    assert await library.async_audio(first) is None
+    assert await library.async_audio(second) == (MP3, "audio/mpeg")
+    # A restored name is the most recent: the other one goes.
+    library.restore({first: tts_source(hass, "One.")})
+    assert await library.async_audio(second) is None
+    assert await library.async_audio(first) == (MP3, "audio/mpeg")
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_library_restores(hass: HomeAssistant, voice: FakeVoice) -> None:
+    """Restored names are rendered when asked for; odd or failing ones are 404s."""
+    library = hass.data[DATA_AUDIO]
+    library.restore(
+        {
+            "a.mp3": tts_source(hass, "One."),
+            "b.ogg": tts_source(hass, "Two."),
+            "c.mp3": "media-source://tts/tts.nobody?message=Three",
+        }
+    )
+    assert await library.async_audio("b.ogg") is None
+    assert await library.async_audio("c.mp3") is None
+    assert await library.async_audio("a.mp3") == (MP3, "audio/mpeg")
+    # A name restored twice keeps its audio.
+    library.restore({"a.mp3": tts_source(hass, "One.")})
+    assert await library.async_audio("a.mp3") == (MP3, "audio/mpeg")
+    assert [render[0] for render in voice.renders] == ["One."]
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(
+    ("resolved", "expected"),
+    [
+        ("https://cdn.example.com/bell.mp3", "https://cdn.example.com/bell.mp3"),
+        (
+            "/api/some_proxy/bell.mp3?token=abc",
+            f"{EXTERNAL_URL}/api/some_proxy/bell.mp3?token=abc",
+        ),
+    ],
+)
+async def test_media_urls_kept(
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    resolved: str,
+    expected: str,
+) -> None:
+    """URLs elsewhere, and paths already carrying their access, are not signed."""
+    from homeassistant.components import media_source  # noqa: PLC0415
+
+    assert await async_setup_component(hass, "media_source", {})
+
+    async def resolve(*_args: Any) -> media_source.PlayMedia:
+        return media_source.PlayMedia(resolved, "audio/mpeg")
+
+    monkeypatch.setattr(media_source, "async_resolve_media", resolve)
+    await create_call(hass, to=TO, audio_url="media-source://radio/bell")
+    assert live_script(hass).media.audio == {"media-source://radio/bell": expected}
