@@ -1499,19 +1499,26 @@ class Sandbox:
                 break
         return attempt
 
-    async def _send(
-        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
-    ) -> CallbackAttempt:
-        """Make one callback request and record it in the attempt."""
+    def _client(self) -> aiohttp.ClientSession:
+        """Return the HTTP client for callbacks and media, made on first use."""
         if self._session is None:
             # The threaded resolver keeps aiodns' helper thread out of tests.
             connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
             self._session = aiohttp.ClientSession(connector=connector)
-        target = attempt.url
+        return self._session
+
+    def _rewrite(self, url: str) -> str:
+        """Apply the first url_rewrites prefix that matches."""
         for prefix, replacement in self.url_rewrites.items():
-            if target.startswith(prefix):
-                target = replacement + target.removeprefix(prefix)
-                break
+            if url.startswith(prefix):
+                return replacement + url.removeprefix(prefix)
+        return url
+
+    async def _send(
+        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
+    ) -> CallbackAttempt:
+        """Make one callback request and record it in the attempt."""
+        target = self._rewrite(attempt.url)
         headers = {"User-Agent": "BandwidthAPI/v2 (sandbox)"}
         if credentials is not None:
             headers["Authorization"] = basic_auth(*credentials)
@@ -1558,9 +1565,8 @@ class Sandbox:
         body: bytes | None,
     ) -> tuple[int, CIMultiDict[str], str]:
         """Make one callback HTTP request."""
-        assert self._session is not None  # noqa: S101 - made by _send
         timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
-        async with self._session.request(
+        async with self._client().request(
             method,
             url,
             data=body,
