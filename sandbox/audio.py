@@ -44,7 +44,8 @@ def audio_format(content_type: str | None, url: str) -> str:
     mime = (content_type or "").partition(";")[0].strip().lower()
     if mime in _CONTENT_TYPES:
         return _CONTENT_TYPES[mime]
-    suffix = PurePosixPath(URL(url).path).suffix.lower()
+    # The last segment's: "/a.mp3/" has none.
+    suffix = PurePosixPath(URL(url).path.rpartition("/")[2]).suffix.lower()
     return _EXTENSIONS.get(suffix, WAV)
 
 
