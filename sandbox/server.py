@@ -302,13 +302,13 @@ class AudioFetch:
     url: str  # as in the BXML, resolved against its document; before url_rewrites
     status: int | None = None  # None: no HTTP answer (connection error, time-out)
     content_type: str | None = None  # the response's header, None when absent
-    format: str | None = None  # "mp3" or "wav" as it was decoded; None: no body
+    format: str | None = None  # "mp3"/"wav" it was decoded (or tried) as; None: no body
     duration: float = 0.0  # seconds of audio, once decoded
     error: str | None = None  # why it could not play; None when playable
 
     @property
     def ok(self) -> bool:
-        """Whether the media was fetched and decoded, so it played."""
+        """Whether the media was fetched and decoded, so it could play."""
         return self.error is None
 
 
