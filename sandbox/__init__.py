@@ -3,7 +3,8 @@
 It answers like Bandwidth's OAuth2 token endpoint, Voice API v2 and the
 account API's application endpoint on loopback, records every request, can
 inject faults, and plays the calls it creates (answer, BXML, machine
-detection, gather, disconnect callbacks).
+detection, gather, disconnect callbacks; the media of each PlayAudio is
+fetched and decoded, and plays for as long as it lasts).
 
 Run it with ``python -m sandbox``; in tests use the ``bandwidth_sandbox``
 fixture from ``tests.sandbox_plugin``.
@@ -19,6 +20,7 @@ from .server import (
     CLIENT_SECRET,
     PASSWORD,
     USERNAME,
+    AudioFetch,
     Call,
     CallbackAttempt,
     Hook,
@@ -38,6 +40,7 @@ __all__ = [
     "PASSWORD",
     "USERNAME",
     "Application",
+    "AudioFetch",
     "BxmlError",
     "Call",
     "CallbackAttempt",

@@ -22,7 +22,8 @@ depends on the number called:
 person calling your Bandwidth number; give it the URL the integration's
 options show for calls received.
 
-Every request, callback and spoken sentence is logged to stdout.
+Every request, callback, spoken sentence and played audio file is logged to
+stdout (with a warning for audio that cannot be played).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 `Sandbox` answers the HTTP requests a Bandwidth client makes, records them,
 can be told to misbehave (faults, latency, rate limits), and, when
 `lifecycle` is on, plays the calls it creates: it sends the answer callback,
-executes the BXML it gets back, and ends the call with a disconnect callback.
+executes the BXML it gets back (fetching and decoding the media of each
+<PlayAudio>, as Bandwidth would), and ends the call with a disconnect callback.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .applications import (
     application_document,
     error_document,
 )
+from .audio import AudioError, audio_duration, audio_format
 from .bxml import BxmlError, Verb, parse_bxml
 
 ACCOUNT_ID = "9900000"
@@ -51,6 +53,9 @@ _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _UUI_PART = re.compile(r"^[^;,]+;encoding=(jwt|base64|hex)$")
 _BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
 _PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
+_USER_AGENT = "BandwidthAPI/v2 (sandbox)"
+# Seconds a <PlayAudio> media request may take (not scaled by time_scale).
+_AUDIO_TIMEOUT = 15.0
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 type Credentials = tuple[str, str] | None
@@ -290,6 +295,23 @@ class CallbackAttempt:
         return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
 
 
+@dataclass
+class AudioFetch:
+    """One <PlayAudio> media request the sandbox made, and what came of it."""
+
+    url: str  # as in the BXML, resolved against its document; before url_rewrites
+    status: int | None = None  # None: no HTTP answer (connection error, time-out)
+    content_type: str | None = None  # the response's header, None when absent
+    format: str | None = None  # "mp3"/"wav" it was decoded (or tried) as; None: no body
+    duration: float = 0.0  # seconds of audio, once decoded
+    error: str | None = None  # why it could not play; None when playable
+
+    @property
+    def ok(self) -> bool:
+        """Whether the media was fetched and decoded, so it could play."""
+        return self.error is None
+
+
 @dataclass(frozen=True)
 class Hook:
     """Where a callback goes: URL, method, credentials and optional fallback."""
@@ -344,6 +366,8 @@ class Call:
     tag: str | None = None
     spoken: list[str] = field(default_factory=list)
     played: list[str] = field(default_factory=list)
+    # Each <PlayAudio> media request, played or not, in order.
+    audio: list[AudioFetch] = field(default_factory=list)
     gathered: list[str] = field(default_factory=list)
     callbacks: list[tuple[str, int | None, str]] = field(default_factory=list)
     attempts: list[CallbackAttempt] = field(default_factory=list)
@@ -363,6 +387,8 @@ class Call:
     status_url: str | None = None
     # (monotonic time, text) of each sentence as it starts being spoken.
     heard: list[tuple[float, str]] = field(default_factory=list)
+    # (monotonic time, URL) of each audio file as it starts playing.
+    heard_audio: list[tuple[float, str]] = field(default_factory=list)
     # The called parties of this call's transfers, in order.
     transfers: list[Call] = field(default_factory=list)
     parent: Call | None = None
@@ -439,22 +465,35 @@ class Sandbox:
     root URL. Attributes tests may read or set:
 
     - requests: every RecordedRequest received; token_requests: token count.
-    - calls: call id -> Call (state, spoken, played, callbacks, attempts...).
+    - calls: call id -> Call (state, spoken, played, audio, callbacks,
+      attempts...).
     - application_ids: the applications createCall accepts; applications:
       id -> Application, what the account API describes (name, service type).
     - callback_attempts: every CallbackAttempt across calls.
+    - audio_fetches: every AudioFetch across calls. Each <PlayAudio> (on its
+      own or as a <Gather> prompt) GETs its URL (resolved against its
+      document, url_rewrites applied, the verb's username/password sent as
+      HTTP Basic, redirects not followed) and needs a 200 whose body decodes
+      as WAV (PCM 16-bit, A-law, µ-law) or MP3: the format Content-Type names,
+      else the URL's .mp3/.wav extension, else WAV. The call then waits for
+      the audio's length (times time_scale); Call.audio and Call.heard_audio
+      record it. Media that cannot be played is logged as a warning and
+      skipped: what Bandwidth really does with a bad media URL is not
+      simulated beyond that.
     - lifecycle: play created calls (callbacks, BXML); off = calls just sit.
     - scenarios: destination -> Scenario; default_scenario otherwise; with
       number_conventions, destinations ending 0001/0002/0003 are voicemail,
       no-answer and busy.
-    - time_scale: multiplies every simulated duration (ring, Pause, timeouts).
+    - time_scale: multiplies every simulated duration (ring, Pause, timeouts,
+      speech, audio).
     - delay: seconds of latency before answering any request.
     - rate_limit: (creations per second, Retry-After seconds) or None;
       Bandwidth's default (5 per second) unless changed. max_active_calls:
       concurrent calls before 429.
     - token_expires_in: lifetime of issued tokens, in seconds.
-    - url_rewrites: prefix -> replacement applied to callback URLs before
-      sending (e.g. Home Assistant's external URL -> a local test server).
+    - url_rewrites: prefix -> replacement applied to callback and <PlayAudio>
+      URLs before sending (e.g. Home Assistant's external URL -> a local test
+      server).
     - allow_insecure_callbacks: accept http:// callback URLs with credentials.
     - execute_machine_detection_bxml: run BXML returned to
       machineDetectionComplete (Bandwidth ignores it; apps must use Update Call).
@@ -464,7 +503,8 @@ class Sandbox:
     - callback_transport: when set, callbacks are handed to this coroutine
       function (method, url, headers, body) -> (status, headers, text)
       instead of being sent over HTTP; tests use it to pass them through
-      Home Assistant Cloud's relay.
+      Home Assistant Cloud's relay. <PlayAudio> media is still fetched over
+      HTTP.
     - callback_deliveries: callbacks delivered (each may take several HTTP
       exchanges: a 401 challenge, a fallback URL); callback_attempts has
       every exchange.
@@ -500,6 +540,7 @@ class Sandbox:
         self.token_requests = 0
         self.calls: dict[str, Call] = {}
         self.callback_attempts: list[CallbackAttempt] = []
+        self.audio_fetches: list[AudioFetch] = []
         self.scenarios: dict[str, Scenario] = {}
         self.default_scenario = Scenario()
         self.delay = 0.0
@@ -1309,7 +1350,7 @@ class Sandbox:
                     await self._speak(call, verb)
                 case "PlayAudio":
                     self._answer_inbound(call)
-                    self._play(call, verb, base)
+                    await self._play(call, verb, base)
                 case "Ring":
                     if verb.attrs.get("answerCall", "true").lower() != "false":
                         self._answer_inbound(call)
@@ -1358,7 +1399,7 @@ class Sandbox:
                 if prompt.name == "SpeakSentence":
                     await self._speak(call, prompt)
                 else:
-                    self._play(call, prompt, base)
+                    await self._play(call, prompt, base)
         await self._detection_point(call, scenario)
         await self._wait(call, 0.5 if digits else verb.number("firstDigitTimeout"))
         terminators = verb.attrs.get("terminatingDigits", "")
@@ -1415,10 +1456,72 @@ class Sandbox:
         _LOGGER.info("call %s says: %s", call.call_id, verb.text)
         await self._wait(call, self.seconds_per_word * len(verb.text.split()))
 
-    def _play(self, call: Call, verb: Verb, base: str) -> None:
+    async def _play(self, call: Call, verb: Verb, base: str) -> None:
+        """Fetch and check the media, then play it for as long as it lasts.
+
+        Media that cannot be played is logged and skipped.
+        """
         url = str(URL(base).join(URL(verb.text)))
         call.played.append(url)
-        _LOGGER.info("call %s plays: %s", call.call_id, url)
+        fetch = await self._fetch_audio(
+            url, _credentials(verb.attrs, "username", "password")
+        )
+        call.audio.append(fetch)
+        self.audio_fetches.append(fetch)
+        if fetch.error is not None:
+            _LOGGER.warning(
+                "call %s could not play %s: %s",
+                call.call_id,
+                _without_query(url),
+                fetch.error,
+            )
+            return
+        _LOGGER.info(
+            "call %s plays: %s (%s, %.2f s)",
+            call.call_id,
+            _without_query(url),
+            fetch.format,
+            fetch.duration,
+        )
+        call.heard_audio.append((time.monotonic(), url))
+        await self._wait(call, fetch.duration)
+
+    async def _fetch_audio(self, url: str, credentials: Credentials) -> AudioFetch:
+        """GET the media as Bandwidth does and decode it to measure its length.
+
+        url_rewrites apply; callback_transport does not: it relays callbacks,
+        while media is always fetched over HTTP.
+        """
+        fetch = AudioFetch(url)
+        headers = {"User-Agent": _USER_AGENT}
+        if credentials is not None:
+            headers["Authorization"] = basic_auth(*credentials)
+        timeout = aiohttp.ClientTimeout(total=_AUDIO_TIMEOUT)
+        try:
+            async with self._client().get(
+                self._rewrite(url),
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                fetch.status = response.status
+                fetch.content_type = response.headers.get("Content-Type")
+                if response.status != 200:  # noqa: PLR2004
+                    fetch.error = f"HTTP {response.status}"
+                    return fetch
+                body = await response.read()
+        except aiohttp.InvalidURL:
+            fetch.error = "invalid URL"  # its text would repeat the query
+            return fetch
+        except Exception as err:  # noqa: BLE001 - any failure leaves nothing to play
+            fetch.error = str(err) or type(err).__name__
+            return fetch
+        fetch.format = audio_format(fetch.content_type, url)
+        try:
+            fetch.duration = audio_duration(body, fetch.format)
+        except AudioError as err:
+            fetch.error = str(err)
+        return fetch
 
     def _check(self, call: Call) -> None:
         """Stop the BXML if the call was hung up or redirected meanwhile."""
@@ -1499,20 +1602,27 @@ class Sandbox:
                 break
         return attempt
 
-    async def _send(
-        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
-    ) -> CallbackAttempt:
-        """Make one callback request and record it in the attempt."""
+    def _client(self) -> aiohttp.ClientSession:
+        """Return the HTTP client for callbacks and media, made on first use."""
         if self._session is None:
             # The threaded resolver keeps aiodns' helper thread out of tests.
             connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
             self._session = aiohttp.ClientSession(connector=connector)
-        target = attempt.url
+        return self._session
+
+    def _rewrite(self, url: str) -> str:
+        """Apply the first url_rewrites prefix that matches."""
         for prefix, replacement in self.url_rewrites.items():
-            if target.startswith(prefix):
-                target = replacement + target.removeprefix(prefix)
-                break
-        headers = {"User-Agent": "BandwidthAPI/v2 (sandbox)"}
+            if url.startswith(prefix):
+                return replacement + url.removeprefix(prefix)
+        return url
+
+    async def _send(
+        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
+    ) -> CallbackAttempt:
+        """Make one callback request and record it in the attempt."""
+        target = self._rewrite(attempt.url)
+        headers = {"User-Agent": _USER_AGENT}
         if credentials is not None:
             headers["Authorization"] = basic_auth(*credentials)
         try:
@@ -1543,7 +1653,7 @@ class Sandbox:
             attempt.event_type,
             attempt.method,
             # The query carries the call's secret: a log is no place for it.
-            URL(attempt.url).with_query(None),
+            _without_query(attempt.url),
             " (with credentials)" if credentials else "",
             attempt.status or f"failed: {attempt.body}",
         )
@@ -1558,9 +1668,8 @@ class Sandbox:
         body: bytes | None,
     ) -> tuple[int, CIMultiDict[str], str]:
         """Make one callback HTTP request."""
-        assert self._session is not None  # noqa: S101 - made by _send
         timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
-        async with self._session.request(
+        async with self._client().request(
             method,
             url,
             data=body,
@@ -1585,6 +1694,11 @@ class Sandbox:
             else:
                 query.append((name, _query_value(value)))
         return query
+
+
+def _without_query(url: str) -> URL:
+    """Return the URL fit for a log: its query may carry a secret."""
+    return URL(url).with_query(None)
 
 
 def _credentials(
@@ -1636,6 +1750,7 @@ __all__ = [
     "CLIENT_SECRET",
     "PASSWORD",
     "USERNAME",
+    "AudioFetch",
     "Call",
     "CallbackAttempt",
     "RecordedRequest",

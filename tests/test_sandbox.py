@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import socket
+import struct
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict
 
 import sandbox
-from sandbox import BxmlError, Sandbox, Scenario, basic_auth, parse_bxml
+from sandbox import BxmlError, Call, Sandbox, Scenario, basic_auth, parse_bxml
+from sandbox.audio import AudioError, audio_duration, audio_format
 
 CB_USER, CB_PASS = "cb-user", "cb-pass"
 TO = "+15555550123"
+AUDIO = Path(__file__).parent / "fixtures" / "audio"
+MP3 = (AUDIO / "silence.mp3").read_bytes()
+WAV = (AUDIO / "silence.wav").read_bytes()
+ULAW = (AUDIO / "silence-ulaw.wav").read_bytes()
+# Bodies the media tests serve, by a name that reads well in test ids.
+BODIES = {
+    "mp3": MP3,
+    "wav": WAV,
+    "ulaw": ULAW,
+    "wav-header": WAV[:44],
+    "empty": b"",
+    "garbage": b"ID3 but nothing else",
+}
 
 
 def _call_body(
@@ -266,15 +286,26 @@ class Receiver:
     """A tiny callback server standing in for the application."""
 
     def __init__(self) -> None:
-        """Serve `bxml[name]` at /name (204 for names without BXML)."""
+        """Serve `bxml[name]` at /name (204 for names without BXML).
+
+        `media[name]` (body, content type) is served at /name to anyone;
+        `media_requests` records (name, Authorization header) of each GET.
+        """
         self.bxml: dict[str, str] = {"answer": "<Response/>", "gather": "<Response/>"}
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_requests: list[tuple[str, str | None]] = []
         self.events: list[dict[str, Any]] = []
         self.on_event: dict[str, Any] = {}
         self.app = web.Application()
         self.app.router.add_route("*", "/{name}", self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Challenge unauthenticated requests, then answer BXML."""
+        """Serve media; challenge unauthenticated requests, then answer BXML."""
+        name = request.match_info["name"]
+        if (media := self.media.get(name)) is not None:
+            self.media_requests.append((name, request.headers.get("Authorization")))
+            body, content_type = media
+            return web.Response(body=body, headers={"Content-Type": content_type})
         if request.headers.get("Authorization") != basic_auth(CB_USER, CB_PASS):
             return web.Response(
                 status=401, headers={"WWW-Authenticate": 'Basic realm="app"'}
@@ -286,7 +317,7 @@ class Receiver:
         self.events.append(event)
         if (hook := self.on_event.get(event["eventType"])) is not None:
             await hook(event)
-        if (bxml := self.bxml.get(request.match_info["name"])) is not None:
+        if (bxml := self.bxml.get(name)) is not None:
             return web.Response(text=bxml, content_type="application/xml")
         return web.Response(status=204)
 
@@ -676,3 +707,403 @@ async def test_redirect_during_answer_callback(
     ]
     assert receiver.events[1]["tag"] == "moved"
     assert call.spoken == ["Redirected"]
+
+
+# --- PlayAudio media ---------------------------------------------------------
+
+
+async def _play(
+    box: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    bxml: str,
+) -> Call:
+    """Place a call whose answer BXML is `<Response>{bxml}</Response>`."""
+    receiver, receiver_url = receiver_server
+    receiver.bxml["answer"] = f"<Response>{bxml}</Response>"
+    return await box.wait_for_call(await _place(box, session, receiver_url))
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "content_type", "kind", "duration"),
+    [
+        ("clip.mp3", "mp3", "audio/mpeg", "mp3", 0.5),
+        ("clip.wav", "wav", "audio/wav", "wav", 0.5),
+        ("clip-ulaw.wav", "ulaw", "audio/x-wav", "wav", 0.5),
+        # The Content-Type decides, whatever the extension says.
+        ("clip", "mp3", "audio/mpeg3", "mp3", 0.5),
+        ("clip.wav", "mp3", "audio/mp3", "mp3", 0.5),
+        ("clip", "ulaw", "audio/wav; codec=ulaw", "wav", 0.5),
+        # Any other type: the extension decides, WAV when it says nothing.
+        ("clip.mp3", "mp3", "application/octet-stream", "mp3", 0.5),
+        ("CLIP.WAV", "wav", "application/octet-stream", "wav", 0.5),
+        ("clip.ogg", "wav", "audio/ogg", "wav", 0.5),
+    ],
+)
+async def test_play_audio_decodes(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    body: str,
+    content_type: str,
+    kind: str,
+    duration: float,
+) -> None:
+    """The media is fetched, its format picked as Bandwidth does, and measured."""
+    receiver, receiver_url = receiver_server
+    receiver.media[name] = (BODIES[body], content_type)
+    url = f"{receiver_url}/{name}"
+    with caplog.at_level(logging.INFO, logger="sandbox"):
+        call = await _play(
+            bandwidth_sandbox,
+            session,
+            receiver_server,
+            f"<PlayAudio>{url}</PlayAudio><SpeakSentence>Done</SpeakSentence>",
+        )
+    (fetch,) = call.audio
+    assert fetch.url == url
+    assert fetch.status == 200
+    assert fetch.content_type == content_type
+    assert fetch.format == kind
+    assert fetch.duration == pytest.approx(duration, abs=0.1)
+    assert fetch.error is None
+    assert fetch.ok
+    assert bandwidth_sandbox.audio_fetches == [fetch]
+    assert call.played == [url]
+    assert [heard_url for _, heard_url in call.heard_audio] == [url]
+    assert call.spoken == ["Done"]
+    assert f"plays: {url} ({kind}, {fetch.duration:.2f} s)" in caplog.text
+    assert receiver.media_requests == [(name, None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "content_type", "kind", "error"),
+    [
+        # No type Bandwidth knows and no extension: tried, and failing, as WAV.
+        ("clip", "mp3", "text/plain", "wav", "not WAV: no RIFF/WAVE header"),
+        ("clip.mp3", "garbage", "audio/mpeg", "mp3", "not MP3: "),
+        ("clip.wav", "mp3", "audio/wav", "wav", "not WAV: no RIFF/WAVE header"),
+        ("clip.wav", "empty", "audio/wav", "wav", "not WAV: no RIFF/WAVE header"),
+        ("clip.wav", "wav-header", "audio/wav", "wav", "no audio in it"),
+    ],
+)
+async def test_play_audio_undecodable(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    body: str,
+    content_type: str,
+    kind: str,
+    error: str,
+) -> None:
+    """Media that does not decode is logged and skipped; the call goes on."""
+    receiver, receiver_url = receiver_server
+    receiver.media[name] = (BODIES[body], content_type)
+    url = f"{receiver_url}/{name}"
+    call = await _play(
+        bandwidth_sandbox,
+        session,
+        receiver_server,
+        f"<PlayAudio>{url}</PlayAudio><SpeakSentence>Still here</SpeakSentence>",
+    )
+    (fetch,) = call.audio
+    assert fetch.status == 200
+    assert fetch.format == kind
+    assert fetch.error is not None
+    assert fetch.error.startswith(error)
+    assert not fetch.ok
+    assert fetch.duration == 0
+    assert call.played == [url]
+    assert call.heard_audio == []
+    assert call.spoken == ["Still here"]
+    assert call.disconnect_cause == "hangup"
+    assert f"call {call.call_id} could not play {url}: {error}" in caplog.text
+    assert any(
+        record.levelno == logging.WARNING and "could not play" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def _refused_url() -> str:
+    """An http URL on loopback where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/clip.wav"
+
+
+async def test_play_audio_unreachable(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 404, a 401, a refused connection and an unknown host are skipped.
+
+    The query of the URL, which may carry a secret, stays out of the log.
+    """
+    _, receiver_url = receiver_server
+    missing = f"{bandwidth_sandbox.url}/missing.wav?token=s3cret-404"
+    denied = f"{receiver_url}/denied.wav?token=s3cret-401"
+    refused = _refused_url() + "?token=s3cret-refused"
+    unresolved = "https://example.test/a.mp3?token=s3cret-dns"
+    call = await _play(
+        bandwidth_sandbox,
+        session,
+        receiver_server,
+        f"<PlayAudio>{missing}</PlayAudio><PlayAudio>{denied}</PlayAudio>"
+        f"<PlayAudio>{refused}</PlayAudio>"
+        f"<Gather><PlayAudio>{unresolved}</PlayAudio></Gather>"
+        "<SpeakSentence>Goodbye</SpeakSentence>",
+    )
+    not_found, unauthorized, no_connection, no_host = call.audio
+    urls = [missing, denied, refused, unresolved]
+    assert [fetch.url for fetch in call.audio] == urls
+    assert call.played == urls
+    assert bandwidth_sandbox.audio_fetches == call.audio
+    assert (not_found.status, not_found.error, not_found.format) == (
+        404,
+        "HTTP 404",
+        None,
+    )
+    assert not_found.content_type is not None
+    assert not_found.content_type.startswith("application/json")
+    assert (unauthorized.status, unauthorized.error) == (401, "HTTP 401")
+    for fetch in (no_connection, no_host):
+        assert fetch.status is None
+        assert fetch.content_type is None
+        assert fetch.format is None
+        assert fetch.error
+    assert call.heard_audio == []
+    assert call.gathered == ["1"]
+    assert call.spoken == ["Goodbye"]
+    played = [line for line in caplog.messages if "could not play" in line]
+    assert len(played) == len(urls)
+    assert f"could not play {receiver_url}/denied.wav: HTTP 401" in played[1]
+    assert "could not play https://example.test/a.mp3: " in played[3]
+    assert not [line for line in played if "s3cret" in line]
+
+
+async def test_play_audio_relative_url_and_credentials(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """Relative URLs resolve against the document; username/password go as Basic."""
+    receiver, receiver_url = receiver_server
+    receiver.media["clip.wav"] = (WAV, "audio/wav")
+    receiver.media["clip.mp3"] = (MP3, "audio/mpeg")
+    call = await _play(
+        bandwidth_sandbox,
+        session,
+        receiver_server,
+        '<PlayAudio username="media-user" password="media-pass">clip.wav</PlayAudio>'
+        '<Gather maxDigits="1"><PlayAudio>/clip.mp3</PlayAudio></Gather>',
+    )
+    assert [fetch.url for fetch in call.audio] == [
+        f"{receiver_url}/clip.wav",
+        f"{receiver_url}/clip.mp3",
+    ]
+    assert [fetch.format for fetch in call.audio if fetch.ok] == ["wav", "mp3"]
+    assert receiver.media_requests == [
+        ("clip.wav", basic_auth("media-user", "media-pass")),
+        ("clip.mp3", None),
+    ]
+    assert len(call.heard_audio) == 2
+    assert call.gathered == ["1"]
+
+
+async def test_play_audio_url_rewrites_without_callback_transport(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """url_rewrites apply to media; callback_transport carries callbacks only."""
+    receiver, receiver_url = receiver_server
+    receiver.media["clip.wav"] = (ULAW, "audio/wav")
+    bandwidth_sandbox.url_rewrites["https://media.example.test"] = receiver_url
+    relayed: list[str] = []
+
+    async def relay(
+        method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, CIMultiDict[str], str]:
+        relayed.append(url)
+        async with session.request(method, url, headers=headers, data=body) as response:
+            return (
+                response.status,
+                CIMultiDict(response.headers),
+                await response.text(),
+            )
+
+    bandwidth_sandbox.callback_transport = relay
+    url = "https://media.example.test/clip.wav?v=2"
+    with caplog.at_level(logging.INFO, logger="sandbox"):
+        call = await _play(
+            bandwidth_sandbox, session, receiver_server, f"<PlayAudio>{url}</PlayAudio>"
+        )
+    assert "plays: https://media.example.test/clip.wav (wav, 0.50 s)" in caplog.text
+    assert not [
+        r for r in caplog.records if r.name == "sandbox" and "v=2" in r.getMessage()
+    ]
+    (fetch,) = call.audio
+    assert fetch.url == url
+    assert fetch.ok
+    assert fetch.duration == pytest.approx(0.5)
+    assert receiver.media_requests == [("clip.wav", None)]
+    assert relayed
+    assert not [target for target in relayed if "clip.wav" in target]
+
+
+@pytest.mark.parametrize("time_scale", [0.02, 0.4])
+async def test_play_audio_takes_its_time(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    time_scale: float,
+) -> None:
+    """Half a second of audio lasts half a second of simulated time."""
+    receiver, _ = receiver_server
+    receiver.media["clip.wav"] = (WAV, "audio/wav")
+    bandwidth_sandbox.time_scale = time_scale
+    bandwidth_sandbox.default_scenario = Scenario(ring_seconds=0)
+    call = await _play(
+        bandwidth_sandbox,
+        session,
+        receiver_server,
+        "<PlayAudio>/clip.wav</PlayAudio><SpeakSentence>After</SpeakSentence>",
+    )
+    ((started, _),) = call.heard_audio
+    ((after, _),) = call.heard
+    assert 0.5 * time_scale <= after - started < 0.5 * time_scale + 0.2
+
+
+def _wav(
+    tag: int = 7,
+    bits: int = 8,
+    byte_rate: int = 8000,
+    data: bytes | None = b"\xff" * 4000,
+    *,
+    chunks: bytes = b"",
+    fmt: bool = True,
+) -> bytes:
+    """A RIFF/WAVE file: fmt chunk, extra chunks, then the data chunk."""
+    body = b"WAVE" + chunks
+    if fmt:
+        fields = struct.pack("<HHIIHH", tag, 1, 8000, byte_rate, bits // 8, bits)
+        body += b"fmt " + struct.pack("<I", len(fields)) + fields
+    if data is not None:
+        body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+async def test_play_audio_interrupted_by_redirect(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    basic: dict[str, str],
+) -> None:
+    """An Update Call redirect cuts a long file short."""
+    receiver, receiver_url = receiver_server
+    receiver.media["long.wav"] = (_wav(data=bytes(8000 * 60)), "audio/wav")  # 1 min
+    receiver.bxml["next"] = (
+        "<Response><SpeakSentence>Moved on</SpeakSentence></Response>"
+    )
+    bandwidth_sandbox.time_scale = 1
+    bandwidth_sandbox.default_scenario = Scenario(ring_seconds=0)
+    receiver.bxml["answer"] = (
+        "<Response><PlayAudio>/long.wav</PlayAudio>"
+        "<SpeakSentence>Never said</SpeakSentence></Response>"
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    await bandwidth_sandbox.wait_for(lambda: bool(call.heard_audio))
+    body = {
+        "redirectUrl": f"{receiver_url}/next",
+        "username": CB_USER,
+        "password": CB_PASS,
+    }
+    async with session.post(call.call_url, json=body, headers=basic) as response:
+        assert response.status == 200
+    await bandwidth_sandbox.wait_for_call(call_id, timeout=5)
+    assert call.audio[0].duration == pytest.approx(60)
+    assert call.spoken == ["Moved on"]
+    assert [event["eventType"] for event in receiver.events] == [
+        "answer",
+        "redirect",
+        "disconnect",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "url", "kind"),
+    [
+        (None, "https://example.test/a.mp3", "mp3"),
+        (None, "https://example.test/a.wav", "wav"),
+        (None, "https://example.test/a", "wav"),
+        ("AUDIO/MPEG; charset=binary", "https://example.test/a.wav", "mp3"),
+        ("audio/x-wav", "https://example.test/a.mp3", "wav"),
+        ("audio/ogg", "https://example.test/a.Mp3?x=.wav", "mp3"),
+        ("text/html", "https://example.test/a.mp3/", "wav"),
+        ("", "https://example.test/sounds.mp3/a.ogg", "wav"),
+    ],
+)
+def test_audio_format(content_type: str | None, url: str, kind: str) -> None:
+    """Content-Type first, then the path's extension, then WAV."""
+    assert audio_format(content_type, url) == kind
+
+
+@pytest.mark.parametrize(
+    ("body", "duration"),
+    [
+        (_wav(), 0.5),
+        (_wav(tag=6), 0.5),
+        (_wav(tag=1, bits=16, byte_rate=16000, data=bytes(16000)), 1.0),
+        # Chunks are padded to an even size; other chunks are skipped.
+        (_wav(chunks=b"LIST\x03\x00\x00\x00abc\x00"), 0.5),
+        # A data chunk declaring more than there is counts what arrived.
+        (_wav()[:-2000], 0.25),
+    ],
+    ids=["mu-law", "a-law", "pcm", "odd-chunk", "truncated"],
+)
+def test_wav_duration(body: bytes, duration: float) -> None:
+    """PCM 16-bit, A-law and µ-law WAV files are measured from their data."""
+    assert audio_duration(body, "wav") == pytest.approx(duration)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "error"),
+    [
+        (b"RIFF\x00\x00\x00\x00WAVE", "wav", "not WAV: no fmt chunk"),
+        (_wav(data=None), "wav", "not WAV: no data chunk"),
+        (_wav(fmt=False), "wav", "not WAV: no fmt chunk"),
+        (_wav(tag=3, bits=32), "wav", "WAV format tag 0x0003"),
+        (_wav(tag=0xFFFE, bits=16), "wav", "WAV format tag 0xfffe"),
+        (_wav(tag=1), "wav", "WAV with 8 bits per sample for format tag 1"),
+        (_wav(byte_rate=0), "wav", "WAV with a byte rate of 0"),
+        (_wav(data=b""), "wav", "no audio in it"),
+        (WAV, "mp3", "not MP3: "),
+        # MPEG-1 layer 2 frames: MPEG audio, but not MP3.
+        ((bytes([0xFF, 0xFD, 0x80, 0xC0]) + bytes(413)) * 30, "mp3", "MPEG layer 2"),
+    ],
+    ids=[
+        "riff-header-only",
+        "no-data",
+        "no-fmt",
+        "float",
+        "extensible",
+        "pcm-8-bit",
+        "no-byte-rate",
+        "empty-data",
+        "wav-as-mp3",
+        "mp2",
+    ],
+)
+def test_audio_that_does_not_decode(body: bytes, kind: str, error: str) -> None:
+    """What Bandwidth could not play raises AudioError."""
+    with pytest.raises(AudioError, match=f"^{re.escape(error)}"):
+        audio_duration(body, kind)
