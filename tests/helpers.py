@@ -221,6 +221,10 @@ class Live:
         assert not any(attempt.authenticated for attempt in call.attempts)
         for attempt in call.attempts:
             check_callback(attempt.payload, f"{attempt.event_type}Callback")
+        # Audio Home Assistant serves is fetched, and plays, as Bandwidth's.
+        for fetch in call.audio:
+            if fetch.url.startswith(EXTERNAL_URL):
+                assert fetch.ok, fetch
         assert self.entry.runtime_data.calls.by_call_id(call_id) is None
         return call
 

@@ -27,6 +27,7 @@ from yarl import URL
 
 from custom_components.bandwidth import media
 from custom_components.bandwidth.bxml import GOODBYE
+from custom_components.bandwidth.calls import Speech
 from custom_components.bandwidth.const import (
     CONF_LANGUAGE,
     CONF_TTS_ENTITY_ID,
@@ -106,6 +107,10 @@ async def test_message_spoken_by_a_tts_entity(
     assert url.startswith(f"{EXTERNAL_URL}{AUDIO_PATH}/")
     assert url.endswith(".mp3")
     assert voice.renders == [(MESSAGE, "en-US", {})]
+    # Bandwidth (the sandbox) fetched it, and it plays.
+    [played] = call.audio
+    assert (played.status, played.format) == (200, "mp3")
+    assert played.duration > 0
     status, content_type, data = await fetch(hass_client_no_auth, url)
     assert (status, content_type, data) == (200, "audio/mpeg", MP3)
     assert_mp3(data)
@@ -168,25 +173,26 @@ async def test_the_entrys_default_voice(
 async def test_steps_speak_with_the_calls_voice(
     hass: HomeAssistant, voice: FakeVoice, live: Live
 ) -> None:
-    """update_call speaks in the voice the call was placed with."""
+    """update_call speaks in the voice the call was placed with, goodbye too."""
     [call_id] = await live.create_call(
         TO,
         gather={"prompt": "Press 1.", "max_digits": 1},
         tts_entity_id=TTS_ENTITY_ID,
         language="de-DE",
+        tts_options={"voice": "anna"},
     )
     await live.sandbox.wait_for(lambda: bool(live.sandbox.calls[call_id].gathered))
     await hass.async_block_till_done()
+    voice.renders.clear()
     await hass.services.async_call(
-        DOMAIN,
-        "update_call",
-        {"call_id": call_id, "message": "Danke.", "hangup": True},
-        blocking=True,
+        DOMAIN, "update_call", {"call_id": call_id, "message": "Danke."}, blocking=True
     )
     call = await live.finish(call_id)
     assert call.spoken == []
-    assert ("Danke.", "de-DE", {}) in voice.renders
-    assert len(call.played) == 2
+    # The step, then (nothing more asked for) the goodbye: both in the voice.
+    assert voice.renders == [("Danke.", "de-DE", {"voice": "anna"})]
+    assert len(call.played) == 3
+    assert all(fetch.ok for fetch in call.audio)
 
 
 # --- What is refused, before anything is sent ---------------------------------------
@@ -453,6 +459,7 @@ async def test_audio_served_again_after_a_restart(
         hass, MESSAGE, TTS_ENTITY_ID, None, {"preferred_format": "mp3"}
     )
     name = "abcdefghijklmnopqrstuv.mp3"
+    later = "bcdefghijklmnopqrstuvw.mp3"
     hass_storage[f"{DOMAIN}.calls.{mock_config_entry.entry_id}"] = {
         "version": 2,
         "minor_version": 1,
@@ -470,6 +477,18 @@ async def test_audio_served_again_after_a_restart(
                             "clips": {name: source},
                         },
                     },
+                    "pending": {
+                        "message": "Later.",
+                        "media": {
+                            "audio": {"Later.": f"{external_url}{AUDIO_PATH}/{later}"},
+                            "clips": {later: tts_source(hass, "Later.")},
+                        },
+                    },
+                    "speech": {
+                        "engine": TTS_ENTITY_ID,
+                        "language": "de-DE",
+                        "options": {"voice": "anna"},
+                    },
                     "added": 9e9,
                 }
             ]
@@ -483,8 +502,14 @@ async def test_audio_served_again_after_a_restart(
         hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{name}"
     )
     assert (status, content_type, data) == (200, "audio/mpeg", MP3)
-    assert [render[0] for render in voice.renders] == [MESSAGE]
-    assert hass.data[DATA_AUDIO]
+    assert (await fetch(hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{later}"))[
+        0
+    ] == 200
+    assert [render[0] for render in voice.renders] == [MESSAGE, "Later."]
+    [call] = mock_config_entry.runtime_data.calls.live
+    assert call.speech == Speech(
+        engine=TTS_ENTITY_ID, language="de-DE", options={"voice": "anna"}
+    )
 
 
 # --- The library of rendered audio ---------------------------------------------------

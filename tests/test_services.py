@@ -411,6 +411,66 @@ INVALID: list[tuple[dict[str, Any], str, dict[str, str]]] = [
     ({"password": "p" * 1025}, "text_too_long", {"field": "password", "max": "1024"}),
     ({"application_id": ""}, "text_empty", {"field": "application_id"}),
     (
+        {"audio_url": "media-source://Not Valid"},
+        "invalid_audio_url",
+        {"field": "audio_url", "max": "2048"},
+    ),
+    (
+        {"audio_url": "media-source://media_source/" + "a" * 2030},
+        "invalid_audio_url",
+        {"field": "audio_url", "max": "2048"},
+    ),
+    (
+        {"tts_entity_id": "light.kitchen"},
+        "invalid_tts_entity",
+        {"field": "tts_entity_id", "max": "255"},
+    ),
+    (
+        {"tts_entity_id": 5},
+        "invalid_tts_entity",
+        {"field": "tts_entity_id", "max": "255"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "language": "en US"},
+        "invalid_language",
+        {"field": "language", "max": "35"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": ["voice"]},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": {f"o{n}": n for n in range(21)}},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": {"": "x"}},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": {"voice": "v" * 10001}},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": {"voice": "\ud800"}},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_entity_id": "tts.x", "tts_options": {"voice": ["a"]}},
+        "invalid_tts_options",
+        {"field": "tts_options", "max": "20"},
+    ),
+    (
+        {"tts_options": {"voice": "anna"}},
+        "tts_entity_required",
+        {"field": "tts_options"},
+    ),
+    (
         {"audio_url": "https://example.test/a.ogg"},
         "invalid_audio_url",
         {"field": "audio_url", "max": "2048"},
@@ -590,6 +650,23 @@ INVALID: list[tuple[dict[str, Any], str, dict[str, str]]] = [
         },
     ),
 ]
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize("empty", [None, "", {}])
+async def test_empty_speech_fields(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, empty: Any
+) -> None:
+    """Empty text-to-speech fields (a blueprint's unset inputs) are not given."""
+    await create_call(
+        hass,
+        to=TO,
+        message="Hello.",
+        tts_entity_id=empty,
+        language=empty,
+        tts_options=empty,
+    )
+    assert created_bodies(bandwidth_sandbox)
 
 
 @pytest.mark.parametrize(("field", "value"), VALID)

@@ -14,10 +14,13 @@ import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
+from custom_components.bandwidth.calls import Speech
 from custom_components.bandwidth.const import (
     CONF_CALLS_PER_SECOND,
     CONF_FROM,
+    CONF_LANGUAGE,
     CONF_NOTIFY_TO,
+    CONF_TTS_ENTITY_ID,
     CONF_VOICE,
 )
 from custom_components.bandwidth.validation import (
@@ -31,6 +34,7 @@ from custom_components.bandwidth.validation import (
     refusal,
     validate_create_call,
     validate_options,
+    with_default_voice,
 )
 
 from .helpers import assert_refused
@@ -270,3 +274,69 @@ def test_options(
 ) -> None:
     """The options form's values pass the action's own rules, or name the field."""
     assert validate_options(user_input) == (options, errors)
+
+
+def test_tts_options_take_texts_numbers_and_booleans() -> None:
+    """An engine's options may be texts, numbers or true/false."""
+    options = {"voice": "anna", "speed": 1.5, "pitch": -2, "ssml": True}
+    data = validate_create_call(
+        {"to": "+15555550123", "tts_entity_id": "tts.x", "tts_options": options}
+    )
+    assert data["tts_options"] == options
+
+
+SPEECH = Speech(engine="tts.call", language="de-DE", options={"voice": "anna"})
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "speech", "expected"),
+    [
+        # The call's own voice for its steps, whole.
+        (
+            {},
+            {},
+            SPEECH,
+            {
+                "tts_entity_id": "tts.call",
+                "language": "de-DE",
+                "tts_options": {"voice": "anna"},
+            },
+        ),
+        ({}, {}, Speech(engine="tts.call"), {"tts_entity_id": "tts.call"}),
+        # Else the entry's default, with its language if it has one.
+        ({}, {CONF_TTS_ENTITY_ID: "tts.entry"}, None, {"tts_entity_id": "tts.entry"}),
+        (
+            {},
+            {CONF_TTS_ENTITY_ID: "tts.entry", CONF_LANGUAGE: "en-GB"},
+            None,
+            {"tts_entity_id": "tts.entry", "language": "en-GB"},
+        ),
+        (
+            {"language": "fr"},
+            {CONF_TTS_ENTITY_ID: "tts.entry", CONF_LANGUAGE: "en-GB"},
+            None,
+            {"tts_entity_id": "tts.entry", "language": "fr"},
+        ),
+        # A Bandwidth voice, or an entity, given: nothing else is added.
+        (
+            {"voice": "kate"},
+            {CONF_TTS_ENTITY_ID: "tts.entry"},
+            SPEECH,
+            {"voice": "kate"},
+        ),
+        (
+            {"tts_entity_id": "tts.own"},
+            {CONF_TTS_ENTITY_ID: "tts.entry"},
+            SPEECH,
+            {"tts_entity_id": "tts.own"},
+        ),
+    ],
+)
+def test_which_voice_speaks(
+    data: dict[str, Any],
+    options: dict[str, Any],
+    speech: Speech | None,
+    expected: dict[str, Any],
+) -> None:
+    """The action's voice, else the call's, else the entry's text-to-speech."""
+    assert with_default_voice(dict(data), options, speech) == expected

@@ -138,11 +138,10 @@ class AudioLibrary:
         return clip.data, CONTENT_TYPES[clip.extension]
 
     def _store(self, name: str, clip: _Clip) -> None:
-        if (old := self._clips.pop(name, None)) is not None and old.data is not None:
-            self._bytes -= len(old.data)
+        previous = self._clips.pop(name, None) or _Clip(source="", extension="")
+        self._bytes += len(clip.data or b"") - len(previous.data or b"")
         self._clips[name] = clip
         self._names[clip.source] = name
-        self._bytes += len(clip.data or b"")
         self._trim()
 
     def _trim(self) -> None:
@@ -153,10 +152,10 @@ class AudioLibrary:
             self._bytes -= len(clip.data or b"")
             clip.data = None
         while len(self._clips) > MAX_CLIPS:
-            name, clip = self._clips.popitem(last=False)
+            _, clip = self._clips.popitem(last=False)
             self._bytes -= len(clip.data or b"")
-            if self._names.get(clip.source) == name:
-                del self._names[clip.source]
+            # Were the source under another name too, it is rendered anew.
+            self._names.pop(clip.source, None)
 
 
 async def _async_render(hass: HomeAssistant, source: str) -> tuple[str, bytes]:
