@@ -37,6 +37,7 @@ from sandbox import Call, Sandbox, Scenario
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER
 from .helpers import Live, script_of
+from .voices import TTS_ENTITY_ID, FakeVoice
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -170,6 +171,36 @@ async def test_alarm_blueprint_own_message(
     script = script_of(init_integration, call_id)
     assert script is not None
     assert script.message == script.machine_message == "Burglar alarm at the cabin."
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_alarm_blueprint_in_a_home_assistant_voice(
+    hass: HomeAssistant,
+    voice: FakeVoice,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+) -> None:
+    """A text-to-speech entity chosen in the blueprint speaks the message."""
+    hass.states.async_set(PANEL, "armed_home", {"friendly_name": "Home alarm"})
+    await set_up_automation(
+        hass,
+        ALARM,
+        {
+            "alarm_panel": PANEL,
+            "bandwidth_entry": init_integration.entry_id,
+            "numbers": [FIRST],
+            "tts_entity": TTS_ENTITY_ID,
+            "tts_language": "de-DE",
+        },
+    )
+    hass.states.async_set(PANEL, "triggered", {"friendly_name": "Home alarm"})
+    await hass.async_block_till_done()
+    (call_id,) = bandwidth_sandbox.calls
+    script = script_of(init_integration, call_id)
+    assert script is not None
+    spoken = "Alarm! Home alarm has been triggered."
+    assert list(script.media.audio) == [spoken]
+    assert voice.renders == [(spoken, "de-DE", {})]
 
 
 def escalation_inputs(entry: MockConfigEntry, numbers: list[str]) -> dict[str, Any]:
