@@ -19,7 +19,7 @@ from tests.conftest import (  # noqa: F401
 
 from .report import ROWS, table
 
-pytest_plugins = ["tests.sandbox_plugin"]
+pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
 
 
 @pytest.fixture(autouse=True)

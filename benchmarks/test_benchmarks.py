@@ -26,19 +26,24 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.api.pacing import WINDOW
+from custom_components.bandwidth.bxml import GOODBYE
 from custom_components.bandwidth.calls import (
     SAVE_DELAY,
     STORAGE_KEY,
     CallScript,
     GatherScript,
     LiveCall,
+    Media,
+    Speech,
 )
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.helpers import async_create_client
+from custom_components.bandwidth.media import async_prepare_media
 from custom_components.bandwidth.replies import ROUND
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
 from tests.conftest import EXTERNAL_URL, WEBHOOK_ID
 from tests.helpers import CLOUDHOOK_URL, CloudRelay, Live, query
+from tests.voices import TTS_ENTITY_ID, FakeVoice
 
 from .report import Row, median, ms, percentile, record
 
@@ -186,6 +191,77 @@ async def test_webhook_answer_path(
             f"{rate / base_rate:.2f}x",
             "-",
             None,
+        )
+    )
+
+
+# --- 1b. Answering in a Home Assistant voice ---------------------------------------
+
+
+async def test_answer_in_a_home_assistant_voice(
+    hass: HomeAssistant,
+    voice: FakeVoice,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """Answer callbacks of calls spoken by a TTS entity vs by Bandwidth.
+
+    The speech is rendered when the call is placed: answering only names its
+    URLs. 2,000 answers each, 50 at a time, interleaved.
+    """
+    speech = Speech(engine=TTS_ENTITY_ID)
+    gather = GatherScript(prompt="Press 1 to close it.", max_digits=1)
+    texts = ["The garage door is open.", "Press 1 to close it.", GOODBYE]
+    prepared = await async_prepare_media(
+        hass, texts=texts, audio_url=None, speech=speech
+    )
+    assert len(voice.renders) == len(texts)
+    calls = init_integration.runtime_data.calls
+    requests: dict[str, list[tuple[LiveCall | None, bytes]]] = {
+        "tts": [],
+        "bandwidth": [],
+    }
+    for number in range(100):
+        name = "tts" if number % 2 else "bandwidth"
+        call = LiveCall.create(
+            f"{EXTERNAL_URL}{PATH}",
+            CallScript(
+                message=texts[0],
+                voice="susan",
+                gather=gather,
+                media=prepared if name == "tts" else Media(),
+            ),
+        )
+        call.call_id = f"c-voice-{number:04d}"
+        calls.add(call)
+        body = json.dumps(callback("answer", call.call_id)).encode()
+        requests[name].append((call, body))
+    client = await hass_client_no_auth()
+    latencies: dict[str, list[float]] = {"tts": [], "bandwidth": []}
+    for name in latencies:  # warm up
+        await _load(client, PATH, requests[name], total=300, concurrency=50)
+    for round_number in range(4):
+        order = ["tts", "bandwidth"] if round_number % 2 == 0 else ["bandwidth", "tts"]
+        for name in order:
+            samples, _ = await _load(
+                client, PATH, requests[name], total=500, concurrency=50
+            )
+            latencies[name] += samples
+    await hass.async_block_till_done()
+    assert len(voice.renders) == len(texts)  # nothing rendered while answering
+    ours, base = (
+        percentile(latencies["tts"], 0.5),
+        percentile(latencies["bandwidth"], 0.5),
+    )
+    record(
+        Row(
+            "Answer callback, p50, call spoken by a Home Assistant TTS entity "
+            "(2,000 answers, 50 concurrent)",
+            ms(ours),
+            ms(base) + " (the same call spoken by Bandwidth)",
+            f"{ours / base:.2f}x",
+            "<= 1.1x",
+            ours / base <= 1.1,
         )
     )
 
