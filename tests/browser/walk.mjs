@@ -591,6 +591,11 @@ async function actions(walk) {
   await walk.goto('/config/tools/action?service=bandwidth.create_call', 'Create call');
   await walk.see('Gather digits');
   await walk.step('action-create-call');
+  // Home Assistant's voices: an entity picker and the language, in the form.
+  const ttsRow = await fieldRow(walk, 'Text-to-speech entity');
+  await ttsRow.locator('ha-entity-picker, ha-selector-entity').first().waitFor();
+  await fieldRow(walk, 'Language');
+  await walk.step('action-tts-fields');
   await fillObject(walk, 'Gather digits', GATHER_FIELDS, { prompt: 'Press 1 to acknowledge.', max_digits: '1' }, 'action-gather', { name: 'action-gather.png', dialog: true });
   await fillObject(walk, 'Machine detection', MACHINE_DETECTION_FIELDS, { detection_timeout: '15' }, 'action-machine-detection');
   await walk.step('action-objects-filled');
