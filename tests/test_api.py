@@ -353,6 +353,8 @@ async def test_concurrent_401s_share_one_refresh(
         (400, {"error": "invalid_grant"}, BandwidthAuthenticationError),
         (403, "", BandwidthAuthenticationError),
         (500, "<html>oops</html>", BandwidthConnectionError),
+        (404, {"description": "No such endpoint"}, BandwidthConnectionError),
+        (429, "", BandwidthConnectionError),
         (200, "{not json", BandwidthConnectionError),
         (200, {"token_type": "Bearer"}, BandwidthConnectionError),
         (200, {"access_token": ""}, BandwidthConnectionError),

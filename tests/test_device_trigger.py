@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.bandwidth import device_trigger
 from custom_components.bandwidth.const import DOMAIN, EVENT_CALL_ANSWERED
 
-from .helpers import CALL_ID, PATH, callback, live_call, query
+from .helpers import CALL_ID, PATH, callback, live_call, query, rendered
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -85,19 +85,22 @@ async def test_no_triggers_for_other_devices(
 
 async def test_attach_to_an_unknown_device(hass: HomeAssistant) -> None:
     """A trigger for a device that is gone cannot be attached."""
+    assert await async_setup_component(hass, DOMAIN, {})
     config = {
         "platform": "device",
         "domain": DOMAIN,
         "device_id": "no-such-device",
         "type": "answered",
     }
-    with pytest.raises(InvalidDeviceAutomationConfig):
+    with pytest.raises(InvalidDeviceAutomationConfig) as err:
         await device_trigger.async_attach_trigger(
             hass,
             config,
             lambda *_: None,  # type: ignore[arg-type,return-value]
             {"trigger_data": {}, "variables": {}},  # type: ignore[typeddict-item]
         )
+    assert err.value.translation_key == "not_a_bandwidth_device"
+    assert "no-such-device" in await rendered(hass, err.value)
 
 
 @pytest.fixture

@@ -455,7 +455,7 @@ async def test_token_endpoint_fails_mid_run(
         await create_call(hass, to=TO)
     assert info.value.translation_key == "cannot_connect"
     assert info.value.translation_placeholders == {
-        "error": "Bandwidth's token endpoint answered HTTP 503"
+        "error": "Bandwidth failed (HTTP 503): HTTP 503"
     }
     assert bandwidth_sandbox.calls == {}
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

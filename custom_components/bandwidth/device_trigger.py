@@ -125,7 +125,9 @@ async def async_attach_trigger(
     """Listen for the bus events behind a trigger, for the device's entry."""
     if (entry_id := _entry_id(hass, config[CONF_DEVICE_ID])) is None:
         raise InvalidDeviceAutomationConfig(
-            f"Device {config[CONF_DEVICE_ID]} is not a {DOMAIN} device"
+            translation_domain=DOMAIN,
+            translation_key="not_a_bandwidth_device",
+            translation_placeholders={"device_id": config[CONF_DEVICE_ID]},
         )
     detaches = [
         await event_trigger.async_attach_trigger(

@@ -30,7 +30,7 @@ from .calls import (
 from .cloudhook import async_get_webhook_url
 from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
-from .errors import to_home_assistant_error
+from .errors import bandwidth_errors
 from .media import async_prepare_media, speech_settings
 from .replies import largest_document
 from .validation import SCRIPT_FIELDS
@@ -119,7 +119,8 @@ async def async_place_calls(
                 translation_key="call_outcome_unknown",
                 translation_placeholders={"error": str(unknown[0])},
             ) from unknown[0]
-        raise to_home_assistant_error(hass, entry, errors[0]) from errors[0]
+        with bandwidth_errors(hass, entry):
+            raise errors[0]
     for to, result in outcome:
         if isinstance(result, BandwidthError):
             LOGGER.warning("Could not call %s: %s", to, result)

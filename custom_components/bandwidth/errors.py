@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -15,15 +18,9 @@ from .const import DOMAIN
 from .data import BandwidthConfigEntry
 
 
-def to_home_assistant_error(
-    hass: HomeAssistant, entry: BandwidthConfigEntry, err: BandwidthError
-) -> HomeAssistantError:
-    """Return the error to show for a failed Bandwidth request.
-
-    A refused credential also starts the re-authentication flow.
-    """
+def home_assistant_error(err: BandwidthError) -> HomeAssistantError:
+    """Return the translated error users read for a failed Bandwidth request."""
     if isinstance(err, BandwidthAuthenticationError):
-        entry.async_start_reauth(hass)
         return HomeAssistantError(
             translation_domain=DOMAIN, translation_key="invalid_auth"
         )
@@ -47,6 +44,23 @@ def to_home_assistant_error(
         translation_key="cannot_connect",
         translation_placeholders={"error": str(err)},
     )
+
+
+@contextmanager
+def bandwidth_errors(
+    hass: HomeAssistant, entry: BandwidthConfigEntry
+) -> Iterator[None]:
+    """Raise a Bandwidth error escaping the block as the error users read.
+
+    Credentials Bandwidth refused also start the entry's re-authentication:
+    that side effect lives here, where the error is handled, and nowhere else.
+    """
+    try:
+        yield
+    except BandwidthError as err:
+        if isinstance(err, BandwidthAuthenticationError):
+            entry.async_start_reauth(hass)
+        raise home_assistant_error(err) from err
 
 
 def validation_error(key: str, **placeholders: str) -> ServiceValidationError:

@@ -6,12 +6,10 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
-    DOMAIN,
     EVENT_TYPE_ANSWERED,
     EVENT_TYPE_CALLBACK,
     EVENT_TYPE_DISCONNECTED,
@@ -23,6 +21,7 @@ from .const import (
     SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
+from .entity import BandwidthEntity
 from .parse import ATTR_EVENT_TYPE
 
 PARALLEL_UPDATES = 0
@@ -51,34 +50,18 @@ async def async_setup_entry(
     async_add_entities([BandwidthCallEvent(entry)])
 
 
-def device_info(entry: BandwidthConfigEntry) -> DeviceInfo:
-    """Return the service device standing for a config entry."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, entry.entry_id)},
-        name=entry.title,
-        manufacturer="Bandwidth",
-        model="Voice API",
-        entry_type=DeviceEntryType.SERVICE,
-    )
-
-
-class BandwidthCallEvent(EventEntity):
+class BandwidthCallEvent(BandwidthEntity, EventEntity):
     """Fires for every callback about the entry's calls.
 
     Its attributes are the bus event's data, except that Bandwidth's own
     eventType is named bandwidth_event_type: event_type is the entity's.
     """
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "call"
-    _attr_should_poll = False
-
     def __init__(self, entry: BandwidthConfigEntry) -> None:
         """Describe the entity of a config entry."""
+        super().__init__(entry, "call")
         self._entry_id = entry.entry_id
         self._attr_event_types = list(EVENT_TYPES)
-        self._attr_unique_id = f"{entry.entry_id}_call"
-        self._attr_device_info = device_info(entry)
 
     async def async_added_to_hass(self) -> None:
         """Listen for the entry's callbacks."""

@@ -15,7 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls
-from .event import device_info
+from .entity import BandwidthEntity
 from .validation import notify_recipients, validate_message, with_defaults
 
 PARALLEL_UPDATES = 0
@@ -42,22 +42,19 @@ def spoken_text(message: str, title: str | None) -> str:
     return f"{title} {message}"
 
 
-class BandwidthPhoneCallNotify(NotifyEntity):
+class BandwidthPhoneCallNotify(BandwidthEntity, NotifyEntity):
     """Calls the numbers set in the entry's options and reads the message out.
 
     A person hears the message when they pick up; an answering machine gets
     it after its greeting.
     """
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "phone_call"
     _attr_supported_features = NotifyEntityFeature.TITLE
 
     def __init__(self, entry: BandwidthConfigEntry) -> None:
         """Describe the notify entity of a config entry."""
+        super().__init__(entry, "phone_call")
         self._entry = entry
-        self._attr_unique_id = f"{entry.entry_id}_phone_call"
-        self._attr_device_info = device_info(entry)
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Call every default recipient at once and speak the title and message."""

@@ -20,7 +20,7 @@ from .calls import CallStep, GatherScript, TransferStep
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
-from .errors import to_home_assistant_error, validation_error
+from .errors import bandwidth_errors, validation_error
 from .media import async_prepare_media, speech_settings
 from .validation import (
     validate_create_call,
@@ -92,14 +92,17 @@ async def _async_update_call(call: ServiceCall) -> None:
     redirect_url = flow.steer(live, replace(step, media=media))
     if redirect_url is None:
         return
-    try:
-        await entry.runtime_data.client.update_call(
-            data["call_id"],
-            UpdateCallRequest(redirect_url=redirect_url, redirect_method=live.method),
-        )
-    except BandwidthError as err:
-        flow.steer_failed(live)
-        raise to_home_assistant_error(hass, entry, err) from err
+    with bandwidth_errors(hass, entry):
+        try:
+            await entry.runtime_data.client.update_call(
+                data["call_id"],
+                UpdateCallRequest(
+                    redirect_url=redirect_url, redirect_method=live.method
+                ),
+            )
+        except BandwidthError:
+            flow.steer_failed(live)
+            raise
 
 
 def build_step(data: dict[str, Any]) -> CallStep:
@@ -141,14 +144,15 @@ async def _async_hangup_call(call: ServiceCall) -> None:
     hass = call.hass
     data = validate_hangup_call(call.data)
     entry = _entry(hass, data)
-    try:
-        await entry.runtime_data.client.hangup(data["call_id"])
-    except BandwidthApiError as err:
-        if err.status == 404:  # noqa: PLR2004
-            raise validation_error("call_not_found", call_id=data["call_id"]) from err
-        raise to_home_assistant_error(hass, entry, err) from err
-    except BandwidthError as err:
-        raise to_home_assistant_error(hass, entry, err) from err
+    with bandwidth_errors(hass, entry):
+        try:
+            await entry.runtime_data.client.hangup(data["call_id"])
+        except BandwidthApiError as err:
+            if err.status == 404:  # noqa: PLR2004
+                raise validation_error(
+                    "call_not_found", call_id=data["call_id"]
+                ) from err
+            raise
 
 
 @callback

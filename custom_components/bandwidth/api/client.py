@@ -330,16 +330,21 @@ class BandwidthClient:
         url: URL,
         authorization: str,
         *,
-        json: dict[str, Any] | None,
-        params: dict[str, str] | None,
+        json: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
         xml: bool = False,
     ) -> Any:
-        """Make one HTTP exchange and map its outcome to data or an exception."""
+        """Make one HTTP exchange and map its outcome to data or an exception.
+
+        Every request goes through here, the token's too, so each answer is
+        read and each failure named the same way.
+        """
         accept = "application/xml" if xml else "application/json"
         headers = {"Authorization": authorization, "Accept": accept}
         try:
             async with self._session().request(
-                method, url, headers=headers, json=json, params=params
+                method, url, headers=headers, json=json, data=form, params=params
             ) as response:
                 body = await response.read()
                 if response.status >= 400:  # noqa: PLR2004
@@ -385,7 +390,6 @@ class BandwidthClient:
         Callers that waited on the lock find the token a peer just fetched;
         `stale` is the header that Bandwidth refused, which must not be reused.
         """
-        assert isinstance(self.credentials, OAuth2Credentials)  # noqa: S101
         async with self._token_lock:
             current = f"Bearer {self._token}" if self._token is not None else None
             if (
@@ -395,41 +399,46 @@ class BandwidthClient:
             ):
                 return current
             self._token = None
-            try:
-                async with self._session().post(
-                    self.token_url,
-                    data={"grant_type": "client_credentials"},
-                    headers={
-                        "Accept": "application/json",
-                        "Authorization": _basic(
-                            self.credentials.client_id, self.credentials.client_secret
-                        ),
-                    },
-                ) as response:
-                    body = await response.read()
-                    if response.status in (400, 401, 403):
-                        msg = f"Bandwidth refused the client credentials (HTTP {response.status})"
-                        raise BandwidthAuthenticationError(msg)
-                    if response.status >= 400:  # noqa: PLR2004
-                        msg = f"Bandwidth's token endpoint answered HTTP {response.status}"
-                        raise BandwidthConnectionError(msg)
-            except aiohttp.ClientError as err:
-                msg = f"Could not reach Bandwidth: {type(err).__name__}"
-                raise BandwidthConnectionError(msg) from err
-            try:
-                data = jsonlib.loads(body)
-                token = data["access_token"]
-                expires_in = float(data.get("expires_in", 3600))
-                if not isinstance(token, str) or not token:
-                    raise TypeError  # noqa: TRY301
-            except (ValueError, TypeError, KeyError, AttributeError) as err:
-                msg = "Bandwidth's token endpoint returned an unexpected body"
-                raise BandwidthConnectionError(msg) from err
+            token, expires_in = await self._fetch_token()
             self._token = token
             self._token_expires = time.monotonic() + max(
                 expires_in - TOKEN_EXPIRY_MARGIN, expires_in / 2
             )
             return f"Bearer {token}"
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """Exchange the client credentials for a token; return it and its lifetime.
+
+        OAuth 2.0 refuses client credentials with 400 (invalid_client), 401
+        or 403. Asking for a token changes nothing at Bandwidth, so an answer
+        lost on the way is only a failure to connect.
+        """
+        assert isinstance(self.credentials, OAuth2Credentials)  # noqa: S101
+        credentials = self.credentials
+        try:
+            data = await self._send(
+                "POST",
+                self.token_url,
+                _basic(credentials.client_id, credentials.client_secret),
+                form={"grant_type": "client_credentials"},
+            )
+        except BandwidthApiError as err:
+            if err.status == 400:  # noqa: PLR2004
+                msg = "Bandwidth refused the client credentials (HTTP 400)"
+                raise BandwidthAuthenticationError(msg) from err
+            msg = f"Bandwidth's token endpoint answered HTTP {err.status}"
+            raise BandwidthConnectionError(msg) from err
+        except BandwidthOutcomeUnknownError as err:
+            raise BandwidthConnectionError(str(err)) from err
+        try:
+            token = data["access_token"]
+            expires_in = float(data.get("expires_in", 3600))
+            if not isinstance(token, str) or not token:
+                raise TypeError  # noqa: TRY301
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            msg = "Bandwidth's token endpoint returned an unexpected body"
+            raise BandwidthConnectionError(msg) from err
+        return token, expires_in
 
     def _session(self) -> aiohttp.ClientSession:
         """Return the injected session, creating our own only when none was."""
