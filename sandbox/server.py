@@ -15,7 +15,6 @@ import binascii
 import contextlib
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -38,6 +37,14 @@ from .applications import (
 )
 from .audio import AudioError, audio_duration, audio_format
 from .bxml import BxmlError, Verb, parse_bxml
+from .validation import (
+    CREATE_CALL,
+    MACHINE_DETECTION,
+    UPDATE_CALL,
+    Field,
+    create_call_rules,
+    validate,
+)
 
 ACCOUNT_ID = "9900000"
 APPLICATION_ID = "sandbox-application"
@@ -48,11 +55,7 @@ USERNAME = "sandbox-user"
 PASSWORD = "sandbox-password"
 
 _LOGGER = logging.getLogger("sandbox")
-_METHODS = ("GET", "POST")
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-_UUI_PART = re.compile(r"^[^;,]+;encoding=(jwt|base64|hex)$")
 _BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
-_PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
 _USER_AGENT = "BandwidthAPI/v2 (sandbox)"
 # Seconds a <PlayAudio> media request may take (not scaled by time_scale).
 _AUDIO_TIMEOUT = 15.0
@@ -65,162 +68,6 @@ type CallbackTransport = Callable[
     [str, str, dict[str, str], bytes | None],
     Awaitable[tuple[int, CIMultiDict[str], str]],
 ]
-
-
-# --- Request validation ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """How one JSON property is checked: its type, limits and allowed values."""
-
-    kind: type | tuple[type, ...]
-    required: bool = False
-    max_length: int | None = None
-    limits: tuple[int, int] | None = None  # inclusive minimum, maximum
-    enum: tuple[str, ...] | None = None
-    url: bool = False
-    nested: dict[str, Field] | None = None
-
-
-_TEXT = Field(str)
-_NUMBER = Field((int, float))
-_SECRET = Field(str, max_length=1024)
-_URL = Field(str, max_length=2048, url=True)
-_METHOD = Field(str, enum=_METHODS)
-
-MACHINE_DETECTION: dict[str, Field] = {
-    "mode": Field(str, enum=("sync", "async")),
-    "detectionTimeout": _NUMBER,
-    "silenceTimeout": _NUMBER,
-    "speechThreshold": _NUMBER,
-    "speechEndThreshold": _NUMBER,
-    "machineSpeechEndThreshold": _NUMBER,
-    "delayResult": Field(bool),
-    "callbackUrl": _URL,
-    "callbackMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "fallbackUrl": _URL,
-    "fallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-}
-CREATE_CALL: dict[str, Field] = {
-    "to": Field(str, required=True),
-    "from": Field(str, required=True),
-    "privacy": Field(bool),
-    "displayName": Field(str, max_length=256),
-    "uui": Field(str, max_length=350),
-    "applicationId": Field(str, required=True),
-    "answerUrl": Field(str, required=True, max_length=2048, url=True),
-    "answerMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "answerFallbackUrl": _URL,
-    "answerFallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-    "disconnectUrl": _URL,
-    "disconnectMethod": _METHOD,
-    "callTimeout": Field((int, float), limits=(1, 300)),
-    "callbackTimeout": Field((int, float), limits=(1, 25)),
-    "machineDetection": Field(dict, nested=MACHINE_DETECTION),
-    "priority": Field(int, limits=(1, 5)),
-    "tag": Field(str, max_length=4096),
-}
-UPDATE_CALL: dict[str, Field] = {
-    "state": Field(str, enum=("active", "completed")),
-    "redirectUrl": _URL,
-    "redirectMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "redirectFallbackUrl": _URL,
-    "redirectFallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-    "tag": Field(str, max_length=4096),
-}
-
-
-def validate(data: Any, schema: dict[str, Field], prefix: str = "") -> str | None:
-    """Check a JSON object against a table; return the first problem or None."""
-    if not isinstance(data, dict):
-        return f"{prefix or 'Request body'} must be a JSON object"
-    if unknown := [name for name in data if name not in schema]:
-        return f"Unknown property: {prefix}{unknown[0]}"
-    for name, rule in schema.items():
-        if name in data:
-            problem = _problem(f"{prefix}{name}", rule, data[name])
-        else:
-            problem = (
-                f"Missing required property: {prefix}{name}" if rule.required else None
-            )
-        if problem:
-            return problem
-    return None
-
-
-def _problem(label: str, rule: Field, value: Any) -> str | None:
-    """Describe what is wrong with one present value, or return None."""
-    if value is None:
-        return f"Invalid {label}: must not be null (omit the property instead)"
-    if _wrong_type(value, rule.kind):
-        return f"Invalid {label}: wrong type {type(value).__name__}"
-    low, high = rule.limits or (value, value)
-    checks = (
-        (rule.max_length is not None and len(value) > rule.max_length,
-         f"longer than {rule.max_length} characters"),
-        (rule.limits is not None and not low <= value <= high,
-         f"must be between {low} and {high}"),
-        (rule.enum is not None and value not in rule.enum,
-         f"must be one of {', '.join(rule.enum or ())}"),
-        (rule.url and not _is_absolute_url(value), "must be an absolute http(s) URL"),
-    )  # fmt: skip
-    for failed, message in checks:
-        if failed:
-            return f"Invalid {label}: {message}"
-    return (
-        validate(value, rule.nested, f"{label}.") if rule.nested is not None else None
-    )
-
-
-def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
-    # bool is an int in Python but never a JSON number.
-    return isinstance(value, bool) != (kind is bool) or not isinstance(value, kind)
-
-
-def _is_absolute_url(value: str) -> bool:
-    try:
-        url = URL(value)
-    except (ValueError, IndexError):  # older yarl raises IndexError for "http://[]"
-        return False
-    return url.scheme in {"http", "https"} and bool(url.host)
-
-
-def _create_call_rules(body: dict[str, Any], *, allow_http: bool) -> str | None:
-    """Bandwidth's rules that a schema cannot express."""
-    to, name, uui = body["to"], body.get("displayName") or "", body.get("uui")
-    secure = [("answerUrl", "username"), ("answerFallbackUrl", "fallbackUsername")]
-    checks = (
-        (not _E164.match(to) and not to.startswith("sip:"),
-         "Invalid to: must be an E164 telephone number or a SIP URI"),
-        # 2026: a number even when privacy hides it; no more keywords.
-        (not _E164.match(body["from"]),
-         "Invalid from: must be an E164 telephone number"),
-        (any(not char.isprintable() for char in name),
-         "Invalid displayName: must not contain control characters"),
-        (body.get("privacy") and name and name not in _PRIVATE_NAMES,
-         f"Invalid displayName: with privacy use one of {', '.join(_PRIVATE_NAMES)}"),
-        (uui is not None and not all(_UUI_PART.match(part) for part in uui.split(",")),
-         "Invalid uui: each value needs an encoding of jwt, base64 or hex"),
-        *(
-            (not allow_http and body.get(user) and body.get(key, "").startswith("http:"),
-             f"Invalid {key}: must use https when credentials are given")
-            for key, user in secure
-        ),
-    )  # fmt: skip
-    return next((message for failed, message in checks if failed), None)
 
 
 def basic_auth(login: str, password: str) -> str:
@@ -875,7 +722,7 @@ class Sandbox:
         body, problem = await self._json_body(request)
         if problem is not None:
             return problem
-        description = validate(body, CREATE_CALL) or _create_call_rules(
+        description = validate(body, CREATE_CALL) or create_call_rules(
             body, allow_http=self.allow_insecure_callbacks
         )
         if description is None and body["applicationId"] not in self.application_ids:
@@ -1748,12 +1595,17 @@ __all__ = [
     "APPLICATION_ID",
     "CLIENT_ID",
     "CLIENT_SECRET",
+    "CREATE_CALL",
+    "MACHINE_DETECTION",
     "PASSWORD",
+    "UPDATE_CALL",
     "USERNAME",
     "AudioFetch",
     "Call",
     "CallbackAttempt",
+    "Field",
     "RecordedRequest",
     "Sandbox",
     "Scenario",
+    "validate",
 ]
