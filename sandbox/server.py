@@ -10,8 +10,6 @@ executes the BXML it gets back (fetching and decoding the media of each
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import logging
@@ -19,8 +17,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,7 +33,19 @@ from .applications import (
     error_document,
 )
 from .audio import AudioError, audio_duration, audio_format
+from .auth import Credentials, basic_auth, credentials_from, parse_basic_auth
 from .bxml import BxmlError, Verb, parse_bxml
+from .models import (
+    AudioFetch,
+    Call,
+    CallbackAttempt,
+    Document,
+    Hook,
+    RecordedRequest,
+    Scenario,
+    new_call_id,
+    now,
+)
 from .validation import (
     CREATE_CALL,
     MACHINE_DETECTION,
@@ -61,32 +70,11 @@ _USER_AGENT = "BandwidthAPI/v2 (sandbox)"
 _AUDIO_TIMEOUT = 15.0
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-type Credentials = tuple[str, str] | None
-type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
 # (method, url, headers, body) -> (status, headers, body text)
 type CallbackTransport = Callable[
     [str, str, dict[str, str], bytes | None],
     Awaitable[tuple[int, CIMultiDict[str], str]],
 ]
-
-
-def basic_auth(login: str, password: str) -> str:
-    """Build an HTTP Basic Authorization header value."""
-    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
-
-
-def parse_basic_auth(header: str) -> tuple[str, str] | None:
-    """(login, password) from an HTTP Basic Authorization header, else None."""
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        login, sep, password = (
-            base64.b64decode(encoded, validate=True).decode().partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (login, password) if sep else None
 
 
 def _error(status: int, kind: str, description: str, **headers: str) -> web.Response:
@@ -101,186 +89,6 @@ def _oauth_error(
     """Build an OAuth2 (RFC 6749) error response."""
     body = {"error": error, "error_description": description}
     return web.json_response(body, status=status, headers=headers)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# --- Recorded traffic and calls ---------------------------------------------
-
-
-@dataclass
-class RecordedRequest:
-    """One HTTP request the sandbox received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDict[str]
-    body: bytes
-    json: Any = None
-    form: dict[str, str] | None = None
-
-
-@dataclass
-class CallbackAttempt:
-    """One callback HTTP request the sandbox made (each 401 retry is its own)."""
-
-    event_type: str
-    method: str
-    url: str  # as Bandwidth addressed it, before url_rewrites
-    payload: dict[str, Any]
-    authenticated: bool = False
-    status: int | None = None  # None: no HTTP answer (connection error, time-out)
-    body: str = ""
-    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the receiver answered 2xx."""
-        return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
-
-
-@dataclass
-class AudioFetch:
-    """One <PlayAudio> media request the sandbox made, and what came of it."""
-
-    url: str  # as in the BXML, resolved against its document; before url_rewrites
-    status: int | None = None  # None: no HTTP answer (connection error, time-out)
-    content_type: str | None = None  # the response's header, None when absent
-    format: str | None = None  # "mp3"/"wav" it was decoded (or tried) as; None: no body
-    duration: float = 0.0  # seconds of audio, once decoded
-    error: str | None = None  # why it could not play; None when playable
-
-    @property
-    def ok(self) -> bool:
-        """Whether the media was fetched and decoded, so it could play."""
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class Hook:
-    """Where a callback goes: URL, method, credentials and optional fallback."""
-
-    url: str
-    method: str = "POST"
-    credentials: Credentials = None
-    fallback_url: str | None = None
-    fallback_method: str = "POST"
-    fallback_credentials: Credentials = None
-
-
-@dataclass
-class Scenario:
-    """What the callee does.
-
-    outcome: "answer" (a human), "voicemail" (a machine), "no-answer" (rings
-    until callTimeout, cause timeout) or "busy". digits: what is pressed at
-    each <Gather> (a string for every Gather, or a list consumed one per
-    Gather; default "1" for a human, nothing for a machine).
-    machine_detection_result overrides the detected value. hangup_after:
-    the callee hangs up that many (simulated) seconds after answering.
-    """
-
-    outcome: str = "answer"
-    digits: str | Sequence[str] | None = None
-    machine_detection_result: str | None = None
-    ring_seconds: float = 2.0
-    detection_duration: str = "PT4.9891287S"
-    hangup_after: float | None = None
-    # A transfer's called party: how long it stays connected before hanging up.
-    talk_seconds: float = 2.0
-
-
-@dataclass
-class Call:
-    """A call the sandbox created, with what happened on it."""
-
-    call_id: str
-    account_id: str
-    request: dict[str, Any]
-    call_url: str
-    enqueued_time: str
-    state: str = "initiated"
-    start_time: str | None = None
-    answer_time: str | None = None
-    end_time: str | None = None
-    disconnect_cause: str | None = None
-    error_message: str | None = None
-    error_id: str | None = None
-    last_update: str = field(default_factory=_now)
-    tag: str | None = None
-    spoken: list[str] = field(default_factory=list)
-    played: list[str] = field(default_factory=list)
-    # Each <PlayAudio> media request, played or not, in order.
-    audio: list[AudioFetch] = field(default_factory=list)
-    gathered: list[str] = field(default_factory=list)
-    callbacks: list[tuple[str, int | None, str]] = field(default_factory=list)
-    attempts: list[CallbackAttempt] = field(default_factory=list)
-    machine_detection: str | None = None
-    task: asyncio.Task[None] | None = None
-    # Set by Update Call (hangup or redirect) to interrupt the running BXML.
-    interrupt: asyncio.Event = field(default_factory=asyncio.Event)
-    redirect: Hook | None = None
-    replacement: Document | None = None
-    md_pending: bool = False
-    gathers: int = 0
-    direction: str = "outbound"
-    # Inbound calls: what the initiate callback carries, and where the
-    # application sends its status (disconnect) callbacks.
-    stir_shaken: dict[str, str] | None = None
-    diversion: dict[str, str] | None = None
-    status_url: str | None = None
-    # (monotonic time, text) of each sentence as it starts being spoken.
-    heard: list[tuple[float, str]] = field(default_factory=list)
-    # (monotonic time, URL) of each audio file as it starts playing.
-    heard_audio: list[tuple[float, str]] = field(default_factory=list)
-    # The called parties of this call's transfers, in order.
-    transfers: list[Call] = field(default_factory=list)
-    parent: Call | None = None
-    # What the person calling in does (inbound calls).
-    scenario: Scenario | None = None
-
-    @property
-    def completed(self) -> bool:
-        """Whether the call has ended."""
-        return self.state == "disconnected"
-
-    def state_json(self) -> dict[str, Any]:
-        """Describe the call as the spec's callState."""
-        request = self.request
-        return {
-            "applicationId": request["applicationId"],
-            "accountId": self.account_id,
-            "callId": self.call_id,
-            "parentCallId": None,
-            "to": request["to"],
-            "from": request["from"],
-            "direction": self.direction,
-            "state": self.state,
-            "stirShaken": None,
-            "identity": None,
-            "enqueuedTime": self.enqueued_time,
-            "startTime": self.start_time,
-            "answerTime": self.answer_time,
-            "endTime": self.end_time,
-            "disconnectCause": self.disconnect_cause,
-            "errorMessage": self.error_message,
-            "errorId": self.error_id,
-            "lastUpdate": self.last_update,
-        }
-
-    def end(self, cause: str, error: str | None = None) -> None:
-        """Mark the call disconnected (once)."""
-        if self.completed:
-            return
-        self.state = "disconnected"
-        self.end_time = self.last_update = _now()
-        self.disconnect_cause = cause
-        if error:
-            self.error_message, self.error_id = error, str(uuid.uuid4())
-        self.interrupt.set()
 
 
 @dataclass
@@ -733,12 +541,12 @@ class Sandbox:
             return _error(400, "validation", description)
         if (limited := self._rate_limited()) is not None:
             return limited
-        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        call_id = new_call_id()
         call_url = (
             f"{request.url.origin()}/api/v2/accounts/{self.account_id}/calls/{call_id}"
         )
         call = Call(
-            call_id, self.account_id, body, call_url, _now(), tag=body.get("tag")
+            call_id, self.account_id, body, call_url, now(), tag=body.get("tag")
         )
         self.calls[call_id] = call
         if self.lifecycle:
@@ -896,10 +704,10 @@ class Sandbox:
         call.redirect = Hook(
             body["redirectUrl"],
             body.get("redirectMethod", "POST"),
-            _credentials(body, "username", "password"),
+            credentials_from(body, "username", "password"),
             body.get("redirectFallbackUrl"),
             body.get("redirectFallbackMethod", "POST"),
-            _credentials(body, "fallbackUsername", "fallbackPassword"),
+            credentials_from(body, "fallbackUsername", "fallbackPassword"),
         )
         call.interrupt.set()
         return web.Response(status=200)
@@ -967,7 +775,7 @@ class Sandbox:
         what the caller presses at each <Gather> (a string for every one, or
         one per Gather in turn); nothing by default.
         """
-        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
         request = {
             "to": to,
@@ -983,7 +791,7 @@ class Sandbox:
             self.account_id,
             request,
             call_url,
-            _now(),
+            now(),
             direction="inbound",
             status_url=status_url,
             diversion=diversion,
@@ -1000,7 +808,7 @@ class Sandbox:
 
     async def _inbound(self, call: Call) -> None:
         """Ask the application what to do with the call, and do it."""
-        call.start_time = call.last_update = _now()
+        call.start_time = call.last_update = now()
         payload = self._event(call, "initiate")
         if call.diversion:
             payload["diversion"] = call.diversion
@@ -1025,7 +833,7 @@ class Sandbox:
         """Answer an inbound call, at the first verb that needs it answered."""
         if call.direction == "inbound" and call.state != "answered":
             call.state = "answered"
-            call.answer_time = call.last_update = _now()
+            call.answer_time = call.last_update = now()
             _LOGGER.info("call %s answered", call.call_id)
 
     # -- Transfers -------------------------------------------------------------
@@ -1069,7 +877,7 @@ class Sandbox:
         self, call: Call, verb: Verb, child: Verb, scenario: Scenario, base: str
     ) -> str:
         """Play the called party: its answer document, the talk, its hang-up."""
-        leg_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        leg_id = new_call_id()
         leg = Call(
             leg_id,
             self.account_id,
@@ -1079,11 +887,11 @@ class Sandbox:
                 "applicationId": call.request["applicationId"],
             },
             f"{self.url}/api/v2/accounts/{self.account_id}/calls/{leg_id}",
-            _now(),
+            now(),
             state="answered",
             parent=call,
         )
-        leg.start_time = leg.answer_time = _now()
+        leg.start_time = leg.answer_time = now()
         call.transfers.append(leg)
         leg_fields = {
             "parentCallId": call.call_id,
@@ -1118,7 +926,7 @@ class Sandbox:
         return cause
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
-        call.start_time = call.last_update = _now()
+        call.start_time = call.last_update = now()
         if scenario.outcome == "no-answer":
             await self._wait(call, call.request.get("callTimeout", 30))
             raise _Ended("timeout")
@@ -1128,7 +936,7 @@ class Sandbox:
 
     async def _answer(self, call: Call, scenario: Scenario) -> None:
         call.state = "answered"
-        call.answer_time = call.last_update = _now()
+        call.answer_time = call.last_update = now()
         payload = self._event(call, "answer")
         detection = call.request.get("machineDetection")
         if detection is not None:
@@ -1147,7 +955,7 @@ class Sandbox:
             _call_credentials(call),
             call.request.get("answerFallbackUrl"),
             call.request.get("answerFallbackMethod", "POST"),
-            _credentials(call.request, "fallbackUsername", "fallbackPassword"),
+            credentials_from(call.request, "fallbackUsername", "fallbackPassword"),
         )
         answer = self._fetch_bxml(call, "answer", hook, payload)
         document = await self._guarded(call, answer)
@@ -1280,10 +1088,11 @@ class Sandbox:
         hook = Hook(
             detection.get("callbackUrl") or call.request["answerUrl"],
             detection.get("callbackMethod", "POST"),
-            _credentials(detection, "username", "password") or _call_credentials(call),
+            credentials_from(detection, "username", "password")
+            or _call_credentials(call),
             detection.get("fallbackUrl"),
             detection.get("fallbackMethod", "POST"),
-            _credentials(detection, "fallbackUsername", "fallbackPassword"),
+            credentials_from(detection, "fallbackUsername", "fallbackPassword"),
         )
         payload = self._event(call, "machineDetectionComplete")
         payload["machineDetectionResult"] = self._detection(call, scenario)
@@ -1311,7 +1120,7 @@ class Sandbox:
         url = str(URL(base).join(URL(verb.text)))
         call.played.append(url)
         fetch = await self._fetch_audio(
-            url, _credentials(verb.attrs, "username", "password")
+            url, credentials_from(verb.attrs, "username", "password")
         )
         call.audio.append(fetch)
         self.audio_fetches.append(fetch)
@@ -1388,7 +1197,7 @@ class Sandbox:
         """Fields every callback about this call carries (absent when unset)."""
         payload = {
             "eventType": event_type,
-            "eventTime": _now(),
+            "eventTime": now(),
             "accountId": call.account_id,
             "applicationId": call.request["applicationId"],
             "from": call.request["from"],
@@ -1548,16 +1357,8 @@ def _without_query(url: str) -> URL:
     return URL(url).with_query(None)
 
 
-def _credentials(
-    source: dict[str, Any], user_key: str, password_key: str
-) -> Credentials:
-    if source.get(user_key) and source.get(password_key) is not None:
-        return (source[user_key], source[password_key])
-    return None
-
-
 def _call_credentials(call: Call) -> Credentials:
-    return _credentials(call.request, "username", "password")
+    return credentials_from(call.request, "username", "password")
 
 
 def _verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
@@ -1567,10 +1368,10 @@ def _verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
     return Hook(
         str(URL(base).join(URL(attrs[f"{prefix}Url"]))),
         attrs.get(f"{prefix}Method", "POST"),
-        _credentials(attrs, "username", "password") or _call_credentials(call),
+        credentials_from(attrs, "username", "password") or _call_credentials(call),
         str(URL(base).join(URL(fallback))) if fallback else None,
         attrs.get(f"{prefix}FallbackMethod", "POST"),
-        _credentials(attrs, "fallbackUsername", "fallbackPassword"),
+        credentials_from(attrs, "fallbackUsername", "fallbackPassword"),
     )
 
 
@@ -1604,8 +1405,11 @@ __all__ = [
     "Call",
     "CallbackAttempt",
     "Field",
+    "Hook",
     "RecordedRequest",
     "Sandbox",
     "Scenario",
+    "basic_auth",
+    "parse_basic_auth",
     "validate",
 ]
