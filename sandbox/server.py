@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
@@ -32,9 +31,16 @@ from .applications import (
     application_document,
     error_document,
 )
-from .audio import AudioError, audio_duration, audio_format
-from .auth import Credentials, basic_auth, credentials_from, parse_basic_auth
+from .auth import basic_auth, credentials_from, parse_basic_auth
 from .bxml import BxmlError, Verb, parse_bxml
+from .callbacks import (
+    CallbackClient,
+    CallbackTransport,
+    call_credentials,
+    event,
+    verb_hook,
+    without_query,
+)
 from .models import (
     AudioFetch,
     Call,
@@ -64,17 +70,8 @@ USERNAME = "sandbox-user"
 PASSWORD = "sandbox-password"
 
 _LOGGER = logging.getLogger("sandbox")
-_BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
-_USER_AGENT = "BandwidthAPI/v2 (sandbox)"
-# Seconds a <PlayAudio> media request may take (not scaled by time_scale).
-_AUDIO_TIMEOUT = 15.0
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# (method, url, headers, body) -> (status, headers, body text)
-type CallbackTransport = Callable[
-    [str, str, dict[str, str], bytes | None],
-    Awaitable[tuple[int, CIMultiDict[str], str]],
-]
 
 
 def _error(status: int, kind: str, description: str, **headers: str) -> web.Response:
@@ -214,7 +211,7 @@ class Sandbox:
         self._faults: list[_Fault] = []
         self._creations: list[float] = []
         self._stopping = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
+        self._callbacks = CallbackClient(self)
         self._app: web.Application | None = None
 
     # -- Controls ------------------------------------------------------------
@@ -335,9 +332,7 @@ class Sandbox:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._callbacks.close()
 
     # -- HTTP app ------------------------------------------------------------
 
@@ -737,7 +732,7 @@ class Sandbox:
         """Tell the application the call ended, if it gave a URL for that."""
         _LOGGER.info("call %s ended: %s", call.call_id, call.disconnect_cause)
         if url:
-            payload = self._event(call, "disconnect", endTime=call.end_time)
+            payload = event(call, "disconnect", endTime=call.end_time)
             payload |= {"cause": call.disconnect_cause}
             if call.error_message:
                 payload |= {
@@ -747,9 +742,9 @@ class Sandbox:
             hook = Hook(
                 url,
                 call.request.get("disconnectMethod", "POST"),
-                _call_credentials(call),
+                call_credentials(call),
             )
-            await self._deliver(call, "disconnect", hook, payload)
+            await self._callbacks.deliver(call, "disconnect", hook, payload)
 
     # -- Calls to the application's numbers ----------------------------------
 
@@ -809,7 +804,7 @@ class Sandbox:
     async def _inbound(self, call: Call) -> None:
         """Ask the application what to do with the call, and do it."""
         call.start_time = call.last_update = now()
-        payload = self._event(call, "initiate")
+        payload = event(call, "initiate")
         if call.diversion:
             payload["diversion"] = call.diversion
         if call.stir_shaken:
@@ -863,14 +858,14 @@ class Sandbox:
         _LOGGER.info("call %s: transfer ended (%s)", call.call_id, cause)
         if "transferCompleteUrl" not in verb.attrs:
             return None
-        payload = self._event(
+        payload = event(
             call,
             "transferComplete",
             transferTo=transfer_to,
             transferCallerId=verb.attrs.get("transferCallerId", call.request["from"]),
             cause=cause,
         )
-        hook = _verb_hook(call, verb, base, "transferComplete")
+        hook = verb_hook(call, verb, base, "transferComplete")
         return await self._fetch_bxml(call, "transferComplete", hook, payload)
 
     async def _bridge(
@@ -899,12 +894,12 @@ class Sandbox:
             "transferCallerId": leg.request["from"],
         }
         if "transferAnswerUrl" in child.attrs:
-            hook = _verb_hook(call, child, base, "transferAnswer")
+            hook = verb_hook(call, child, base, "transferAnswer")
             verbs, _ = await self._fetch_bxml(
                 call,
                 "transferAnswer",
                 hook,
-                self._event(leg, "transferAnswer", **leg_fields),
+                event(leg, "transferAnswer", **leg_fields),
             )
             for leg_verb in verbs:
                 if leg_verb.name == "SpeakSentence":
@@ -917,12 +912,12 @@ class Sandbox:
         finally:
             leg.end("hangup")
             if "transferDisconnectUrl" in child.attrs:
-                hook = _verb_hook(call, child, base, "transferDisconnect")
-                payload = self._event(
+                hook = verb_hook(call, child, base, "transferDisconnect")
+                payload = event(
                     leg, "transferDisconnect", endTime=leg.end_time, **leg_fields
                 )
                 payload["cause"] = "hangup"
-                await self._deliver(call, "transferDisconnect", hook, payload)
+                await self._callbacks.deliver(call, "transferDisconnect", hook, payload)
         return cause
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
@@ -937,7 +932,7 @@ class Sandbox:
     async def _answer(self, call: Call, scenario: Scenario) -> None:
         call.state = "answered"
         call.answer_time = call.last_update = now()
-        payload = self._event(call, "answer")
+        payload = event(call, "answer")
         detection = call.request.get("machineDetection")
         if detection is not None:
             machine = scenario.outcome == "voicemail"
@@ -952,7 +947,7 @@ class Sandbox:
         hook = Hook(
             call.request["answerUrl"],
             call.request.get("answerMethod", "POST"),
-            _call_credentials(call),
+            call_credentials(call),
             call.request.get("answerFallbackUrl"),
             call.request.get("answerFallbackMethod", "POST"),
             credentials_from(call.request, "fallbackUsername", "fallbackPassword"),
@@ -988,9 +983,7 @@ class Sandbox:
             return document
         hook, call.redirect = call.redirect, None
         assert hook is not None  # noqa: S101 - only interrupted with a redirect set
-        return await self._fetch_bxml(
-            call, "redirect", hook, self._event(call, "redirect")
-        )
+        return await self._fetch_bxml(call, "redirect", hook, event(call, "redirect"))
 
     async def _run(  # noqa: PLR0912 - one case per BXML verb
         self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
@@ -1024,9 +1017,9 @@ class Sandbox:
                     raise _Ended("hangup")
                 case "Redirect":
                     await self._detection_point(call, scenario)
-                    hook = _verb_hook(call, verb, base, "redirect")
+                    hook = verb_hook(call, verb, base, "redirect")
                     return await self._fetch_bxml(
-                        call, "redirect", hook, self._event(call, "redirect")
+                        call, "redirect", hook, event(call, "redirect")
                     )
                 case "Gather":
                     if (
@@ -1072,11 +1065,9 @@ class Sandbox:
         )
         if "gatherUrl" not in verb.attrs:
             return None
-        payload = self._event(
-            call, "gather", digits=collected, terminatingDigit=terminating
-        )
+        payload = event(call, "gather", digits=collected, terminatingDigit=terminating)
         return await self._fetch_bxml(
-            call, "gather", _verb_hook(call, verb, base, "gather"), payload
+            call, "gather", verb_hook(call, verb, base, "gather"), payload
         )
 
     async def _detection_point(self, call: Call, scenario: Scenario) -> None:
@@ -1089,14 +1080,16 @@ class Sandbox:
             detection.get("callbackUrl") or call.request["answerUrl"],
             detection.get("callbackMethod", "POST"),
             credentials_from(detection, "username", "password")
-            or _call_credentials(call),
+            or call_credentials(call),
             detection.get("fallbackUrl"),
             detection.get("fallbackMethod", "POST"),
             credentials_from(detection, "fallbackUsername", "fallbackPassword"),
         )
-        payload = self._event(call, "machineDetectionComplete")
+        payload = event(call, "machineDetectionComplete")
         payload["machineDetectionResult"] = self._detection(call, scenario)
-        attempt = await self._deliver(call, "machineDetectionComplete", hook, payload)
+        attempt = await self._callbacks.deliver(
+            call, "machineDetectionComplete", hook, payload
+        )
         if self.execute_machine_detection_bxml and attempt.ok and attempt.body.strip():
             with contextlib.suppress(BxmlError):
                 verbs = parse_bxml(attempt.body)
@@ -1119,7 +1112,7 @@ class Sandbox:
         """
         url = str(URL(base).join(URL(verb.text)))
         call.played.append(url)
-        fetch = await self._fetch_audio(
+        fetch = await self._callbacks.fetch_audio(
             url, credentials_from(verb.attrs, "username", "password")
         )
         call.audio.append(fetch)
@@ -1128,56 +1121,19 @@ class Sandbox:
             _LOGGER.warning(
                 "call %s could not play %s: %s",
                 call.call_id,
-                _without_query(url),
+                without_query(url),
                 fetch.error,
             )
             return
         _LOGGER.info(
             "call %s plays: %s (%s, %.2f s)",
             call.call_id,
-            _without_query(url),
+            without_query(url),
             fetch.format,
             fetch.duration,
         )
         call.heard_audio.append((time.monotonic(), url))
         await self._wait(call, fetch.duration)
-
-    async def _fetch_audio(self, url: str, credentials: Credentials) -> AudioFetch:
-        """GET the media as Bandwidth does and decode it to measure its length.
-
-        url_rewrites apply; callback_transport does not: it relays callbacks,
-        while media is always fetched over HTTP.
-        """
-        fetch = AudioFetch(url)
-        headers = {"User-Agent": _USER_AGENT}
-        if credentials is not None:
-            headers["Authorization"] = basic_auth(*credentials)
-        timeout = aiohttp.ClientTimeout(total=_AUDIO_TIMEOUT)
-        try:
-            async with self._client().get(
-                self._rewrite(url),
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                fetch.status = response.status
-                fetch.content_type = response.headers.get("Content-Type")
-                if response.status != 200:  # noqa: PLR2004
-                    fetch.error = f"HTTP {response.status}"
-                    return fetch
-                body = await response.read()
-        except aiohttp.InvalidURL:
-            fetch.error = "invalid URL"  # its text would repeat the query
-            return fetch
-        except Exception as err:  # noqa: BLE001 - any failure leaves nothing to play
-            fetch.error = str(err) or type(err).__name__
-            return fetch
-        fetch.format = audio_format(fetch.content_type, url)
-        try:
-            fetch.duration = audio_duration(body, fetch.format)
-        except AudioError as err:
-            fetch.error = str(err)
-        return fetch
 
     def _check(self, call: Call) -> None:
         """Stop the BXML if the call was hung up or redirected meanwhile."""
@@ -1193,31 +1149,11 @@ class Sandbox:
                 await call.interrupt.wait()
         self._check(call)
 
-    def _event(self, call: Call, event_type: str, **extra: Any) -> dict[str, Any]:
-        """Fields every callback about this call carries (absent when unset)."""
-        payload = {
-            "eventType": event_type,
-            "eventTime": now(),
-            "accountId": call.account_id,
-            "applicationId": call.request["applicationId"],
-            "from": call.request["from"],
-            "to": call.request["to"],
-            "direction": call.direction,
-            "callId": call.call_id,
-            "callUrl": call.call_url,
-            "enqueuedTime": call.enqueued_time,
-            "startTime": call.start_time,
-            "answerTime": call.answer_time,
-            "tag": call.tag,
-            **extra,
-        }
-        return {key: value for key, value in payload.items() if value is not None}
-
     async def _fetch_bxml(
         self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
     ) -> Document:
         """Send a callback that must answer BXML; return its verbs and URL."""
-        attempt = await self._deliver(call, event_type, hook, payload)
+        attempt = await self._callbacks.deliver(call, event_type, hook, payload)
         if not attempt.ok:
             status = attempt.status or "no answer"
             raise _Ended("callback-error", f"{event_type} callback failed: {status}")
@@ -1231,149 +1167,6 @@ class Sandbox:
             raise _Ended("invalid-bxml", f"Invalid BXML: {err}") from None
         return verbs, attempt.url
 
-    async def _deliver(
-        self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
-    ) -> CallbackAttempt:
-        """Send a callback like Bandwidth: challenge-driven auth, then fallback."""
-        targets = [(hook.url, hook.method, hook.credentials)]
-        if hook.fallback_url:
-            targets.append(
-                (hook.fallback_url, hook.fallback_method, hook.fallback_credentials)
-            )
-        self.callback_deliveries += 1
-        # Callbacks that answer no BXML are retried once after a connection error.
-        tries = 1 if event_type in _BXML_EVENTS else 2
-        for url, method, credentials in targets:
-            for _ in range(tries):
-                attempt = CallbackAttempt(event_type, method.upper(), url, payload)
-                if (await self._send(call, attempt, None)).status is not None:
-                    break
-            challenge = attempt.headers.get("WWW-Authenticate", "").lower()
-            if attempt.status == 401 and challenge.startswith("basic") and credentials:  # noqa: PLR2004
-                attempt = CallbackAttempt(
-                    event_type, method.upper(), url, payload, authenticated=True
-                )
-                await self._send(call, attempt, credentials)
-            if attempt.ok:
-                break
-        return attempt
-
-    def _client(self) -> aiohttp.ClientSession:
-        """Return the HTTP client for callbacks and media, made on first use."""
-        if self._session is None:
-            # The threaded resolver keeps aiodns' helper thread out of tests.
-            connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
-
-    def _rewrite(self, url: str) -> str:
-        """Apply the first url_rewrites prefix that matches."""
-        for prefix, replacement in self.url_rewrites.items():
-            if url.startswith(prefix):
-                return replacement + url.removeprefix(prefix)
-        return url
-
-    async def _send(
-        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
-    ) -> CallbackAttempt:
-        """Make one callback request and record it in the attempt."""
-        target = self._rewrite(attempt.url)
-        headers = {"User-Agent": _USER_AGENT}
-        if credentials is not None:
-            headers["Authorization"] = basic_auth(*credentials)
-        try:
-            body: bytes | None = None
-            if attempt.method == "GET":
-                target = str(URL(target).extend_query(self._query(attempt.payload)))
-            else:
-                body = json.dumps(attempt.payload).encode()
-                headers["Content-Type"] = "application/json"
-            if self.callback_transport is not None:
-                status, response_headers, text = await self.callback_transport(
-                    attempt.method, target, headers, body
-                )
-            else:
-                status, response_headers, text = await self._http(
-                    call, attempt.method, target, headers, body
-                )
-            attempt.status, attempt.body = status, text
-            attempt.headers = CIMultiDict(response_headers)
-        except Exception as err:  # noqa: BLE001 - any failure is a lost callback, as at Bandwidth
-            attempt.body = repr(err)
-        call.attempts.append(attempt)
-        call.callbacks.append((attempt.event_type, attempt.status, attempt.body))
-        self.callback_attempts.append(attempt)
-        _LOGGER.info(
-            "call %s: %s %s %s%s -> %s",
-            call.call_id,
-            attempt.event_type,
-            attempt.method,
-            # The query carries the call's secret: a log is no place for it.
-            _without_query(attempt.url),
-            " (with credentials)" if credentials else "",
-            attempt.status or f"failed: {attempt.body}",
-        )
-        return attempt
-
-    async def _http(
-        self,
-        call: Call,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes | None,
-    ) -> tuple[int, CIMultiDict[str], str]:
-        """Make one callback HTTP request."""
-        timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
-        async with self._client().request(
-            method,
-            url,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        ) as response:
-            return (
-                response.status,
-                CIMultiDict(response.headers),
-                await response.text(),
-            )
-
-    def _query(self, payload: dict[str, Any]) -> list[tuple[str, str]]:
-        """GET callbacks carry fields as query parameters."""
-        query: list[tuple[str, str]] = []
-        for name, value in payload.items():
-            if isinstance(value, dict) and self.query_objects == "dotted":
-                query.extend(
-                    (f"{name}.{key}", str(item)) for key, item in value.items()
-                )
-            else:
-                query.append((name, _query_value(value)))
-        return query
-
-
-def _without_query(url: str) -> URL:
-    """Return the URL fit for a log: its query may carry a secret."""
-    return URL(url).with_query(None)
-
-
-def _call_credentials(call: Call) -> Credentials:
-    return credentials_from(call.request, "username", "password")
-
-
-def _verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
-    """Build the callback target of a <Gather>/<Redirect>, resolved against base."""
-    attrs = verb.attrs
-    fallback = attrs.get(f"{prefix}FallbackUrl")
-    return Hook(
-        str(URL(base).join(URL(attrs[f"{prefix}Url"]))),
-        attrs.get(f"{prefix}Method", "POST"),
-        credentials_from(attrs, "username", "password") or _call_credentials(call),
-        str(URL(base).join(URL(fallback))) if fallback else None,
-        attrs.get(f"{prefix}FallbackMethod", "POST"),
-        credentials_from(attrs, "fallbackUsername", "fallbackPassword"),
-    )
-
 
 def _next_digits(scenario: Scenario, index: int) -> str:
     digits = scenario.digits
@@ -1382,13 +1175,6 @@ def _next_digits(scenario: Scenario, index: int) -> str:
     if isinstance(digits, str):
         return digits
     return digits[index] if index < len(digits) else ""
-
-
-def _query_value(value: Any) -> str:
-    """GET callbacks carry fields as query parameters; objects go as JSON."""
-    if isinstance(value, dict | list | bool):
-        return json.dumps(value)
-    return str(value)
 
 
 __all__ = [
