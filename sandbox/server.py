@@ -10,31 +10,24 @@ executes the BXML it gets back (fetching and decoding the media of each
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import secrets
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
-from multidict import CIMultiDict
 
+from .api import HttpApi
 from .applications import (
-    NOT_FOUND_CODE,
     Application,
-    application_document,
-    error_document,
 )
-from .auth import basic_auth, credentials_from, parse_basic_auth
+from .auth import basic_auth, parse_basic_auth
 from .callbacks import (
     CallbackClient,
     CallbackTransport,
 )
+from .faults import Fault, Faults
 from .models import (
     AudioFetch,
     Call,
@@ -51,7 +44,6 @@ from .validation import (
     MACHINE_DETECTION,
     UPDATE_CALL,
     Field,
-    create_call_rules,
     validate,
 )
 
@@ -64,31 +56,6 @@ USERNAME = "sandbox-user"
 PASSWORD = "sandbox-password"
 
 _LOGGER = logging.getLogger("sandbox")
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _error(status: int, kind: str, description: str, **headers: str) -> web.Response:
-    """Build a voiceApiError response."""
-    body = {"type": kind, "description": description, "id": None}
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _oauth_error(
-    status: int, error: str, description: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    """Build an OAuth2 (RFC 6749) error response."""
-    body = {"error": error, "error_description": description}
-    return web.json_response(body, status=status, headers=headers)
-
-
-@dataclass
-class _Fault:
-    kind: str  # "fail", "hang", "reset" or "lose-" + one of hang, reset, garble
-    times: int | None
-    path_contains: str | None
-    method: str | None
-    response: tuple[int, str | bytes, dict[str, str], str] | None = None
 
 
 # --- The sandbox -------------------------------------------------------------
@@ -191,13 +158,10 @@ class Sandbox:
         self.seconds_per_word = 0.3
         self.callback_transport: CallbackTransport | None = None
         self.callback_deliveries = 0
-        self._tokens: dict[str, float] = {}
-        self._faults: list[_Fault] = []
-        self._creations: list[float] = []
-        self._stopping = asyncio.Event()
+        self._faults = Faults()
         self._callbacks = CallbackClient(self)
         self._player = CallPlayer(self, self._callbacks)
-        self._app: web.Application | None = None
+        self._api = HttpApi(self, self._player, self._faults)
 
     # -- Controls ------------------------------------------------------------
 
@@ -222,7 +186,7 @@ class Sandbox:
             body = json.dumps(body)
             content_type = content_type or "application/json"
         response = (status, body, headers or {}, content_type or "text/plain")
-        self._faults.append(_Fault("fail", times, path_contains, method, response))
+        self._faults.add(Fault("fail", times, path_contains, method, response))
 
     def hang_next(
         self,
@@ -232,7 +196,7 @@ class Sandbox:
         method: str | None = None,
     ) -> None:
         """Never answer the next matching request(s): the client times out."""
-        self._faults.append(_Fault("hang", times, path_contains, method))
+        self._faults.add(Fault("hang", times, path_contains, method))
 
     def reset_next(
         self,
@@ -242,7 +206,7 @@ class Sandbox:
         method: str | None = None,
     ) -> None:
         """Drop the connection of the next matching request(s) unanswered."""
-        self._faults.append(_Fault("reset", times, path_contains, method))
+        self._faults.add(Fault("reset", times, path_contains, method))
 
     def lose_response_next(
         self,
@@ -257,7 +221,7 @@ class Sandbox:
         "garble" (answer 201 with a body cut short). The request takes
         effect all the same: a create places its call.
         """
-        self._faults.append(_Fault(f"lose-{how}", 1, path_contains, method))
+        self._faults.add(Fault(f"lose-{how}", 1, path_contains, method))
 
     def clear_faults(self) -> None:
         """Forget every pending fail/hang/reset."""
@@ -265,7 +229,7 @@ class Sandbox:
 
     def revoke_tokens(self) -> None:
         """Invalidate every token issued so far (the next use gets 401)."""
-        self._tokens.clear()
+        self._api.revoke_tokens()
 
     def scenario_for(self, to: str) -> Scenario:
         """Pick the scenario a call to this destination plays."""
@@ -306,9 +270,14 @@ class Sandbox:
             while not predicate():  # noqa: ASYNC110 - any condition, so polled
                 await asyncio.sleep(0.005)
 
+    @property
+    def app(self) -> web.Application:
+        """The aiohttp application serving the sandbox."""
+        return self._api.app
+
     async def close(self) -> None:
         """Stop every lifecycle, release hung requests, close the HTTP client."""
-        self._stopping.set()
+        self._faults.release()
         tasks = [
             call.task
             for call in self.calls.values()
@@ -318,379 +287,6 @@ class Sandbox:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._callbacks.close()
-
-    # -- HTTP app ------------------------------------------------------------
-
-    @property
-    def app(self) -> web.Application:
-        """The aiohttp application serving the sandbox."""
-        if self._app is None:
-            app = web.Application(middlewares=[self._middleware])
-            calls = "/api/v2/accounts/{account_id}/calls"
-            app.router.add_post("/api/v1/oauth2/token", self._token)
-            app.router.add_post(calls, self._create_call)
-            app.router.add_get(calls, self._list_calls)
-            app.router.add_get(calls + "/{call_id}", self._get_call)
-            app.router.add_post(calls + "/{call_id}", self._update_call)
-            app.router.add_post("/sandbox/inbound", self._control_inbound)
-            app.router.add_get(
-                "/api/v2/accounts/{account_id}/applications/{application_id}",
-                self._get_application,
-            )
-            self._app = app
-        return self._app
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        await self._record(request)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        fault = self._take_fault(request)
-        if fault is not None and not fault.kind.startswith("lose-"):
-            return await self._apply_fault(request, fault)
-        try:
-            response = await handler(request)
-        except web.HTTPNotFound:
-            response = _error(404, "validation", f"Path {request.path} not found")
-        except web.HTTPMethodNotAllowed:
-            response = _error(405, "validation", "Method Not Allowed")
-        _LOGGER.info("%s %s -> %s", request.method, request.path_qs, response.status)
-        if fault is not None:
-            # Done, but the answer never arrives whole.
-            how = fault.kind.removeprefix("lose-")
-            if how == "garble":
-                return web.Response(
-                    status=201, body=b'{"callId": "c-', content_type="application/json"
-                )
-            return await self._apply_fault(request, _Fault(how, 1, None, None))
-        return response
-
-    async def _record(self, request: web.Request) -> None:
-        body = await request.read()
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-        )
-        if request.content_type == "application/json":
-            with contextlib.suppress(ValueError):
-                record.json = json.loads(body)
-        elif request.content_type == "application/x-www-form-urlencoded":
-            with contextlib.suppress(ValueError):
-                record.form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        self.requests.append(record)
-
-    def _take_fault(self, request: web.Request) -> _Fault | None:
-        for fault in self._faults:
-            if (
-                fault.path_contains is not None
-                and fault.path_contains not in request.path_qs
-            ):
-                continue
-            if fault.method is not None and fault.method.upper() != request.method:
-                continue
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-            return fault
-        return None
-
-    async def _apply_fault(
-        self, request: web.Request, fault: _Fault
-    ) -> web.StreamResponse:
-        _LOGGER.info(
-            "%s %s -> injected %s", request.method, request.path_qs, fault.kind
-        )
-        if fault.kind == "hang":
-            # Held until close(), so a test's teardown never waits on it.
-            await self._stopping.wait()
-        if fault.kind in {"hang", "reset"}:
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=503)
-        assert fault.response is not None  # noqa: S101 - set for every "fail"
-        status, body, headers, content_type = fault.response
-        raw = body.encode() if isinstance(body, str) else body
-        return web.Response(
-            status=status, body=raw, headers=headers, content_type=content_type
-        )
-
-    # -- Auth ----------------------------------------------------------------
-
-    async def _token(self, request: web.Request) -> web.Response:
-        """OAuth2 client-credentials token endpoint."""
-        self.token_requests += 1
-        auth = parse_basic_auth(request.headers.get("Authorization", ""))
-        if auth != (self.client_id, self.client_secret):
-            challenge = {"WWW-Authenticate": 'Basic realm="sandbox"'}
-            return _oauth_error(
-                401, "invalid_client", "Bad client credentials", challenge
-            )
-        if request.content_type != "application/x-www-form-urlencoded":
-            return _oauth_error(400, "invalid_request", "Expected a form body")
-        grant = (await request.post()).get("grant_type")
-        if grant is None:
-            return _oauth_error(400, "invalid_request", "grant_type is required")
-        if grant != "client_credentials":
-            return _oauth_error(
-                400, "unsupported_grant_type", "Only client_credentials"
-            )
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = time.monotonic() + self.token_expires_in
-        return web.json_response(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": self.token_expires_in,
-            },
-            headers={"Cache-Control": "no-store"},
-        )
-
-    def _authorize(self, request: web.Request) -> web.Response | None:
-        """None when allowed, else the 401/403 Bandwidth would answer."""
-        header = request.headers.get("Authorization", "")
-        allowed = False
-        if header.startswith("Bearer "):
-            expiry = self._tokens.get(header.removeprefix("Bearer ").strip())
-            allowed = expiry is not None and expiry > time.monotonic()
-        elif header.startswith("Basic "):
-            allowed = parse_basic_auth(header) == (self.username, self.password)
-        if not allowed:
-            return _error(
-                401, "authentication-error", "The credentials provided were invalid"
-            )
-        if request.match_info["account_id"] != self.account_id:
-            return _error(403, "authorization-error", "Access is denied")
-        return None
-
-    # -- Control -------------------------------------------------------------
-
-    async def _control_inbound(self, request: web.Request) -> web.Response:
-        """Start a call to the application (`python -m sandbox call` posts here)."""
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        if not isinstance(body, dict) or not all(
-            isinstance(body.get(key), str) for key in ("url", "from", "to")
-        ):
-            return _error(400, "validation", "url, from and to are required")
-        call = self.call_in(
-            body["url"],
-            body["from"],
-            body["to"],
-            method=body.get("method", "POST"),
-            verstat=body.get("verstat"),
-            attestation=body.get("attestation"),
-            status_url=body.get("statusUrl"),
-            digits=body.get("digits"),
-        )
-        return web.json_response({"callId": call.call_id}, status=201)
-
-    # -- Voice API -----------------------------------------------------------
-
-    async def _json_body(self, request: web.Request) -> tuple[Any, web.Response | None]:
-        if request.content_type != "application/json":
-            shown = request.headers.get("Content-Type", "")
-            return None, _error(
-                415, "validation", f"Content type '{shown}' not supported"
-            )
-        try:
-            return json.loads(await request.read()), None
-        except ValueError:
-            return None, _error(400, "validation", "Request body is not valid JSON")
-
-    async def _create_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        description = validate(body, CREATE_CALL) or create_call_rules(
-            body, allow_http=self.allow_insecure_callbacks
-        )
-        if description is None and body["applicationId"] not in self.application_ids:
-            description = (
-                f"Invalid applicationId: application {body['applicationId']} not found"
-            )
-        if description is not None:
-            return _error(400, "validation", description)
-        if (limited := self._rate_limited()) is not None:
-            return limited
-        call_id = new_call_id()
-        call_url = (
-            f"{request.url.origin()}/api/v2/accounts/{self.account_id}/calls/{call_id}"
-        )
-        call = Call(
-            call_id, self.account_id, body, call_url, now(), tag=body.get("tag")
-        )
-        self.calls[call_id] = call
-        if self.lifecycle:
-            self._player.start(call)
-        response = {
-            "applicationId": body["applicationId"],
-            "accountId": self.account_id,
-            "callId": call_id,
-            "to": body["to"],
-            "from": body["from"],
-            "enqueuedTime": call.enqueued_time,
-            "callUrl": call_url,
-            "callTimeout": body.get("callTimeout", 30),
-            "callbackTimeout": body.get("callbackTimeout", 15),
-            "tag": body.get("tag"),
-            "answerMethod": body.get("answerMethod", "POST"),
-            "answerUrl": body["answerUrl"],
-            "answerFallbackMethod": body.get("answerFallbackMethod", "POST"),
-            "answerFallbackUrl": body.get("answerFallbackUrl"),
-            "disconnectMethod": body.get("disconnectMethod", "POST"),
-            "disconnectUrl": body.get("disconnectUrl"),
-            "username": body.get("username"),
-            "password": body.get("password"),
-            "fallbackUsername": body.get("fallbackUsername"),
-            "fallbackPassword": body.get("fallbackPassword"),
-            "priority": body.get("priority", 5),
-        }
-        _LOGGER.info("call %s created to %s", call_id, body["to"])
-        return web.json_response(response, status=201, headers={"Location": call_url})
-
-    def _rate_limited(self) -> web.Response | None:
-        active = sum(not call.completed for call in self.calls.values())
-        if active >= self.max_active_calls:
-            return _error(
-                429,
-                "error",
-                "Account concurrent call limit exceeded",
-                **{"Retry-After": "1"},
-            )
-        if self.rate_limit is None:
-            return None
-        limit, retry_after = self.rate_limit
-        now = time.monotonic()
-        self._creations = [moment for moment in self._creations if now - moment < 1]
-        if len(self._creations) >= limit:
-            description = "Account call creation rate limit exceeded"
-            return _error(
-                429, "error", description, **{"Retry-After": f"{retry_after:g}"}
-            )
-        self._creations.append(now)
-        return None
-
-    async def _list_calls(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        query = request.query
-        try:
-            size = int(query.get("pageSize", "1000"))
-            offset = int(query.get("pageToken", "0"))
-        except ValueError:
-            return _error(400, "validation", "Invalid pageSize or pageToken")
-        if not 1 <= size <= 10000:  # noqa: PLR2004
-            return _error(
-                400, "validation", "Invalid pageSize: must be between 1 and 10000"
-            )
-        states = [call.state_json() for call in self.calls.values()]
-        for key in ("to", "from", "disconnectCause"):
-            if key in query:
-                states = [state for state in states if state[key] == query[key]]
-        if "minStartTime" in query:
-            states = [
-                s for s in states if (s["startTime"] or "") >= query["minStartTime"]
-            ]
-        if "maxStartTime" in query:
-            states = [
-                s for s in states if (s["startTime"] or "~") <= query["maxStartTime"]
-            ]
-        headers = {}
-        if offset + size < len(states):
-            next_url = request.url.update_query(pageToken=str(offset + size))
-            headers["Link"] = f'<{next_url}>; rel="next"'
-        return web.json_response(states[offset : offset + size], headers=headers)
-
-    # -- Account API -----------------------------------------------------------
-
-    async def _get_application(self, request: web.Request) -> web.Response:
-        """Describe one application, in XML, as Bandwidth's account API does."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        application_id = request.match_info["application_id"]
-        application = self.applications.get(application_id)
-        if application is None:
-            body = error_document(
-                NOT_FOUND_CODE, f"Application '{application_id}' not found"
-            )
-            status = 404
-        else:
-            body, status = application_document(application), 200
-        return web.Response(body=body, status=status, content_type="application/xml")
-
-    def _find_call(self, request: web.Request) -> Call | web.Response:
-        call_id = request.match_info["call_id"]
-        call = self.calls.get(call_id)
-        if call is None:
-            return _error(404, "validation", f"Call [{call_id}] not found")
-        return call
-
-    async def _get_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        call = self._find_call(request)
-        return (
-            call
-            if isinstance(call, web.Response)
-            else web.json_response(call.state_json())
-        )
-
-    async def _update_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        call = self._find_call(request)
-        if isinstance(call, web.Response):
-            return call
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        if (description := validate(body, UPDATE_CALL)) is not None:
-            return _error(400, "validation", description)
-        return self._apply_update(call, body)
-
-    def _apply_update(self, call: Call, body: dict[str, Any]) -> web.Response:
-        """Hang up or redirect a call, as Update Call does."""
-        if call.completed:
-            return _error(404, "validation", f"Call [{call.call_id}] not found")
-        if body.get("state", "active") == "completed":
-            if set(body) - {"state"}:
-                description = "Only state is allowed when state is completed"
-                return _error(400, "validation", description)
-            # Ringing calls are cancelled, answered ones hung up.
-            call.end("hangup" if call.state == "answered" else "cancel")
-            _LOGGER.info(
-                "call %s ended by the API (%s)", call.call_id, call.disconnect_cause
-            )
-            return web.Response(status=200)
-        if "redirectUrl" not in body:
-            description = "redirectUrl is required when state is active"
-            return _error(400, "validation", description)
-        if call.state != "answered":
-            description = (
-                f"Call [{call.call_id}] cannot be modified in its current state"
-            )
-            return _error(409, "validation", description)
-        if "tag" in body:
-            call.tag = body["tag"] or None
-        call.redirect = Hook(
-            body["redirectUrl"],
-            body.get("redirectMethod", "POST"),
-            credentials_from(body, "username", "password"),
-            body.get("redirectFallbackUrl"),
-            body.get("redirectFallbackMethod", "POST"),
-            credentials_from(body, "fallbackUsername", "fallbackPassword"),
-        )
-        call.interrupt.set()
-        return web.Response(status=200)
 
     # -- Calls to the application's numbers ----------------------------------
 
