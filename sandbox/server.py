@@ -5,6 +5,19 @@ can be told to misbehave (faults, latency, rate limits), and, when
 `lifecycle` is on, plays the calls it creates: it sends the answer callback,
 executes the BXML it gets back (fetching and decoding the media of each
 <PlayAudio>, as Bandwidth would), and ends the call with a disconnect callback.
+
+`Sandbox` is the facade: it holds the settings and records tests read and
+set, and the controls they call. The work is done by its parts:
+
+- api.py: the HTTP API (routes, token endpoint, auth, rate limit);
+- faults.py: the faults injected into requests;
+- validation.py: the API's field rules for request bodies;
+- player.py: the course of each call (ringing, BXML verbs, transfers);
+- callbacks.py: sending callbacks and fetching <PlayAudio> media;
+- models.py: the records (Call, Scenario, CallbackAttempt, ...);
+- auth.py: HTTP Basic credentials;
+- bxml.py, audio.py, applications.py: parsing BXML, decoding media, the
+  account API's application documents.
 """
 
 from __future__ import annotations
@@ -18,20 +31,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .api import HttpApi
-from .applications import (
-    Application,
-)
-from .auth import basic_auth, parse_basic_auth
-from .callbacks import (
-    CallbackClient,
-    CallbackTransport,
-)
+from .api import Handler, HttpApi
+from .applications import Application
+from .auth import Credentials, basic_auth, parse_basic_auth
+from .callbacks import CallbackClient, CallbackTransport
 from .faults import Fault, Faults
 from .models import (
     AudioFetch,
     Call,
     CallbackAttempt,
+    Document,
     Hook,
     RecordedRequest,
     Scenario,
@@ -39,13 +48,7 @@ from .models import (
     now,
 )
 from .player import CallPlayer
-from .validation import (
-    CREATE_CALL,
-    MACHINE_DETECTION,
-    UPDATE_CALL,
-    Field,
-    validate,
-)
+from .validation import CREATE_CALL, MACHINE_DETECTION, UPDATE_CALL, Field, validate
 
 ACCOUNT_ID = "9900000"
 APPLICATION_ID = "sandbox-application"
@@ -56,9 +59,6 @@ USERNAME = "sandbox-user"
 PASSWORD = "sandbox-password"
 
 _LOGGER = logging.getLogger("sandbox")
-
-
-# --- The sandbox -------------------------------------------------------------
 
 
 class Sandbox:
@@ -158,6 +158,7 @@ class Sandbox:
         self.seconds_per_word = 0.3
         self.callback_transport: CallbackTransport | None = None
         self.callback_deliveries = 0
+        # The parts doing the work; they read the settings above from here.
         self._faults = Faults()
         self._callbacks = CallbackClient(self)
         self._player = CallPlayer(self, self._callbacks)
@@ -245,6 +246,8 @@ class Sandbox:
                     return Scenario(outcome=outcome)
         return self.default_scenario
 
+    # -- Waiting for calls -----------------------------------------------------
+
     async def wait_for_call(self, call_id: str, timeout: float = 5) -> Call:  # noqa: ASYNC109
         """Wait until the call's lifecycle has finished; return the call."""
         call = self.calls[call_id]
@@ -269,6 +272,8 @@ class Sandbox:
         async with asyncio.timeout(timeout):
             while not predicate():  # noqa: ASYNC110 - any condition, so polled
                 await asyncio.sleep(0.005)
+
+    # -- Serving ---------------------------------------------------------------
 
     @property
     def app(self) -> web.Application:
@@ -347,6 +352,7 @@ class Sandbox:
 __all__ = [
     "ACCOUNT_ID",
     "APPLICATION_ID",
+    "APPLICATION_NAME",
     "CLIENT_ID",
     "CLIENT_SECRET",
     "CREATE_CALL",
@@ -357,7 +363,11 @@ __all__ = [
     "AudioFetch",
     "Call",
     "CallbackAttempt",
+    "CallbackTransport",
+    "Credentials",
+    "Document",
     "Field",
+    "Handler",
     "Hook",
     "RecordedRequest",
     "Sandbox",
