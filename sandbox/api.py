@@ -379,7 +379,7 @@ class HttpApi:
         call.interrupt.set()
         return web.Response(status=200)
 
-    # -- Account API -----------------------------------------------------------
+    # -- Account API ---------------------------------------------------------
 
     async def _get_application(self, request: web.Request) -> web.Response:
         """Describe one application, in XML, as Bandwidth's account API does."""

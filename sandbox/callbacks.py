@@ -3,8 +3,8 @@
 `CallbackClient` sends each callback the way Bandwidth does: JSON in a POST
 (or the fields as query parameters in a GET), the User-Agent Bandwidth uses,
 credentials only after a 401 Basic challenge, then the fallback URL if the
-first one failed; callbacks that answer no BXML are retried once after a
-connection error. It applies the sandbox's url_rewrites, hands callbacks to
+first one failed; each callback but answer, gather and redirect is tried
+again once after a connection error. It applies the sandbox's url_rewrites, hands callbacks to
 its callback_transport when one is set, and records every exchange as a
 CallbackAttempt. <PlayAudio> media requests (`fetch_audio`) share its HTTP
 session and url_rewrites, but never the transport.
@@ -54,7 +54,7 @@ class CallbackClient:
     """
 
     def __init__(self, sandbox: Sandbox) -> None:
-        """Serve this sandbox; the HTTP session is made on first use."""
+        """Work for this sandbox; the HTTP session is made on first use."""
         self._sandbox = sandbox
         self._session: aiohttp.ClientSession | None = None
 

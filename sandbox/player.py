@@ -70,7 +70,7 @@ class CallPlayer:
         )
         call.task = asyncio.get_running_loop().create_task(course)
 
-    # -- Calls the application makes -------------------------------------------
+    # -- Calls the application makes -----------------------------------------
 
     async def _lifecycle(self, call: Call) -> None:
         """Ring, answer, run BXML, disconnect: what Bandwidth does after 201."""
@@ -197,7 +197,7 @@ class CallPlayer:
             call.answer_time = call.last_update = now()
             _LOGGER.info("call %s answered", call.call_id)
 
-    # -- Callbacks, redirects, the end of the call -----------------------------
+    # -- Callbacks, redirects, the end of the call ---------------------------
 
     async def _disconnect(self, call: Call, url: str | None) -> None:
         """Tell the application the call ended, if it gave a URL for that."""
@@ -257,7 +257,7 @@ class CallPlayer:
             raise _Ended("invalid-bxml", f"Invalid BXML: {err}") from None
         return verbs, attempt.url
 
-    # -- BXML ------------------------------------------------------------------
+    # -- BXML ----------------------------------------------------------------
 
     async def _run(  # noqa: PLR0912 - one case per BXML verb
         self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
@@ -382,7 +382,7 @@ class CallPlayer:
             call, "gather", verb_hook(call, verb, base, "gather"), payload
         )
 
-    # -- Transfers -------------------------------------------------------------
+    # -- Transfers -----------------------------------------------------------
 
     async def _transfer(self, call: Call, verb: Verb, base: str) -> Document | None:
         """Ring the destinations together; connect the first to answer."""
@@ -473,7 +473,7 @@ class CallPlayer:
                 await self._callbacks.deliver(call, "transferDisconnect", hook, payload)
         return cause
 
-    # -- Simulated time --------------------------------------------------------
+    # -- Simulated time ------------------------------------------------------
 
     def _check(self, call: Call) -> None:
         """Stop the BXML if the call was hung up or redirected meanwhile."""

@@ -246,7 +246,7 @@ class Sandbox:
                     return Scenario(outcome=outcome)
         return self.default_scenario
 
-    # -- Waiting for calls -----------------------------------------------------
+    # -- Waiting for calls ---------------------------------------------------
 
     async def wait_for_call(self, call_id: str, timeout: float = 5) -> Call:  # noqa: ASYNC109
         """Wait until the call's lifecycle has finished; return the call."""
@@ -273,7 +273,7 @@ class Sandbox:
             while not predicate():  # noqa: ASYNC110 - any condition, so polled
                 await asyncio.sleep(0.005)
 
-    # -- Serving ---------------------------------------------------------------
+    # -- Serving -------------------------------------------------------------
 
     @property
     def app(self) -> web.Application:
