@@ -11,7 +11,9 @@ fixture from ``tests.sandbox_plugin``.
 """
 
 from .applications import Application
+from .auth import basic_auth, parse_basic_auth
 from .bxml import BxmlError, Verb, parse_bxml
+from .models import AudioFetch, Call, CallbackAttempt, Hook, RecordedRequest, Scenario
 from .server import (
     ACCOUNT_ID,
     APPLICATION_ID,
@@ -20,15 +22,7 @@ from .server import (
     CLIENT_SECRET,
     PASSWORD,
     USERNAME,
-    AudioFetch,
-    Call,
-    CallbackAttempt,
-    Hook,
-    RecordedRequest,
     Sandbox,
-    Scenario,
-    basic_auth,
-    parse_basic_auth,
 )
 
 __all__ = [

@@ -5,39 +5,50 @@ can be told to misbehave (faults, latency, rate limits), and, when
 `lifecycle` is on, plays the calls it creates: it sends the answer callback,
 executes the BXML it gets back (fetching and decoding the media of each
 <PlayAudio>, as Bandwidth would), and ends the call with a disconnect callback.
+
+`Sandbox` is the facade: it holds the settings and records tests read and
+set, and the controls they call. The work is done by its parts:
+
+- api.py: the HTTP API (routes, token endpoint, auth, rate limit);
+- faults.py: the faults injected into requests;
+- validation.py: the API's field rules for request bodies;
+- player.py: the course of each call (ringing, BXML verbs, transfers);
+- callbacks.py: sending callbacks and fetching <PlayAudio> media;
+- models.py: the records (Call, Scenario, CallbackAttempt, ...);
+- auth.py: HTTP Basic credentials;
+- bxml.py, audio.py, applications.py: parsing BXML, decoding media, the
+  account API's application documents.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import contextlib
 import json
 import logging
-import re
-import secrets
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
-import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
 
-from .applications import (
-    NOT_FOUND_CODE,
-    Application,
-    application_document,
-    error_document,
+from .api import Handler, HttpApi
+from .applications import Application
+from .auth import Credentials, basic_auth, parse_basic_auth
+from .callbacks import CallbackClient, CallbackTransport
+from .faults import Fault, Faults
+from .models import (
+    AudioFetch,
+    Call,
+    CallbackAttempt,
+    Document,
+    Hook,
+    RecordedRequest,
+    Scenario,
+    new_call_id,
+    now,
 )
-from .audio import AudioError, audio_duration, audio_format
-from .bxml import BxmlError, Verb, parse_bxml
+from .player import CallPlayer
+from .validation import CREATE_CALL, MACHINE_DETECTION, UPDATE_CALL, Field, validate
 
 ACCOUNT_ID = "9900000"
 APPLICATION_ID = "sandbox-application"
@@ -48,414 +59,6 @@ USERNAME = "sandbox-user"
 PASSWORD = "sandbox-password"
 
 _LOGGER = logging.getLogger("sandbox")
-_METHODS = ("GET", "POST")
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-_UUI_PART = re.compile(r"^[^;,]+;encoding=(jwt|base64|hex)$")
-_BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
-_PRIVATE_NAMES = ("Restricted", "Anonymous", "Private", "Unavailable")
-_USER_AGENT = "BandwidthAPI/v2 (sandbox)"
-# Seconds a <PlayAudio> media request may take (not scaled by time_scale).
-_AUDIO_TIMEOUT = 15.0
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-type Credentials = tuple[str, str] | None
-type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
-# (method, url, headers, body) -> (status, headers, body text)
-type CallbackTransport = Callable[
-    [str, str, dict[str, str], bytes | None],
-    Awaitable[tuple[int, CIMultiDict[str], str]],
-]
-
-
-# --- Request validation ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """How one JSON property is checked: its type, limits and allowed values."""
-
-    kind: type | tuple[type, ...]
-    required: bool = False
-    max_length: int | None = None
-    limits: tuple[int, int] | None = None  # inclusive minimum, maximum
-    enum: tuple[str, ...] | None = None
-    url: bool = False
-    nested: dict[str, Field] | None = None
-
-
-_TEXT = Field(str)
-_NUMBER = Field((int, float))
-_SECRET = Field(str, max_length=1024)
-_URL = Field(str, max_length=2048, url=True)
-_METHOD = Field(str, enum=_METHODS)
-
-MACHINE_DETECTION: dict[str, Field] = {
-    "mode": Field(str, enum=("sync", "async")),
-    "detectionTimeout": _NUMBER,
-    "silenceTimeout": _NUMBER,
-    "speechThreshold": _NUMBER,
-    "speechEndThreshold": _NUMBER,
-    "machineSpeechEndThreshold": _NUMBER,
-    "delayResult": Field(bool),
-    "callbackUrl": _URL,
-    "callbackMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "fallbackUrl": _URL,
-    "fallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-}
-CREATE_CALL: dict[str, Field] = {
-    "to": Field(str, required=True),
-    "from": Field(str, required=True),
-    "privacy": Field(bool),
-    "displayName": Field(str, max_length=256),
-    "uui": Field(str, max_length=350),
-    "applicationId": Field(str, required=True),
-    "answerUrl": Field(str, required=True, max_length=2048, url=True),
-    "answerMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "answerFallbackUrl": _URL,
-    "answerFallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-    "disconnectUrl": _URL,
-    "disconnectMethod": _METHOD,
-    "callTimeout": Field((int, float), limits=(1, 300)),
-    "callbackTimeout": Field((int, float), limits=(1, 25)),
-    "machineDetection": Field(dict, nested=MACHINE_DETECTION),
-    "priority": Field(int, limits=(1, 5)),
-    "tag": Field(str, max_length=4096),
-}
-UPDATE_CALL: dict[str, Field] = {
-    "state": Field(str, enum=("active", "completed")),
-    "redirectUrl": _URL,
-    "redirectMethod": _METHOD,
-    "username": _SECRET,
-    "password": _SECRET,
-    "redirectFallbackUrl": _URL,
-    "redirectFallbackMethod": _METHOD,
-    "fallbackUsername": _SECRET,
-    "fallbackPassword": _SECRET,
-    "tag": Field(str, max_length=4096),
-}
-
-
-def validate(data: Any, schema: dict[str, Field], prefix: str = "") -> str | None:
-    """Check a JSON object against a table; return the first problem or None."""
-    if not isinstance(data, dict):
-        return f"{prefix or 'Request body'} must be a JSON object"
-    if unknown := [name for name in data if name not in schema]:
-        return f"Unknown property: {prefix}{unknown[0]}"
-    for name, rule in schema.items():
-        if name in data:
-            problem = _problem(f"{prefix}{name}", rule, data[name])
-        else:
-            problem = (
-                f"Missing required property: {prefix}{name}" if rule.required else None
-            )
-        if problem:
-            return problem
-    return None
-
-
-def _problem(label: str, rule: Field, value: Any) -> str | None:
-    """Describe what is wrong with one present value, or return None."""
-    if value is None:
-        return f"Invalid {label}: must not be null (omit the property instead)"
-    if _wrong_type(value, rule.kind):
-        return f"Invalid {label}: wrong type {type(value).__name__}"
-    low, high = rule.limits or (value, value)
-    checks = (
-        (rule.max_length is not None and len(value) > rule.max_length,
-         f"longer than {rule.max_length} characters"),
-        (rule.limits is not None and not low <= value <= high,
-         f"must be between {low} and {high}"),
-        (rule.enum is not None and value not in rule.enum,
-         f"must be one of {', '.join(rule.enum or ())}"),
-        (rule.url and not _is_absolute_url(value), "must be an absolute http(s) URL"),
-    )  # fmt: skip
-    for failed, message in checks:
-        if failed:
-            return f"Invalid {label}: {message}"
-    return (
-        validate(value, rule.nested, f"{label}.") if rule.nested is not None else None
-    )
-
-
-def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
-    # bool is an int in Python but never a JSON number.
-    return isinstance(value, bool) != (kind is bool) or not isinstance(value, kind)
-
-
-def _is_absolute_url(value: str) -> bool:
-    try:
-        url = URL(value)
-    except (ValueError, IndexError):  # older yarl raises IndexError for "http://[]"
-        return False
-    return url.scheme in {"http", "https"} and bool(url.host)
-
-
-def _create_call_rules(body: dict[str, Any], *, allow_http: bool) -> str | None:
-    """Bandwidth's rules that a schema cannot express."""
-    to, name, uui = body["to"], body.get("displayName") or "", body.get("uui")
-    secure = [("answerUrl", "username"), ("answerFallbackUrl", "fallbackUsername")]
-    checks = (
-        (not _E164.match(to) and not to.startswith("sip:"),
-         "Invalid to: must be an E164 telephone number or a SIP URI"),
-        # 2026: a number even when privacy hides it; no more keywords.
-        (not _E164.match(body["from"]),
-         "Invalid from: must be an E164 telephone number"),
-        (any(not char.isprintable() for char in name),
-         "Invalid displayName: must not contain control characters"),
-        (body.get("privacy") and name and name not in _PRIVATE_NAMES,
-         f"Invalid displayName: with privacy use one of {', '.join(_PRIVATE_NAMES)}"),
-        (uui is not None and not all(_UUI_PART.match(part) for part in uui.split(",")),
-         "Invalid uui: each value needs an encoding of jwt, base64 or hex"),
-        *(
-            (not allow_http and body.get(user) and body.get(key, "").startswith("http:"),
-             f"Invalid {key}: must use https when credentials are given")
-            for key, user in secure
-        ),
-    )  # fmt: skip
-    return next((message for failed, message in checks if failed), None)
-
-
-def basic_auth(login: str, password: str) -> str:
-    """Build an HTTP Basic Authorization header value."""
-    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
-
-
-def parse_basic_auth(header: str) -> tuple[str, str] | None:
-    """(login, password) from an HTTP Basic Authorization header, else None."""
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        login, sep, password = (
-            base64.b64decode(encoded, validate=True).decode().partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (login, password) if sep else None
-
-
-def _error(status: int, kind: str, description: str, **headers: str) -> web.Response:
-    """Build a voiceApiError response."""
-    body = {"type": kind, "description": description, "id": None}
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _oauth_error(
-    status: int, error: str, description: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    """Build an OAuth2 (RFC 6749) error response."""
-    body = {"error": error, "error_description": description}
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# --- Recorded traffic and calls ---------------------------------------------
-
-
-@dataclass
-class RecordedRequest:
-    """One HTTP request the sandbox received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDict[str]
-    body: bytes
-    json: Any = None
-    form: dict[str, str] | None = None
-
-
-@dataclass
-class CallbackAttempt:
-    """One callback HTTP request the sandbox made (each 401 retry is its own)."""
-
-    event_type: str
-    method: str
-    url: str  # as Bandwidth addressed it, before url_rewrites
-    payload: dict[str, Any]
-    authenticated: bool = False
-    status: int | None = None  # None: no HTTP answer (connection error, time-out)
-    body: str = ""
-    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the receiver answered 2xx."""
-        return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
-
-
-@dataclass
-class AudioFetch:
-    """One <PlayAudio> media request the sandbox made, and what came of it."""
-
-    url: str  # as in the BXML, resolved against its document; before url_rewrites
-    status: int | None = None  # None: no HTTP answer (connection error, time-out)
-    content_type: str | None = None  # the response's header, None when absent
-    format: str | None = None  # "mp3"/"wav" it was decoded (or tried) as; None: no body
-    duration: float = 0.0  # seconds of audio, once decoded
-    error: str | None = None  # why it could not play; None when playable
-
-    @property
-    def ok(self) -> bool:
-        """Whether the media was fetched and decoded, so it could play."""
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class Hook:
-    """Where a callback goes: URL, method, credentials and optional fallback."""
-
-    url: str
-    method: str = "POST"
-    credentials: Credentials = None
-    fallback_url: str | None = None
-    fallback_method: str = "POST"
-    fallback_credentials: Credentials = None
-
-
-@dataclass
-class Scenario:
-    """What the callee does.
-
-    outcome: "answer" (a human), "voicemail" (a machine), "no-answer" (rings
-    until callTimeout, cause timeout) or "busy". digits: what is pressed at
-    each <Gather> (a string for every Gather, or a list consumed one per
-    Gather; default "1" for a human, nothing for a machine).
-    machine_detection_result overrides the detected value. hangup_after:
-    the callee hangs up that many (simulated) seconds after answering.
-    """
-
-    outcome: str = "answer"
-    digits: str | Sequence[str] | None = None
-    machine_detection_result: str | None = None
-    ring_seconds: float = 2.0
-    detection_duration: str = "PT4.9891287S"
-    hangup_after: float | None = None
-    # A transfer's called party: how long it stays connected before hanging up.
-    talk_seconds: float = 2.0
-
-
-@dataclass
-class Call:
-    """A call the sandbox created, with what happened on it."""
-
-    call_id: str
-    account_id: str
-    request: dict[str, Any]
-    call_url: str
-    enqueued_time: str
-    state: str = "initiated"
-    start_time: str | None = None
-    answer_time: str | None = None
-    end_time: str | None = None
-    disconnect_cause: str | None = None
-    error_message: str | None = None
-    error_id: str | None = None
-    last_update: str = field(default_factory=_now)
-    tag: str | None = None
-    spoken: list[str] = field(default_factory=list)
-    played: list[str] = field(default_factory=list)
-    # Each <PlayAudio> media request, played or not, in order.
-    audio: list[AudioFetch] = field(default_factory=list)
-    gathered: list[str] = field(default_factory=list)
-    callbacks: list[tuple[str, int | None, str]] = field(default_factory=list)
-    attempts: list[CallbackAttempt] = field(default_factory=list)
-    machine_detection: str | None = None
-    task: asyncio.Task[None] | None = None
-    # Set by Update Call (hangup or redirect) to interrupt the running BXML.
-    interrupt: asyncio.Event = field(default_factory=asyncio.Event)
-    redirect: Hook | None = None
-    replacement: Document | None = None
-    md_pending: bool = False
-    gathers: int = 0
-    direction: str = "outbound"
-    # Inbound calls: what the initiate callback carries, and where the
-    # application sends its status (disconnect) callbacks.
-    stir_shaken: dict[str, str] | None = None
-    diversion: dict[str, str] | None = None
-    status_url: str | None = None
-    # (monotonic time, text) of each sentence as it starts being spoken.
-    heard: list[tuple[float, str]] = field(default_factory=list)
-    # (monotonic time, URL) of each audio file as it starts playing.
-    heard_audio: list[tuple[float, str]] = field(default_factory=list)
-    # The called parties of this call's transfers, in order.
-    transfers: list[Call] = field(default_factory=list)
-    parent: Call | None = None
-    # What the person calling in does (inbound calls).
-    scenario: Scenario | None = None
-
-    @property
-    def completed(self) -> bool:
-        """Whether the call has ended."""
-        return self.state == "disconnected"
-
-    def state_json(self) -> dict[str, Any]:
-        """Describe the call as the spec's callState."""
-        request = self.request
-        return {
-            "applicationId": request["applicationId"],
-            "accountId": self.account_id,
-            "callId": self.call_id,
-            "parentCallId": None,
-            "to": request["to"],
-            "from": request["from"],
-            "direction": self.direction,
-            "state": self.state,
-            "stirShaken": None,
-            "identity": None,
-            "enqueuedTime": self.enqueued_time,
-            "startTime": self.start_time,
-            "answerTime": self.answer_time,
-            "endTime": self.end_time,
-            "disconnectCause": self.disconnect_cause,
-            "errorMessage": self.error_message,
-            "errorId": self.error_id,
-            "lastUpdate": self.last_update,
-        }
-
-    def end(self, cause: str, error: str | None = None) -> None:
-        """Mark the call disconnected (once)."""
-        if self.completed:
-            return
-        self.state = "disconnected"
-        self.end_time = self.last_update = _now()
-        self.disconnect_cause = cause
-        if error:
-            self.error_message, self.error_id = error, str(uuid.uuid4())
-        self.interrupt.set()
-
-
-@dataclass
-class _Fault:
-    kind: str  # "fail", "hang", "reset" or "lose-" + one of hang, reset, garble
-    times: int | None
-    path_contains: str | None
-    method: str | None
-    response: tuple[int, str | bytes, dict[str, str], str] | None = None
-
-
-class _Ended(Exception):  # noqa: N818 - a control-flow signal, not an error
-    def __init__(self, cause: str, error: str | None = None) -> None:
-        super().__init__(cause)
-        self.cause, self.error = cause, error
-
-
-class _Interrupted(Exception):  # noqa: N818 - Update Call redirected the call
-    pass
-
-
-# --- The sandbox -------------------------------------------------------------
 
 
 class Sandbox:
@@ -555,12 +158,11 @@ class Sandbox:
         self.seconds_per_word = 0.3
         self.callback_transport: CallbackTransport | None = None
         self.callback_deliveries = 0
-        self._tokens: dict[str, float] = {}
-        self._faults: list[_Fault] = []
-        self._creations: list[float] = []
-        self._stopping = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
-        self._app: web.Application | None = None
+        # The parts doing the work; they read the settings above from here.
+        self._faults = Faults()
+        self._callbacks = CallbackClient(self)
+        self._player = CallPlayer(self, self._callbacks)
+        self._api = HttpApi(self, self._player, self._faults)
 
     # -- Controls ------------------------------------------------------------
 
@@ -585,7 +187,7 @@ class Sandbox:
             body = json.dumps(body)
             content_type = content_type or "application/json"
         response = (status, body, headers or {}, content_type or "text/plain")
-        self._faults.append(_Fault("fail", times, path_contains, method, response))
+        self._faults.add(Fault("fail", times, path_contains, method, response))
 
     def hang_next(
         self,
@@ -595,7 +197,7 @@ class Sandbox:
         method: str | None = None,
     ) -> None:
         """Never answer the next matching request(s): the client times out."""
-        self._faults.append(_Fault("hang", times, path_contains, method))
+        self._faults.add(Fault("hang", times, path_contains, method))
 
     def reset_next(
         self,
@@ -605,7 +207,7 @@ class Sandbox:
         method: str | None = None,
     ) -> None:
         """Drop the connection of the next matching request(s) unanswered."""
-        self._faults.append(_Fault("reset", times, path_contains, method))
+        self._faults.add(Fault("reset", times, path_contains, method))
 
     def lose_response_next(
         self,
@@ -620,7 +222,7 @@ class Sandbox:
         "garble" (answer 201 with a body cut short). The request takes
         effect all the same: a create places its call.
         """
-        self._faults.append(_Fault(f"lose-{how}", 1, path_contains, method))
+        self._faults.add(Fault(f"lose-{how}", 1, path_contains, method))
 
     def clear_faults(self) -> None:
         """Forget every pending fail/hang/reset."""
@@ -628,7 +230,7 @@ class Sandbox:
 
     def revoke_tokens(self) -> None:
         """Invalidate every token issued so far (the next use gets 401)."""
-        self._tokens.clear()
+        self._api.revoke_tokens()
 
     def scenario_for(self, to: str) -> Scenario:
         """Pick the scenario a call to this destination plays."""
@@ -643,6 +245,8 @@ class Sandbox:
                 if to.endswith(suffix):
                     return Scenario(outcome=outcome)
         return self.default_scenario
+
+    # -- Waiting for calls ---------------------------------------------------
 
     async def wait_for_call(self, call_id: str, timeout: float = 5) -> Call:  # noqa: ASYNC109
         """Wait until the call's lifecycle has finished; return the call."""
@@ -669,9 +273,16 @@ class Sandbox:
             while not predicate():  # noqa: ASYNC110 - any condition, so polled
                 await asyncio.sleep(0.005)
 
+    # -- Serving -------------------------------------------------------------
+
+    @property
+    def app(self) -> web.Application:
+        """The aiohttp application serving the sandbox."""
+        return self._api.app
+
     async def close(self) -> None:
         """Stop every lifecycle, release hung requests, close the HTTP client."""
-        self._stopping.set()
+        self._faults.release()
         tasks = [
             call.task
             for call in self.calls.values()
@@ -680,421 +291,7 @@ class Sandbox:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    # -- HTTP app ------------------------------------------------------------
-
-    @property
-    def app(self) -> web.Application:
-        """The aiohttp application serving the sandbox."""
-        if self._app is None:
-            app = web.Application(middlewares=[self._middleware])
-            calls = "/api/v2/accounts/{account_id}/calls"
-            app.router.add_post("/api/v1/oauth2/token", self._token)
-            app.router.add_post(calls, self._create_call)
-            app.router.add_get(calls, self._list_calls)
-            app.router.add_get(calls + "/{call_id}", self._get_call)
-            app.router.add_post(calls + "/{call_id}", self._update_call)
-            app.router.add_post("/sandbox/inbound", self._control_inbound)
-            app.router.add_get(
-                "/api/v2/accounts/{account_id}/applications/{application_id}",
-                self._get_application,
-            )
-            self._app = app
-        return self._app
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        await self._record(request)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        fault = self._take_fault(request)
-        if fault is not None and not fault.kind.startswith("lose-"):
-            return await self._apply_fault(request, fault)
-        try:
-            response = await handler(request)
-        except web.HTTPNotFound:
-            response = _error(404, "validation", f"Path {request.path} not found")
-        except web.HTTPMethodNotAllowed:
-            response = _error(405, "validation", "Method Not Allowed")
-        _LOGGER.info("%s %s -> %s", request.method, request.path_qs, response.status)
-        if fault is not None:
-            # Done, but the answer never arrives whole.
-            how = fault.kind.removeprefix("lose-")
-            if how == "garble":
-                return web.Response(
-                    status=201, body=b'{"callId": "c-', content_type="application/json"
-                )
-            return await self._apply_fault(request, _Fault(how, 1, None, None))
-        return response
-
-    async def _record(self, request: web.Request) -> None:
-        body = await request.read()
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-        )
-        if request.content_type == "application/json":
-            with contextlib.suppress(ValueError):
-                record.json = json.loads(body)
-        elif request.content_type == "application/x-www-form-urlencoded":
-            with contextlib.suppress(ValueError):
-                record.form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        self.requests.append(record)
-
-    def _take_fault(self, request: web.Request) -> _Fault | None:
-        for fault in self._faults:
-            if (
-                fault.path_contains is not None
-                and fault.path_contains not in request.path_qs
-            ):
-                continue
-            if fault.method is not None and fault.method.upper() != request.method:
-                continue
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-            return fault
-        return None
-
-    async def _apply_fault(
-        self, request: web.Request, fault: _Fault
-    ) -> web.StreamResponse:
-        _LOGGER.info(
-            "%s %s -> injected %s", request.method, request.path_qs, fault.kind
-        )
-        if fault.kind == "hang":
-            # Held until close(), so a test's teardown never waits on it.
-            await self._stopping.wait()
-        if fault.kind in {"hang", "reset"}:
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=503)
-        assert fault.response is not None  # noqa: S101 - set for every "fail"
-        status, body, headers, content_type = fault.response
-        raw = body.encode() if isinstance(body, str) else body
-        return web.Response(
-            status=status, body=raw, headers=headers, content_type=content_type
-        )
-
-    # -- Auth ----------------------------------------------------------------
-
-    async def _token(self, request: web.Request) -> web.Response:
-        """OAuth2 client-credentials token endpoint."""
-        self.token_requests += 1
-        auth = parse_basic_auth(request.headers.get("Authorization", ""))
-        if auth != (self.client_id, self.client_secret):
-            challenge = {"WWW-Authenticate": 'Basic realm="sandbox"'}
-            return _oauth_error(
-                401, "invalid_client", "Bad client credentials", challenge
-            )
-        if request.content_type != "application/x-www-form-urlencoded":
-            return _oauth_error(400, "invalid_request", "Expected a form body")
-        grant = (await request.post()).get("grant_type")
-        if grant is None:
-            return _oauth_error(400, "invalid_request", "grant_type is required")
-        if grant != "client_credentials":
-            return _oauth_error(
-                400, "unsupported_grant_type", "Only client_credentials"
-            )
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = time.monotonic() + self.token_expires_in
-        return web.json_response(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": self.token_expires_in,
-            },
-            headers={"Cache-Control": "no-store"},
-        )
-
-    def _authorize(self, request: web.Request) -> web.Response | None:
-        """None when allowed, else the 401/403 Bandwidth would answer."""
-        header = request.headers.get("Authorization", "")
-        allowed = False
-        if header.startswith("Bearer "):
-            expiry = self._tokens.get(header.removeprefix("Bearer ").strip())
-            allowed = expiry is not None and expiry > time.monotonic()
-        elif header.startswith("Basic "):
-            allowed = parse_basic_auth(header) == (self.username, self.password)
-        if not allowed:
-            return _error(
-                401, "authentication-error", "The credentials provided were invalid"
-            )
-        if request.match_info["account_id"] != self.account_id:
-            return _error(403, "authorization-error", "Access is denied")
-        return None
-
-    # -- Control -------------------------------------------------------------
-
-    async def _control_inbound(self, request: web.Request) -> web.Response:
-        """Start a call to the application (`python -m sandbox call` posts here)."""
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        if not isinstance(body, dict) or not all(
-            isinstance(body.get(key), str) for key in ("url", "from", "to")
-        ):
-            return _error(400, "validation", "url, from and to are required")
-        call = self.call_in(
-            body["url"],
-            body["from"],
-            body["to"],
-            method=body.get("method", "POST"),
-            verstat=body.get("verstat"),
-            attestation=body.get("attestation"),
-            status_url=body.get("statusUrl"),
-            digits=body.get("digits"),
-        )
-        return web.json_response({"callId": call.call_id}, status=201)
-
-    # -- Voice API -----------------------------------------------------------
-
-    async def _json_body(self, request: web.Request) -> tuple[Any, web.Response | None]:
-        if request.content_type != "application/json":
-            shown = request.headers.get("Content-Type", "")
-            return None, _error(
-                415, "validation", f"Content type '{shown}' not supported"
-            )
-        try:
-            return json.loads(await request.read()), None
-        except ValueError:
-            return None, _error(400, "validation", "Request body is not valid JSON")
-
-    async def _create_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        description = validate(body, CREATE_CALL) or _create_call_rules(
-            body, allow_http=self.allow_insecure_callbacks
-        )
-        if description is None and body["applicationId"] not in self.application_ids:
-            description = (
-                f"Invalid applicationId: application {body['applicationId']} not found"
-            )
-        if description is not None:
-            return _error(400, "validation", description)
-        if (limited := self._rate_limited()) is not None:
-            return limited
-        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
-        call_url = (
-            f"{request.url.origin()}/api/v2/accounts/{self.account_id}/calls/{call_id}"
-        )
-        call = Call(
-            call_id, self.account_id, body, call_url, _now(), tag=body.get("tag")
-        )
-        self.calls[call_id] = call
-        if self.lifecycle:
-            call.task = asyncio.get_running_loop().create_task(self._lifecycle(call))
-        response = {
-            "applicationId": body["applicationId"],
-            "accountId": self.account_id,
-            "callId": call_id,
-            "to": body["to"],
-            "from": body["from"],
-            "enqueuedTime": call.enqueued_time,
-            "callUrl": call_url,
-            "callTimeout": body.get("callTimeout", 30),
-            "callbackTimeout": body.get("callbackTimeout", 15),
-            "tag": body.get("tag"),
-            "answerMethod": body.get("answerMethod", "POST"),
-            "answerUrl": body["answerUrl"],
-            "answerFallbackMethod": body.get("answerFallbackMethod", "POST"),
-            "answerFallbackUrl": body.get("answerFallbackUrl"),
-            "disconnectMethod": body.get("disconnectMethod", "POST"),
-            "disconnectUrl": body.get("disconnectUrl"),
-            "username": body.get("username"),
-            "password": body.get("password"),
-            "fallbackUsername": body.get("fallbackUsername"),
-            "fallbackPassword": body.get("fallbackPassword"),
-            "priority": body.get("priority", 5),
-        }
-        _LOGGER.info("call %s created to %s", call_id, body["to"])
-        return web.json_response(response, status=201, headers={"Location": call_url})
-
-    def _rate_limited(self) -> web.Response | None:
-        active = sum(not call.completed for call in self.calls.values())
-        if active >= self.max_active_calls:
-            return _error(
-                429,
-                "error",
-                "Account concurrent call limit exceeded",
-                **{"Retry-After": "1"},
-            )
-        if self.rate_limit is None:
-            return None
-        limit, retry_after = self.rate_limit
-        now = time.monotonic()
-        self._creations = [moment for moment in self._creations if now - moment < 1]
-        if len(self._creations) >= limit:
-            description = "Account call creation rate limit exceeded"
-            return _error(
-                429, "error", description, **{"Retry-After": f"{retry_after:g}"}
-            )
-        self._creations.append(now)
-        return None
-
-    async def _list_calls(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        query = request.query
-        try:
-            size = int(query.get("pageSize", "1000"))
-            offset = int(query.get("pageToken", "0"))
-        except ValueError:
-            return _error(400, "validation", "Invalid pageSize or pageToken")
-        if not 1 <= size <= 10000:  # noqa: PLR2004
-            return _error(
-                400, "validation", "Invalid pageSize: must be between 1 and 10000"
-            )
-        states = [call.state_json() for call in self.calls.values()]
-        for key in ("to", "from", "disconnectCause"):
-            if key in query:
-                states = [state for state in states if state[key] == query[key]]
-        if "minStartTime" in query:
-            states = [
-                s for s in states if (s["startTime"] or "") >= query["minStartTime"]
-            ]
-        if "maxStartTime" in query:
-            states = [
-                s for s in states if (s["startTime"] or "~") <= query["maxStartTime"]
-            ]
-        headers = {}
-        if offset + size < len(states):
-            next_url = request.url.update_query(pageToken=str(offset + size))
-            headers["Link"] = f'<{next_url}>; rel="next"'
-        return web.json_response(states[offset : offset + size], headers=headers)
-
-    # -- Account API -----------------------------------------------------------
-
-    async def _get_application(self, request: web.Request) -> web.Response:
-        """Describe one application, in XML, as Bandwidth's account API does."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        application_id = request.match_info["application_id"]
-        application = self.applications.get(application_id)
-        if application is None:
-            body = error_document(
-                NOT_FOUND_CODE, f"Application '{application_id}' not found"
-            )
-            status = 404
-        else:
-            body, status = application_document(application), 200
-        return web.Response(body=body, status=status, content_type="application/xml")
-
-    def _find_call(self, request: web.Request) -> Call | web.Response:
-        call_id = request.match_info["call_id"]
-        call = self.calls.get(call_id)
-        if call is None:
-            return _error(404, "validation", f"Call [{call_id}] not found")
-        return call
-
-    async def _get_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        call = self._find_call(request)
-        return (
-            call
-            if isinstance(call, web.Response)
-            else web.json_response(call.state_json())
-        )
-
-    async def _update_call(self, request: web.Request) -> web.Response:
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        call = self._find_call(request)
-        if isinstance(call, web.Response):
-            return call
-        body, problem = await self._json_body(request)
-        if problem is not None:
-            return problem
-        if (description := validate(body, UPDATE_CALL)) is not None:
-            return _error(400, "validation", description)
-        return self._apply_update(call, body)
-
-    def _apply_update(self, call: Call, body: dict[str, Any]) -> web.Response:
-        """Hang up or redirect a call, as Update Call does."""
-        if call.completed:
-            return _error(404, "validation", f"Call [{call.call_id}] not found")
-        if body.get("state", "active") == "completed":
-            if set(body) - {"state"}:
-                description = "Only state is allowed when state is completed"
-                return _error(400, "validation", description)
-            # Ringing calls are cancelled, answered ones hung up.
-            call.end("hangup" if call.state == "answered" else "cancel")
-            _LOGGER.info(
-                "call %s ended by the API (%s)", call.call_id, call.disconnect_cause
-            )
-            return web.Response(status=200)
-        if "redirectUrl" not in body:
-            description = "redirectUrl is required when state is active"
-            return _error(400, "validation", description)
-        if call.state != "answered":
-            description = (
-                f"Call [{call.call_id}] cannot be modified in its current state"
-            )
-            return _error(409, "validation", description)
-        if "tag" in body:
-            call.tag = body["tag"] or None
-        call.redirect = Hook(
-            body["redirectUrl"],
-            body.get("redirectMethod", "POST"),
-            _credentials(body, "username", "password"),
-            body.get("redirectFallbackUrl"),
-            body.get("redirectFallbackMethod", "POST"),
-            _credentials(body, "fallbackUsername", "fallbackPassword"),
-        )
-        call.interrupt.set()
-        return web.Response(status=200)
-
-    # -- Call lifecycle ------------------------------------------------------
-
-    async def _lifecycle(self, call: Call) -> None:
-        """Ring, answer, run BXML, disconnect: what Bandwidth does after 201."""
-        scenario = self.scenario_for(call.request["to"])
-        callee_hangup: asyncio.TimerHandle | None = None
-        try:
-            await self._ring(call, scenario)
-            if scenario.hangup_after is not None:
-                callee_hangup = asyncio.get_running_loop().call_later(
-                    scenario.hangup_after * self.time_scale, call.end, "hangup"
-                )
-            await self._answer(call, scenario)
-            call.end("hangup")  # No more BXML to execute.
-        except _Ended as ended:
-            call.end(ended.cause, ended.error)
-        finally:
-            if callee_hangup is not None:
-                callee_hangup.cancel()
-        await self._disconnect(call, call.request.get("disconnectUrl"))
-
-    async def _disconnect(self, call: Call, url: str | None) -> None:
-        """Tell the application the call ended, if it gave a URL for that."""
-        _LOGGER.info("call %s ended: %s", call.call_id, call.disconnect_cause)
-        if url:
-            payload = self._event(call, "disconnect", endTime=call.end_time)
-            payload |= {"cause": call.disconnect_cause}
-            if call.error_message:
-                payload |= {
-                    "errorMessage": call.error_message,
-                    "errorId": call.error_id,
-                }
-            hook = Hook(
-                url,
-                call.request.get("disconnectMethod", "POST"),
-                _call_credentials(call),
-            )
-            await self._deliver(call, "disconnect", hook, payload)
+        await self._callbacks.close()
 
     # -- Calls to the application's numbers ----------------------------------
 
@@ -1120,7 +317,7 @@ class Sandbox:
         what the caller presses at each <Gather> (a string for every one, or
         one per Gather in turn); nothing by default.
         """
-        call_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
+        call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
         request = {
             "to": to,
@@ -1136,7 +333,7 @@ class Sandbox:
             self.account_id,
             request,
             call_url,
-            _now(),
+            now(),
             direction="inbound",
             status_url=status_url,
             diversion=diversion,
@@ -1148,612 +345,34 @@ class Sandbox:
             call.stir_shaken["originatingId"] = str(uuid.uuid4())
         self.calls[call_id] = call
         _LOGGER.info("call %s from %s to %s comes in", call_id, from_, to)
-        call.task = asyncio.get_running_loop().create_task(self._inbound(call))
+        self._player.start(call)
         return call
-
-    async def _inbound(self, call: Call) -> None:
-        """Ask the application what to do with the call, and do it."""
-        call.start_time = call.last_update = _now()
-        payload = self._event(call, "initiate")
-        if call.diversion:
-            payload["diversion"] = call.diversion
-        if call.stir_shaken:
-            payload["stirShaken"] = call.stir_shaken
-        scenario = call.scenario or Scenario()
-        try:
-            hook = Hook(call.request["initiateUrl"], call.request["initiateMethod"])
-            document = await self._guarded(
-                call, self._fetch_bxml(call, "initiate", hook, payload)
-            )
-            while document is not None:
-                document = await self._guarded(
-                    call, self._run(call, scenario, *document)
-                )
-            call.end("hangup")  # No more BXML to execute.
-        except _Ended as ended:
-            call.end(ended.cause, ended.error)
-        await self._disconnect(call, call.status_url)
-
-    def _answer_inbound(self, call: Call) -> None:
-        """Answer an inbound call, at the first verb that needs it answered."""
-        if call.direction == "inbound" and call.state != "answered":
-            call.state = "answered"
-            call.answer_time = call.last_update = _now()
-            _LOGGER.info("call %s answered", call.call_id)
-
-    # -- Transfers -------------------------------------------------------------
-
-    async def _transfer(self, call: Call, verb: Verb, base: str) -> Document | None:
-        """Ring the destinations together; connect the first to answer."""
-        targets = [child for child in verb.children if child.text]
-        scenarios = [(child, self.scenario_for(child.text)) for child in targets]
-        answering = [item for item in scenarios if item[1].outcome == "answer"]
-        timeout = verb.number("callTimeout")
-        _LOGGER.info(
-            "call %s transfers to %s",
-            call.call_id,
-            ", ".join(child.text for child in targets),
-        )
-        cause = "timeout"
-        transfer_to = targets[0].text if targets else ""
-        if answering:
-            child, scenario = min(answering, key=lambda item: item[1].ring_seconds)
-            transfer_to = child.text
-            await self._wait(call, min(scenario.ring_seconds, timeout))
-            cause = await self._bridge(call, verb, child, scenario, base)
-        elif any(scenario.outcome == "busy" for _, scenario in scenarios):
-            cause = "busy"
-        else:
-            await self._wait(call, timeout)
-        _LOGGER.info("call %s: transfer ended (%s)", call.call_id, cause)
-        if "transferCompleteUrl" not in verb.attrs:
-            return None
-        payload = self._event(
-            call,
-            "transferComplete",
-            transferTo=transfer_to,
-            transferCallerId=verb.attrs.get("transferCallerId", call.request["from"]),
-            cause=cause,
-        )
-        hook = _verb_hook(call, verb, base, "transferComplete")
-        return await self._fetch_bxml(call, "transferComplete", hook, payload)
-
-    async def _bridge(
-        self, call: Call, verb: Verb, child: Verb, scenario: Scenario, base: str
-    ) -> str:
-        """Play the called party: its answer document, the talk, its hang-up."""
-        leg_id = f"c-{secrets.token_hex(4)}-{uuid.uuid4()}"
-        leg = Call(
-            leg_id,
-            self.account_id,
-            {
-                "to": child.text,
-                "from": verb.attrs.get("transferCallerId", call.request["from"]),
-                "applicationId": call.request["applicationId"],
-            },
-            f"{self.url}/api/v2/accounts/{self.account_id}/calls/{leg_id}",
-            _now(),
-            state="answered",
-            parent=call,
-        )
-        leg.start_time = leg.answer_time = _now()
-        call.transfers.append(leg)
-        leg_fields = {
-            "parentCallId": call.call_id,
-            "transferTo": child.text,
-            "transferCallerId": leg.request["from"],
-        }
-        if "transferAnswerUrl" in child.attrs:
-            hook = _verb_hook(call, child, base, "transferAnswer")
-            verbs, _ = await self._fetch_bxml(
-                call,
-                "transferAnswer",
-                hook,
-                self._event(leg, "transferAnswer", **leg_fields),
-            )
-            for leg_verb in verbs:
-                if leg_verb.name == "SpeakSentence":
-                    leg.spoken.append(leg_verb.text)
-                    _LOGGER.info("transfer %s hears: %s", leg_id, leg_verb.text)
-        _LOGGER.info("call %s connected to %s", call.call_id, child.text)
-        cause = "hangup"
-        try:
-            await self._wait(call, scenario.talk_seconds)
-        finally:
-            leg.end("hangup")
-            if "transferDisconnectUrl" in child.attrs:
-                hook = _verb_hook(call, child, base, "transferDisconnect")
-                payload = self._event(
-                    leg, "transferDisconnect", endTime=leg.end_time, **leg_fields
-                )
-                payload["cause"] = "hangup"
-                await self._deliver(call, "transferDisconnect", hook, payload)
-        return cause
-
-    async def _ring(self, call: Call, scenario: Scenario) -> None:
-        call.start_time = call.last_update = _now()
-        if scenario.outcome == "no-answer":
-            await self._wait(call, call.request.get("callTimeout", 30))
-            raise _Ended("timeout")
-        await self._wait(call, scenario.ring_seconds)
-        if scenario.outcome == "busy":
-            raise _Ended("busy")
-
-    async def _answer(self, call: Call, scenario: Scenario) -> None:
-        call.state = "answered"
-        call.answer_time = call.last_update = _now()
-        payload = self._event(call, "answer")
-        detection = call.request.get("machineDetection")
-        if detection is not None:
-            machine = scenario.outcome == "voicemail"
-            value = scenario.machine_detection_result or (
-                "answering-machine" if machine else "human"
-            )
-            call.machine_detection = value
-            if detection.get("mode", "async") == "sync":
-                payload["machineDetectionResult"] = self._detection(call, scenario)
-            else:
-                call.md_pending = True
-        hook = Hook(
-            call.request["answerUrl"],
-            call.request.get("answerMethod", "POST"),
-            _call_credentials(call),
-            call.request.get("answerFallbackUrl"),
-            call.request.get("answerFallbackMethod", "POST"),
-            _credentials(call.request, "fallbackUsername", "fallbackPassword"),
-        )
-        answer = self._fetch_bxml(call, "answer", hook, payload)
-        document = await self._guarded(call, answer)
-        while document is not None:
-            document = await self._guarded(call, self._run(call, scenario, *document))
-
-    async def _guarded(
-        self, call: Call, step: Awaitable[Document | None]
-    ) -> Document | None:
-        """Await a step; if Update Call redirected the call meanwhile, follow it."""
-        try:
-            document = await step
-            if document is None:
-                self._check(call)  # A redirect during the last verb still applies.
-        except _Interrupted:
-            return await self._guarded(call, self._follow_interrupt(call))
-        return document
-
-    def _detection(self, call: Call, scenario: Scenario) -> dict[str, str]:
-        return {
-            "value": call.machine_detection or "human",
-            "duration": scenario.detection_duration,
-        }
-
-    async def _follow_interrupt(self, call: Call) -> Document | None:
-        """Leave the running BXML for what Update Call (or a compat reply) gave."""
-        call.interrupt.clear()
-        if call.replacement is not None:
-            document, call.replacement = call.replacement, None
-            return document
-        hook, call.redirect = call.redirect, None
-        assert hook is not None  # noqa: S101 - only interrupted with a redirect set
-        return await self._fetch_bxml(
-            call, "redirect", hook, self._event(call, "redirect")
-        )
-
-    async def _run(  # noqa: PLR0912 - one case per BXML verb
-        self, call: Call, scenario: Scenario, verbs: list[Verb], base: str
-    ) -> Document | None:
-        """Execute one BXML document; return the next one if a callback gave it."""
-        for verb in verbs:
-            self._check(call)
-            if "tag" in verb.attrs:
-                call.tag = verb.attrs["tag"] or None
-            match verb.name:
-                case "SpeakSentence":
-                    await self._speak(call, verb)
-                case "PlayAudio":
-                    self._answer_inbound(call)
-                    await self._play(call, verb, base)
-                case "Ring":
-                    if verb.attrs.get("answerCall", "true").lower() != "false":
-                        self._answer_inbound(call)
-                    await self._wait(call, verb.number("duration"))
-                case "Pause":
-                    self._answer_inbound(call)
-                    await self._detection_point(call, scenario)
-                    await self._wait(call, verb.number("duration"))
-                case "Transfer":
-                    self._answer_inbound(call)
-                    if (document := await self._transfer(call, verb, base)) is not None:
-                        return document
-                case "Tag":
-                    call.tag = verb.text or None
-                case "Hangup":
-                    raise _Ended("hangup")
-                case "Redirect":
-                    await self._detection_point(call, scenario)
-                    hook = _verb_hook(call, verb, base, "redirect")
-                    return await self._fetch_bxml(
-                        call, "redirect", hook, self._event(call, "redirect")
-                    )
-                case "Gather":
-                    if (
-                        document := await self._gather(call, scenario, verb, base)
-                    ) is not None:
-                        return document
-                case _:
-                    _LOGGER.info(
-                        "call %s: <%s> is not simulated, skipped",
-                        call.call_id,
-                        verb.name,
-                    )
-        return None
-
-    async def _gather(
-        self, call: Call, scenario: Scenario, verb: Verb, base: str
-    ) -> Document | None:
-        digits = _next_digits(scenario, call.gathers)
-        call.gathers += 1
-        # Without a key press the prompts are repeated repeatCount times.
-        self._answer_inbound(call)
-        for _ in range(1 if digits else int(verb.number("repeatCount"))):
-            for prompt in verb.children:
-                self._check(call)
-                if prompt.name == "SpeakSentence":
-                    await self._speak(call, prompt)
-                else:
-                    await self._play(call, prompt, base)
-        await self._detection_point(call, scenario)
-        await self._wait(call, 0.5 if digits else verb.number("firstDigitTimeout"))
-        terminators = verb.attrs.get("terminatingDigits", "")
-        collected, terminating = "", ""
-        for digit in digits:
-            if digit in terminators:
-                terminating = digit
-                break
-            collected += digit
-            if len(collected) >= verb.number("maxDigits"):
-                break
-        call.gathered.append(collected)
-        _LOGGER.info(
-            "call %s: callee pressed %r", call.call_id, collected + terminating
-        )
-        if "gatherUrl" not in verb.attrs:
-            return None
-        payload = self._event(
-            call, "gather", digits=collected, terminatingDigit=terminating
-        )
-        return await self._fetch_bxml(
-            call, "gather", _verb_hook(call, verb, base, "gather"), payload
-        )
-
-    async def _detection_point(self, call: Call, scenario: Scenario) -> None:
-        """Deliver an async machine detection result once the BXML waits."""
-        if not call.md_pending:
-            return
-        call.md_pending = False
-        detection = call.request["machineDetection"]
-        hook = Hook(
-            detection.get("callbackUrl") or call.request["answerUrl"],
-            detection.get("callbackMethod", "POST"),
-            _credentials(detection, "username", "password") or _call_credentials(call),
-            detection.get("fallbackUrl"),
-            detection.get("fallbackMethod", "POST"),
-            _credentials(detection, "fallbackUsername", "fallbackPassword"),
-        )
-        payload = self._event(call, "machineDetectionComplete")
-        payload["machineDetectionResult"] = self._detection(call, scenario)
-        attempt = await self._deliver(call, "machineDetectionComplete", hook, payload)
-        if self.execute_machine_detection_bxml and attempt.ok and attempt.body.strip():
-            with contextlib.suppress(BxmlError):
-                verbs = parse_bxml(attempt.body)
-                if verbs:
-                    call.replacement = (verbs, attempt.url)
-                    call.interrupt.set()
-
-    async def _speak(self, call: Call, verb: Verb) -> None:
-        """Say a sentence: it takes its time, and an interruption cuts it short."""
-        self._answer_inbound(call)
-        call.spoken.append(verb.text)
-        call.heard.append((time.monotonic(), verb.text))
-        _LOGGER.info("call %s says: %s", call.call_id, verb.text)
-        await self._wait(call, self.seconds_per_word * len(verb.text.split()))
-
-    async def _play(self, call: Call, verb: Verb, base: str) -> None:
-        """Fetch and check the media, then play it for as long as it lasts.
-
-        Media that cannot be played is logged and skipped.
-        """
-        url = str(URL(base).join(URL(verb.text)))
-        call.played.append(url)
-        fetch = await self._fetch_audio(
-            url, _credentials(verb.attrs, "username", "password")
-        )
-        call.audio.append(fetch)
-        self.audio_fetches.append(fetch)
-        if fetch.error is not None:
-            _LOGGER.warning(
-                "call %s could not play %s: %s",
-                call.call_id,
-                _without_query(url),
-                fetch.error,
-            )
-            return
-        _LOGGER.info(
-            "call %s plays: %s (%s, %.2f s)",
-            call.call_id,
-            _without_query(url),
-            fetch.format,
-            fetch.duration,
-        )
-        call.heard_audio.append((time.monotonic(), url))
-        await self._wait(call, fetch.duration)
-
-    async def _fetch_audio(self, url: str, credentials: Credentials) -> AudioFetch:
-        """GET the media as Bandwidth does and decode it to measure its length.
-
-        url_rewrites apply; callback_transport does not: it relays callbacks,
-        while media is always fetched over HTTP.
-        """
-        fetch = AudioFetch(url)
-        headers = {"User-Agent": _USER_AGENT}
-        if credentials is not None:
-            headers["Authorization"] = basic_auth(*credentials)
-        timeout = aiohttp.ClientTimeout(total=_AUDIO_TIMEOUT)
-        try:
-            async with self._client().get(
-                self._rewrite(url),
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                fetch.status = response.status
-                fetch.content_type = response.headers.get("Content-Type")
-                if response.status != 200:  # noqa: PLR2004
-                    fetch.error = f"HTTP {response.status}"
-                    return fetch
-                body = await response.read()
-        except aiohttp.InvalidURL:
-            fetch.error = "invalid URL"  # its text would repeat the query
-            return fetch
-        except Exception as err:  # noqa: BLE001 - any failure leaves nothing to play
-            fetch.error = str(err) or type(err).__name__
-            return fetch
-        fetch.format = audio_format(fetch.content_type, url)
-        try:
-            fetch.duration = audio_duration(body, fetch.format)
-        except AudioError as err:
-            fetch.error = str(err)
-        return fetch
-
-    def _check(self, call: Call) -> None:
-        """Stop the BXML if the call was hung up or redirected meanwhile."""
-        if call.completed:
-            raise _Ended(call.disconnect_cause or "hangup")
-        if call.redirect is not None or call.replacement is not None:
-            raise _Interrupted
-
-    async def _wait(self, call: Call, seconds: float) -> None:
-        """Let simulated time pass, cut short by a hangup or redirect."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds * self.time_scale):
-                await call.interrupt.wait()
-        self._check(call)
-
-    def _event(self, call: Call, event_type: str, **extra: Any) -> dict[str, Any]:
-        """Fields every callback about this call carries (absent when unset)."""
-        payload = {
-            "eventType": event_type,
-            "eventTime": _now(),
-            "accountId": call.account_id,
-            "applicationId": call.request["applicationId"],
-            "from": call.request["from"],
-            "to": call.request["to"],
-            "direction": call.direction,
-            "callId": call.call_id,
-            "callUrl": call.call_url,
-            "enqueuedTime": call.enqueued_time,
-            "startTime": call.start_time,
-            "answerTime": call.answer_time,
-            "tag": call.tag,
-            **extra,
-        }
-        return {key: value for key, value in payload.items() if value is not None}
-
-    async def _fetch_bxml(
-        self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
-    ) -> Document:
-        """Send a callback that must answer BXML; return its verbs and URL."""
-        attempt = await self._deliver(call, event_type, hook, payload)
-        if not attempt.ok:
-            status = attempt.status or "no answer"
-            raise _Ended("callback-error", f"{event_type} callback failed: {status}")
-        self._check(call)
-        content_type = attempt.headers.get("Content-Type", "")
-        if "xml" not in content_type:
-            raise _Ended("invalid-bxml", f"Unsupported content type '{content_type}'")
-        try:
-            verbs = parse_bxml(attempt.body)
-        except BxmlError as err:
-            raise _Ended("invalid-bxml", f"Invalid BXML: {err}") from None
-        return verbs, attempt.url
-
-    async def _deliver(
-        self, call: Call, event_type: str, hook: Hook, payload: dict[str, Any]
-    ) -> CallbackAttempt:
-        """Send a callback like Bandwidth: challenge-driven auth, then fallback."""
-        targets = [(hook.url, hook.method, hook.credentials)]
-        if hook.fallback_url:
-            targets.append(
-                (hook.fallback_url, hook.fallback_method, hook.fallback_credentials)
-            )
-        self.callback_deliveries += 1
-        # Callbacks that answer no BXML are retried once after a connection error.
-        tries = 1 if event_type in _BXML_EVENTS else 2
-        for url, method, credentials in targets:
-            for _ in range(tries):
-                attempt = CallbackAttempt(event_type, method.upper(), url, payload)
-                if (await self._send(call, attempt, None)).status is not None:
-                    break
-            challenge = attempt.headers.get("WWW-Authenticate", "").lower()
-            if attempt.status == 401 and challenge.startswith("basic") and credentials:  # noqa: PLR2004
-                attempt = CallbackAttempt(
-                    event_type, method.upper(), url, payload, authenticated=True
-                )
-                await self._send(call, attempt, credentials)
-            if attempt.ok:
-                break
-        return attempt
-
-    def _client(self) -> aiohttp.ClientSession:
-        """Return the HTTP client for callbacks and media, made on first use."""
-        if self._session is None:
-            # The threaded resolver keeps aiodns' helper thread out of tests.
-            connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
-
-    def _rewrite(self, url: str) -> str:
-        """Apply the first url_rewrites prefix that matches."""
-        for prefix, replacement in self.url_rewrites.items():
-            if url.startswith(prefix):
-                return replacement + url.removeprefix(prefix)
-        return url
-
-    async def _send(
-        self, call: Call, attempt: CallbackAttempt, credentials: Credentials
-    ) -> CallbackAttempt:
-        """Make one callback request and record it in the attempt."""
-        target = self._rewrite(attempt.url)
-        headers = {"User-Agent": _USER_AGENT}
-        if credentials is not None:
-            headers["Authorization"] = basic_auth(*credentials)
-        try:
-            body: bytes | None = None
-            if attempt.method == "GET":
-                target = str(URL(target).extend_query(self._query(attempt.payload)))
-            else:
-                body = json.dumps(attempt.payload).encode()
-                headers["Content-Type"] = "application/json"
-            if self.callback_transport is not None:
-                status, response_headers, text = await self.callback_transport(
-                    attempt.method, target, headers, body
-                )
-            else:
-                status, response_headers, text = await self._http(
-                    call, attempt.method, target, headers, body
-                )
-            attempt.status, attempt.body = status, text
-            attempt.headers = CIMultiDict(response_headers)
-        except Exception as err:  # noqa: BLE001 - any failure is a lost callback, as at Bandwidth
-            attempt.body = repr(err)
-        call.attempts.append(attempt)
-        call.callbacks.append((attempt.event_type, attempt.status, attempt.body))
-        self.callback_attempts.append(attempt)
-        _LOGGER.info(
-            "call %s: %s %s %s%s -> %s",
-            call.call_id,
-            attempt.event_type,
-            attempt.method,
-            # The query carries the call's secret: a log is no place for it.
-            _without_query(attempt.url),
-            " (with credentials)" if credentials else "",
-            attempt.status or f"failed: {attempt.body}",
-        )
-        return attempt
-
-    async def _http(
-        self,
-        call: Call,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes | None,
-    ) -> tuple[int, CIMultiDict[str], str]:
-        """Make one callback HTTP request."""
-        timeout = aiohttp.ClientTimeout(total=call.request.get("callbackTimeout", 15))
-        async with self._client().request(
-            method,
-            url,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        ) as response:
-            return (
-                response.status,
-                CIMultiDict(response.headers),
-                await response.text(),
-            )
-
-    def _query(self, payload: dict[str, Any]) -> list[tuple[str, str]]:
-        """GET callbacks carry fields as query parameters."""
-        query: list[tuple[str, str]] = []
-        for name, value in payload.items():
-            if isinstance(value, dict) and self.query_objects == "dotted":
-                query.extend(
-                    (f"{name}.{key}", str(item)) for key, item in value.items()
-                )
-            else:
-                query.append((name, _query_value(value)))
-        return query
-
-
-def _without_query(url: str) -> URL:
-    """Return the URL fit for a log: its query may carry a secret."""
-    return URL(url).with_query(None)
-
-
-def _credentials(
-    source: dict[str, Any], user_key: str, password_key: str
-) -> Credentials:
-    if source.get(user_key) and source.get(password_key) is not None:
-        return (source[user_key], source[password_key])
-    return None
-
-
-def _call_credentials(call: Call) -> Credentials:
-    return _credentials(call.request, "username", "password")
-
-
-def _verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
-    """Build the callback target of a <Gather>/<Redirect>, resolved against base."""
-    attrs = verb.attrs
-    fallback = attrs.get(f"{prefix}FallbackUrl")
-    return Hook(
-        str(URL(base).join(URL(attrs[f"{prefix}Url"]))),
-        attrs.get(f"{prefix}Method", "POST"),
-        _credentials(attrs, "username", "password") or _call_credentials(call),
-        str(URL(base).join(URL(fallback))) if fallback else None,
-        attrs.get(f"{prefix}FallbackMethod", "POST"),
-        _credentials(attrs, "fallbackUsername", "fallbackPassword"),
-    )
-
-
-def _next_digits(scenario: Scenario, index: int) -> str:
-    digits = scenario.digits
-    if digits is None:
-        return "" if scenario.outcome == "voicemail" else "1"
-    if isinstance(digits, str):
-        return digits
-    return digits[index] if index < len(digits) else ""
-
-
-def _query_value(value: Any) -> str:
-    """GET callbacks carry fields as query parameters; objects go as JSON."""
-    if isinstance(value, dict | list | bool):
-        return json.dumps(value)
-    return str(value)
 
 
 __all__ = [
     "ACCOUNT_ID",
     "APPLICATION_ID",
+    "APPLICATION_NAME",
     "CLIENT_ID",
     "CLIENT_SECRET",
+    "CREATE_CALL",
+    "MACHINE_DETECTION",
     "PASSWORD",
+    "UPDATE_CALL",
     "USERNAME",
     "AudioFetch",
     "Call",
     "CallbackAttempt",
+    "CallbackTransport",
+    "Credentials",
+    "Document",
+    "Field",
+    "Handler",
+    "Hook",
     "RecordedRequest",
     "Sandbox",
     "Scenario",
+    "basic_auth",
+    "parse_basic_auth",
+    "validate",
 ]
