@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +27,7 @@ from custom_components.bandwidth.const import (
 from sandbox import Call, Sandbox, basic_auth
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
+from .metadata import STRINGS
 from .spec import check_against_spec, check_callback
 
 PATH = f"/api/webhook/{WEBHOOK_ID}"
@@ -40,11 +39,7 @@ CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 # An HTTP Basic Authorization header value.
 basic = basic_auth
 
-EXCEPTIONS: dict[str, Any] = json.loads(
-    (
-        Path(__file__).parents[1] / "custom_components/bandwidth/translations/en.json"
-    ).read_text(encoding="utf-8")
-)["exceptions"]
+EXCEPTIONS: dict[str, Any] = STRINGS["exceptions"]
 # What a refusal may carry from code: field names as users type them, numbers.
 NOT_WORDS = re.compile(r"[a-z_]+(\.[a-z_]+)*|[0-9]+")
 

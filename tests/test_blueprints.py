@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -37,16 +36,12 @@ from sandbox import Call, Sandbox, Scenario
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER
 from .helpers import Live, script_of
+from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
-ROOT = Path(__file__).parent.parent
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "bandwidth"
-MANIFEST: dict[str, Any] = json.loads(
-    (ROOT / "custom_components" / "bandwidth" / "manifest.json").read_text()
-)
-HACS: dict[str, Any] = json.loads((ROOT / "hacs.json").read_text())
 ALARM = "call_on_alarm.yaml"
 ESCALATION = "call_escalation.yaml"
 TRUSTED = "trusted_callers.yaml"

@@ -7,13 +7,11 @@ translation key the code uses, icons, brand images and quality_scale.yaml.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
 from PIL import Image
@@ -22,23 +20,16 @@ from custom_components.bandwidth import services, validation
 from custom_components.bandwidth.const import DOMAIN
 from custom_components.bandwidth.issues import ALL_ISSUES, DOCUMENTATION_URL
 
-ROOT = Path(__file__).parent.parent
-INTEGRATION = ROOT / "custom_components" / DOMAIN
-
-
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-MANIFEST: dict[str, Any] = _json(INTEGRATION / "manifest.json")
-HACS: dict[str, Any] = _json(ROOT / "hacs.json")
-STRINGS: dict[str, Any] = _json(INTEGRATION / "translations" / "en.json")
-ICONS: dict[str, Any] = _json(INTEGRATION / "icons.json")
-SERVICES: dict[str, Any] = _yaml(INTEGRATION / "services.yaml")
+from .metadata import (
+    HACS,
+    ICONS,
+    INTEGRATION,
+    MANIFEST,
+    ROOT,
+    SERVICES,
+    STRINGS,
+    read_yaml,
+)
 
 # What hassfest accepts in a custom integration's manifest.
 MANIFEST_KEYS = {
@@ -401,7 +392,7 @@ def test_brand_images(name: str, size: tuple[int, int] | None) -> None:
 
 def test_quality_scale() -> None:
     """Every rule is done or exempt, and every exemption says why."""
-    rules = _yaml(INTEGRATION / "quality_scale.yaml")["rules"]
+    rules = read_yaml(INTEGRATION / "quality_scale.yaml")["rules"]
     assert set(rules) == QUALITY_RULES
     for rule, value in rules.items():
         status = value if isinstance(value, str) else value["status"]

@@ -12,7 +12,6 @@ import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -57,11 +56,10 @@ from sandbox import Sandbox, Scenario
 
 from .conftest import EXTERNAL_URL, FROM_NUMBER
 from .helpers import script_of
-from .test_manifest import MANIFEST, STRINGS
+from .metadata import MANIFEST, ROOT, STRINGS
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
-ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The entry in the README's entity ids (application "Home alarm"); the tests'
 # entries keep the title entries had before they were named after it.
