@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
@@ -34,12 +32,9 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER
-from .helpers import Live, script_of
+from .helpers import EXTERNAL_URL, FROM_NUMBER, ClientFactory, Live, script_of
 from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "bandwidth"
 ALARM = "call_on_alarm.yaml"

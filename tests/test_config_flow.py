@@ -55,7 +55,7 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 
-from .conftest import (
+from .helpers import (
     CALLBACK_PASSWORD,
     CALLBACK_USERNAME,
     EXTERNAL_URL,

@@ -6,11 +6,7 @@ answers its callbacks, and the test checks the events and what was said.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.exceptions import ServiceValidationError
@@ -25,9 +21,7 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Scenario
 
-from .helpers import Live
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+from .helpers import ClientFactory, Live
 
 TO = "+15553334444"
 MESSAGE = "The garage door is open."

@@ -35,12 +35,15 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.notify import spoken_text
 from sandbox import Sandbox
 
-from .conftest import (
+from .helpers import (
     CALLBACK_PASSWORD,
     EXTERNAL_URL,
     FROM_NUMBER,
+    WEBHOOK_URL,
+    assert_refused,
+    created_bodies,
+    script_of,
 )
-from .helpers import WEBHOOK_URL, assert_refused, created_bodies, script_of
 
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient
 from homeassistant.components import persistent_notification
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import config_validation as cv
@@ -54,11 +52,8 @@ from custom_components.bandwidth.validation import (
 )
 from sandbox import Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER
-from .helpers import script_of
+from .helpers import EXTERNAL_URL, FROM_NUMBER, ClientFactory, script_of
 from .metadata import MANIFEST, ROOT, STRINGS
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The entry in the README's entity ids (application "Home alarm"); the tests'

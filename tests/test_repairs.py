@@ -24,8 +24,7 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.issues import DOCUMENTATION_URL
 from sandbox import Sandbox
 
-from .conftest import EXTERNAL_URL
-from .helpers import CLOUDHOOK_URL, basic_entry, set_up
+from .helpers import CLOUDHOOK_URL, EXTERNAL_URL, basic_entry, set_up
 from .metadata import MANIFEST, STRINGS
 
 HTTP_URL = "http://ha.example.test:8123"
