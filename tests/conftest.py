@@ -26,7 +26,6 @@ from .helpers import (
     EXTERNAL_URL,
     FROM_NUMBER,
     WEBHOOK_ID,
-    ClientFactory,
     CloudRelay,
     Live,
     entry_data,
@@ -71,23 +70,14 @@ async def init_integration(
 
 @pytest.fixture
 async def live(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
-    bandwidth_sandbox: Sandbox,
+    hass: HomeAssistant, init_integration: MockConfigEntry, live_sandbox: Sandbox
 ) -> Live:
     """The integration on a real HTTP server, the sandbox playing its calls.
 
-    Callbacks are addressed to the entry's https external URL, as Bandwidth
-    would; the sandbox delivers them to the local test server instead.
+    The sandbox is `live_sandbox`; every event fired meanwhile is captured.
     """
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("")).rstrip("/")
-    }
     return Live(
-        hass, init_integration, bandwidth_sandbox, async_capture_events(hass, MATCH_ALL)
+        hass, init_integration, live_sandbox, async_capture_events(hass, MATCH_ALL)
     )
 
 

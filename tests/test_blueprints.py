@@ -32,7 +32,7 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .helpers import EXTERNAL_URL, FROM_NUMBER, ClientFactory, Live, script_of
+from .helpers import FROM_NUMBER, Live, script_of
 from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
 
@@ -207,16 +207,10 @@ def escalation_inputs(entry: MockConfigEntry, numbers: list[str]) -> dict[str, A
 async def test_escalation_end_to_end(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    bandwidth_sandbox: Sandbox,
-    hass_client_no_auth: ClientFactory,
+    live_sandbox: Sandbox,
 ) -> None:
     """Voicemail on the first number, 1 pressed on the second: the third rests."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
-    bandwidth_sandbox.scenarios = {
+    live_sandbox.scenarios = {
         FIRST: Scenario(outcome="voicemail"),
         SECOND: Scenario(outcome="answer", digits="1"),
     }
@@ -229,10 +223,10 @@ async def test_escalation_end_to_end(
 
     hass.bus.async_fire("start_escalation")
     await hass.async_block_till_done()
-    await bandwidth_sandbox.wait_idle()
+    await live_sandbox.wait_idle()
     await hass.async_block_till_done()
 
-    first, second = bandwidth_sandbox.calls.values()
+    first, second = live_sandbox.calls.values()
     assert [first.request["to"], second.request["to"]] == [FIRST, SECOND]
     # The machine got the voicemail message and was never asked for digits.
     assert first.machine_detection == "answering-machine"
@@ -264,16 +258,10 @@ async def test_escalation_end_to_end(
 async def test_escalation_wrong_key_moves_on(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    bandwidth_sandbox: Sandbox,
-    hass_client_no_auth: ClientFactory,
+    live_sandbox: Sandbox,
 ) -> None:
     """Pressing another key, or no answer at all, calls the next number."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
-    bandwidth_sandbox.scenarios = {
+    live_sandbox.scenarios = {
         FIRST: Scenario(outcome="answer", digits="2"),
         SECOND: Scenario(outcome="no-answer"),
     }
@@ -284,10 +272,10 @@ async def test_escalation_wrong_key_moves_on(
 
     hass.bus.async_fire("start_escalation")
     await hass.async_block_till_done()
-    await bandwidth_sandbox.wait_idle()
+    await live_sandbox.wait_idle()
     await hass.async_block_till_done()
 
-    first, second = bandwidth_sandbox.calls.values()
+    first, second = live_sandbox.calls.values()
     assert first.gathered == ["2"]
     assert second.disconnect_cause == "timeout"
     assert len(nobody) == 1
