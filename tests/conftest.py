@@ -1,15 +1,15 @@
-"""Fixtures shared by the Bandwidth Voice tests."""
+"""Fixtures shared by the Bandwidth Voice tests.
+
+Constants and helpers shared by the test modules are in helpers.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, Mock
 
 import pytest
-from aiohttp.test_utils import TestClient
-from homeassistant.const import CONF_WEBHOOK_ID, MATCH_ALL
+from homeassistant.const import MATCH_ALL
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import (
@@ -18,56 +18,26 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 import sandbox
-from custom_components.bandwidth.const import (
-    AUTH_OAUTH,
-    CONF_ACCOUNT_ID,
-    CONF_API_URL,
-    CONF_APPLICATION_ID,
-    CONF_AUTH_TYPE,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
-    CONF_CLIENT_ID,
-    CONF_CLIENT_SECRET,
-    CONF_FROM,
-    CONF_INBOUND_SECRET,
-    CONF_VOICE,
-    DOMAIN,
-)
+from custom_components.bandwidth.const import CONF_FROM, CONF_VOICE, DOMAIN
 from sandbox import Sandbox
 
-if TYPE_CHECKING:
-    from .helpers import Live
+from .helpers import (
+    CLOUDHOOK_URL,
+    EXTERNAL_URL,
+    FROM_NUMBER,
+    WEBHOOK_ID,
+    CloudRelay,
+    Live,
+    entry_data,
+    set_up,
+)
 
 pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
-
-WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
-CALLBACK_USERNAME = "cb-user-3f9a"
-CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
-INBOUND_SECRET = "inbound-Secret-4c1d-9A7e-x2Lm-05Pq"
-EXTERNAL_URL = "https://ha.example.test"
-FROM_NUMBER = "+15555550100"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/bandwidth in every test."""
-
-
-def entry_data(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
-    """Config entry data for the sandbox's demo account, OAuth scheme."""
-    return {
-        CONF_AUTH_TYPE: AUTH_OAUTH,
-        CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
-        CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
-        CONF_CLIENT_ID: sandbox.CLIENT_ID,
-        CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
-        CONF_WEBHOOK_ID: WEBHOOK_ID,
-        CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
-        CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
-        CONF_INBOUND_SECRET: INBOUND_SECRET,
-        CONF_API_URL: sandbox_url,
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -94,33 +64,20 @@ async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, external_url: str
 ) -> MockConfigEntry:
     """Set up the integration against the sandbox and return its entry."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, mock_config_entry)
     return mock_config_entry
 
 
 @pytest.fixture
 async def live(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    hass_client_no_auth: Callable[[], Awaitable[TestClient[Any, Any]]],
-    bandwidth_sandbox: Sandbox,
+    hass: HomeAssistant, init_integration: MockConfigEntry, live_sandbox: Sandbox
 ) -> Live:
     """The integration on a real HTTP server, the sandbox playing its calls.
 
-    Callbacks are addressed to the entry's https external URL, as Bandwidth
-    would; the sandbox delivers them to the local test server instead.
+    The sandbox is `live_sandbox`; every event fired meanwhile is captured.
     """
-    from .helpers import Live  # noqa: PLC0415 - helpers import this module
-
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("")).rstrip("/")
-    }
     return Live(
-        hass, init_integration, bandwidth_sandbox, async_capture_events(hass, MATCH_ALL)
+        hass, init_integration, live_sandbox, async_capture_events(hass, MATCH_ALL)
     )
 
 
@@ -134,8 +91,6 @@ def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     its connection-state signal, to act out signing in or out.
     """
     from homeassistant.components import cloud as cloud_component  # noqa: PLC0415
-
-    from .helpers import CLOUDHOOK_URL  # noqa: PLC0415 - helpers import this module
 
     for name, value in (
         ("async_active_subscription", Mock(return_value=True)),
@@ -160,11 +115,7 @@ async def cloud_live(
     The sandbox sends every callback to the cloudhook URL; the cloud relay
     hands it to Home Assistant's webhook as Home Assistant Cloud does.
     """
-    from .helpers import CloudRelay, Live  # noqa: PLC0415 - helpers import this module
-
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, mock_config_entry)
     bandwidth_sandbox.lifecycle = True
     bandwidth_sandbox.callback_transport = CloudRelay(hass, WEBHOOK_ID)
     return Live(

@@ -1,15 +1,19 @@
-"""Helpers shared by the test modules: actions, live calls, the cloud relay."""
+"""Constants and helpers shared by the test modules.
+
+The test account's settings, callbacks, actions, live calls, the cloud relay.
+Fixtures are in conftest.py.
+"""
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from aiohttp.test_utils import TestClient
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import async_get_translations
@@ -21,16 +25,29 @@ import sandbox
 from custom_components.bandwidth.calls import CallScript, LiveCall
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
+    AUTH_OAUTH,
+    CONF_ACCOUNT_ID,
+    CONF_API_URL,
+    CONF_APPLICATION_ID,
     CONF_AUTH_TYPE,
+    CONF_CALLBACK_PASSWORD,
+    CONF_CALLBACK_USERNAME,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_INBOUND_SECRET,
     DOMAIN,
 )
 from sandbox import Call, Sandbox, basic_auth
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
+from .metadata import STRINGS
 from .spec import check_against_spec, check_callback
 
+WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
+CALLBACK_USERNAME = "cb-user-3f9a"
+CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
+INBOUND_SECRET = "inbound-Secret-4c1d-9A7e-x2Lm-05Pq"
+EXTERNAL_URL = "https://ha.example.test"
+FROM_NUMBER = "+15555550100"
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 WEBHOOK_URL = f"{EXTERNAL_URL}{PATH}"
 CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
@@ -40,13 +57,29 @@ CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 # An HTTP Basic Authorization header value.
 basic = basic_auth
 
-EXCEPTIONS: dict[str, Any] = json.loads(
-    (
-        Path(__file__).parents[1] / "custom_components/bandwidth/translations/en.json"
-    ).read_text(encoding="utf-8")
-)["exceptions"]
+EXCEPTIONS: dict[str, Any] = STRINGS["exceptions"]
 # What a refusal may carry from code: field names as users type them, numbers.
 NOT_WORDS = re.compile(r"[a-z_]+(\.[a-z_]+)*|[0-9]+")
+
+# hass_client_no_auth: a client of Home Assistant's HTTP server, no user.
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+
+def entry_data(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
+    """Config entry data for the sandbox's demo account, OAuth scheme."""
+    return {
+        CONF_AUTH_TYPE: AUTH_OAUTH,
+        CONF_ACCOUNT_ID: sandbox.ACCOUNT_ID,
+        CONF_APPLICATION_ID: sandbox.APPLICATION_ID,
+        CONF_CLIENT_ID: sandbox.CLIENT_ID,
+        CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
+        CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
+        CONF_INBOUND_SECRET: INBOUND_SECRET,
+        CONF_API_URL: sandbox_url,
+        **overrides,
+    }
 
 
 def callback(event_type: str, call_id: str = CALL_ID, **extra: Any) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Pytest fixture serving the Bandwidth sandbox on loopback."""
+"""Pytest fixtures serving the Bandwidth sandbox on loopback.
+
+A plugin rather than conftest.py fixtures, so the benchmarks use them too.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestServer
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from sandbox import Sandbox
+
+from .helpers import EXTERNAL_URL, ClientFactory
 
 
 @pytest.fixture
 async def bandwidth_sandbox(socket_enabled: None) -> AsyncIterator[Sandbox]:
     """Serve a sandbox for the demo account; `.url` is its root URL.
 
-    The call lifecycle is off: set `bandwidth_sandbox.lifecycle = True` to
-    have created calls answered and their callbacks sent. Sockets are
-    enabled (as for Home Assistant's own test clients); connections stay
-    limited to 127.0.0.1.
+    The call lifecycle is off: use `live_sandbox` to have created calls
+    answered and their callbacks sent. Sockets are enabled (as for Home
+    Assistant's own test clients); connections stay limited to 127.0.0.1.
     """
     sandbox = Sandbox(lifecycle=False)
     server = TestServer(sandbox.app, host="127.0.0.1")
@@ -28,3 +33,23 @@ async def bandwidth_sandbox(socket_enabled: None) -> AsyncIterator[Sandbox]:
     finally:
         await sandbox.close()
         await server.close()
+
+
+@pytest.fixture
+async def live_sandbox(
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_client_no_auth: ClientFactory,
+) -> Sandbox:
+    """The sandbox playing the calls of the integration, set up on a real server.
+
+    Created calls are answered and their callbacks sent. Callbacks are
+    addressed to the entry's https external URL, as Bandwidth would; the
+    sandbox delivers them to Home Assistant's local test server instead.
+    """
+    client = await hass_client_no_auth()
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.url_rewrites = {
+        EXTERNAL_URL: str(client.make_url("")).rstrip("/")
+    }
+    return bandwidth_sandbox

@@ -25,7 +25,7 @@ from custom_components.bandwidth.validation import (
     Object,
 )
 
-from .test_manifest import SERVICES, STRINGS
+from .metadata import SERVICES, STRINGS
 
 OBJECTS = {"gather": GATHER_FIELDS, "machine_detection": MACHINE_DETECTION_FIELDS}
 # The release that added fields to the object selector.

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
@@ -35,18 +32,11 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER
-from .helpers import Live, script_of
+from .helpers import FROM_NUMBER, Live, script_of
+from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
 
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
-
-ROOT = Path(__file__).parent.parent
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "bandwidth"
-MANIFEST: dict[str, Any] = json.loads(
-    (ROOT / "custom_components" / "bandwidth" / "manifest.json").read_text()
-)
-HACS: dict[str, Any] = json.loads((ROOT / "hacs.json").read_text())
 ALARM = "call_on_alarm.yaml"
 ESCALATION = "call_escalation.yaml"
 TRUSTED = "trusted_callers.yaml"
@@ -217,16 +207,10 @@ def escalation_inputs(entry: MockConfigEntry, numbers: list[str]) -> dict[str, A
 async def test_escalation_end_to_end(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    bandwidth_sandbox: Sandbox,
-    hass_client_no_auth: ClientFactory,
+    live_sandbox: Sandbox,
 ) -> None:
     """Voicemail on the first number, 1 pressed on the second: the third rests."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
-    bandwidth_sandbox.scenarios = {
+    live_sandbox.scenarios = {
         FIRST: Scenario(outcome="voicemail"),
         SECOND: Scenario(outcome="answer", digits="1"),
     }
@@ -239,10 +223,10 @@ async def test_escalation_end_to_end(
 
     hass.bus.async_fire("start_escalation")
     await hass.async_block_till_done()
-    await bandwidth_sandbox.wait_idle()
+    await live_sandbox.wait_idle()
     await hass.async_block_till_done()
 
-    first, second = bandwidth_sandbox.calls.values()
+    first, second = live_sandbox.calls.values()
     assert [first.request["to"], second.request["to"]] == [FIRST, SECOND]
     # The machine got the voicemail message and was never asked for digits.
     assert first.machine_detection == "answering-machine"
@@ -274,16 +258,10 @@ async def test_escalation_end_to_end(
 async def test_escalation_wrong_key_moves_on(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    bandwidth_sandbox: Sandbox,
-    hass_client_no_auth: ClientFactory,
+    live_sandbox: Sandbox,
 ) -> None:
     """Pressing another key, or no answer at all, calls the next number."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
-    bandwidth_sandbox.scenarios = {
+    live_sandbox.scenarios = {
         FIRST: Scenario(outcome="answer", digits="2"),
         SECOND: Scenario(outcome="no-answer"),
     }
@@ -294,10 +272,10 @@ async def test_escalation_wrong_key_moves_on(
 
     hass.bus.async_fire("start_escalation")
     await hass.async_block_till_done()
-    await bandwidth_sandbox.wait_idle()
+    await live_sandbox.wait_idle()
     await hass.async_block_till_done()
 
-    first, second = bandwidth_sandbox.calls.values()
+    first, second = live_sandbox.calls.values()
     assert first.gathered == ["2"]
     assert second.disconnect_cause == "timeout"
     assert len(nobody) == 1

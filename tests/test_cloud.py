@@ -36,9 +36,9 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Sandbox, Scenario
 
-from .conftest import WEBHOOK_ID
 from .helpers import (
     CLOUDHOOK_URL,
+    WEBHOOK_ID,
     WEBHOOK_URL,
     CloudRelay,
     Live,

@@ -6,10 +6,8 @@ for real against it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,7 +55,7 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 
-from .conftest import (
+from .helpers import (
     CALLBACK_PASSWORD,
     CALLBACK_USERNAME,
     EXTERNAL_URL,
@@ -65,16 +63,8 @@ from .conftest import (
     WEBHOOK_ID,
     entry_data,
 )
+from .metadata import STRINGS
 
-TRANSLATIONS: dict[str, Any] = json.loads(
-    (
-        Path(__file__).parent.parent
-        / "custom_components"
-        / "bandwidth"
-        / "translations"
-        / "en.json"
-    ).read_text(encoding="utf-8")
-)
 UNIQUE_ID = f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}"
 TITLE = f"Bandwidth {sandbox.APPLICATION_NAME}"
 OTHER_APPLICATION_ID = "other-application"
@@ -131,7 +121,7 @@ def _assert_translated(result: FlowResult[Any, Any], section: str) -> None:
     Its placeholders are all filled, except in a menu's title, where the
     frontend fills none: a placeholder there would show as an error.
     """
-    strings = TRANSLATIONS[section]
+    strings = STRINGS[section]
     texts: list[str] = []
     if result["type"] is FlowResultType.FORM:
         step = strings["step"][result["step_id"]]
@@ -1063,7 +1053,7 @@ async def _options_configure(
 def _error_text(result: FlowResult[Any, Any], field: str) -> str:
     """Return a form error as the frontend shows it, placeholders filled in."""
     assert result["errors"] is not None
-    template: str = TRANSLATIONS["options"]["error"][result["errors"][field]]
+    template: str = STRINGS["options"]["error"][result["errors"][field]]
     return template.format(**(result["description_placeholders"] or {}))
 
 

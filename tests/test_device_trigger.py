@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.components.device_automation.exceptions import (
@@ -25,9 +23,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.bandwidth import device_trigger
 from custom_components.bandwidth.const import DOMAIN, EVENT_CALL_ANSWERED
 
-from .helpers import CALL_ID, PATH, callback, live_call, query, rendered
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+from .helpers import CALL_ID, PATH, ClientFactory, callback, live_call, query, rendered
 
 TRIGGER_TYPES = [
     "call_received",

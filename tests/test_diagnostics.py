@@ -28,8 +28,16 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Sandbox
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, INBOUND_SECRET, WEBHOOK_ID
-from .helpers import CLOUDHOOK_URL, basic_entry, live_call, set_up
+from .helpers import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    CLOUDHOOK_URL,
+    INBOUND_SECRET,
+    WEBHOOK_ID,
+    basic_entry,
+    live_call,
+    set_up,
+)
 
 
 @pytest.fixture

@@ -14,8 +14,15 @@ import sandbox
 from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from sandbox import Sandbox
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, FROM_NUMBER, WEBHOOK_ID
-from .helpers import WEBHOOK_URL, create_call, created_bodies
+from .helpers import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    FROM_NUMBER,
+    WEBHOOK_ID,
+    WEBHOOK_URL,
+    create_call,
+    created_bodies,
+)
 
 TO = "+15555551234"
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.components.event import ATTR_EVENT_TYPE, ATTR_EVENT_TYPES
 from homeassistant.const import ATTR_FRIENDLY_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -17,9 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.const import DOMAIN
 
-from .helpers import CALL_ID, PATH, callback, live_call, query
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+from .helpers import CALL_ID, PATH, ClientFactory, callback, live_call, query
 
 
 def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from hypothesis import given, settings
@@ -36,8 +34,6 @@ from sandbox import Sandbox
 from .fuzzing import FUZZ, JUNK, NASTY_PIECES, NASTY_TEXT, Bridge, run_in_worker
 from .helpers import EXCEPTIONS, NOT_WORDS, rendered
 from .spec import check_against_spec
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 SIP_RE = re.compile(r"sip:[^@\s]+@[^@\s]+")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from unittest.mock import patch
@@ -50,11 +49,17 @@ from custom_components.bandwidth.validation import is_blank
 from sandbox import Sandbox
 from sandbox.bxml import parse_bxml
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, WEBHOOK_ID
 from .fuzzing import FUZZ, JUNK, NASTY_TEXT, Bridge, run_in_worker
-from .helpers import PATH, WEBHOOK_URL, basic, query
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+from .helpers import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    PATH,
+    WEBHOOK_ID,
+    WEBHOOK_URL,
+    ClientFactory,
+    basic,
+    query,
+)
 
 CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
 OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"

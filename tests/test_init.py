@@ -25,8 +25,7 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.helpers import async_create_client
 from sandbox import Sandbox
 
-from .conftest import WEBHOOK_ID, entry_data
-from .helpers import live_call
+from .helpers import WEBHOOK_ID, entry_data, live_call
 
 
 async def test_integration_loads(hass: HomeAssistant) -> None:

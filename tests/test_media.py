@@ -10,13 +10,11 @@ and what they return is checked for what Bandwidth plays.
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -41,11 +39,16 @@ from custom_components.bandwidth.media import (
 )
 from sandbox import Sandbox
 
-from .conftest import EXTERNAL_URL
-from .helpers import Live, assert_refused, create_call, created_bodies, rendered
+from .helpers import (
+    EXTERNAL_URL,
+    ClientFactory,
+    Live,
+    assert_refused,
+    create_call,
+    created_bodies,
+    rendered,
+)
 from .voices import MP3, TTS_ENTITY_ID, WAV, FakeVoice
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 TO = "+15553334444"
 MESSAGE = "The garage door is open."

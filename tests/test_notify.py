@@ -35,12 +35,14 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.notify import spoken_text
 from sandbox import Sandbox
 
-from .conftest import (
+from .helpers import (
     CALLBACK_PASSWORD,
-    EXTERNAL_URL,
     FROM_NUMBER,
+    WEBHOOK_URL,
+    assert_refused,
+    created_bodies,
+    script_of,
 )
-from .helpers import WEBHOOK_URL, assert_refused, created_bodies, script_of
 
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
 
@@ -301,15 +303,9 @@ async def test_no_external_url(
 async def test_live_call_speaks_the_message(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    bandwidth_sandbox: Sandbox,
-    hass_client_no_auth: Any,
+    live_sandbox: Sandbox,
 ) -> None:
     """Through the sandbox: a person hears the title and message, then the call ends."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
     set_options(
         hass,
         init_integration,
@@ -318,8 +314,8 @@ async def test_live_call_speaks_the_message(
     await send_message(
         hass, init_integration, "The front door is open.", **{ATTR_TITLE: "Home"}
     )
-    (call_id,) = bandwidth_sandbox.calls
-    call = await bandwidth_sandbox.wait_for_call(call_id)
+    (call_id,) = live_sandbox.calls
+    call = await live_sandbox.wait_for_call(call_id)
     assert call.spoken == ["Home. The front door is open."]
     assert call.disconnect_cause == "hangup"
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient
 from homeassistant.components import persistent_notification
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import config_validation as cv
@@ -55,13 +52,9 @@ from custom_components.bandwidth.validation import (
 )
 from sandbox import Sandbox, Scenario
 
-from .conftest import EXTERNAL_URL, FROM_NUMBER
-from .helpers import script_of
-from .test_manifest import MANIFEST, STRINGS
+from .helpers import FROM_NUMBER, script_of
+from .metadata import MANIFEST, ROOT, STRINGS
 
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
-
-ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The entry in the README's entity ids (application "Home alarm"); the tests'
 # entries keep the title entries had before they were named after it.
@@ -335,19 +328,6 @@ async def automations(
     return entity_ids
 
 
-@pytest.fixture
-async def live(
-    hass: HomeAssistant, bandwidth_sandbox: Sandbox, hass_client_no_auth: ClientFactory
-) -> Sandbox:
-    """The sandbox plays its calls; their callbacks reach Home Assistant."""
-    client = await hass_client_no_auth()
-    bandwidth_sandbox.lifecycle = True
-    bandwidth_sandbox.url_rewrites = {
-        EXTERNAL_URL: str(client.make_url("/")).rstrip("/")
-    }
-    return bandwidth_sandbox
-
-
 def calls_to(bandwidth_sandbox: Sandbox, number: str) -> list[sandbox.Call]:
     """The sandbox's calls to one number."""
     return [
@@ -358,26 +338,28 @@ def calls_to(bandwidth_sandbox: Sandbox, number: str) -> list[sandbox.Call]:
 
 
 @pytest.mark.usefixtures("automations")
-async def test_alarm_call_then_escalation(hass: HomeAssistant, live: Sandbox) -> None:
+async def test_alarm_call_then_escalation(
+    hass: HomeAssistant, live_sandbox: Sandbox
+) -> None:
     """The alarm calls both; the one that does not answer brings in the neighbour."""
-    live.scenarios = {"+15555551234": Scenario(outcome="no-answer")}
+    live_sandbox.scenarios = {"+15555551234": Scenario(outcome="no-answer")}
     hass.states.async_set("alarm_control_panel.home", "armed_away")
     await hass.async_block_till_done()
     hass.states.async_set("alarm_control_panel.home", "triggered")
-    await live.wait_for(lambda: bool(calls_to(live, "+15555559876")))
-    await live.wait_idle()
+    await live_sandbox.wait_for(lambda: bool(calls_to(live_sandbox, "+15555559876")))
+    await live_sandbox.wait_idle()
     await hass.async_block_till_done()
 
-    (unanswered,) = calls_to(live, "+15555551234")
+    (unanswered,) = calls_to(live_sandbox, "+15555551234")
     assert unanswered.disconnect_cause == "timeout"
     assert unanswered.request["tag"] == "alarm"
-    (answered,) = calls_to(live, "+15555555678")
+    (answered,) = calls_to(live_sandbox, "+15555555678")
     assert answered.spoken[:2] == [
         "The alarm at home has been triggered.",
         "Press 2 to talk to the monitoring company.",
     ]
     assert answered.disconnect_cause == "hangup"
-    (neighbour,) = calls_to(live, "+15555559876")
+    (neighbour,) = calls_to(live_sandbox, "+15555559876")
     assert neighbour.request["tag"] == "alarm-neighbour"
     assert neighbour.spoken == [
         "The alarm at our home went off and nobody answers. Please have a look."
@@ -394,9 +376,11 @@ async def test_alarm_call_then_escalation(hass: HomeAssistant, live: Sandbox) ->
 
 
 @pytest.mark.usefixtures("automations")
-async def test_press_2_to_be_connected(hass: HomeAssistant, live: Sandbox) -> None:
+async def test_press_2_to_be_connected(
+    hass: HomeAssistant, live_sandbox: Sandbox
+) -> None:
     """2 on the alarm call connects to the monitoring company."""
-    live.scenarios = {
+    live_sandbox.scenarios = {
         "+15555551234": Scenario(outcome="answer", digits="2"),
         "+15555555678": Scenario(outcome="no-answer"),
         "+15555550911": Scenario(ring_seconds=1, talk_seconds=1),
@@ -404,24 +388,26 @@ async def test_press_2_to_be_connected(hass: HomeAssistant, live: Sandbox) -> No
     hass.states.async_set("alarm_control_panel.home", "armed_away")
     await hass.async_block_till_done()
     hass.states.async_set("alarm_control_panel.home", "triggered")
-    await live.wait_for(lambda: len(calls_to(live, "+15555551234")) == 1)
-    (call,) = calls_to(live, "+15555551234")
-    await live.wait_for_call(call.call_id, timeout=15)
+    await live_sandbox.wait_for(
+        lambda: len(calls_to(live_sandbox, "+15555551234")) == 1
+    )
+    (call,) = calls_to(live_sandbox, "+15555551234")
+    await live_sandbox.wait_for_call(call.call_id, timeout=15)
     assert call.spoken[2] == "Connecting you to the monitoring company."
     [leg] = call.transfers
     assert leg.request["to"] == "+15555550911"
 
 
 @pytest.mark.usefixtures("automations")
-async def test_voicemail_message(hass: HomeAssistant, live: Sandbox) -> None:
+async def test_voicemail_message(hass: HomeAssistant, live_sandbox: Sandbox) -> None:
     """An answering machine gets the second text, with the time filled in."""
-    live.scenarios = {"+15555551234": Scenario(outcome="voicemail")}
+    live_sandbox.scenarios = {"+15555551234": Scenario(outcome="voicemail")}
     hass.states.async_set("binary_sensor.basement_leak", "off")
     await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.basement_leak", "on")
-    await live.wait_for(lambda: bool(live.calls))
-    await live.wait_idle()
-    (call,) = live.calls.values()
+    await live_sandbox.wait_for(lambda: bool(live_sandbox.calls))
+    await live_sandbox.wait_idle()
+    (call,) = live_sandbox.calls.values()
     assert call.request["machineDetection"]["mode"] == "async"
     (spoken,) = call.spoken
     assert re.fullmatch(
@@ -432,36 +418,38 @@ async def test_voicemail_message(hass: HomeAssistant, live: Sandbox) -> None:
 
 
 @pytest.mark.usefixtures("automations")
-async def test_acknowledge_by_pressing_1(hass: HomeAssistant, live: Sandbox) -> None:
+async def test_acknowledge_by_pressing_1(
+    hass: HomeAssistant, live_sandbox: Sandbox
+) -> None:
     """Half an hour open, a call; pressing 1 closes the door."""
     closed = async_mock_service(hass, "cover", "close_cover")
-    live.scenarios = {"+15555551234": Scenario(outcome="answer", digits="1")}
+    live_sandbox.scenarios = {"+15555551234": Scenario(outcome="answer", digits="1")}
     hass.states.async_set("cover.garage_door", "closed")
     await hass.async_block_till_done()
     hass.states.async_set("cover.garage_door", "open")
     await hass.async_block_till_done()
-    assert live.calls == {}
+    assert live_sandbox.calls == {}
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
-    await live.wait_for(lambda: bool(closed))
-    (call,) = live.calls.values()
+    await live_sandbox.wait_for(lambda: bool(closed))
+    (call,) = live_sandbox.calls.values()
     assert call.gathered == ["1"]
     assert closed[0].data == {"entity_id": ["cover.garage_door"]}
 
 
 @pytest.mark.usefixtures("automations")
 async def test_no_acknowledgement_leaves_the_door(
-    hass: HomeAssistant, live: Sandbox
+    hass: HomeAssistant, live_sandbox: Sandbox
 ) -> None:
     """Another key: the door stays open."""
     closed = async_mock_service(hass, "cover", "close_cover")
-    live.scenarios = {"+15555551234": Scenario(outcome="answer", digits="2")}
+    live_sandbox.scenarios = {"+15555551234": Scenario(outcome="answer", digits="2")}
     hass.states.async_set("cover.garage_door", "open")
     await hass.async_block_till_done()
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
-    await live.wait_for(lambda: bool(live.calls))
-    await live.wait_idle()
-    (call,) = live.calls.values()
+    await live_sandbox.wait_for(lambda: bool(live_sandbox.calls))
+    await live_sandbox.wait_idle()
+    (call,) = live_sandbox.calls.values()
     assert call.gathered == ["2"]
     assert closed == []
 

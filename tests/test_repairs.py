@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
@@ -27,26 +24,9 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.issues import DOCUMENTATION_URL
 from sandbox import Sandbox
 
-from .conftest import EXTERNAL_URL
-from .helpers import CLOUDHOOK_URL, basic_entry, set_up
+from .helpers import CLOUDHOOK_URL, EXTERNAL_URL, basic_entry, set_up
+from .metadata import MANIFEST, STRINGS
 
-TRANSLATIONS: dict[str, Any] = json.loads(
-    (
-        Path(__file__).parent.parent
-        / "custom_components"
-        / "bandwidth"
-        / "translations"
-        / "en.json"
-    ).read_text(encoding="utf-8")
-)
-MANIFEST: dict[str, Any] = json.loads(
-    (
-        Path(__file__).parent.parent
-        / "custom_components"
-        / "bandwidth"
-        / "manifest.json"
-    ).read_text(encoding="utf-8")
-)
 HTTP_URL = "http://ha.example.test:8123"
 
 
@@ -245,7 +225,7 @@ async def test_each_entry_has_its_own_issues(
 
 def test_every_issue_is_translated() -> None:
     """Every issue has a title and a description naming the entry."""
-    strings = TRANSLATIONS["issues"]
+    strings = STRINGS["issues"]
     assert sorted(strings) == [
         "insecure_external_url",
         "legacy_api_user",

@@ -15,12 +15,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.bandwidth.const import DOMAIN
 from sandbox import Sandbox
 
-from .conftest import (
+from .helpers import (
     CALLBACK_PASSWORD,
     FROM_NUMBER,
+    assert_refused,
+    create_call,
+    created_bodies,
     entry_data,
 )
-from .helpers import assert_refused, create_call, created_bodies
 
 TO = "+15555551234"
 

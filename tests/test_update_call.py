@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -26,13 +25,12 @@ from .helpers import (
     CALL_ID,
     PATH,
     WEBHOOK_URL,
+    ClientFactory,
     assert_refused,
     callback,
     live_call,
     query,
 )
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 
 async def update_call(hass: HomeAssistant, **data: Any) -> None:

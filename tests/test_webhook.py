@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -35,18 +34,19 @@ from custom_components.bandwidth.const import (
     EVENT_MACHINE_DETECTION_COMPLETE,
 )
 
-from .conftest import CALLBACK_PASSWORD, CALLBACK_USERNAME, INBOUND_SECRET
 from .helpers import (
     CALL_ID,
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
+    INBOUND_SECRET,
     PATH,
     WEBHOOK_URL,
+    ClientFactory,
     basic,
     callback,
     live_call,
     query,
 )
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
 CHALLENGE = 'Basic realm="bandwidth"'

@@ -6,7 +6,7 @@ from typing import Any
 
 # NotifyEntityFeature moved to notify.const (which older releases lack); the
 # package still exports it, just not explicitly enough for mypy.
-from homeassistant.components.notify import (  # type: ignore[attr-defined]
+from homeassistant.components.notify import (  # type: ignore[attr-defined, unused-ignore]
     NotifyEntity,
     NotifyEntityFeature,
 )
