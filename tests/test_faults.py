@@ -502,19 +502,33 @@ async def test_token_endpoint_fails_mid_run(
 
 
 async def test_faults_on_some_destinations(
-    hass: HomeAssistant, entry: MockConfigEntry, bandwidth_sandbox: Sandbox
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each destination gets its own outcome and is sent exactly once."""
     destinations = [f"+1555555{n:04d}" for n in range(4)]
+    client = entry.runtime_data.client
+    answered: list[bool] = []
+    send = client._send
+
+    async def send_and_count(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await send(*args, **kwargs)
+        finally:
+            answered.append(True)
+
+    # Only the hanging create may still wait when its time limit runs out.
+    monkeypatch.setattr(client, "_send", send_and_count)
     bandwidth_sandbox.reset_next(path_contains="/calls", method="POST")
     bandwidth_sandbox.fail_next(
         502, HTML, content_type="text/html", path_contains="/calls", method="POST"
     )
     bandwidth_sandbox.hang_next(path_contains="/calls", method="POST")
     task = hass.async_create_task(create_call(hass, to=destinations))
-    await bandwidth_sandbox.wait_for(
-        lambda: len(created_bodies(bandwidth_sandbox)) == len(destinations)
-    )
+    await bandwidth_sandbox.wait_for(lambda: len(answered) == len(destinations) - 1)
+    assert len(created_bodies(bandwidth_sandbox)) == len(destinations)
     run_out_the_time_limit(hass)
     outcomes = (await task)["calls"]
     assert [item["to"] for item in outcomes] == destinations
