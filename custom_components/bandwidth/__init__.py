@@ -11,6 +11,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
+from .assist import async_setup_streams, async_stream_url
 from .calls import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
@@ -35,6 +36,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Register the actions and the audio view once, whatever entries exist."""
     async_setup_services(hass)
     async_setup_audio(hass)
+    async_setup_streams(hass)
     return True
 
 
@@ -67,6 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
         lambda: entry.options,
+        lambda call: async_stream_url(hass, call),
     )
     entry.runtime_data = BandwidthData(client=client, calls=calls, flow=flow)
     _apply_options(entry)

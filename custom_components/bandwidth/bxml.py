@@ -19,6 +19,8 @@ CHARSET: Final = "utf-8"
 GOODBYE: Final = "Thank you. Goodbye."
 # Bandwidth refuses a larger document (and ends the call).
 MAX_SIZE: Final = 64 * 1024
+# The name of the media stream carrying a conversation with Assist.
+STREAM_NAME: Final = "assist"
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 # Everything outside XML 1.0's Char production (controls, lone surrogates,
@@ -94,14 +96,63 @@ def empty() -> bytes:
     return _serialize(ET.Element("Response"))
 
 
-def play_step(step: CallStep, *, callback_url: str, method: str = "POST") -> bytes:
+def converse(  # noqa: PLR0913 - what is said first, then where the stream goes
+    *,
+    message: str | None,
+    audio_url: str | None,
+    voice: str | None,
+    audio: Mapping[str, str],
+    destination: str,
+    redirect_url: str,
+    pause: float,
+    method: str = "POST",
+    restart: bool = False,
+) -> bytes:
+    """Say the message, then stream the caller to Home Assistant's Assist.
+
+    <StartStream> does not block: the call waits in a <Pause>, then asks
+    again, while the conversation goes on over the stream. `restart` first
+    stops a stream the call may still have.
+    """
+    response = ET.Element("Response")
+    if restart:
+        stop_stream(response)
+    if message:
+        _say(response, message, voice, audio)
+    if audio_url:
+        _play(response, audio.get(audio_url, audio_url))
+    ET.SubElement(
+        response,
+        "StartStream",
+        name=STREAM_NAME,
+        mode="bidirectional",
+        tracks="inbound",
+        destination=clean_text(destination),
+    )
+    ET.SubElement(response, "Pause", duration=_number(pause))
+    redirect = ET.SubElement(response, "Redirect", redirectUrl=clean_text(redirect_url))
+    _set_method(redirect, "redirectMethod", method)
+    return _serialize(response)
+
+
+def stop_stream(parent: ET.Element) -> None:
+    """End the call's conversation with Assist before what follows."""
+    ET.SubElement(parent, "StopStream", name=STREAM_NAME)
+
+
+def play_step(
+    step: CallStep, *, callback_url: str, method: str = "POST", streaming: bool = False
+) -> bytes:
     """Play an automation's next step on a live call.
 
     What follows the speech: digits collected (their callback continues the
     call), a transfer (its completion continues the call), a hang-up, or a
     redirect back to Home Assistant, where the call waits for the next step.
+    A call `streaming` to Assist stops its stream first.
     """
     response = ET.Element("Response")
+    if streaming:
+        stop_stream(response)
     audio = step.media.audio
     if step.message:
         _say(response, step.message, step.voice, audio)

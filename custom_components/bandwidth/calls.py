@@ -48,9 +48,26 @@ Direction = Literal["outbound", "inbound"]
 #   playing      a document that plays something is running
 #   holding      answered, silent, waiting for an automation's next step
 #   transferring a transfer is ringing or connected
-Phase = Literal["placed", "ringing", "detecting", "playing", "holding", "transferring"]
+#   conversing   talking to an Assist pipeline over a media stream
+Phase = Literal[
+    "placed",
+    "ringing",
+    "detecting",
+    "playing",
+    "holding",
+    "transferring",
+    "conversing",
+]
 PHASES: Final = frozenset(
-    ("placed", "ringing", "detecting", "playing", "holding", "transferring")
+    (
+        "placed",
+        "ringing",
+        "detecting",
+        "playing",
+        "holding",
+        "transferring",
+        "conversing",
+    )
 )
 
 
@@ -125,6 +142,8 @@ class CallScript:
     machine_message: str | None = None
     gather: GatherScript | None = None
     media: Media = NO_MEDIA
+    # The Assist pipeline a person answering talks to, after the message.
+    assist: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallScript:
@@ -142,6 +161,7 @@ class CallScript:
             machine_message=data.get("machine_message"),
             gather=GatherScript(**gather) if gather is not None else None,
             media=Media.from_dict(data.get("media")),
+            assist=_optional_str(data.get("assist")),
         )
 
 
@@ -165,6 +185,8 @@ class CallStep:
     transfer: TransferStep | None = None
     hangup: bool = False
     media: Media = NO_MEDIA
+    # The Assist pipeline the call talks to after the message.
+    assist: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallStep:
@@ -189,6 +211,7 @@ class CallStep:
             transfer=transfer,
             hangup=bool(data.get("hangup", False)),
             media=Media.from_dict(data.get("media")),
+            assist=_optional_str(data.get("assist")),
         )
 
 
@@ -225,10 +248,14 @@ class LiveCall:
     # The goodbye in the call's text-to-speech voice, once one was rendered.
     goodbye_audio: str | None = None
     added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
+    # The Assist pipeline of the conversation the call is having, if any.
+    assist: str | None = None
     # Live-only state, not stored: rounds of the silent hold loop answered,
-    # and answer documents built once (see replies.py).
+    # answer documents built once (see replies.py), and whether the call's
+    # media stream is connected to Home Assistant.
     keep_alives: int = field(default=0, repr=False)
     documents: dict[bool, bytes] = field(default_factory=dict, repr=False)
+    streaming: bool = field(default=False, repr=False)
 
     @classmethod
     def create(  # noqa: PLR0913 - keyword-only settings of a new call
@@ -287,6 +314,7 @@ class LiveCall:
             "speech": asdict(self.speech) if self.speech is not None else None,
             "goodbye_audio": self.goodbye_audio,
             "added": self.added,
+            "assist": self.assist,
         }
 
     @classmethod
@@ -329,6 +357,7 @@ class LiveCall:
             speech=Speech.from_dict(data.get("speech")),
             goodbye_audio=_optional_str(data.get("goodbye_audio")),
             added=float(data["added"]),
+            assist=_optional_str(data.get("assist")),
         )
         if not call.ref or not call.secret:
             raise ValueError(call.ref)

@@ -42,7 +42,13 @@ CONF_INBOUND_CALLS: Final = "inbound_calls"
 INBOUND_REJECT: Final = "reject"
 INBOUND_AUTOMATION: Final = "automation"
 INBOUND_FORWARD: Final = "forward"
-INBOUND_MODES: Final = (INBOUND_REJECT, INBOUND_AUTOMATION, INBOUND_FORWARD)
+INBOUND_ASSIST: Final = "assist"
+INBOUND_MODES: Final = (
+    INBOUND_REJECT,
+    INBOUND_AUTOMATION,
+    INBOUND_FORWARD,
+    INBOUND_ASSIST,
+)
 # How long an inbound call rings, unanswered, for automations to take it.
 CONF_RING_TIMEOUT: Final = "ring_timeout"
 DEFAULT_RING_TIMEOUT: Final = 30
@@ -51,6 +57,11 @@ CONF_FORWARD_TO: Final = "forward_to"
 # (after digits, after a step that does not hang up, after a failed transfer).
 CONF_HOLD_TIME: Final = "hold_time"
 DEFAULT_HOLD_TIME: Final = 10
+# The Assist pipeline calls talk to when they do not name one; none set:
+# Home Assistant's preferred pipeline.
+CONF_ASSIST_PIPELINE: Final = "assist_pipeline"
+# Who may talk to Assist by calling the application's numbers.
+CONF_ASSIST_CALLERS: Final = "assist_callers"
 
 # What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
@@ -94,6 +105,8 @@ EVENT_CALLBACK: Final = "bandwidth_callback"
 EVENT_CALL_RECEIVED: Final = "bandwidth_call_received"
 EVENT_TRANSFER_ANSWERED: Final = "bandwidth_transfer_answered"
 EVENT_TRANSFER_COMPLETE: Final = "bandwidth_transfer_complete"
+EVENT_ASSIST_STARTED: Final = "bandwidth_assist_started"
+EVENT_ASSIST_ENDED: Final = "bandwidth_assist_ended"
 
 # Event entity event types, by Bandwidth eventType.
 EVENT_TYPE_ANSWERED: Final = "answered"
@@ -104,6 +117,8 @@ EVENT_TYPE_CALLBACK: Final = "callback"
 EVENT_TYPE_RECEIVED: Final = "received"
 EVENT_TYPE_TRANSFER_ANSWERED: Final = "transfer_answered"
 EVENT_TYPE_TRANSFER_COMPLETE: Final = "transfer_complete"
+EVENT_TYPE_ASSIST_STARTED: Final = "assist_started"
+EVENT_TYPE_ASSIST_ENDED: Final = "assist_ended"
 
 # Dispatcher signal carrying (event_type, data) for one config entry.
 SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"

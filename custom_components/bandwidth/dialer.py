@@ -217,6 +217,7 @@ def build_request(  # noqa: PLR0913 - one destination of prepared action data
                 machine_message=data.get("machine_message"),
                 gather=GatherScript(**gather) if gather is not None else None,
                 media=media,
+                assist=data.get("assist"),
             )
             if has_script(data)
             else None

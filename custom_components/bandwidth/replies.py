@@ -24,12 +24,15 @@ from homeassistant.core import callback
 from . import bxml
 from .calls import CallScript, CallStep, CallStore, LiveCall, Phase, TransferStep
 from .const import (
+    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_PIPELINE,
     CONF_FORWARD_TO,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
+    INBOUND_ASSIST,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
     LOGGER,
@@ -54,6 +57,9 @@ MAX_KEEP_ALIVES: Final = 60
 # One round of a ringing or holding call, in seconds: how long at most the
 # next step waits to be delivered.
 ROUND: Final = 1.0
+# One round of a call talking to Assist, in seconds: the conversation runs
+# over its media stream meanwhile; each round checks the stream is still up.
+CONVERSATION_ROUND: Final = 60.0
 
 # Callbacks that are the integration's own plumbing, not news about a call:
 # the redirects of the waiting loops and of interruptions. They fire no event.
@@ -65,6 +71,12 @@ DOCUMENT_CALLBACKS: Final = frozenset(
 
 type UrlResolver = Callable[[LiveCall, int | None], str]
 type Options = Callable[[], Mapping[str, Any]]
+# The wss:// URL a call's media stream goes to; None when there is none.
+type StreamResolver = Callable[[LiveCall], str | None]
+
+
+def _no_stream(_call: LiveCall) -> str | None:
+    return None
 
 
 @callback
@@ -94,25 +106,35 @@ def largest_document(call: LiveCall, callback_url: str) -> int:
 
 
 @callback
-def step_document(call: LiveCall, step: CallStep, callback_url: str) -> bytes:
-    """Return the document playing a step on a call."""
-    return bxml.play_step(step, callback_url=callback_url, method=call.method)
+def step_document(
+    call: LiveCall, step: CallStep, callback_url: str, *, streaming: bool = False
+) -> bytes:
+    """Return the document playing a step on a call (`streaming` to Assist)."""
+    return bxml.play_step(
+        step, callback_url=callback_url, method=call.method, streaming=streaming
+    )
 
 
 class CallFlow:
     """Decides the reply to each callback of one entry's calls, and steers them."""
 
     def __init__(
-        self, calls: CallStore, callback_url: UrlResolver, options: Options
+        self,
+        calls: CallStore,
+        callback_url: UrlResolver,
+        options: Options,
+        stream_url: StreamResolver = _no_stream,
     ) -> None:
         """Answer callbacks of these calls.
 
         ``callback_url`` gives a call's URL (for a step, marked with it);
-        ``options`` the entry's current options.
+        ``options`` the entry's current options; ``stream_url`` where a
+        call's media stream goes when it talks to Assist.
         """
         self._calls = calls
         self._callback_url = callback_url
         self._options = options
+        self._stream_url = stream_url
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -139,6 +161,15 @@ class CallFlow:
                 callback_url=self._callback_url(call, None),
                 method=call.method,
             )
+        if mode == INBOUND_ASSIST and event.data.get("from") in options.get(
+            CONF_ASSIST_CALLERS, []
+        ):
+            call = self._inbound(event, "playing")
+            # "": Home Assistant's preferred pipeline, when the stream starts.
+            call.assist = options.get(CONF_ASSIST_PIPELINE) or ""
+            if (document := self._converse(call, None)) is not None:
+                return call, document
+            self._calls.remove(call)
         # Rejected before anything answers it: the caller pays nothing.
         return None, bxml.hangup()
 
@@ -163,7 +194,7 @@ class CallFlow:
         call.pending = step
         if (goodbye := step.media.audio.get(bxml.GOODBYE)) is not None:
             call.goodbye_audio = goodbye
-        if call.phase in ("playing", "transferring"):
+        if call.phase in ("playing", "transferring", "conversing"):
             call.interrupt = call.steps
             self._calls.changed(call)
             return self._callback_url(call, call.steps)
@@ -220,6 +251,8 @@ class CallFlow:
             call.interrupt = None
         if call.pending is not None:
             return self._play_pending(call)
+        if event_type == CALLBACK_REDIRECT and call.phase == "conversing":
+            return self._converse_round(call)
         return self._continue(call, event_type)
 
     @callback
@@ -253,19 +286,72 @@ class CallFlow:
             LOGGER.debug(
                 "No machine detection result for call %s in time", call.call_id
             )
+        machine = is_machine(call.machine_result)
+        assert call.script is not None  # noqa: S101 - callers check
+        if call.script.assist is not None and not machine:
+            call.assist = call.script.assist
+            conversation = self._converse(call, call.script)
+            if conversation is not None:
+                return conversation
         self._set_phase(call, "playing")
-        return answer_document(call, url, machine=is_machine(call.machine_result))
+        return answer_document(call, url, machine=machine)
 
     @callback
     def _play_pending(self, call: LiveCall) -> bytes:
         """Deliver the step an automation asked for."""
         step, call.pending = call.pending, None
         assert step is not None  # noqa: S101 - callers check
+        streaming = call.phase == "conversing"
+        if step.assist is not None:
+            call.assist = step.assist
+            if (conversation := self._converse(call, step)) is not None:
+                return conversation
         if step.transfer is not None:
             self._set_phase(call, "transferring")
         else:
             self._set_phase(call, "playing")
-        return step_document(call, step, self._callback_url(call, None))
+        return step_document(
+            call, step, self._callback_url(call, None), streaming=streaming
+        )
+
+    @callback
+    def _converse(
+        self, call: LiveCall, said: CallScript | CallStep | None
+    ) -> bytes | None:
+        """Say the script's or step's message, then talk to Assist.
+
+        None when Home Assistant has no URL for the media stream any more:
+        the caller hears the rest of the script instead.
+        """
+        if (destination := self._stream_url(call)) is None:
+            LOGGER.warning(
+                "Call %s cannot talk to Assist: Home Assistant has no external URL",
+                call.call_id,
+            )
+            return None
+        restart = call.phase == "conversing"
+        self._set_phase(call, "conversing")
+        return bxml.converse(
+            message=said.message if said is not None else None,
+            audio_url=said.audio_url if said is not None else None,
+            voice=said.voice if said is not None else None,
+            audio=said.media.audio if said is not None else {},
+            destination=destination,
+            redirect_url=self._callback_url(call, None),
+            pause=CONVERSATION_ROUND,
+            method=call.method,
+            restart=restart,
+        )
+
+    @callback
+    def _converse_round(self, call: LiveCall) -> bytes:
+        """Wait on while the call's stream is up; without one, end the call."""
+        if not call.streaming:
+            # It never connected, or ended (Home Assistant restarted, say).
+            return bxml.hangup()
+        return bxml.keep_alive(
+            self._callback_url(call, None), pause=CONVERSATION_ROUND, method=call.method
+        )
 
     @callback
     def _start_holding(self, call: LiveCall) -> bytes:

@@ -15,6 +15,7 @@ from homeassistant.core import (
 )
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
+from .assist import resolve_pipeline
 from .bxml import GOODBYE
 from .calls import CallStep, GatherScript, TransferStep
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
@@ -62,6 +63,8 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
     data = validate_create_call(call.data)
     entry = _entry(hass, data)
     data = with_defaults(data, entry.options)
+    if (assist := data.get("assist")) is not None:
+        data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
 
     outcome = await async_place_calls(hass, entry, data)
     return {"calls": [response_item(to, result) for to, result in outcome]}
@@ -81,6 +84,8 @@ async def _async_update_call(call: ServiceCall) -> None:
     if live is None:
         raise validation_error("call_not_live", call_id=data["call_id"])
     data = with_default_voice(data, entry.options, live.speech)
+    if (assist := data.get("assist")) is not None:
+        data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
     step = build_step(data)
     media = await async_prepare_media(
         hass,
@@ -122,6 +127,7 @@ def build_step(data: dict[str, Any]) -> CallStep:
         gather=GatherScript(**gather) if gather is not None else None,
         transfer=transfer,
         hangup=data.get("hangup", False),
+        assist=data.get("assist"),
     )
 
 
@@ -134,7 +140,7 @@ def step_texts(step: CallStep) -> list[str]:
     texts = [step.message]
     if step.gather is not None:
         texts.append(step.gather.prompt)
-    if not step.hangup and step.transfer is None:
+    if not step.hangup and step.transfer is None and step.assist is None:
         texts.append(GOODBYE)
     return [text for text in texts if text]
 

@@ -29,6 +29,8 @@ from .calls import Speech
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
+    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_PIPELINE,
     CONF_CALLS_PER_SECOND,
     CONF_FORWARD_TO,
     CONF_FROM,
@@ -40,6 +42,7 @@ from .const import (
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DOMAIN,
+    INBOUND_ASSIST,
     INBOUND_FORWARD,
     INBOUND_MODES,
 )
@@ -79,7 +82,10 @@ LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 MAX_TTS_OPTIONS: Final = 20
 _KEYWORDS = {keyword.casefold() for keyword in CALLER_ID_KEYWORDS}
 # Fields of a call that Home Assistant speaks or plays itself.
-SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather")
+SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather", "assist")
+# How many numbers may talk to Assist by calling in.
+MAX_ASSIST_CALLERS: Final = 50
+MAX_PIPELINE_ID_LENGTH: Final = 256
 
 
 class Refused(vol.Invalid):
@@ -318,6 +324,25 @@ class AudioSource(Url):
         return super()._valid(value)
 
 
+class Assist:
+    """true (the entry's pipeline), or the id of an Assist pipeline."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> bool | str | None:
+        """Return true or the pipeline's id; false is not asking for Assist."""
+        if isinstance(value, bool):
+            return True if value else None
+        if (
+            isinstance(value, str)
+            and len(value) <= MAX_PIPELINE_ID_LENGTH
+            and not is_blank(value)
+            and _encodable(value)
+        ):
+            return value
+        raise Refused("invalid_assist")
+
+
 class Unset:
     """A rule that also takes "nothing": None, or an empty value, is no value.
 
@@ -444,6 +469,8 @@ INBOUND_CALLS = Choice(INBOUND_MODES, rule="invalid_value")
 TTS_ENTITY = Pattern(TTS_ENTITY_ID, 255, rule="invalid_tts_entity")
 LANGUAGE = Pattern(LANGUAGE_TAG, 35, rule="invalid_language")
 AUDIO_SOURCE = AudioSource()
+ASSIST = Unset(Assist())
+PIPELINE_ID = Text(MAX_PIPELINE_ID_LENGTH, empty=False, blank=False)
 # Fields choosing Home Assistant's text-to-speech; empty means not given.
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
@@ -500,6 +527,8 @@ def _check_call(data: dict[str, Any]) -> None:
         )
     if "answer_url" in data and any(data.get(key) is not None for key in SCRIPT_FIELDS):
         raise Refused("script_with_answer_url", ["answer_url"])
+    if data.get("assist") is not None and data.get("gather") is not None:
+        raise Refused("exclusive_fields", ["assist"], other="gather")
 
 
 MACHINE_DETECTION_FIELDS: Final[dict[vol.Marker, Any]] = {
@@ -556,12 +585,20 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     **SPEECH_FIELDS,
     vol.Optional("audio_url"): AUDIO_SOURCE,
     vol.Optional("gather"): Object(GATHER_FIELDS),
+    vol.Optional("assist"): ASSIST,
 }
 # What a step of update_call does; at least one of them.
-STEP_FIELDS: Final = ("message", "audio_url", "gather", "transfer_to", "hangup")
+STEP_FIELDS: Final = (
+    "message",
+    "audio_url",
+    "gather",
+    "transfer_to",
+    "hangup",
+    "assist",
+)
 # Each ends what the step does: digits call back, a transfer connects, a
-# hang-up ends the call.
-EXCLUSIVE_STEP_FIELDS: Final = ("gather", "transfer_to", "hangup")
+# hang-up ends the call, a conversation with Assist lasts until it is over.
+EXCLUSIVE_STEP_FIELDS: Final = ("gather", "transfer_to", "hangup", "assist")
 MAX_TRANSFER_DESTINATIONS: Final = 8
 
 
@@ -608,6 +645,7 @@ UPDATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("transfer_caller_id"): TransferCallerId(),
     vol.Optional("transfer_timeout"): Number(1, 300),
     vol.Optional("hangup"): boolean,
+    vol.Optional("assist"): ASSIST,
 }
 HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
@@ -780,6 +818,8 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
     (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),
     (CONF_FORWARD_TO, TRANSFER_DESTINATIONS, "invalid_forward_to"),
+    (CONF_ASSIST_PIPELINE, PIPELINE_ID, "invalid_assist_pipeline"),
+    (CONF_ASSIST_CALLERS, Destinations(MAX_ASSIST_CALLERS), "invalid_assist_callers"),
 )
 
 
@@ -810,6 +850,12 @@ def validate_options(
         and CONF_FORWARD_TO not in errors
     ):
         errors[CONF_FORWARD_TO] = "forward_to_required"
+    if (
+        options.get(CONF_INBOUND_CALLS) == INBOUND_ASSIST
+        and CONF_ASSIST_CALLERS not in options
+        and CONF_ASSIST_CALLERS not in errors
+    ):
+        errors[CONF_ASSIST_CALLERS] = "assist_callers_required"
     return options, errors
 
 
