@@ -17,6 +17,8 @@ SIMULATED = frozenset(
         "Hangup",
         "Tag",
         "Transfer",
+        "StartStream",
+        "StopStream",
     }
 )
 # Real Bandwidth verbs the sandbox accepts but does not act out.
@@ -31,11 +33,9 @@ NOT_SIMULATED = frozenset(
         "SendDtmf",
         "StartGather",
         "StartRecording",
-        "StartStream",
         "StartTranscription",
         "StopGather",
         "StopRecording",
-        "StopStream",
         "StopTranscription",
     }
 )
@@ -109,10 +109,14 @@ def _verb(element: ET.Element) -> Verb:  # noqa: PLR0912 - one check per rule
         children = tuple(_destination(child) for child in element)
         if not 1 <= len(children) <= _MAX_DESTINATIONS:
             raise BxmlError("<Transfer> needs 1 to 8 <PhoneNumber> or <SipUri>")
-    elif name not in {"SpeakSentence", *NOT_SIMULATED} and len(element):
+    elif name not in {"SpeakSentence", "StartStream", *NOT_SIMULATED} and len(element):
         raise BxmlError(f"<{name}> cannot nest other verbs")
     if name == "Redirect" and not attrs.get("redirectUrl"):
         raise BxmlError("<Redirect> requires redirectUrl")
+    if name == "StartStream" and not attrs.get("destination", "").startswith(
+        ("ws://", "wss://")
+    ):
+        raise BxmlError("<StartStream> requires a ws:// or wss:// destination")
     for attr in (
         "redirectMethod",
         "gatherMethod",

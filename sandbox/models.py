@@ -14,12 +14,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 
 from .auth import Credentials
 from .bxml import Verb
+
+if TYPE_CHECKING:
+    from .stream import MediaStream
 
 type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
 
@@ -115,6 +118,9 @@ class Scenario:
     hangup_after: float | None = None
     # A transfer's called party: how long it stays connected before hanging up.
     talk_seconds: float = 2.0
+    # What the caller says once a media stream starts: a WAV file (8 kHz
+    # mono, µ-law or 16-bit PCM); silence otherwise.
+    speech: str | None = None
 
 
 @dataclass
@@ -165,6 +171,8 @@ class Call:
     parent: Call | None = None
     # What the person calling in does (inbound calls).
     scenario: Scenario | None = None
+    # The media streams <StartStream> opened, in order.
+    streams: list[MediaStream] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:

@@ -31,6 +31,7 @@ from .callbacks import (
     without_query,
 )
 from .models import Call, Document, Hook, Scenario, new_call_id, now
+from .stream import StreamPlayer
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -56,10 +57,13 @@ class CallPlayer:
     execute_machine_detection_bxml and audio_fetches.
     """
 
-    def __init__(self, sandbox: Sandbox, callbacks: CallbackClient) -> None:
+    def __init__(
+        self, sandbox: Sandbox, callbacks: CallbackClient, streams: StreamPlayer
+    ) -> None:
         """Play calls for this sandbox, sending callbacks through `callbacks`."""
         self._sandbox = sandbox
         self._callbacks = callbacks
+        self._streams = streams
 
     def start(self, call: Call) -> None:
         """Start playing a call that has just been created or come in."""
@@ -89,6 +93,7 @@ class CallPlayer:
         finally:
             if callee_hangup is not None:
                 callee_hangup.cancel()
+        await self._streams.stop(call)
         await self._disconnect(call, call.request.get("disconnectUrl"))
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
@@ -188,6 +193,7 @@ class CallPlayer:
             call.end("hangup")  # No more BXML to execute.
         except _Ended as ended:
             call.end(ended.cause, ended.error)
+        await self._streams.stop(call)
         await self._disconnect(call, call.status_url)
 
     def _answer_inbound(self, call: Call) -> None:
@@ -287,6 +293,16 @@ class CallPlayer:
                         return document
                 case "Tag":
                     call.tag = verb.text or None
+                case "StartStream":
+                    # Does not block: the stream runs beside what follows.
+                    self._answer_inbound(call)
+                    self._streams.start(
+                        call,
+                        verb.attrs.get("name", "stream"),
+                        verb.attrs["destination"],
+                    )
+                case "StopStream":
+                    await self._streams.stop(call, verb.attrs.get("name"))
                 case "Hangup":
                     raise _Ended("hangup")
                 case "Redirect":

@@ -27,6 +27,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,7 @@ from .models import (
     now,
 )
 from .player import CallPlayer
+from .stream import StreamPlayer
 from .validation import CREATE_CALL, MACHINE_DETECTION, UPDATE_CALL, Field, validate
 
 ACCOUNT_ID = "9900000"
@@ -158,10 +160,13 @@ class Sandbox:
         self.seconds_per_word = 0.3
         self.callback_transport: CallbackTransport | None = None
         self.callback_deliveries = 0
+        # Where each media stream's audio, as the caller heard it, is saved
+        # (<call id>-<stream name>.wav); None: kept in memory only.
+        self.stream_recordings: Path | None = None
         # The parts doing the work; they read the settings above from here.
         self._faults = Faults()
         self._callbacks = CallbackClient(self)
-        self._player = CallPlayer(self, self._callbacks)
+        self._player = CallPlayer(self, self._callbacks, StreamPlayer(self))
         self._api = HttpApi(self, self._player, self._faults)
 
     # -- Controls ------------------------------------------------------------
@@ -307,6 +312,7 @@ class Sandbox:
         diversion: dict[str, str] | None = None,
         status_url: str | None = None,
         digits: str | Sequence[str] | None = None,
+        speech: str | None = None,
     ) -> Call:
         """Ring the application: a call from `from_` to its number `to`.
 
@@ -315,7 +321,8 @@ class Sandbox:
         disconnect callback. `verstat` is STIR/SHAKEN's verdict on the caller
         ID (TN-Verification-Passed or TN-Verification-Failed). `digits` is
         what the caller presses at each <Gather> (a string for every one, or
-        one per Gather in turn); nothing by default.
+        one per Gather in turn); nothing by default. `speech` is a WAV file
+        the caller says once a media stream starts (Scenario.speech).
         """
         call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
@@ -337,7 +344,9 @@ class Sandbox:
             direction="inbound",
             status_url=status_url,
             diversion=diversion,
-            scenario=Scenario(digits=digits if digits is not None else ""),
+            scenario=Scenario(
+                digits=digits if digits is not None else "", speech=speech
+            ),
         )
         stir_shaken = {"verstat": verstat, "attestationIndicator": attestation}
         if any(stir_shaken.values()):

@@ -27,6 +27,8 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    AssistPipelineSelector,
+    AssistPipelineSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -55,6 +57,8 @@ from .const import (
     CONF_ACCOUNT_ID,
     CONF_API_URL,
     CONF_APPLICATION_ID,
+    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
@@ -149,6 +153,7 @@ INBOUND_CALLS_SELECTOR = SelectSelector(
     )
 )
 TTS_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="tts"))
+ASSIST_PIPELINE_SELECTOR = AssistPipelineSelector(AssistPipelineSelectorConfig())
 # The options form's fields; options it does not show are kept as they are.
 OPTION_KEYS = (
     CONF_FROM,
@@ -161,6 +166,8 @@ OPTION_KEYS = (
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
     CONF_FORWARD_TO,
+    CONF_ASSIST_PIPELINE,
+    CONF_ASSIST_CALLERS,
 )
 
 
@@ -602,6 +609,8 @@ class BandwidthOptionsFlow(OptionsFlow):
                             CONF_RING_TIMEOUT, default=DEFAULT_RING_TIMEOUT
                         ): SECONDS_SELECTOR,
                         vol.Optional(CONF_FORWARD_TO): DESTINATIONS_SELECTOR,
+                        vol.Optional(CONF_ASSIST_PIPELINE): ASSIST_PIPELINE_SELECTOR,
+                        vol.Optional(CONF_ASSIST_CALLERS): DESTINATIONS_SELECTOR,
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,

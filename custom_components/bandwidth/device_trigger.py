@@ -29,6 +29,8 @@ from homeassistant.helpers.typing import ConfigType
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     DOMAIN,
+    EVENT_ASSIST_ENDED,
+    EVENT_ASSIST_STARTED,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALL_RECEIVED,
@@ -59,6 +61,8 @@ TRIGGER_CALL_ENDED: Final = "call_ended"
 TRIGGER_CALL_RECEIVED: Final = "call_received"
 TRIGGER_TRANSFER_ANSWERED: Final = "transfer_answered"
 TRIGGER_TRANSFER_COMPLETE: Final = "transfer_complete"
+TRIGGER_ASSIST_STARTED: Final = "assist_started"
+TRIGGER_ASSIST_ENDED: Final = "assist_ended"
 
 # Who answered is known from the answer callback (synchronous detection) or
 # from the later machineDetectionComplete callback (asynchronous detection).
@@ -80,6 +84,8 @@ TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
     TRIGGER_DIGITS_RECEIVED: ((EVENT_GATHER_COMPLETE, {}),),
     TRIGGER_TRANSFER_ANSWERED: ((EVENT_TRANSFER_ANSWERED, {}),),
     TRIGGER_TRANSFER_COMPLETE: ((EVENT_TRANSFER_COMPLETE, {}),),
+    TRIGGER_ASSIST_STARTED: ((EVENT_ASSIST_STARTED, {}),),
+    TRIGGER_ASSIST_ENDED: ((EVENT_ASSIST_ENDED, {}),),
     TRIGGER_CALL_ENDED: ((EVENT_CALL_DISCONNECTED, {}),),
 }
 
