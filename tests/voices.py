@@ -7,20 +7,37 @@ rendering, conversion with ffmpeg and caching are Home Assistant's own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.components.assist_pipeline.pipeline import (
+    KEY_ASSIST_PIPELINE,
+    async_create_default_pipeline,
+)
+from homeassistant.components.stt import (
+    AudioBitRates,
+    AudioChannels,
+    AudioCodecs,
+    AudioFormats,
+    AudioSampleRates,
+    SpeechMetadata,
+    SpeechResult,
+    SpeechResultState,
+    SpeechToTextEntity,
+)
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.config_entries import ConfigEntry, ConfigFlow
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockModule,
     MockPlatform,
+    async_mock_service,
     mock_config_flow,
     mock_integration,
     mock_platform,
@@ -117,3 +134,135 @@ async def async_set_up_voice(hass: HomeAssistant) -> FakeVoice:
     await hass.async_block_till_done()
     assert hass.states.get(TTS_ENTITY_ID) is not None
     return voice
+
+
+# --- Speech-to-text and Assist -------------------------------------------------
+
+STT_ENTITY_ID = "stt.test_ears"
+EARS_DOMAIN = "test_ears"
+PORCH_LIGHT = "light.porch"
+PORCH = AUDIO / "porch-ulaw.wav"
+
+
+class FakeEars(SpeechToTextEntity):
+    """Hears what a test says was said, once it has heard the whole request.
+
+    `texts` are returned one per request, then "" (nothing recognized).
+    """
+
+    _attr_name = "Test ears"
+
+    def __init__(self) -> None:
+        """Hear "turn on the porch light" first, then nothing."""
+        self.texts = ["turn on the porch light"]
+        self.heard: list[int] = []  # bytes of audio of each request
+
+    @property
+    def supported_languages(self) -> list[str]:
+        """English."""
+        return ["en-US"]
+
+    @property
+    def supported_formats(self) -> list[AudioFormats]:
+        """WAV."""
+        return [AudioFormats.WAV]
+
+    @property
+    def supported_codecs(self) -> list[AudioCodecs]:
+        """PCM."""
+        return [AudioCodecs.PCM]
+
+    @property
+    def supported_bit_rates(self) -> list[AudioBitRates]:
+        """16 bits."""
+        return [AudioBitRates.BITRATE_16]
+
+    @property
+    def supported_sample_rates(self) -> list[AudioSampleRates]:
+        """16 kHz."""
+        return [AudioSampleRates.SAMPLERATE_16000]
+
+    @property
+    def supported_channels(self) -> list[AudioChannels]:
+        """Mono."""
+        return [AudioChannels.CHANNEL_MONO]
+
+    async def async_process_audio_stream(
+        self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
+    ) -> SpeechResult:
+        """Listen until the pipeline stops the stream, then say what was heard."""
+        del metadata
+        size = 0
+        async for chunk in stream:
+            size += len(chunk)
+        self.heard.append(size)
+        text = self.texts.pop(0) if self.texts else ""
+        return SpeechResult(text, SpeechResultState.SUCCESS)
+
+
+@dataclass
+class Assist:
+    """Home Assistant's voice pipeline with the test engines, and a porch light."""
+
+    ears: FakeEars
+    voice: FakeVoice
+    pipeline_id: str
+    turned_on: list[ServiceCall]
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant, voice: FakeVoice) -> AsyncIterator[Assist]:
+    """Assist set up with tts.test_voice, stt.test_ears and a light to turn on.
+
+    The pipeline ("Phone") is Home Assistant's preferred one. The light is
+    light.porch, named Porch light, whose light.turn_on is recorded. Ask for
+    it before anything starts Home Assistant's HTTP test client.
+    """
+    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
+        ears = await async_set_up_ears(hass)
+        assert await async_setup_component(hass, "homeassistant", {})
+        assert await async_setup_component(hass, "conversation", {})
+        assert await async_setup_component(hass, "assist_pipeline", {})
+        hass.states.async_set(PORCH_LIGHT, "off", {"friendly_name": "Porch light"})
+        turned_on = async_mock_service(hass, "light", "turn_on")
+        hass.config.components.add("light")
+        pipeline = await async_create_default_pipeline(
+            hass,
+            stt_engine_id=STT_ENTITY_ID,
+            tts_engine_id=TTS_ENTITY_ID,
+            pipeline_name="Phone",
+        )
+        assert pipeline is not None
+        hass.data[KEY_ASSIST_PIPELINE].pipeline_store.async_set_preferred_item(
+            pipeline.id
+        )
+        yield Assist(ears, voice, pipeline.id, turned_on)
+
+
+async def async_set_up_ears(hass: HomeAssistant) -> FakeEars:
+    """Set up Home Assistant's stt component with one entity; return it."""
+    ears = FakeEars()
+
+    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await hass.config_entries.async_forward_entry_setups(entry, ["stt"])
+        return True
+
+    async def setup_platform(
+        _hass: HomeAssistant,
+        _entry: ConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        async_add_entities([ears])
+
+    mock_integration(hass, MockModule(EARS_DOMAIN, async_setup_entry=setup_entry))
+    mock_platform(hass, f"{EARS_DOMAIN}.config_flow")
+    mock_platform(
+        hass, f"{EARS_DOMAIN}.stt", MockPlatform(async_setup_entry=setup_platform)
+    )
+    assert await async_setup_component(hass, "stt", {})
+    entry = MockConfigEntry(domain=EARS_DOMAIN)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(STT_ENTITY_ID) is not None
+    return ears

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import functools
 import hmac
 import io
@@ -371,16 +372,13 @@ class Conversation:
         self.call.streaming = False
         if self._silence is not None:
             self._silence.cancel()
-        for task in (self._pipeline, self._playback):
-            if task is not None and not task.done():
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    if (current := asyncio.current_task()) and current.cancelling():
-                        raise
-        if not self.socket.closed:
-            await self.socket.close()
+        tasks = [
+            task
+            for task in (self._pipeline, self._playback)
+            if task is not None and not task.done()
+        ]
+        for task in tasks:
+            task.cancel()
         said = [
             {"heard": turn.heard, "answered": turn.answered}
             for turn in self.turns
@@ -393,6 +391,8 @@ class Conversation:
         )
         if self.reason != ENDED_STOPPED:
             self._hang_up()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.socket.close()
 
     @callback
     def _end(self, reason: str) -> None:
@@ -539,8 +539,12 @@ class Conversation:
             await self._async_send_audio(turn, pcm)
         except asyncio.CancelledError:
             if not self.socket.closed:
-                await self.socket.send_json({"eventType": "clear"})
+                with contextlib.suppress(ConnectionError):
+                    await self.socket.send_json({"eventType": "clear"})
             raise
+        except ConnectionError:
+            # The stream is ending: the conversation sees it on its own.
+            return
         finally:
             self._listen_for_silence()
 
@@ -575,6 +579,8 @@ class Conversation:
         """(Re)start the time the caller may stay silent."""
         if self._silence is not None:
             self._silence.cancel()
+        if self._ending:
+            return
         self._silence = self.hass.loop.call_later(
             SILENCE_TIMEOUT, self._end, ENDED_SILENCE
         )
