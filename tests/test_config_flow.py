@@ -30,6 +30,8 @@ from custom_components.bandwidth.const import (
     CONF_ACCOUNT_ID,
     CONF_API_URL,
     CONF_APPLICATION_ID,
+    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
     CONF_CALLBACK_USERNAME,
@@ -1019,6 +1021,8 @@ OPTION_FIELDS = [
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
     CONF_FORWARD_TO,
+    CONF_ASSIST_PIPELINE,
+    CONF_ASSIST_CALLERS,
 ]
 # What the form stores when its numbers and choices are left as they are.
 CPS = {
@@ -1308,6 +1312,18 @@ async def test_options_calls_per_second_out_of_range(
         ),
         ({CONF_HOLD_TIME: 2.5}, {CONF_HOLD_TIME: "invalid_seconds"}),
         ({CONF_RING_TIMEOUT: 30.5}, {CONF_RING_TIMEOUT: "invalid_seconds"}),
+        (
+            {CONF_INBOUND_CALLS: "assist"},
+            {CONF_ASSIST_CALLERS: "assist_callers_required"},
+        ),
+        (
+            {CONF_INBOUND_CALLS: "assist", CONF_ASSIST_CALLERS: ["555"]},
+            {CONF_ASSIST_CALLERS: "invalid_assist_callers"},
+        ),
+        (
+            {CONF_ASSIST_PIPELINE: "x" * 300},
+            {CONF_ASSIST_PIPELINE: "invalid_assist_pipeline"},
+        ),
     ],
 )
 async def test_options_calls_received_errors(

@@ -33,6 +33,8 @@ TRIGGER_TYPES = [
     "digits_received",
     "transfer_answered",
     "transfer_complete",
+    "assist_started",
+    "assist_ended",
     "call_ended",
 ]
 

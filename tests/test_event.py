@@ -58,6 +58,8 @@ async def test_entity_and_device(
         "gather_complete",
         "transfer_answered",
         "transfer_complete",
+        "assist_started",
+        "assist_ended",
         "disconnected",
         "callback",
     ]
