@@ -164,7 +164,7 @@ class StreamPlayer:
 
     async def _run(self, call: Call, stream: MediaStream) -> None:
         """Connect, stream the caller, record the answers, stop."""
-        scenario = call.scenario or self._sandbox.default_scenario
+        scenario = call.scenario or self._sandbox.scenario_for(call.request["to"])
         speech = caller_audio(scenario.speech)
         async with aiohttp.ClientSession() as session:
             try:

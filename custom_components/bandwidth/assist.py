@@ -370,8 +370,7 @@ class Conversation:
         """Stop everything, tell automations, and end the call if it was ours to end."""
         self._ending = True
         self.call.streaming = False
-        if self._silence is not None:
-            self._silence.cancel()
+        self._stop_listening()
         tasks = [
             task
             for task in (self._pipeline, self._playback)
@@ -533,8 +532,7 @@ class Conversation:
             LOGGER.warning("Cannot play Assist's answer on a call: %s", err)
             return
         turn.audio_ready = time.monotonic()
-        if self._silence is not None:
-            self._silence.cancel()
+        self._stop_listening()
         try:
             await self._async_send_audio(turn, pcm)
         except asyncio.CancelledError:
@@ -577,13 +575,17 @@ class Conversation:
     @callback
     def _listen_for_silence(self) -> None:
         """(Re)start the time the caller may stay silent."""
-        if self._silence is not None:
-            self._silence.cancel()
+        self._stop_listening()
         if self._ending:
             return
         self._silence = self.hass.loop.call_later(
             SILENCE_TIMEOUT, self._end, ENDED_SILENCE
         )
+
+    @callback
+    def _stop_listening(self) -> None:
+        if self._silence is not None:
+            self._silence.cancel()
 
 
 def _frame(text: Any) -> dict[str, Any] | None:
