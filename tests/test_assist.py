@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.bandwidth import assist as assist_module
 from custom_components.bandwidth import bxml, ulaw
 from custom_components.bandwidth.assist import Conversation, Turn
-from custom_components.bandwidth.calls import LiveCall
+from custom_components.bandwidth.calls import CallScript, CallStep, LiveCall
 from custom_components.bandwidth.const import (
     CONF_ASSIST_CALLERS,
     CONF_ASSIST_PIPELINE,
@@ -676,6 +676,19 @@ async def test_flow_without_stream_urls(
     event = CallbackEvent("initiate", "c-2", None, {"from": CALLER})
     assert flow.receive(event) == (None, bxml.hangup())
     assert init_integration.runtime_data.calls.by_call_id("c-2") is None
+    # A call placed to talk to Assist plays the rest of its script instead.
+    placed = LiveCall.create(None, CallScript(message="Hi.", assist=""))
+    placed.call_id = "c-3"
+    init_integration.runtime_data.calls.add(placed)
+    document = flow.reply(placed, CallbackEvent("answer", "c-3", None, {}))
+    assert document is not None
+    assert b"<StartStream" not in document
+    assert placed.phase == "playing"
+    # So does a step.
+    placed.phase, placed.pending = "holding", CallStep(message="Hi.", assist="")
+    document = flow.reply(placed, CallbackEvent("redirect", "c-3", None, {}))
+    assert document is not None
+    assert b"<StartStream" not in document
 
 
 def test_conversation_document() -> None:
