@@ -1,6 +1,7 @@
 """Run the Bandwidth sandbox for local development.
 
     python -m sandbox call --url URL [--from +1...] [--to +1...] [--digits 1234# 1]
+                           [--speech FILE.wav]
                       [--unverified]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
                       [--application-id ...] [--application-name ...]
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -75,6 +77,11 @@ def call(argv: list[str]) -> None:
         help="what the caller presses at each prompt, in turn (e.g. 1234# 1)",
     )
     parser.add_argument("--status-url", help="the call status callback URL")
+    parser.add_argument(
+        "--speech",
+        help="a WAV file (8 kHz mono, µ-law or 16-bit) the caller says once the "
+        "call streams to Home Assistant's Assist",
+    )
     parser.add_argument("--sandbox", default="http://127.0.0.1:8090")
     args = parser.parse_args(argv)
     body = {
@@ -87,6 +94,8 @@ def call(argv: list[str]) -> None:
         "attestation": "C" if args.unverified else "A",
         "digits": args.digits,
     }
+    if args.speech:
+        body["speech"] = str(Path(args.speech).resolve())
     if args.status_url:
         body["statusUrl"] = args.status_url
 
@@ -130,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--token-expires-in", type=int, default=3600)
     parser.add_argument(
+        "--recordings",
+        type=Path,
+        help="a folder where each media stream's answer, as the caller heard it, "
+        "is saved as <call id>-<stream name>.wav",
+    )
+    parser.add_argument(
         "--allow-insecure-callbacks",
         action="store_true",
         help="accept http:// callback URLs together with callback credentials",
@@ -156,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     sandbox.token_expires_in = args.token_expires_in
     sandbox.allow_insecure_callbacks = args.allow_insecure_callbacks
+    if args.recordings is not None:
+        args.recordings.mkdir(parents=True, exist_ok=True)
+        sandbox.stream_recordings = args.recordings
     sandbox.url = f"http://{args.host}:{args.port}"
 
     logging.basicConfig(

@@ -416,5 +416,6 @@ class HttpApi:
             attestation=body.get("attestation"),
             status_url=body.get("statusUrl"),
             digits=body.get("digits"),
+            speech=body.get("speech"),
         )
         return web.json_response({"callId": call.call_id}, status=201)
