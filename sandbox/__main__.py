@@ -109,6 +109,13 @@ def call(argv: list[str]) -> None:
     asyncio.run(post())
 
 
+def _folder(path: Path | None) -> Path | None:
+    """Make a folder if one is named; return it."""
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, print the credentials and serve until interrupted."""
     argv = sys.argv[1:] if argv is None else argv
@@ -171,9 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     sandbox.token_expires_in = args.token_expires_in
     sandbox.allow_insecure_callbacks = args.allow_insecure_callbacks
-    if args.recordings is not None:
-        args.recordings.mkdir(parents=True, exist_ok=True)
-        sandbox.stream_recordings = args.recordings
+    sandbox.stream_recordings = _folder(args.recordings)
     sandbox.url = f"http://{args.host}:{args.port}"
 
     logging.basicConfig(
