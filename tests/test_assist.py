@@ -301,6 +301,23 @@ async def test_silent_caller_is_hung_up(
     assert ended["turns"] == []
 
 
+async def test_reload_ends_the_conversation(
+    hass: HomeAssistant, assist: Assist, live: Live
+) -> None:
+    """An entry reloaded ends its calls' conversations."""
+    assist_inbound(live)
+    call = ring_in(live)
+    await wait_for(lambda: events_of(live, call.call_id, EVENT_ASSIST_STARTED))
+    assert await hass.config_entries.async_reload(live.entry.entry_id)
+    await wait_for(lambda: events_of(live, call.call_id, EVENT_ASSIST_ENDED))
+    await wait_for(lambda: stream_of(call).ended is not None)
+    assert stream_of(call).ended == "closed"
+    [ended] = events_of(live, call.call_id, EVENT_ASSIST_ENDED)
+    assert ended["reason"] == "stopped"
+    call.end("hangup")
+    await finish(live, call)
+
+
 async def test_deleted_pipeline_hangs_up(
     hass: HomeAssistant, assist: Assist, live: Live
 ) -> None:
@@ -426,8 +443,8 @@ async def test_barge_in_clears_the_answer(
     talk._on_event(turn, PipelineEvent(PipelineEventType.STT_VAD_START, {}))
     await wait_for(lambda: socket.sent[-1] == {"eventType": "clear"})
     assert turn.speech
-    talk._end("stopped")
-    talk._end("silence")
+    talk.end("stopped")
+    talk.end("silence")
     assert talk.reason == "stopped"
     await hass.async_block_till_done()
     assert socket.closed

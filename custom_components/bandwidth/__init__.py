@@ -11,7 +11,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
-from .assist import async_setup_streams, async_stream_url
+from .assist import async_end_conversations, async_setup_streams, async_stream_url
 from .calls import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
@@ -75,6 +75,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     async_setup_webhook(hass, entry)
+    entry.async_on_unload(lambda: async_end_conversations(hass, entry))
     await async_setup_cloudhook(hass, entry, lambda: async_check_issues(hass, entry))
     async_setup_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -177,6 +177,18 @@ def async_setup_streams(hass: HomeAssistant) -> None:
     hass.http.register_view(StreamView(hass))
 
 
+@callback
+def async_end_conversations(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
+    """End the conversations of an entry being unloaded; their calls hang up."""
+    ending = [
+        conversation
+        for conversation in hass.data[DATA_CONVERSATIONS].values()
+        if conversation.entry is entry
+    ]
+    for conversation in ending:
+        conversation.end(ENDED_STOPPED)
+
+
 class StreamView(HomeAssistantView):
     """Accepts the media streams of calls talking to Assist.
 
@@ -394,14 +406,15 @@ class Conversation:
         await self.socket.close()
 
     @callback
-    def _end(self, reason: str) -> None:
-        """End the conversation: close the stream, which ends the call."""
+    def end(self, reason: str) -> None:
+        """End the conversation: close the stream (then hang up, unless stopped)."""
         if self._ending:
             return
         self._ending = True
         self.reason = reason
-        self.entry.async_create_background_task(
-            self.hass, self.socket.close(), f"{DOMAIN} assist close"
+        # Not the entry's: an entry unloading cancels its tasks.
+        self.hass.async_create_background_task(
+            self.socket.close(), f"{DOMAIN} assist close"
         )
 
     @callback
@@ -462,12 +475,12 @@ class Conversation:
                 turn.failed = True
             failed = failed + 1 if turn.failed and not turn.speech else 0
             if failed >= MAX_FAILED_TURNS:
-                self._end(ENDED_ERROR)
+                self.end(ENDED_ERROR)
             elif self._goodbye:
                 if self._playback is not None:
                     # Cut short or not, the answer is over.
                     await asyncio.wait([self._playback])
-                self._end(ENDED_GOODBYE)
+                self.end(ENDED_GOODBYE)
 
     async def _stt_stream(self) -> AsyncIterator[bytes]:
         """Yield the caller's audio until the pipeline stops listening."""
@@ -579,7 +592,7 @@ class Conversation:
         if self._ending:
             return
         self._silence = self.hass.loop.call_later(
-            SILENCE_TIMEOUT, self._end, ENDED_SILENCE
+            SILENCE_TIMEOUT, self.end, ENDED_SILENCE
         )
 
     @callback
