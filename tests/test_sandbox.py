@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 import sandbox
 from sandbox import BxmlError, Call, Sandbox, Scenario, basic_auth, parse_bxml
 from sandbox.audio import AudioError, audio_duration, audio_format
+from sandbox.stream import caller_audio, write_ulaw_wav
 
 CB_USER, CB_PASS = "cb-user", "cb-pass"
 TO = "+15555550123"
@@ -1107,3 +1108,43 @@ def test_audio_that_does_not_decode(body: bytes, kind: str, error: str) -> None:
     """What Bandwidth could not play raises AudioError."""
     with pytest.raises(AudioError, match=f"^{re.escape(error)}"):
         audio_duration(body, kind)
+
+
+# --- Media streams ---------------------------------------------------------------
+
+
+def test_start_stream_needs_a_websocket_destination() -> None:
+    """<StartStream> streams to ws:// or wss:// only; it may carry parameters."""
+    [verb] = parse_bxml(
+        '<Response><StartStream name="a" destination="wss://h/s">'
+        '<StreamParam name="n" value="v"/></StartStream></Response>'
+    )
+    assert verb.attrs["destination"] == "wss://h/s"
+    with pytest.raises(BxmlError, match="ws:// or wss://"):
+        parse_bxml('<Response><StartStream destination="https://h/s"/></Response>')
+
+
+def test_caller_audio(tmp_path: Path) -> None:
+    """The caller speaks 8 kHz µ-law or 16-bit PCM WAV files, as µ-law."""
+    assert caller_audio(None) == b""
+    ulaw_file = tmp_path / "caller.wav"
+    write_ulaw_wav(ulaw_file, b"\x01\x02\x03")
+    assert caller_audio(str(ulaw_file)) == b"\x01\x02\x03"
+    assert audio_duration(ulaw_file.read_bytes(), "wav") == pytest.approx(3 / 8000)
+    pcm_file = tmp_path / "pcm.wav"
+    pcm_file.write_bytes(_wav_file(1, 8000, 16, struct.pack("<2h", 0, -32768)))
+    assert caller_audio(str(pcm_file)) == b"\xff\x00"
+    for name, data in (
+        ("16k.wav", _wav_file(1, 16000, 16, b"\0\0")),
+        ("alaw.wav", _wav_file(6, 8000, 8, b"\0")),
+    ):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=name):
+            caller_audio(str(tmp_path / name))
+
+
+def _wav_file(tag: int, rate: int, bits: int, data: bytes) -> bytes:
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, rate * bits // 8, bits // 8, bits)
+    body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data"
+    body += struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
