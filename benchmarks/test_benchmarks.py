@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -43,7 +42,7 @@ from custom_components.bandwidth.media import async_prepare_media
 from custom_components.bandwidth.replies import ROUND
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
 from tests.conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
-from tests.helpers import CLOUDHOOK_URL, CloudRelay, Live, query
+from tests.helpers import CLOUDHOOK_URL, ClientFactory, CloudRelay, Live, query
 from tests.voices import TTS_ENTITY_ID, FakeVoice
 
 from .load_client import LoadClient
@@ -51,8 +50,6 @@ from .report import Rounds, Row, median, ms, percentile, record
 from .stub import CALL_ID as STUB_CALL_ID
 from .stub import CALLS_PATH as STUB_CALLS_PATH
 from .stub import StubApi
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 TWILIO_ID = "twilio-benchmark-webhook"
