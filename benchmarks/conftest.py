@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
 
@@ -17,9 +17,77 @@ from tests.conftest import (  # noqa: F401
     mock_config_entry,
 )
 
-from .report import ROWS, table
+from .load_client import LoadClient
+from .report import FULL, QUICK, ROWS, Rounds, missed, table
+from .stub import StubApi
 
 pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add --quick: fewer rounds, only the targets that hold on any machine."""
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="run the benchmarks with ratio targets only, in fewer rounds",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of the benchmarks the quick pass runs."""
+    config.addinivalue_line(
+        "markers", "quick: a benchmark whose targets are ratios (run by --quick)"
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """With --quick, leave out benchmarks whose targets are absolute."""
+    if not config.getoption("--quick"):
+        return
+    kept = [item for item in items if item.get_closest_marker("quick")]
+    deselected = [item for item in items if not item.get_closest_marker("quick")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+@pytest.fixture
+def rounds(request: pytest.FixtureRequest) -> Rounds:
+    """How many rounds each benchmark measures: fewer in the quick pass."""
+    return QUICK if request.config.getoption("--quick") else FULL
+
+
+@pytest.fixture
+async def stub_api(socket_enabled: None) -> AsyncIterator[StubApi]:  # noqa: ARG001
+    """Serve a minimal stand-in answering createCall with a fixed 201, on loopback."""
+    stub = StubApi()
+    await stub.start()
+    try:
+        yield stub
+    finally:
+        await stub.close()
+
+
+@pytest.fixture
+async def load_client() -> AsyncIterator[LoadClient]:
+    """The webhook benchmarks' load client, in a process of its own."""
+    client = await LoadClient.start()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:  # noqa: ARG001
+    """Fail a benchmark that missed a target, once all its figures are recorded."""
+    recorded = len(ROWS)
+    result = yield
+    if failures := missed(ROWS[recorded:]):
+        pytest.fail("Missed targets:\n" + "\n".join(failures), pytrace=False)
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +110,7 @@ def quiet_logging() -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the table of figures at the end of the run."""
+    """Print the table of figures at the end of the run, targets met or not."""
     if ROWS:
         terminalreporter.write_sep("=", "Bandwidth Voice benchmarks")
         terminalreporter.write_line(table())

@@ -180,3 +180,30 @@ def test_always_well_formed(text: str, url: str, voice: str) -> None:
     assert gather is not None
     # Attribute values survive exactly, minus the characters XML forbids.
     assert gather.get("gatherUrl") == bxml.clean_text(url)
+
+
+# Text rich in what must be escaped, or any text at all.
+MARKUP = st.text(alphabet="&<>\"'\r\n\t a\u00e9\U0001f600") | st.text()
+
+
+@given(
+    text=MARKUP,
+    attribute=MARKUP,
+    children=st.lists(st.tuples(MARKUP, MARKUP), max_size=3),
+)
+def test_written_as_element_tree_writes(
+    text: str, attribute: str, children: list[tuple[str, str]]
+) -> None:
+    """Documents are written byte for byte as ElementTree writes them."""
+    response = ET.Element("Response", first=bxml.clean_text(attribute))
+    response.text = bxml.clean_text(text)
+    for child_text, child_attribute in children:
+        child = ET.SubElement(response, "Gather", url=bxml.clean_text(child_attribute))
+        child.set("voice", bxml.clean_text(child_text))
+        ET.SubElement(child, "SpeakSentence").text = bxml.clean_text(child_text)
+    ET.SubElement(response, "Hangup")
+    expected = ET.tostring(response, encoding="unicode").encode()
+    assert (
+        bxml._serialize(response)
+        == b'<?xml version="1.0" encoding="UTF-8"?>' + expected
+    )

@@ -66,6 +66,18 @@ def test_new_calls_get_their_own_reference_and_secret() -> None:
     assert first.secret not in repr(first)
 
 
+def test_callback_url_follows_the_webhook_url() -> None:
+    """A call's URL is made once per webhook URL, and again when that changes."""
+    call = new_call()
+    url = call.callback_url(WEBHOOK_URL)
+    assert call.callback_url(WEBHOOK_URL) is url
+    cloudhook = "https://hooks.nabu.casa/abc"
+    assert call.callback_url(cloudhook) == (
+        f"{cloudhook}?ref={call.ref}&key={call.secret}"
+    )
+    assert call.callback_url(WEBHOOK_URL, step=2).endswith("&step=2")
+
+
 async def test_add_find_bind_remove(hass: HomeAssistant) -> None:
     """A call is found by reference at once, by id once known, until it ends."""
     store = await load(hass)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from types import ModuleType
 
-import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
-)
-from pytest_homeassistant_custom_component.syrupy import (
-    HomeAssistantSnapshotExtension,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -38,12 +34,6 @@ from .helpers import (
     live_call,
     set_up,
 )
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Home Assistant's snapshot format, kept in tests/snapshots/."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def test_diagnostics(

@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 import sandbox
+from custom_components.bandwidth import bxml
 from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from sandbox import Sandbox
 
@@ -109,6 +110,20 @@ async def test_message_is_remembered_for_the_answer(
     assert "machineDetection" not in created_bodies(bandwidth_sandbox)[0]
     # The answer is built before the call is placed: nothing left to do then.
     assert set(call.documents) == {False, True}
+
+
+async def test_one_answer_for_a_person_and_a_machine(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Without a voicemail message or digits, both are answered alike: built once."""
+    response = await create_call(hass, to=TO, message="The alarm went off")
+    call = live(init_integration, response["calls"][0]["call_id"])
+    assert call.documents[True] is call.documents[False]
+    assert call.script is not None
+    url = call.callback_url(WEBHOOK_URL)
+    assert call.documents[True] == bxml.play_script(
+        call.script, machine=True, gather_url=url
+    )
 
 
 async def test_every_field(

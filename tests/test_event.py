@@ -6,9 +6,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from homeassistant import core
 from homeassistant.components.event import ATTR_EVENT_TYPE, ATTR_EVENT_TYPES
-from homeassistant.const import ATTR_FRIENDLY_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    ATTR_FRIENDLY_NAME,
+    MATCH_ALL,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -107,6 +113,13 @@ async def test_callbacks_trigger_the_entity(
     attributes: dict[str, Any],
 ) -> None:
     """Every callback sets the entity's event type and carries its fields."""
+    fired: list[Event] = []
+
+    @core.callback
+    def record(event: Event) -> None:
+        fired.append(event)
+
+    hass.bus.async_listen(MATCH_ALL, record)
     client = await hass_client_no_auth()
     response = await client.post(
         PATH,
@@ -139,6 +152,9 @@ async def test_callbacks_trigger_the_entity(
         "config_entry_id": init_integration.entry_id,
         **attributes,
     }
+    # The bus event and the state change share the callback's context.
+    [bus_event] = [e for e in fired if e.event_type.startswith("bandwidth_")]
+    assert state.context.id == bus_event.context.id
 
 
 async def test_unauthenticated_callbacks_leave_it_alone(

@@ -385,15 +385,18 @@ class Refusal:
 def assert_names_the_field(refusal: Refusal, data: dict[str, Any]) -> None:
     """A refusal is translated whole and names a field of the data.
 
-    Its placeholders are field names and numbers only, and its message is the
-    translation with them filled in: no English from code reaches the user.
+    Its placeholders are field names and numbers only (or the entry id typed),
+    and its message is the translation with them filled in: no English from
+    code reaches the user.
     """
     err = refusal.error
     assert err.translation_domain == DOMAIN
     assert err.translation_key in EXCEPTIONS
     placeholders = err.translation_placeholders or {}
     for name, value in placeholders.items():
-        if name != "field":
+        if name == "config_entry_id":  # an unknown entry's id, as typed
+            assert value == str(data[name]), (name, value)
+        elif name != "field":
             assert NOT_WORDS.fullmatch(value), (name, value)
     template: str = EXCEPTIONS[err.translation_key]["message"]
     assert refusal.message == template.format(**placeholders).rstrip(".")

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import ClientResponseError
 from aiohttp.test_utils import TestClient
 from homeassistant.components.http.security_filter import FILTERS, UNSAFE_URL_BYTES
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util.json import json_loads
 from hypothesis import given, settings
@@ -503,8 +503,8 @@ async def observed(hass: HomeAssistant, init_integration: MockConfigEntry) -> An
         seen.events.append(event)
 
     @callback
-    def record_signal(kind: str, data: dict[str, Any]) -> None:
-        seen.signals.append((kind, data))
+    def record_signal(kind: str, data: dict[str, Any], _context: Context) -> None:
+        seen.signals.append((kind, dict(data)))
 
     for name in EVENTS:
         hass.bus.async_listen(name, record_event)

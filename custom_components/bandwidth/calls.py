@@ -251,10 +251,12 @@ class LiveCall:
     # The Assist pipeline of the conversation the call is having, if any.
     assist: str | None = None
     # Live-only state, not stored: rounds of the silent hold loop answered,
-    # answer documents built once (see replies.py), and whether the call's
+    # answer documents built once (see replies.py), the last callback URL
+    # made, with the webhook URL it was made on, and whether the call's
     # media stream is connected to Home Assistant.
     keep_alives: int = field(default=0, repr=False)
     documents: dict[bool, bytes] = field(default_factory=dict, repr=False)
+    _callback_url: tuple[str, str] | None = field(default=None, init=False, repr=False)
     streaming: bool = field(default=False, repr=False)
 
     @classmethod
@@ -289,10 +291,17 @@ class LiveCall:
 
         `step` marks the URL of a redirect asked for to deliver that step.
         """
+        if step is None and self._callback_url is not None:
+            made_on, url = self._callback_url
+            if made_on == webhook_url:
+                return url
         query = {QUERY_REF: self.ref, QUERY_KEY: self.secret}
         if step is not None:
             query[QUERY_STEP] = str(step)
-        return str(URL(webhook_url).update_query(query))
+        url = str(URL(webhook_url).update_query(query))
+        if step is None:
+            self._callback_url = (webhook_url, url)
+        return url
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
-from typing import Any, cast
+from dataclasses import fields
+from typing import Any, Final, cast
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -53,6 +53,11 @@ CALL_FIELDS = (
     "display_name",
     "priority",
 )
+
+
+# The fields of a createCall response, in order: text and numbers, copied as
+# they are into the action's result.
+RESPONSE_FIELDS: Final = tuple(field.name for field in fields(CreateCallResponse))
 
 
 def has_script(data: dict[str, Any]) -> bool:
@@ -279,7 +284,11 @@ def response_item(
         return {"to": to, "error": str(outcome), "may_have_been_placed": True}
     if isinstance(outcome, BandwidthError):
         return {"to": to, "error": str(outcome)}
-    item = {key: value for key, value in asdict(outcome).items() if value is not None}
+    item = {
+        name: value
+        for name in RESPONSE_FIELDS
+        if (value := getattr(outcome, name)) is not None
+    }
     item["from"] = item.pop("from_")
     # Which URLs callbacks go to is configuration (and carries the call's
     # secret), not a result worth echoing.

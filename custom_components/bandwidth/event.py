@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.event import EventEntity
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -77,8 +77,12 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         )
 
     @callback
-    def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
+    def _handle_event(
+        self, event_type: str, data: dict[str, Any], context: Context
+    ) -> None:
+        # A copy: the bus event's data is the listeners'.
         attributes = dict(data)
         attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE, None)
         self._trigger_event(event_type, attributes)
+        self.async_set_context(context)
         self.async_write_ha_state()

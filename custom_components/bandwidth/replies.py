@@ -87,10 +87,20 @@ def answer_document(call: LiveCall, callback_url: str, *, machine: bool) -> byte
     call's own URL, which does not change while the call lives.
     """
     if (document := call.documents.get(machine)) is None:
-        assert call.script is not None  # noqa: S101 - callers check
-        document = call.documents[machine] = bxml.play_script(
-            call.script, machine=machine, gather_url=callback_url, method=call.method
-        )
+        script = call.script
+        assert script is not None  # noqa: S101 - callers check
+        if (
+            not script.machine_message
+            and script.gather is None
+            and (other := call.documents.get(not machine)) is not None
+        ):
+            # Without a voicemail message or digits, both hear the same.
+            document = other
+        else:
+            document = bxml.play_script(
+                script, machine=machine, gather_url=callback_url, method=call.method
+            )
+        call.documents[machine] = document
     return document
 
 

@@ -438,10 +438,15 @@ class Object:
             marker.schema for marker in fields if isinstance(marker, vol.Required)
         ]
         self.check = check
-        self.schema = vol.Schema(fields)
+        self.rules: dict[str, Callable[[Any], Any]] = {
+            marker.schema: rule for marker, rule in fields.items()
+        }
 
     def __call__(self, value: Any) -> dict[str, Any]:
-        """Return the validated mapping, or refuse the first bad field."""
+        """Return the validated mapping, or refuse the first bad field.
+
+        Fields are checked in the order given, as voluptuous walks a mapping.
+        """
         if not isinstance(value, dict):
             raise Refused("invalid_object")
         for key in value:
@@ -450,7 +455,13 @@ class Object:
         for key in self.required:
             if key not in value:
                 raise Refused("required_field", [key])
-        result: dict[str, Any] = self.schema(value)
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                result[key] = self.rules[key](item)
+            except vol.Invalid as err:
+                err.prepend([key])
+                raise
         if self.check is not None:
             self.check(result)
         return result

@@ -28,7 +28,7 @@ from aiohttp.hdrs import (
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util.aiohttp import MockRequest
 
@@ -243,8 +243,11 @@ class CallbackHandler:
             event.event_type, (EVENT_CALLBACK, EVENT_TYPE_CALLBACK)
         )
         data = {**event.data, ATTR_CONFIG_ENTRY_ID: self.entry.entry_id}
-        self.hass.bus.async_fire(bus_event, data)
-        async_dispatcher_send(self.hass, self._signal, entity_event, dict(data))
+        # One context for both: what an automation triggered by either does
+        # traces back to the same callback.
+        context = Context()
+        self.hass.bus.async_fire(bus_event, data, context=context)
+        async_dispatcher_send(self.hass, self._signal, entity_event, data, context)
         self.calls.record(event.call_id, event.event_type)
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, Self
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -80,6 +81,18 @@ def _application_path(application_id: str) -> tuple[str, ...]:
         msg = f"Invalid application id: {application_id!r}"
         raise ValueError(msg)
     return ("applications", application_id)
+
+
+@lru_cache(maxsize=64)  # the calls path on every creation; others per call
+def _account_url(base: URL, account_id: str, path: tuple[str, ...]) -> URL:
+    """Return the URL of a path below an account.
+
+    Each segment is quoted whole: an id can never reach another path.
+    """
+    return base.joinpath(
+        *(quote(segment, safe="") for segment in ("accounts", account_id, *path)),
+        encoded=True,
+    )
 
 
 def _basic(username: str, password: str) -> str:
@@ -238,15 +251,8 @@ class BandwidthClient:
         did nothing, so retrying cannot place a call twice. Nothing else is
         retried. `paced` requests wait for a calls-per-second slot first.
         """
-        # Each segment is quoted whole: an id can never reach another path.
         base = self.dashboard_url if account_api else self.voice_url
-        url = base.joinpath(
-            *(
-                quote(segment, safe="")
-                for segment in ("accounts", self.account_id, *path)
-            ),
-            encoded=True,
-        )
+        url = _account_url(base, self.account_id, path)
         loop = asyncio.get_running_loop()
         if deadline is None:
             deadline = loop.time() + self.request_timeout
@@ -255,9 +261,11 @@ class BandwidthClient:
         while True:
             if paced:
                 await self._wait_turn(deadline, rate_limited)
-            authorization = await self._bounded(
-                deadline, self._authorization(), sent=False
-            )
+            authorization = self._current_authorization()
+            if authorization is None:
+                authorization = await self._bounded(
+                    deadline, self._refresh_token(stale=None), sent=False
+                )
             try:
                 return await self._bounded(
                     deadline,
@@ -376,13 +384,13 @@ class BandwidthClient:
             )
             raise BandwidthOutcomeUnknownError(msg) from err
 
-    async def _authorization(self) -> str:
-        """Return the Authorization header value for the Voice API."""
+    def _current_authorization(self) -> str | None:
+        """Return the Authorization header value, None when a token must be fetched."""
         if isinstance(self.credentials, BasicCredentials):
             return _basic(self.credentials.username, self.credentials.password)
         if self._token is not None and time.monotonic() < self._token_expires:
             return f"Bearer {self._token}"
-        return await self._refresh_token(stale=None)
+        return None
 
     async def _refresh_token(self, *, stale: str | None) -> str:
         """Fetch a new token, once however many requests need one at a time.

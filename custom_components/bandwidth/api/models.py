@@ -8,7 +8,6 @@ model of Bandwidth's account API, `Application`, is read from XML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import cache
 from typing import Any, Self
 from xml.etree.ElementTree import Element
 
@@ -16,32 +15,44 @@ from xml.etree.ElementTree import Element
 VOICE_SERVICE_TYPE = "Voice-V2"
 
 
-@cache  # a few dozen field names, converted on every request and response
 def _wire_name(name: str) -> str:
     """Return the spec's camelCase name for a Python field name."""
     head, *rest = name.rstrip("_").split("_")
     return head + "".join(part.capitalize() for part in rest)
 
 
+# One table per model, used on every request and response.
+_WIRE_FIELDS: dict[type[Any], tuple[tuple[str, str], ...]] = {}
+
+
+def _wire_fields(cls: type[Any]) -> tuple[tuple[str, str], ...]:
+    """Return a dataclass's (field name, wire name) pairs, in field order."""
+    if (pairs := _WIRE_FIELDS.get(cls)) is None:
+        pairs = _WIRE_FIELDS[cls] = tuple(
+            (item.name, _wire_name(item.name)) for item in fields(cls)
+        )
+    return pairs
+
+
 def _to_wire(obj: Any) -> dict[str, Any]:
     """Serialize a request dataclass, dropping unset fields."""
     body: dict[str, Any] = {}
-    for item in fields(obj):
-        value = getattr(obj, item.name)
+    for name, wire_name in _wire_fields(type(obj)):
+        value = getattr(obj, name)
         if value is None:
             continue
         if hasattr(value, "to_dict"):
             value = value.to_dict()
-        body[_wire_name(item.name)] = value
+        body[wire_name] = value
     return body
 
 
 def _from_wire(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
     """Pick a response dataclass's fields out of a wire body."""
     return {
-        item.name: data[_wire_name(item.name)]
-        for item in fields(cls)
-        if _wire_name(item.name) in data
+        name: data[wire_name]
+        for name, wire_name in _wire_fields(cls)
+        if wire_name in data
     }
 
 
