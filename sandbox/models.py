@@ -121,6 +121,8 @@ class Scenario:
     # What the caller says once a media stream starts: a WAV file (8 kHz
     # mono, µ-law or 16-bit PCM); silence otherwise.
     speech: str | None = None
+    # What the caller says once an answer starts playing back: talking over it.
+    barge_in: str | None = None
 
 
 @dataclass

@@ -313,6 +313,7 @@ class Sandbox:
         status_url: str | None = None,
         digits: str | Sequence[str] | None = None,
         speech: str | None = None,
+        barge_in: str | None = None,
     ) -> Call:
         """Ring the application: a call from `from_` to its number `to`.
 
@@ -322,7 +323,8 @@ class Sandbox:
         ID (TN-Verification-Passed or TN-Verification-Failed). `digits` is
         what the caller presses at each <Gather> (a string for every one, or
         one per Gather in turn); nothing by default. `speech` is a WAV file
-        the caller says once a media stream starts (Scenario.speech).
+        the caller says once a media stream starts (Scenario.speech);
+        `barge_in` one said over the first answer (Scenario.barge_in).
         """
         call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
@@ -345,7 +347,9 @@ class Sandbox:
             status_url=status_url,
             diversion=diversion,
             scenario=Scenario(
-                digits=digits if digits is not None else "", speech=speech
+                digits=digits if digits is not None else "",
+                speech=speech,
+                barge_in=barge_in,
             ),
         )
         stir_shaken = {"verstat": verstat, "attestationIndicator": attestation}

@@ -4,7 +4,7 @@ The sandbox opens a websocket to the verb's destination (url_rewrites
 applied to its https:// form, as for callbacks), sends the `start` frame,
 then one `media` frame of 20 ms of 8 kHz µ-law every 20 ms of real time: the
 caller's speech (the call's Scenario.speech, a WAV file) once, then line
-silence. What comes back as `playAudio` is queued and "played" to the caller
+silence; Scenario.barge_in, if any, once the first answer starts playing. What comes back as `playAudio` is queued and "played" to the caller
 at the same pace; `clear` drops what is queued. The stream ends, with a
 `stop` frame, at <StopStream> or when the call ends; it also ends when the
 destination closes the socket. Audio timing is real: the pipeline at the
@@ -55,6 +55,8 @@ class MediaStream:
     clears: int = 0
     # What came back and the caller has not heard yet.
     pending: bytearray = field(default_factory=bytearray, repr=False)
+    # What the caller says over the first answer, not said yet.
+    barge_in: bytes = field(default=b"", repr=False)
     messages: list[dict[str, Any]] = field(default_factory=list)
     # "stop": the sandbox stopped it; "closed": the destination closed it.
     ended: str | None = None
@@ -166,6 +168,7 @@ class StreamPlayer:
         """Connect, stream the caller, record the answers, stop."""
         scenario = call.scenario or self._sandbox.scenario_for(call.request["to"])
         speech = caller_audio(scenario.speech)
+        stream.barge_in = caller_audio(scenario.barge_in)
         async with aiohttp.ClientSession() as session:
             try:
                 socket = await session.ws_connect(self._url(stream.destination))
@@ -219,9 +222,13 @@ class StreamPlayer:
         loop = asyncio.get_running_loop()
         start = loop.time()
         pending = stream.pending
+        said = 0  # frames of `speech` sent
         while not stream.stopping.is_set() and not receiver.done():
+            if stream.barge_in and stream.received:
+                speech, stream.barge_in, said = stream.barge_in, b"", 0
             index = stream.frames_sent
-            chunk = speech[index * FRAME_BYTES : (index + 1) * FRAME_BYTES]
+            chunk = speech[said * FRAME_BYTES : (said + 1) * FRAME_BYTES]
+            said += 1
             chunk += SILENCE[len(chunk) :]
             try:
                 await socket.send_json(
