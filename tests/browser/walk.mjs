@@ -447,6 +447,12 @@ async function options(walk) {
   await walk.see('/api/webhook/', false);
   await walk.fill({ from: '5555550100' });
   await walk.step('options-form');
+  // The Assist fields, at the end of the form: a pipeline picker and a list.
+  await walk.page.mouse.move(640, 500);
+  await walk.page.mouse.wheel(0, 10000);
+  await walk.see('Who may talk to Assist', false);
+  await walk.step('options-assist');
+  await walk.page.mouse.wheel(0, -10000);
   await walk.click('Submit');
   await walk.see('Enter one of your Bandwidth numbers in E.164 format', false);
   await walk.step('options-invalid-caller-id');
