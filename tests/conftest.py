@@ -5,6 +5,8 @@ Constants and helpers shared by the test modules are in helpers.py.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from types import ModuleType
 from unittest.mock import AsyncMock, Mock
 
@@ -42,6 +44,24 @@ pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/bandwidth in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_swallowed_exceptions(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which a listener raised.
+
+    Home Assistant's dispatcher and event loop log a listener's exception and
+    go on, so nothing else would fail: an event entity that no longer accepts
+    what the webhook sends it would pass unnoticed.
+    """
+    yield
+    swallowed = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.levelno >= logging.ERROR
+        and record.name in {"homeassistant.helpers.dispatcher", "homeassistant.core"}
+    ]
+    assert not swallowed, swallowed
 
 
 @pytest.fixture

@@ -21,8 +21,11 @@ import aiohttp
 import pytest
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.components.assist_pipeline.error import PipelineError
-from homeassistant.core import HomeAssistant
+from homeassistant.components.event import ATTR_EVENT_TYPE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.network import NoURLAvailableError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -83,6 +86,17 @@ async def test_caller_turns_on_the_porch_light(
         },
     )
     live.sandbox.time_scale = 1
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{live.entry.entry_id}_call"
+    )
+    shown: list[str] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            shown.append(state.attributes[ATTR_EVENT_TYPE])
+
+    async_track_state_change_event(hass, entity_id or "", record)
     call = ring_in(live, speech=str(PORCH))
 
     await wait_for(lambda: call.streams and stream_of(call).received)
@@ -106,6 +120,8 @@ async def test_caller_turns_on_the_porch_light(
     assert ended["turns"][0]["heard"] == "turn on the porch light"
     assert ended["turns"][0]["answered"]
     assert events_of(live, call.call_id, EVENT_CALL_DISCONNECTED)
+    # The event entity shows the conversation too.
+    assert {"assist_started", "assist_ended"} <= set(shown)
 
 
 async def test_caller_talks_over_the_answer(

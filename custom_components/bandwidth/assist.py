@@ -43,7 +43,6 @@ from homeassistant.components.assist_pipeline.error import (
 from homeassistant.components.assist_pipeline.pipeline import async_get_pipeline
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
@@ -62,10 +61,10 @@ from .const import (
     EVENT_TYPE_ASSIST_ENDED,
     EVENT_TYPE_ASSIST_STARTED,
     LOGGER,
-    SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
 from .errors import validation_error
+from .signals import async_fire_call_event
 
 STREAM_PATH: Final = "/api/bandwidth/stream"
 DATA_CONVERSATIONS: HassKey[dict[str, Conversation]] = HassKey(
@@ -439,13 +438,7 @@ class Conversation:
             "pipeline_id": self._pipeline_id,
             **extra,
         }
-        self.hass.bus.async_fire(name, data)
-        async_dispatcher_send(
-            self.hass,
-            SIGNAL_CALL_EVENT.format(self.entry.entry_id),
-            entity_event,
-            dict(data),
-        )
+        async_fire_call_event(self.hass, self.entry.entry_id, name, entity_event, data)
 
     # -- The pipeline ----------------------------------------------------------
 

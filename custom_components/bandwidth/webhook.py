@@ -28,8 +28,7 @@ from aiohttp.hdrs import (
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
@@ -57,7 +56,6 @@ from .const import (
     EVENT_TYPE_TRANSFER_ANSWERED,
     EVENT_TYPE_TRANSFER_COMPLETE,
     LOGGER,
-    SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
 from .parse import (
@@ -75,6 +73,7 @@ from .parse import (
     parse_callback,
 )
 from .replies import INTERNAL_EVENTS, CallFlow
+from .signals import async_fire_call_event
 
 REALM: Final = "bandwidth"
 CHALLENGE: Final = f'Basic realm="{REALM}"'
@@ -135,7 +134,6 @@ class CallbackHandler:
         self.entry = entry
         self.calls: CallStore = entry.runtime_data.calls
         self.flow: CallFlow = entry.runtime_data.flow
-        self._signal = SIGNAL_CALL_EVENT.format(entry.entry_id)
 
     async def async_handle(
         self, _hass: HomeAssistant, webhook_id: str, request: Request | MockRequest
@@ -243,11 +241,9 @@ class CallbackHandler:
             event.event_type, (EVENT_CALLBACK, EVENT_TYPE_CALLBACK)
         )
         data = {**event.data, ATTR_CONFIG_ENTRY_ID: self.entry.entry_id}
-        # One context for both: what an automation triggered by either does
-        # traces back to the same callback.
-        context = Context()
-        self.hass.bus.async_fire(bus_event, data, context=context)
-        async_dispatcher_send(self.hass, self._signal, entity_event, data, context)
+        async_fire_call_event(
+            self.hass, self.entry.entry_id, bus_event, entity_event, data
+        )
         self.calls.record(event.call_id, event.event_type)
 
 
