@@ -43,10 +43,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """With --quick, leave out benchmarks whose targets are absolute."""
+    """With --quick, leave out benchmarks whose targets are absolute.
+
+    The quick pass, run on shared machines, measures a missed target once
+    more before failing: a neighbour busy during one side's rounds can cost
+    that side a quarter, and a second miss is not chance.
+    """
     if not config.getoption("--quick"):
         return
     kept = [item for item in items if item.get_closest_marker("quick")]
+    for item in kept:
+        item.add_marker(pytest.mark.flaky(reruns=1))
     deselected = [item for item in items if not item.get_closest_marker("quick")]
     if deselected:
         config.hook.pytest_deselected(items=deselected)

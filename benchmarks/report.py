@@ -19,7 +19,7 @@ class Rounds:
 
 
 FULL = Rounds(create_call=600, webhook_rounds=4, webhook_total=500, check_p99=True)
-QUICK = Rounds(create_call=300, webhook_rounds=2, webhook_total=300, check_p99=False)
+QUICK = Rounds(create_call=300, webhook_rounds=4, webhook_total=200, check_p99=False)
 
 
 @dataclass(frozen=True)
