@@ -31,6 +31,7 @@ from homeassistant.components.stt import (
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.config_entries import ConfigEntry, ConfigFlow
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -110,9 +111,17 @@ async def voice(
 async def async_set_up_voice(hass: HomeAssistant) -> FakeVoice:
     """Set up Home Assistant's tts component with one entity; return it."""
     voice = FakeVoice()
+    await _async_set_up_entity(hass, TEST_DOMAIN, "tts", voice, TTS_ENTITY_ID)
+    return voice
+
+
+async def _async_set_up_entity(
+    hass: HomeAssistant, domain: str, platform: str, entity: Entity, entity_id: str
+) -> None:
+    """Set up a platform's component with one entity, from a test integration."""
 
     async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        await hass.config_entries.async_forward_entry_setups(entry, ["tts"])
+        await hass.config_entries.async_forward_entry_setups(entry, [platform])
         return True
 
     async def setup_platform(
@@ -120,20 +129,19 @@ async def async_set_up_voice(hass: HomeAssistant) -> FakeVoice:
         _entry: ConfigEntry,
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
-        async_add_entities([voice])
+        async_add_entities([entity])
 
-    mock_integration(hass, MockModule(TEST_DOMAIN, async_setup_entry=setup_entry))
-    mock_platform(hass, f"{TEST_DOMAIN}.config_flow")
+    mock_integration(hass, MockModule(domain, async_setup_entry=setup_entry))
+    mock_platform(hass, f"{domain}.config_flow")
     mock_platform(
-        hass, f"{TEST_DOMAIN}.tts", MockPlatform(async_setup_entry=setup_platform)
+        hass, f"{domain}.{platform}", MockPlatform(async_setup_entry=setup_platform)
     )
-    assert await async_setup_component(hass, "tts", {})
-    entry = MockConfigEntry(domain=TEST_DOMAIN)
+    assert await async_setup_component(hass, platform, {})
+    entry = MockConfigEntry(domain=domain)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(TTS_ENTITY_ID) is not None
-    return voice
+    assert hass.states.get(entity_id) is not None
 
 
 # --- Speech-to-text and Assist -------------------------------------------------
@@ -242,27 +250,5 @@ async def assist(hass: HomeAssistant, voice: FakeVoice) -> AsyncIterator[Assist]
 async def async_set_up_ears(hass: HomeAssistant) -> FakeEars:
     """Set up Home Assistant's stt component with one entity; return it."""
     ears = FakeEars()
-
-    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        await hass.config_entries.async_forward_entry_setups(entry, ["stt"])
-        return True
-
-    async def setup_platform(
-        _hass: HomeAssistant,
-        _entry: ConfigEntry,
-        async_add_entities: AddConfigEntryEntitiesCallback,
-    ) -> None:
-        async_add_entities([ears])
-
-    mock_integration(hass, MockModule(EARS_DOMAIN, async_setup_entry=setup_entry))
-    mock_platform(hass, f"{EARS_DOMAIN}.config_flow")
-    mock_platform(
-        hass, f"{EARS_DOMAIN}.stt", MockPlatform(async_setup_entry=setup_platform)
-    )
-    assert await async_setup_component(hass, "stt", {})
-    entry = MockConfigEntry(domain=EARS_DOMAIN)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert hass.states.get(STT_ENTITY_ID) is not None
+    await _async_set_up_entity(hass, EARS_DOMAIN, "stt", ears, STT_ENTITY_ID)
     return ears
