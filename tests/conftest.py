@@ -64,6 +64,24 @@ def no_swallowed_exceptions(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not swallowed, swallowed
 
 
+@pytest.fixture(autouse=True)
+def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which Home Assistant reported the integration's use of it.
+
+    Home Assistant logs what an integration does that a later release stops
+    ("Detected that custom integration 'bandwidth' ... This will stop working
+    in Home Assistant ..."); the newest leg sees such reports first.
+    """
+    yield
+    reported = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.name == "homeassistant.helpers.frame"
+        and f"integration '{DOMAIN}'" in record.getMessage()
+    ]
+    assert not reported, reported
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's snapshot format, kept in tests/snapshots/."""

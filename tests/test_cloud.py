@@ -212,6 +212,7 @@ async def test_cloudhook_made_when_cloud_connects_later(
     assert CONF_CLOUDHOOK_URL not in mock_config_entry.data
     issue_id = f"no_external_url_{mock_config_entry.entry_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    running = mock_config_entry.runtime_data
 
     cloud.async_active_subscription.return_value = True  # type: ignore[attr-defined]
     cloud.async_is_connected.return_value = True  # type: ignore[attr-defined]
@@ -224,6 +225,7 @@ async def test_cloudhook_made_when_cloud_connects_later(
     assert mock_config_entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     assert async_get_webhook_url(hass, mock_config_entry) == CLOUDHOOK_URL
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert mock_config_entry.runtime_data is running  # not reloaded
 
     # Signing out: the issue is back (no external URL here either).
     cloud.async_active_subscription.return_value = False  # type: ignore[attr-defined]

@@ -598,6 +598,7 @@ async def test_reauth_oauth(
     """New client credentials replace the old ones; nothing else changes."""
     entry = init_integration
     before = dict(entry.data)
+    running = entry.runtime_data
     bandwidth_sandbox.client_id = "rotated-client"
     bandwidth_sandbox.client_secret = "rotated-secret"
 
@@ -623,6 +624,9 @@ async def test_reauth_oauth(
     assert entry.unique_id == UNIQUE_ID
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    # Reloaded once, by the entry's own update listener, with the new client.
+    assert entry.runtime_data is not running
+    assert entry.runtime_data.client.credentials.client_id == "rotated-client"
 
 
 async def test_reauth_basic(
@@ -661,6 +665,7 @@ async def test_reauth_basic(
     assert result["reason"] == "reauth_successful"
     assert entry.data == before | {CONF_PASSWORD: sandbox.PASSWORD}
     await hass.async_block_till_done()
+    # Not loaded before (no update listener): Home Assistant's helper loads it.
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -867,6 +872,8 @@ async def test_reconfigure_to_basic(
     }
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    # Reloaded by the entry's update listener: the client is the new user's.
+    assert entry.runtime_data.client.credentials.username == sandbox.USERNAME
 
 
 async def test_reconfigure_application_and_api_url(

@@ -361,14 +361,25 @@ async def test_cloud_remote_access_serves_audio(
     cloud: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With Home Assistant Cloud's remote access, audio goes through it."""
+    """With Home Assistant Cloud's remote access, audio goes through it.
+
+    From Home Assistant 2026.11, remote access lists a user's own domains
+    first, and Home Assistant's URL is the first whose certificate is served:
+    Bandwidth is given that one.
+    """
     remote = "https://abcdefgh.ui.nabu.casa"
+    expected = remote
     monkeypatch.setattr(cloud, "async_remote_ui_url", lambda _hass: remote)
+    if hasattr(cloud, "async_remote_ui_urls"):
+        expected = "https://home.example.com"
+        monkeypatch.setattr(
+            cloud, "async_remote_ui_urls", lambda _hass: [expected, remote]
+        )
     response = await create_call(
         hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
     )
     assert "error" not in response["calls"][0]
-    assert live_script(hass).media.audio[MESSAGE].startswith(f"{remote}{AUDIO_PATH}/")
+    assert live_script(hass).media.audio[MESSAGE].startswith(f"{expected}{AUDIO_PATH}/")
 
 
 # --- Media from Home Assistant's media sources ---------------------------------------

@@ -131,10 +131,18 @@ async def _async_set_up_entity(
     ) -> None:
         async_add_entities([entity])
 
-    mock_integration(hass, MockModule(domain, async_setup_entry=setup_entry))
-    mock_platform(hass, f"{domain}.config_flow")
+    # A custom integration, as ours is: from Home Assistant 2026.11 only those
+    # may still return a boolean from async_setup_entry, which every release
+    # before it requires.
+    mock_integration(
+        hass, MockModule(domain, async_setup_entry=setup_entry), built_in=False
+    )
+    mock_platform(hass, f"{domain}.config_flow", built_in=False)
     mock_platform(
-        hass, f"{domain}.{platform}", MockPlatform(async_setup_entry=setup_platform)
+        hass,
+        f"{domain}.{platform}",
+        MockPlatform(async_setup_entry=setup_platform),
+        built_in=False,
     )
     assert await async_setup_component(hass, platform, {})
     entry = MockConfigEntry(domain=domain)

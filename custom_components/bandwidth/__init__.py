@@ -21,7 +21,7 @@ from .const import (
     DOMAIN,
 )
 from .data import BandwidthConfigEntry, BandwidthData
-from .helpers import async_create_client
+from .helpers import async_create_client, connection
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import async_setup_audio, restore_audio
 from .replies import CallFlow
@@ -71,7 +71,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         lambda: entry.options,
         lambda call: async_stream_url(hass, call),
     )
-    entry.runtime_data = BandwidthData(client=client, calls=calls, flow=flow)
+    entry.runtime_data = BandwidthData(
+        client=client, calls=calls, flow=flow, connection=connection(entry.data)
+    )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     async_setup_webhook(hass, entry)
@@ -92,7 +94,15 @@ def _apply_options(entry: BandwidthConfigEntry) -> None:
 async def _async_entry_updated(
     hass: HomeAssistant, entry: BandwidthConfigEntry
 ) -> None:
-    """Take new options into use without a reload: calls may be in progress."""
+    """Reload for new credentials; take anything else into use without a reload.
+
+    Calls may be in progress, so new options apply in place. This listener is
+    the one place that reloads a loaded entry: Home Assistant stops flows
+    from scheduling a reload of their own beside an update listener (2026.12).
+    """
+    if connection(entry.data) != entry.runtime_data.connection:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     _apply_options(entry)
     async_check_issues(hass, entry)
 

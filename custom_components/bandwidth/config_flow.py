@@ -445,12 +445,12 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                 self, {**entry.data, **user_input}, application_field=False
             )
             if not errors:
-                return self.async_update_reload_and_abort(
+                return self._async_update_and_abort(
                     entry,
                     title=_updated_title(
                         entry, entry.data[CONF_APPLICATION_ID], application
                     ),
-                    data_updates=user_input,
+                    data={**entry.data, **user_input},
                 )
 
         return self.async_show_form(
@@ -467,6 +467,21 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=_placeholders(entry),
             errors=errors,
         )
+
+    def _async_update_and_abort(
+        self, entry: ConfigEntry, **changes: Any
+    ) -> ConfigFlowResult:
+        """Save new credentials, see them taken into use, and end the flow.
+
+        A loaded entry reloads itself from its update listener when its
+        credentials changed (Home Assistant 2026.12 refuses a flow's reload
+        beside a listener); an entry that is not loaded has no listener, and
+        is reloaded by Home Assistant's own helper.
+        """
+        if not entry.update_listeners:
+            return self.async_update_reload_and_abort(entry, **changes)
+        self.hass.config_entries.async_update_entry(entry, **changes)
+        return self.async_abort(reason=f"{self.source}_successful")
 
     async def async_step_reconfigure(
         self,
@@ -529,7 +544,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                     self, data, application_field=True
                 )
                 if not errors:
-                    return self.async_update_reload_and_abort(
+                    return self._async_update_and_abort(
                         entry,
                         unique_id=unique_id,
                         title=_updated_title(

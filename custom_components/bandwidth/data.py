@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -18,6 +20,8 @@ class BandwidthData:
     client: BandwidthClient
     calls: CallStore
     flow: CallFlow
+    # helpers.connection() of the data the entry was set up with.
+    connection: Mapping[str, Any]
 
 
 type BandwidthConfigEntry = ConfigEntry[BandwidthData]

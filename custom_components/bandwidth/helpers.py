@@ -1,4 +1,4 @@
-"""Build the API client for a config entry's data."""
+"""Build the API client for a config entry's data, and tell what it is made of."""
 
 from __future__ import annotations
 
@@ -20,10 +20,30 @@ from .const import (
     AUTH_BASIC,
     CONF_ACCOUNT_ID,
     CONF_API_URL,
+    CONF_APPLICATION_ID,
     CONF_AUTH_TYPE,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
 )
+
+# The entry data a running entry was set up from: a change to any of these
+# (re-authentication, reconfiguration) needs a reload. The rest of the data
+# (the cloudhook URL, the inbound secret) is read where it is used.
+CONNECTION_KEYS = (
+    CONF_AUTH_TYPE,
+    CONF_ACCOUNT_ID,
+    CONF_APPLICATION_ID,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_USERNAME,
+    CONF_PASSWORD,
+    CONF_API_URL,
+)
+
+
+def connection(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the part of entry data the entry's client is made from."""
+    return {key: data[key] for key in CONNECTION_KEYS if key in data}
 
 
 def async_create_client(
