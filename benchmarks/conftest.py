@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Any
 
 import pytest
+
+from custom_components.bandwidth import dialer, services, webhook
 
 # The suite's fixtures: the integration set up against the loopback sandbox.
 from tests.conftest import (  # noqa: F401
@@ -25,11 +29,19 @@ pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add --quick: fewer rounds, only the targets that hold on any machine."""
+    """Add --quick, and --slow-down to see a regression fail it."""
     parser.addoption(
         "--quick",
         action="store_true",
         help="run the benchmarks with ratio targets only, in fewer rounds",
+    )
+    parser.addoption(
+        "--slow-down",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="make every answered callback and every create_call this much "
+        "slower, busy on the loop, as a regression would (the targets then fail)",
     )
 
 
@@ -58,6 +70,34 @@ def pytest_collection_modifyitems(
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+def _busy(seconds: float) -> None:
+    """Keep the loop busy, as code doing more work would."""
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def slow_down(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> float:
+    """With --slow-down, a deliberately slower answer path and action."""
+    seconds: float = request.config.getoption("--slow-down")
+    if seconds:
+        answer = webhook.CallbackHandler._answer  # noqa: SLF001
+        place = dialer.async_place_calls
+
+        def slow_answer(handler: webhook.CallbackHandler, *args: Any) -> Any:
+            _busy(seconds)
+            return answer(handler, *args)
+
+        async def slow_place(*args: Any) -> Any:
+            _busy(seconds)
+            return await place(*args)
+
+        monkeypatch.setattr(webhook.CallbackHandler, "_answer", slow_answer)
+        monkeypatch.setattr(services, "async_place_calls", slow_place)
+    return seconds
 
 
 @pytest.fixture

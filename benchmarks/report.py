@@ -5,21 +5,62 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+# How far above its goal the quick pass lets a ratio go. The quick pass runs
+# in continuous integration on whichever 2-core machine it lands on, quiet or
+# beside a busy neighbour, and the ratios move with the processor: the same
+# code measured `create_call` at 1.67x its baseline on AMD EPYC and 1.93x on
+# Intel Xeon. A quarter covers that, and still fails a change that makes the
+# measured path a quarter slower than its goal allows.
+QUICK_HEADROOM = 1.25
+
 
 @dataclass(frozen=True)
 class Rounds:
-    """How much each benchmark measures."""
+    """How much each benchmark measures, and which bounds it is held to."""
 
-    create_call: int  # calls placed by the action, and as many bare POSTs
+    create_call: int  # calls placed by each action, in blocks of BLOCK
     webhook_rounds: int  # alternating rounds of each side's callbacks
     webhook_total: int  # callbacks per round and side
-    # Whether a p99 ratio is held to its target: from the few samples of the
-    # quick pass, one pause of the loop on either side decides it.
-    check_p99: bool
+    # The quick pass: targets get QUICK_HEADROOM, and a p99 ratio is only
+    # reported (from its few samples, one pause of the loop decides it).
+    quick: bool
+
+    def bound(self, goal: float) -> float:
+        """Return the most a ratio with this goal may measure in this pass."""
+        return goal * QUICK_HEADROOM if self.quick else goal
+
+    def target(self, goal: float) -> str:
+        """Return how the table states a ratio goal in this pass."""
+        if self.quick:
+            return f"<= {self.bound(goal):.2f}x (goal {goal}x)"
+        return f"<= {goal}x"
 
 
-FULL = Rounds(create_call=600, webhook_rounds=4, webhook_total=500, check_p99=True)
-QUICK = Rounds(create_call=300, webhook_rounds=4, webhook_total=200, check_p99=False)
+FULL = Rounds(create_call=600, webhook_rounds=8, webhook_total=300, quick=False)
+QUICK = Rounds(create_call=300, webhook_rounds=8, webhook_total=120, quick=True)
+# Operations per block of a sequential benchmark: each block's ratio is one
+# sample of the median ratio.
+BLOCK = 50
+
+
+def round_ratio(ours: list[list[float]], base: list[list[float]]) -> float:
+    """Return the median, over rounds, of one round's p50 over its pair's.
+
+    Each round of ours is paired with the baseline's round run next to it: a
+    burst of other work on the machine moves the pair it fell in, not the
+    median of the pairs.
+    """
+    return median(
+        [
+            percentile(mine, 0.5) / percentile(theirs, 0.5)
+            for mine, theirs in zip(ours, base, strict=True)
+        ]
+    )
+
+
+def blocks(samples: list[float]) -> list[list[float]]:
+    """Return sequential samples cut into blocks of BLOCK, for round_ratio."""
+    return [samples[start : start + BLOCK] for start in range(0, len(samples), BLOCK)]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,18 @@ def async_fire_call_event(
 
     One context for both: what an automation triggered by either does traces
     back to the same moment of the call. The entity copies the data it keeps.
+
+    The entity's state is written on the loop's next turn: a callback's reply
+    goes out first (writing a state costs about a quarter of a whole webhook
+    request, and Bandwidth waits for the reply, not for the entity).
     """
     context = Context()
     hass.bus.async_fire(bus_event, data, context=context)
-    async_dispatcher_send(
-        hass, SIGNAL_CALL_EVENT.format(entry_id), entity_event, data, context
+    hass.loop.call_soon(
+        async_dispatcher_send,
+        hass,
+        SIGNAL_CALL_EVENT.format(entry_id),
+        entity_event,
+        data,
+        context,
     )
