@@ -2,7 +2,7 @@
 
     python -m sandbox call --url URL [--from +1...] [--to +1...] [--digits 1234# 1]
                            [--speech FILE.wav]
-                      [--unverified]
+                      [--unverified] [--verstat V] [--attestation A|B|C]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
                       [--application-id ...] [--application-name ...]
                       [--add-application ID=NAME ...]
@@ -71,6 +71,16 @@ def call(argv: list[str]) -> None:
         help="STIR/SHAKEN fails to verify the caller ID (it passes by default)",
     )
     parser.add_argument(
+        "--verstat",
+        help="STIR/SHAKEN's verdict as Bandwidth sends it: TN-Validation-Passed "
+        "(the default), TN-Validation-Failed or No-TN-Validation",
+    )
+    parser.add_argument(
+        "--attestation",
+        choices=["A", "B", "C"],
+        help="the attestation level (A by default; C with --unverified)",
+    )
+    parser.add_argument(
         "--digits",
         nargs="*",
         default=[],
@@ -88,10 +98,9 @@ def call(argv: list[str]) -> None:
         "url": args.url,
         "from": args.from_,
         "to": args.to,
-        "verstat": "TN-Verification-Failed"
-        if args.unverified
-        else "TN-Verification-Passed",
-        "attestation": "C" if args.unverified else "A",
+        "verstat": args.verstat
+        or ("TN-Validation-Failed" if args.unverified else "TN-Validation-Passed"),
+        "attestation": args.attestation or ("C" if args.unverified else "A"),
         "digits": args.digits,
     }
     if args.speech:

@@ -320,7 +320,9 @@ class Sandbox:
         `url` is the Voice application's call-initiated callback URL, where
         the initiate callback goes; `status_url` its call status URL, for the
         disconnect callback. `verstat` is STIR/SHAKEN's verdict on the caller
-        ID (TN-Verification-Passed or TN-Verification-Failed). `digits` is
+        ID (TN-Validation-Passed, TN-Validation-Failed or No-TN-Validation, as
+        Bandwidth spells them since 2025) and `attestation` its level (A, B
+        or C); neither: no stirShaken at all, as without inbound verification. `digits` is
         what the caller presses at each <Gather> (a string for every one, or
         one per Gather in turn); nothing by default. `speech` is a WAV file
         the caller says once a media stream starts (Scenario.speech);
