@@ -1,10 +1,14 @@
 """Benchmarks of calls talking to Assist: answer latency, event-loop time per frame.
 
-Run with `benchmarks/run -k assist`. The sandbox calls in and says "turn on
-the porch light" in real time; Home Assistant's real pipeline (its voice
-activity detection, the default conversation agent) hears it through the
-test speech-to-text engine and answers with the test voice (converted to
-8 kHz WAV by ffmpeg, as a real engine's answer would be).
+Run with `benchmarks/run -k assist`. The sandbox calls in as a contact and
+says "turn on the porch light" in real time; Home Assistant's real pipeline
+(its voice activity detection, the default conversation agent) hears it
+through the test speech-to-text engine and answers with the test voice
+(converted to 8 kHz WAV by ffmpeg, as a real engine's answer would be).
+
+The integration keeps no timings of its own: the benchmark watches the
+pipeline's events as the conversation receives them, and the frames as the
+stream sends them, by wrapping both.
 """
 
 from __future__ import annotations
@@ -12,20 +16,19 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 
-from custom_components.bandwidth import assist as assist_module
-from custom_components.bandwidth.assist import DATA_CONVERSATIONS, Conversation, Turn
-from custom_components.bandwidth.calls import LiveCall
-from custom_components.bandwidth.const import (
-    CONF_ASSIST_CALLERS,
-    CONF_INBOUND_CALLS,
-    INBOUND_ASSIST,
-)
-from tests.helpers import Live
+from custom_components.bandwidth import stream as stream_module
+from custom_components.bandwidth.const import CONF_INBOUND_CALLS, INBOUND_ASSIST
+from custom_components.bandwidth.conversation import Conversation
+from custom_components.bandwidth.stream import MediaStream
+from tests.helpers import Live, add_contact
 from tests.test_assist import wait_for
 from tests.test_two_way import CALLER, ring_in, set_options
 from tests.voices import PORCH, Assist
@@ -39,57 +42,94 @@ LATENCY_TARGET = 0.150  # seconds
 FRAME_TARGET = 0.001  # seconds
 
 
-class _Socket:
-    """Bandwidth's end of a stream: takes frames, as fast as they come."""
+@dataclass
+class Timeline:
+    """When each stage of one call's first turn was seen (time.monotonic)."""
 
-    closed = False
+    events: dict[PipelineEventType, float] = field(default_factory=dict)
+    audio_ready: float | None = None
+    first_frame: float | None = None
 
-    def __init__(self) -> None:
-        self.sent = 0
-
-    async def send_json(self, _data: dict[str, Any]) -> None:
-        self.sent += 1
-
-    async def close(self) -> None:
-        self.closed = True
+    def at(self, kind: PipelineEventType) -> float:
+        """Return when a pipeline event was first seen."""
+        return self.events[kind]
 
 
-async def _one_call(live: Live, assist: Assist) -> Turn:
-    """Call in, say the request, return the turn that answered it."""
+@pytest.fixture
+def timelines(monkeypatch: pytest.MonkeyPatch) -> list[Timeline]:
+    """Watch every conversation's first turn, through what it is handed."""
+    seen: list[Timeline] = []
+    watching: list[Conversation] = []
+    on_event = Conversation.on_event
+    play = MediaStream.async_play
+
+    def watched_event(
+        self: Conversation, turn: Any, run: Any, event: PipelineEvent
+    ) -> None:
+        if not watching or watching[-1] is not self:
+            watching.append(self)
+            seen.append(Timeline())
+        if len(self.turns) == 1:
+            seen[-1].events.setdefault(event.type, time.monotonic())
+        on_event(self, turn, run, event)
+
+    async def watched_play(
+        self: MediaStream, pcm: AsyncIterable[bytes], on_first_frame: Callable[[], None]
+    ) -> None:
+        timeline = seen[-1]
+
+        async def ready() -> Any:
+            async for chunk in pcm:
+                if timeline.audio_ready is None:
+                    timeline.audio_ready = time.monotonic()
+                yield chunk
+
+        def first() -> None:
+            if timeline.first_frame is None:
+                timeline.first_frame = time.monotonic()
+            on_first_frame()
+
+        await play(self, ready(), first)
+
+    monkeypatch.setattr(Conversation, "on_event", watched_event)
+    monkeypatch.setattr(MediaStream, "async_play", watched_play)
+    return seen
+
+
+async def _one_call(live: Live, assist: Assist, timelines: list[Timeline]) -> Timeline:
+    """Call in, say the request, return the first turn's timeline."""
     assist.ears.texts = ["turn on the porch light"]
+    count = len(timelines)
     call = ring_in(live, speech=str(PORCH))
-    conversations = live.hass.data[DATA_CONVERSATIONS]
     await wait_for(lambda: call.streams and call.streams[0].received, timeout=30)
-    [conversation] = conversations.values()
-    turn = conversation.turns[0]
+    await wait_for(lambda: len(timelines) > count and timelines[-1].first_frame)
     call.end("hangup")
-    await wait_for(lambda: not conversations)
-    await live.sandbox.wait_for_call(call.call_id, timeout=10)
+    await live.sandbox.wait_for_call(call.call_id, timeout=15)
     await live.hass.async_block_till_done()
-    return turn
+    return timelines[-1]
 
 
-async def test_assist_answer_latency(assist: Assist, live: Live) -> None:
+async def test_assist_answer_latency(
+    assist: Assist, live: Live, timelines: list[Timeline]
+) -> None:
     """From the end of the caller's speech to the first frame of the answer."""
-    set_options(
-        live, **{CONF_INBOUND_CALLS: INBOUND_ASSIST, CONF_ASSIST_CALLERS: [CALLER]}
-    )
+    set_options(live, **{CONF_INBOUND_CALLS: INBOUND_ASSIST})
+    await add_contact(live.hass, live.entry, CALLER)
     live.sandbox.time_scale = 1
-    await _one_call(live, assist)  # warm-up
+    await _one_call(live, assist, timelines)  # warm-up
     totals: list[float] = []
     own: list[float] = []
     for _ in range(CALLS):
-        turn = await _one_call(live, assist)
-        assert turn.vad_end is not None
-        assert turn.stt_end is not None
-        assert turn.tts_start is not None
-        assert turn.tts_end is not None
-        assert turn.audio_ready is not None
-        assert turn.first_frame is not None
-        total = turn.first_frame - turn.vad_end
+        line = await _one_call(live, assist, timelines)
+        assert line.audio_ready is not None
+        assert line.first_frame is not None
+        vad_end = line.at(PipelineEventType.STT_VAD_END)
+        total = line.first_frame - vad_end
         # The engines' time: recognizing the speech, rendering the answer
         # (started at TTS_START, finished once its audio could be read).
-        engines = (turn.stt_end - turn.vad_end) + (turn.audio_ready - turn.tts_start)
+        engines = (line.at(PipelineEventType.STT_END) - vad_end) + (
+            line.audio_ready - line.at(PipelineEventType.TTS_START)
+        )
         totals.append(total)
         own.append(total - engines)
     record(
@@ -117,35 +157,56 @@ async def test_assist_answer_latency(assist: Assist, live: Live) -> None:
     )
 
 
-@pytest.mark.usefixtures("init_integration")
+class _Socket:
+    """Bandwidth's end of a stream: takes frames, as fast as they come."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send_json(self, _data: dict[str, Any]) -> None:
+        self.sent += 1
+
+
+class _Message:
+    type = aiohttp.WSMsgType.TEXT
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+
 async def test_assist_event_loop_time_per_frame(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Event-loop time to take one 20 ms frame in, and to send one out."""
-    call = LiveCall.create(None, None, direction="inbound", phase="conversing")
-    call.call_id = "c-bench"
-    entry = hass.config_entries.async_entries("bandwidth")[0]
     socket = _Socket()
-    conversation = Conversation(hass, entry, call, socket)  # type: ignore[arg-type]
-    frame = json.dumps(
-        {
-            "eventType": "media",
-            "track": "inbound",
-            "payload": base64.b64encode(bytes(range(160))).decode(),
-            "sequenceNumber": "1",
-        }
+    media = MediaStream(socket)  # type: ignore[arg-type]
+    frame = _Message(
+        json.dumps(
+            {
+                "eventType": "media",
+                "track": "inbound",
+                "payload": base64.b64encode(bytes(range(160))).decode(),
+                "sequenceNumber": "1",
+            }
+        )
     )
     incoming: list[float] = []
     for _ in range(FRAMES):
         start = time.perf_counter()
-        conversation.handle_text(frame)
+        media.take(frame)
         incoming.append(time.perf_counter() - start)
-        conversation.audio.get_nowait()
+        media.audio.get_nowait()
 
-    monkeypatch.setattr(assist_module, "FRAME_SECONDS", 0)
+    monkeypatch.setattr(stream_module, "FRAME_SECONDS", 0)
     pcm = bytes(range(256)) * (FRAMES * 320 // 256)
+
+    async def answer() -> Any:
+        yield pcm
+
     start = time.perf_counter()
-    await conversation._async_send_audio(Turn(), pcm)  # noqa: SLF001
+    await media.async_play(answer(), lambda: None)
     outgoing = (time.perf_counter() - start) / socket.sent
 
     record(

@@ -14,6 +14,7 @@ import pytest
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -80,6 +81,17 @@ def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         and f"integration '{DOMAIN}'" in record.getMessage()
     ]
     assert not reported, reported
+
+
+@pytest.fixture
+async def voice_stack(hass: HomeAssistant) -> None:
+    """Home Assistant's satellites, as a default configuration has them.
+
+    Contacts' entities need them. Ask for it before anything starts the HTTP
+    test server: they add views, which a started test server refuses.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "assist_satellite", {})
 
 
 @pytest.fixture

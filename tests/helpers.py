@@ -6,13 +6,16 @@ Fixtures are in conftest.py.
 
 from __future__ import annotations
 
+import io
 import re
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -319,3 +322,38 @@ async def assert_refused(
     assert message == template.format(**placeholders).rstrip(".")
     assert "{" not in message
     return message
+
+
+async def add_contact(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    number: str,
+    *,
+    name: str = "Alice",
+    assist: bool = True,
+    pin: str | None = None,
+) -> str:
+    """Add a contact to an entry, as the contact form would; return its id."""
+    data: dict[str, Any] = {"name": name, "number": number, "assist": assist}
+    if pin is not None:
+        data["pin"] = pin
+    subentry = ConfigSubentry(
+        data=MappingProxyType(data),
+        subentry_type="contact",
+        title=name,
+        unique_id=number.casefold() if number.startswith("sip:") else number,
+    )
+    hass.config_entries.async_add_subentry(entry, subentry)
+    await hass.async_block_till_done()
+    return subentry.subentry_id
+
+
+def wav(seconds: float, rate: int = 8000, channels: int = 1) -> bytes:
+    """Silent 16-bit WAV audio."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(channels)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(b"\0\0" * int(rate * seconds) * channels)
+    return out.getvalue()

@@ -12,6 +12,7 @@ import pytest
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -32,7 +33,7 @@ from custom_components.bandwidth.const import (
 )
 from sandbox import Call, Sandbox, Scenario
 
-from .helpers import FROM_NUMBER, Live, script_of
+from .helpers import FROM_NUMBER, Live, add_contact, script_of
 from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
 
@@ -53,6 +54,18 @@ def blueprints(hass: HomeAssistant, tmp_path: Path) -> Path:
     folder = Path(hass.config.path("blueprints", "automation", "bandwidth"))
     shutil.copytree(BLUEPRINTS, folder)
     return folder
+
+
+def contact_device(live: Live, subentry_id: str) -> str:
+    """Return the device id of a contact, as the blueprints' device picker gives it."""
+    [device] = [
+        device
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(live.hass), live.entry.entry_id
+        )
+        if ("bandwidth", subentry_id) in device.identifiers
+    ]
+    return device.id
 
 
 async def set_up_automation(
@@ -400,7 +413,7 @@ def set_options(live: Live, **options: Any) -> None:
     )
 
 
-@pytest.mark.usefixtures("blueprints")
+@pytest.mark.usefixtures("blueprints", "voice_stack")
 @pytest.mark.parametrize("mode", ["reject", "automation"])
 async def test_trusted_callers(live: Live, mode: str) -> None:
     """A verified trusted caller opens the gate; the call is never answered."""
@@ -408,11 +421,13 @@ async def test_trusted_callers(live: Live, mode: str) -> None:
     assert await async_setup_component(
         live.hass, "input_boolean", {"input_boolean": {"gate": {}}}
     )
+    contact = await add_contact(live.hass, live.entry, THIRD, name="Carol")
     await set_up_automation(
         live.hass,
         TRUSTED,
         {
             "bandwidth_entry": live.entry.entry_id,
+            "contacts": [contact_device(live, contact)],
             "numbers": [FIRST],
             "actions": [
                 {
@@ -424,23 +439,26 @@ async def test_trusted_callers(live: Live, mode: str) -> None:
     )
     gate = "input_boolean.gate"
 
-    call = await ring_in(live, FIRST, verstat="TN-Verification-Passed")
+    call = await ring_in(live, FIRST, verstat="TN-Validation-Passed", attestation="A")
     assert call.answer_time is None
     assert call.disconnect_cause in {"hangup", "cancel"}
     assert live.hass.states.get(gate).state == "on"  # type: ignore[union-attr]
 
+    # A trusted contact, verified: the gate toggles.
+    await ring_in(live, THIRD, verstat="TN-Validation-Passed", attestation="A")
+    assert live.hass.states.get(gate).state == "off"  # type: ignore[union-attr]
+
     # A forged caller ID, a stranger: nothing happens.
-    await ring_in(live, FIRST, verstat="TN-Verification-Failed")
-    await ring_in(live, SECOND, verstat="TN-Verification-Passed")
-    assert live.hass.states.get(gate).state == "on"  # type: ignore[union-attr]
+    await ring_in(live, FIRST, verstat="TN-Validation-Failed")
+    await ring_in(live, THIRD, verstat="TN-Validation-Passed", attestation="C")
+    await ring_in(live, SECOND, verstat="TN-Validation-Passed", attestation="A")
+    assert live.hass.states.get(gate).state == "off"  # type: ignore[union-attr]
     state = live.hass.states.get("automation.under_test")
     assert state is not None
     assert state.attributes["current"] == 0
 
 
 MENU_INPUTS = {
-    "numbers": [FIRST],
-    "pin": "2468",
     "choice_1_name": "open the garage",
     "choice_1_actions": [
         {
@@ -460,7 +478,7 @@ MENU_INPUTS = {
 }
 
 
-@pytest.mark.usefixtures("blueprints")
+@pytest.mark.usefixtures("blueprints", "voice_stack")
 @pytest.mark.parametrize(
     ("digits", "spoken", "garage", "disarmed"),
     [
@@ -517,25 +535,67 @@ async def test_phone_menu(
     assert await async_setup_component(
         live.hass, "input_boolean", {"input_boolean": {"garage": {}, "disarmed": {}}}
     )
+    contact = await add_contact(live.hass, live.entry, FIRST, assist=False, pin="2468")
     await set_up_automation(
-        live.hass, MENU, {"bandwidth_entry": live.entry.entry_id, **MENU_INPUTS}
+        live.hass,
+        MENU,
+        {
+            "bandwidth_entry": live.entry.entry_id,
+            "contacts": [contact_device(live, contact)],
+            **MENU_INPUTS,
+        },
     )
 
-    call = await ring_in(live, FIRST, verstat="TN-Verification-Passed", digits=digits)
+    call = await ring_in(
+        live, FIRST, verstat="TN-Validation-Passed", attestation="A", digits=digits
+    )
 
     assert [" ".join(text.split()) for text in call.spoken] == spoken
     assert live.hass.states.get("input_boolean.garage").state == garage  # type: ignore[union-attr]
     assert live.hass.states.get("input_boolean.disarmed").state == disarmed  # type: ignore[union-attr]
 
 
-@pytest.mark.usefixtures("blueprints")
+@pytest.mark.usefixtures("blueprints", "voice_stack")
 async def test_phone_menu_ignores_others(live: Live) -> None:
     """An unverified or unknown caller is not answered; it rings out, rejected."""
     set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 3})
+    await add_contact(live.hass, live.entry, FIRST, assist=False, pin="2468")
+    await add_contact(live.hass, live.entry, THIRD, name="Carol", pin="1357")
     await set_up_automation(
         live.hass, MENU, {"bandwidth_entry": live.entry.entry_id, **MENU_INPUTS}
     )
-    for caller, verstat in ((FIRST, "TN-Verification-Failed"), (SECOND, None)):
+    for caller, verstat in (
+        (FIRST, "TN-Validation-Failed"),
+        (SECOND, "TN-Validation-Passed"),
+    ):
         call = await ring_in(live, caller, verstat=verstat)
         assert call.answer_time is None
         assert call.spoken == []
+
+
+@pytest.mark.usefixtures("blueprints", "voice_stack")
+async def test_phone_menu_pin_cannot_be_guessed(live: Live) -> None:
+    """Three wrong PINs from the menu lock the contact's PIN, right or not."""
+    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_HOLD_TIME: 300})
+    assert await async_setup_component(
+        live.hass, "input_boolean", {"input_boolean": {"garage": {}, "disarmed": {}}}
+    )
+    await add_contact(live.hass, live.entry, FIRST, assist=False, pin="2468")
+    await set_up_automation(
+        live.hass,
+        MENU,
+        {"bandwidth_entry": live.entry.entry_id, "verified_only": False, **MENU_INPUTS},
+    )
+    gathered: list[dict[str, Any]] = []
+    live.hass.bus.async_listen(
+        "bandwidth_gather_complete", lambda event: gathered.append(dict(event.data))
+    )
+    for guess in ("1111#", "2222#", "3333#", "2468#"):
+        call = await ring_in(
+            live, FIRST, verstat="TN-Validation-Failed", digits=[guess, "1"]
+        )
+        assert call.spoken[-1] == "Wrong PIN. Goodbye."
+    assert live.hass.states.get("input_boolean.garage").state == "off"  # type: ignore[union-attr]
+    # Automations hear whether the PIN was right, never the digits.
+    assert [event["pin_valid"] for event in gathered] == [False] * 4
+    assert all("digits" not in event for event in gathered)

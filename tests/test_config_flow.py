@@ -30,7 +30,8 @@ from custom_components.bandwidth.const import (
     CONF_ACCOUNT_ID,
     CONF_API_URL,
     CONF_APPLICATION_ID,
-    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_MAX_CONVERSATIONS,
+    CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
@@ -48,6 +49,8 @@ from custom_components.bandwidth.const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
+    DEFAULT_ASSIST_MAX_CONVERSATIONS,
+    DEFAULT_ASSIST_MAX_MINUTES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
@@ -1029,7 +1032,8 @@ OPTION_FIELDS = [
     CONF_RING_TIMEOUT,
     CONF_FORWARD_TO,
     CONF_ASSIST_PIPELINE,
-    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_MAX_MINUTES,
+    CONF_ASSIST_MAX_CONVERSATIONS,
 ]
 # What the form stores when its numbers and choices are left as they are.
 CPS = {
@@ -1037,6 +1041,8 @@ CPS = {
     CONF_HOLD_TIME: DEFAULT_HOLD_TIME,
     CONF_INBOUND_CALLS: INBOUND_REJECT,
     CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
+    CONF_ASSIST_MAX_MINUTES: DEFAULT_ASSIST_MAX_MINUTES,
+    CONF_ASSIST_MAX_CONVERSATIONS: DEFAULT_ASSIST_MAX_CONVERSATIONS,
 }
 
 
@@ -1286,6 +1292,29 @@ async def test_options_calls_per_second_whole(
     assert entry.options == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (CONF_ASSIST_MAX_MINUTES, 0),
+        (CONF_ASSIST_MAX_MINUTES, 121),
+        (CONF_ASSIST_MAX_CONVERSATIONS, 0),
+        (CONF_ASSIST_MAX_CONVERSATIONS, 11),
+    ],
+)
+async def test_options_assist_limits_out_of_range(
+    hass: HomeAssistant, init_integration: MockConfigEntry, field: str, value: Any
+) -> None:
+    """The number fields refuse limits outside their range, and fractions."""
+    entry = init_integration
+    before = dict(entry.options)
+    result = await _options_init(hass, entry)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {field: value}
+        )
+    assert entry.options == before
+
+
 @pytest.mark.parametrize("rate", [0, 101, -5, "many"])
 async def test_options_calls_per_second_out_of_range(
     hass: HomeAssistant, init_integration: MockConfigEntry, rate: Any
@@ -1318,15 +1347,15 @@ async def test_options_calls_per_second_out_of_range(
             {CONF_FORWARD_TO: "invalid_forward_to"},
         ),
         ({CONF_HOLD_TIME: 2.5}, {CONF_HOLD_TIME: "invalid_seconds"}),
+        (
+            {CONF_ASSIST_MAX_MINUTES: 2.5},
+            {CONF_ASSIST_MAX_MINUTES: "invalid_assist_max_minutes"},
+        ),
+        (
+            {CONF_ASSIST_MAX_CONVERSATIONS: 1.5},
+            {CONF_ASSIST_MAX_CONVERSATIONS: "invalid_assist_max_conversations"},
+        ),
         ({CONF_RING_TIMEOUT: 30.5}, {CONF_RING_TIMEOUT: "invalid_seconds"}),
-        (
-            {CONF_INBOUND_CALLS: "assist"},
-            {CONF_ASSIST_CALLERS: "assist_callers_required"},
-        ),
-        (
-            {CONF_INBOUND_CALLS: "assist", CONF_ASSIST_CALLERS: ["555"]},
-            {CONF_ASSIST_CALLERS: "invalid_assist_callers"},
-        ),
         (
             {CONF_ASSIST_PIPELINE: "x" * 300},
             {CONF_ASSIST_PIPELINE: "invalid_assist_pipeline"},
@@ -1375,6 +1404,8 @@ async def test_options_calls_received(
         CONF_FORWARD_TO: ["+15555550123", "sip:desk@pbx.example.test"],
         CONF_RING_TIMEOUT: 45,
         CONF_HOLD_TIME: 20,
+        CONF_ASSIST_MAX_MINUTES: DEFAULT_ASSIST_MAX_MINUTES,
+        CONF_ASSIST_MAX_CONVERSATIONS: DEFAULT_ASSIST_MAX_CONVERSATIONS,
     }
 
 

@@ -25,6 +25,7 @@ from PIL import Image
 
 from custom_components.bandwidth import services, validation
 from custom_components.bandwidth.issues import ALL_ISSUES, DOCUMENTATION_URL
+from custom_components.bandwidth.pins import ISSUE_PIN_LOCKOUT
 
 from .metadata import (
     HACS,
@@ -208,7 +209,11 @@ def _string_arguments(function: str, keyword: str | None = None) -> set[str]:
 
 
 def _translation_keys() -> set[str]:
-    """Every literal `translation_key=` passed anywhere in the integration."""
+    """Every literal `translation_key=` passed anywhere in the integration.
+
+    A table of keys chosen at run time is a dict named `*_TRANSLATION_KEYS`:
+    its values count too.
+    """
     found: set[str] = set()
     for path in _python_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -218,6 +223,21 @@ def _translation_keys() -> set[str]:
                 and isinstance(node.value, ast.Constant)
             ):
                 found.add(node.value.value)
+            elif isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(
+                node.value, ast.Dict
+            ):
+                targets = (
+                    [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+                )
+                if any(
+                    getattr(target, "id", "").endswith("TRANSLATION_KEYS")
+                    for target in targets
+                ):
+                    found |= {
+                        value.value
+                        for value in node.value.values
+                        if isinstance(value, ast.Constant)
+                    }
     return found
 
 
@@ -266,7 +286,7 @@ def test_issue_keys_exist() -> None:
 
     hassfest checks what each one holds (a title, a description or a fix flow).
     """
-    assert sorted(STRINGS["issues"]) == sorted(ALL_ISSUES)
+    assert sorted(STRINGS["issues"]) == sorted((*ALL_ISSUES, ISSUE_PIN_LOCKOUT))
 
 
 def test_entity_keys_exist_with_icons() -> None:

@@ -34,6 +34,7 @@ from custom_components.bandwidth.api import CreateCallResponse
 from custom_components.bandwidth.const import CONF_FROM, CONF_NOTIFY_TO, DOMAIN
 from custom_components.bandwidth.parse import (
     ATTR_CALLER_VERIFIED,
+    ATTR_CONTACT,
     ATTR_MACHINE_DETECTION_RESULT,
     ATTR_RINGING,
     ATTR_TRANSFER_CALL_ID,
@@ -210,6 +211,7 @@ def test_every_event_is_documented() -> None:
         *(key for key, _ in OBJECTS.values()),
         ATTR_MACHINE_DETECTION_RESULT,
         ATTR_CALLER_VERIFIED,
+        ATTR_CONTACT,
         ATTR_RINGING,
         ATTR_TRANSFER_CALL_ID,
         "config_entry_id",

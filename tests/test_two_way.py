@@ -37,8 +37,9 @@ CALLER = "+15555550177"
 OUR_NUMBER = "+15555550100"
 MONITORING = "+15555550911"
 TO = "+15553334444"
-PASSED = "TN-Verification-Passed"
-FAILED = "TN-Verification-Failed"
+# Bandwidth's 2026 spellings (the 2023 docs said TN-Verification-...).
+PASSED = "TN-Validation-Passed"
+FAILED = "TN-Validation-Failed"
 
 
 def set_options(live: Live, **options: Any) -> None:
@@ -53,6 +54,8 @@ def ring_in(live: Live, **kwargs: Any) -> Call:
     url = async_inbound_url(live.hass, live.entry)
     assert url is not None
     kwargs.setdefault("verstat", PASSED)
+    if kwargs["verstat"] == PASSED:
+        kwargs.setdefault("attestation", "A")
     return live.sandbox.call_in(url, CALLER, OUR_NUMBER, status_url=url, **kwargs)
 
 
@@ -118,6 +121,7 @@ async def test_call_received_is_rejected_by_default(live: Live) -> None:
             "originating_id": originating_id,
         },
         "caller_verified": True,
+        "contact": None,
         "ringing": False,
         "config_entry_id": live.entry.entry_id,
     }

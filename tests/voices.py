@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.components import conversation
 from homeassistant.components.assist_pipeline.pipeline import (
     KEY_ASSIST_PIPELINE,
     async_create_default_pipeline,
+    async_update_pipeline,
 )
 from homeassistant.components.stt import (
     AudioBitRates,
@@ -30,7 +32,9 @@ from homeassistant.components.stt import (
 )
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.config_entries import ConfigEntry, ConfigFlow
+from homeassistant.const import MATCH_ALL
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import intent
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.setup import async_setup_component
@@ -239,6 +243,8 @@ async def assist(hass: HomeAssistant, voice: FakeVoice) -> AsyncIterator[Assist]
         assert await async_setup_component(hass, "homeassistant", {})
         assert await async_setup_component(hass, "conversation", {})
         assert await async_setup_component(hass, "assist_pipeline", {})
+        # Contacts' satellites: its views must exist before the HTTP server starts.
+        assert await async_setup_component(hass, "assist_satellite", {})
         hass.states.async_set(PORCH_LIGHT, "off", {"friendly_name": "Porch light"})
         turned_on = async_mock_service(hass, "light", "turn_on")
         hass.config.components.add("light")
@@ -260,3 +266,56 @@ async def async_set_up_ears(hass: HomeAssistant) -> FakeEars:
     ears = FakeEars()
     await _async_set_up_entity(hass, EARS_DOMAIN, "stt", ears, STT_ENTITY_ID)
     return ears
+
+
+class ChatAgent(conversation.AbstractConversationAgent):
+    """A conversation agent that is not Home Assistant's own: it can start talking.
+
+    Answers every request with "Sure." and keeps what it was asked.
+    """
+
+    def __init__(self) -> None:
+        """Nothing asked yet."""
+        self.inputs: list[conversation.ConversationInput] = []
+
+    @property
+    def supported_languages(self) -> str:
+        """Any language."""
+        return MATCH_ALL
+
+    async def async_process(
+        self, user_input: conversation.ConversationInput
+    ) -> conversation.ConversationResult:
+        """Answer, keeping the conversation going."""
+        self.inputs.append(user_input)
+        response = intent.IntentResponse(language=user_input.language)
+        response.async_set_speech("Sure.")
+        return conversation.ConversationResult(
+            response=response, conversation_id=user_input.conversation_id
+        )
+
+
+@dataclass
+class Chat:
+    """A pipeline named Chat whose agent is a ChatAgent."""
+
+    agent: ChatAgent
+    pipeline_id: str
+
+
+@pytest.fixture
+async def chat(hass: HomeAssistant, assist: Assist) -> Chat:
+    """The Assist pipeline "Chat", with an agent that can start conversations."""
+    agent = ChatAgent()
+    entry = MockConfigEntry(domain="chat_agent")
+    entry.add_to_hass(hass)
+    conversation.async_set_agent(hass, entry, agent)
+    pipeline = await async_create_default_pipeline(
+        hass,
+        stt_engine_id=STT_ENTITY_ID,
+        tts_engine_id=TTS_ENTITY_ID,
+        pipeline_name="Chat",
+    )
+    assert pipeline is not None
+    await async_update_pipeline(hass, pipeline, conversation_engine=entry.entry_id)
+    return Chat(agent, pipeline.id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from types import MappingProxyType
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -11,21 +13,37 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
-from .assist import async_end_conversations, async_setup_streams, async_stream_url
 from .calls import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
+    CONF_ASSIST_CALLERS,
     CONF_CALLS_PER_SECOND,
     CONF_INBOUND_SECRET,
     DEFAULT_CALLS_PER_SECOND,
     DOMAIN,
 )
+from .contacts import (
+    async_contacts_changed,
+    async_setup_contacts,
+    async_unload_contact_platforms,
+)
+from .conversation import async_converse, async_end_conversations
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client, connection
+from .identity import (
+    CONF_ASSIST,
+    CONF_NAME,
+    CONF_NUMBER,
+    SUBENTRY_CONTACT,
+    Contacts,
+    number_key,
+)
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import async_setup_audio, restore_audio
+from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
 from .services import async_setup_services
+from .stream import StreamView, async_stream_url
 from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -36,7 +54,51 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Register the actions and the audio view once, whatever entries exist."""
     async_setup_services(hass)
     async_setup_audio(hass)
-    async_setup_streams(hass)
+    hass.http.register_view(
+        StreamView(
+            hass,
+            lambda entry, call, stream: async_converse(hass, entry, call, stream),
+        )
+    )
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
+    """Bring an entry's data up to this version.
+
+    1.2: the numbers that could talk to Assist (the `assist_callers` option)
+    become contacts, named after their number, allowed to talk to Assist,
+    without a PIN, so that existing setups keep working.
+    """
+    if entry.version > 1:
+        # A downgrade: this version cannot read what a later one stored (Home
+        # Assistant 2025.4 asks; later releases refuse such entries themselves).
+        return False
+    known = {subentry.unique_id for subentry in entry.subentries.values()}
+    for number in entry.options.get(CONF_ASSIST_CALLERS) or []:
+        if number_key(number) in known:
+            continue
+        known.add(number_key(number))
+        hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(
+                    {CONF_NAME: number, CONF_NUMBER: number, CONF_ASSIST: True}
+                ),
+                subentry_type=SUBENTRY_CONTACT,
+                title=number,
+                unique_id=number_key(number),
+            ),
+        )
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            key: value
+            for key, value in entry.options.items()
+            if key != CONF_ASSIST_CALLERS
+        },
+        minor_version=2,
+    )
     return True
 
 
@@ -65,22 +127,34 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     calls = CallStore(hass, entry.entry_id)
     await calls.async_load()
     restore_audio(hass, calls)
+    pins = PinGuard(hass, entry.entry_id, entry.title)
+    await pins.async_load()
+    contacts = Contacts()
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
         lambda: entry.options,
         lambda call: async_stream_url(hass, call),
+        contacts=contacts,
+        pins=pins,
     )
     entry.runtime_data = BandwidthData(
-        client=client, calls=calls, flow=flow, connection=connection(entry.data)
+        client=client,
+        calls=calls,
+        flow=flow,
+        connection=connection(entry.data),
+        contacts=contacts,
+        pins=pins,
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     async_setup_webhook(hass, entry)
-    entry.async_on_unload(lambda: async_end_conversations(hass, entry))
+    entry.async_on_unload(lambda: async_end_conversations(entry))
+    entry.async_on_unload(entry.runtime_data.watcher.close)
     await async_setup_cloudhook(hass, entry, lambda: async_check_issues(hass, entry))
     async_setup_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_setup_contacts(hass, entry)
     return True
 
 
@@ -105,11 +179,14 @@ async def _async_entry_updated(
         return
     _apply_options(entry)
     async_check_issues(hass, entry)
+    await async_contacts_changed(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
     """Unload platforms; the webhook goes with the entry's unload callbacks."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    contacts_unloaded = await async_unload_contact_platforms(hass, entry)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    return contacts_unloaded and unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
@@ -117,3 +194,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
     await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)
+    await async_remove_pin_store(hass, entry.entry_id)

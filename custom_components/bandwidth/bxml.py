@@ -21,6 +21,9 @@ GOODBYE: Final = "Thank you. Goodbye."
 MAX_SIZE: Final = 64 * 1024
 # The name of the media stream carrying a conversation with Assist.
 STREAM_NAME: Final = "assist"
+# A PIN has at most 8 digits; the caller has this long to start typing it.
+PIN_DIGITS: Final = 8
+PIN_TIMEOUT: Final = 10  # seconds
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 # Everything outside XML 1.0's Char production (controls, lone surrogates,
@@ -58,12 +61,15 @@ def play_script(
     """Play a call's script to whoever answered, then hang up.
 
     An answering machine hears machine_message when there is one (otherwise
-    what a person would hear) and is never asked for digits. Texts Home
+    what a person would hear, or nothing when the script hangs up on one) and
+    is never asked for digits. Texts Home
     Assistant rendered are played from their audio, the others spoken.
     """
     response = ET.Element("Response")
     audio = script.media.audio
-    if machine and script.machine_message:
+    if machine and script.machine_hangup:
+        pass
+    elif machine and script.machine_message:
         _say(response, script.machine_message, script.voice, audio)
     else:
         if script.message:
@@ -131,14 +137,17 @@ def converse(  # noqa: PLR0913 - what is said first, then where the stream goes
         _say(response, message, voice, audio)
     if audio_url:
         _play(response, audio.get(audio_url, audio_url))
-    ET.SubElement(
+    stream = ET.SubElement(
         response,
         "StartStream",
         name=STREAM_NAME,
         mode="bidirectional",
         tracks="inbound",
         destination=clean_text(destination),
+        # Started, stopped or rejected: a stream that fails is known at once.
+        streamEventUrl=clean_text(redirect_url),
     )
+    _set_method(stream, "streamEventMethod", method)
     ET.SubElement(response, "Pause", duration=_number(pause))
     redirect = ET.SubElement(response, "Redirect", redirectUrl=clean_text(redirect_url))
     _set_method(redirect, "redirectMethod", method)
@@ -146,8 +155,44 @@ def converse(  # noqa: PLR0913 - what is said first, then where the stream goes
 
 
 def stop_stream(parent: ET.Element) -> None:
-    """End the call's conversation with Assist before what follows."""
-    ET.SubElement(parent, "StopStream", name=STREAM_NAME)
+    """End the call's conversation with Assist before what follows.
+
+    `wait`: Bandwidth refuses a new stream while one of the same name is
+    still up, and its StopStream does not wait for the end unless told to.
+    """
+    ET.SubElement(parent, "StopStream", name=STREAM_NAME, wait="true")
+
+
+def ask_pin(gather_url: str, *, prompt: str, method: str = "POST") -> bytes:
+    """Answer the call and ask for a PIN: up to 8 digits, `#` ends them.
+
+    Nothing typed: the prompt is said once more; then the callback comes
+    with no digits, which is a wrong PIN.
+    """
+    response = ET.Element("Response")
+    _gather(
+        response,
+        GatherScript(
+            prompt=prompt,
+            max_digits=PIN_DIGITS,
+            terminating_digits="#",
+            first_digit_timeout=PIN_TIMEOUT,
+            repeat_count=2,
+        ),
+        gather_url,
+        method,
+        voice=None,
+        audio={},
+    )
+    return _serialize(response)
+
+
+def refuse(message: str) -> bytes:
+    """Say why the call cannot go on, then end it."""
+    response = ET.Element("Response")
+    _speak(response, message, None)
+    ET.SubElement(response, "Hangup")
+    return _serialize(response)
 
 
 def play_step(

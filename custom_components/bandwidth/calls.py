@@ -49,6 +49,7 @@ Direction = Literal["outbound", "inbound"]
 #   holding      answered, silent, waiting for an automation's next step
 #   transferring a transfer is ringing or connected
 #   conversing   talking to an Assist pipeline over a media stream
+#   pin          inbound, answered, asked for its contact's PIN
 Phase = Literal[
     "placed",
     "ringing",
@@ -57,6 +58,7 @@ Phase = Literal[
     "holding",
     "transferring",
     "conversing",
+    "pin",
 ]
 PHASES: Final = frozenset(
     (
@@ -67,6 +69,7 @@ PHASES: Final = frozenset(
         "holding",
         "transferring",
         "conversing",
+        "pin",
     )
 )
 
@@ -81,6 +84,9 @@ class GatherScript:
     first_digit_timeout: float | None = None
     inter_digit_timeout: float | None = None
     repeat_count: int | None = None
+    # The digits are the PIN of the contact on the call: checked by Home
+    # Assistant, never handed to automations.
+    pin: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +150,8 @@ class CallScript:
     media: Media = NO_MEDIA
     # The Assist pipeline a person answering talks to, after the message.
     assist: str | None = None
+    # An answering machine is hung up on at once (announcements).
+    machine_hangup: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallScript:
@@ -162,6 +170,7 @@ class CallScript:
             gather=GatherScript(**gather) if gather is not None else None,
             media=Media.from_dict(data.get("media")),
             assist=_optional_str(data.get("assist")),
+            machine_hangup=bool(data.get("machine_hangup", False)),
         )
 
 
@@ -250,6 +259,11 @@ class LiveCall:
     added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
     # The Assist pipeline of the conversation the call is having, if any.
     assist: str | None = None
+    # The contact (subentry id) the call is with: the caller of a call
+    # received, or who a satellite called.
+    contact: str | None = None
+    # The gather running asks for the contact's PIN (GatherScript.pin).
+    pin_gather: bool = False
     # Live-only state, not stored: rounds of the silent hold loop answered,
     # answer documents built once (see replies.py), the last callback URL
     # made, with the webhook URL it was made on, and whether the call's
@@ -324,6 +338,8 @@ class LiveCall:
             "goodbye_audio": self.goodbye_audio,
             "added": self.added,
             "assist": self.assist,
+            "contact": self.contact,
+            "pin_gather": self.pin_gather,
         }
 
     @classmethod
@@ -367,6 +383,8 @@ class LiveCall:
             goodbye_audio=_optional_str(data.get("goodbye_audio")),
             added=float(data["added"]),
             assist=_optional_str(data.get("assist")),
+            contact=_optional_str(data.get("contact")),
+            pin_gather=bool(data.get("pin_gather", False)),
         )
         if not call.ref or not call.secret:
             raise ValueError(call.ref)

@@ -22,6 +22,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
@@ -57,7 +58,8 @@ from .const import (
     CONF_ACCOUNT_ID,
     CONF_API_URL,
     CONF_APPLICATION_ID,
-    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_MAX_CONVERSATIONS,
+    CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PASSWORD,
@@ -75,6 +77,8 @@ from .const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
+    DEFAULT_ASSIST_MAX_CONVERSATIONS,
+    DEFAULT_ASSIST_MAX_MINUTES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
@@ -84,9 +88,13 @@ from .const import (
     LOGGER,
     VOICES,
 )
+from .contact_flow import ContactFlow
 from .helpers import async_create_client
+from .identity import SUBENTRY_CONTACT
 from .media import speech_error
 from .validation import (
+    MAX_ASSIST_CONVERSATIONS,
+    MAX_ASSIST_MINUTES,
     MAX_CALLS_PER_SECOND,
     MAX_SECONDS,
     MIN_CALLS_PER_SECOND,
@@ -154,6 +162,20 @@ INBOUND_CALLS_SELECTOR = SelectSelector(
 )
 TTS_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="tts"))
 ASSIST_PIPELINE_SELECTOR = AssistPipelineSelector(AssistPipelineSelectorConfig())
+ASSIST_MINUTES_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=1,
+        max=MAX_ASSIST_MINUTES,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement="min",
+    )
+)
+ASSIST_CONVERSATIONS_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=1, max=MAX_ASSIST_CONVERSATIONS, step=1, mode=NumberSelectorMode.BOX
+    )
+)
 # The options form's fields; options it does not show are kept as they are.
 OPTION_KEYS = (
     CONF_FROM,
@@ -167,7 +189,8 @@ OPTION_KEYS = (
     CONF_RING_TIMEOUT,
     CONF_FORWARD_TO,
     CONF_ASSIST_PIPELINE,
-    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_MAX_MINUTES,
+    CONF_ASSIST_MAX_CONVERSATIONS,
 )
 
 
@@ -325,13 +348,24 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one Bandwidth account + Voice application."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: who may talk to Assist is contacts, no longer an option (see
+    # async_migrate_entry).
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> BandwidthOptionsFlow:  # noqa: ARG004
         """Return the options flow (call defaults and the call rate)."""
         return BandwidthOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls,
+        config_entry: ConfigEntry,  # noqa: ARG003
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the entry's kinds of subentry: contacts."""
+        return {SUBENTRY_CONTACT: ContactFlow}
 
     @property
     def _advanced_mode(self) -> bool:
@@ -625,7 +659,13 @@ class BandwidthOptionsFlow(OptionsFlow):
                         ): SECONDS_SELECTOR,
                         vol.Optional(CONF_FORWARD_TO): DESTINATIONS_SELECTOR,
                         vol.Optional(CONF_ASSIST_PIPELINE): ASSIST_PIPELINE_SELECTOR,
-                        vol.Optional(CONF_ASSIST_CALLERS): DESTINATIONS_SELECTOR,
+                        vol.Required(
+                            CONF_ASSIST_MAX_MINUTES, default=DEFAULT_ASSIST_MAX_MINUTES
+                        ): ASSIST_MINUTES_SELECTOR,
+                        vol.Required(
+                            CONF_ASSIST_MAX_CONVERSATIONS,
+                            default=DEFAULT_ASSIST_MAX_CONVERSATIONS,
+                        ): ASSIST_CONVERSATIONS_SELECTOR,
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,

@@ -60,8 +60,16 @@ DEFAULT_HOLD_TIME: Final = 10
 # The Assist pipeline calls talk to when they do not name one; none set:
 # Home Assistant's preferred pipeline.
 CONF_ASSIST_PIPELINE: Final = "assist_pipeline"
-# Who may talk to Assist by calling the application's numbers.
+# Who may talk to Assist by calling the application's numbers: until 0.2, a
+# list in the options; now contacts (config subentries) with `assist` on.
+# Only the migration reads it.
 CONF_ASSIST_CALLERS: Final = "assist_callers"
+# How long one conversation with Assist may last, and how many an entry has at
+# once: beyond either, a caller hears a short refusal and the call ends.
+CONF_ASSIST_MAX_MINUTES: Final = "assist_max_minutes"
+DEFAULT_ASSIST_MAX_MINUTES: Final = 10
+CONF_ASSIST_MAX_CONVERSATIONS: Final = "assist_max_conversations"
+DEFAULT_ASSIST_MAX_CONVERSATIONS: Final = 2
 
 # What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")

@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
 from .api import BandwidthClient
 from .calls import CallStore
+from .identity import Contacts
+from .outcomes import CallWatcher
+from .pins import PinGuard
 from .replies import CallFlow
+
+if TYPE_CHECKING:
+    from .conversation import Agent, Conversation
 
 
 @dataclass(kw_only=True)
 class BandwidthData:
-    """What a loaded entry needs: its API client, its live calls and their flow."""
+    """What a loaded entry needs: its client, its calls, who it knows."""
 
     client: BandwidthClient
     calls: CallStore
     flow: CallFlow
     # helpers.connection() of the data the entry was set up with.
     connection: Mapping[str, Any]
+    contacts: Contacts = field(default_factory=Contacts)
+    pins: PinGuard
+    watcher: CallWatcher = field(default_factory=CallWatcher)
+    # The conversations with Assist going on, by call reference.
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    # Each contact's Assist satellite, by subentry id, once added.
+    satellites: dict[str, Agent] = field(default_factory=dict)
+    # Whether the platforms of contacts' entities are set up (contacts.py).
+    contact_platforms: bool = False
 
 
 type BandwidthConfigEntry = ConfigEntry[BandwidthData]

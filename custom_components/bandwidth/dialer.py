@@ -66,11 +66,18 @@ def has_script(data: dict[str, Any]) -> bool:
 
 
 async def async_place_calls(
-    hass: HomeAssistant, entry: BandwidthConfigEntry, data: dict[str, Any]
+    hass: HomeAssistant,
+    entry: BandwidthConfigEntry,
+    data: dict[str, Any],
+    *,
+    contact: str | None = None,
+    machine_hangup: bool = False,
 ) -> list[tuple[str, CreateCallResponse | BandwidthError]]:
     """Place a call to every destination; results in input order.
 
-    `data` is validated action data with `from` resolved. Every call is
+    `data` is validated action data with `from` resolved; `contact` is the
+    contact (subentry id) the call talks to Assist as, `machine_hangup` hangs
+    up on an answering machine at once (announcements). Every call is
     registered before its createCall request leaves, so its callbacks find
     it even if Bandwidth's answer is lost. Failures come back per
     destination, logged, so one bad number does not hide the calls that rang;
@@ -98,9 +105,22 @@ async def async_place_calls(
         speech=speech,
     )
     plans = [
-        build_request(entry, webhook_url, data, to, media=media, speech=speech)
+        build_request(
+            entry,
+            webhook_url,
+            data,
+            to,
+            media=media,
+            speech=speech,
+            machine_hangup=machine_hangup,
+        )
         for to in data["to"]
     ]
+    contacts = entry.runtime_data.contacts
+    for (_, call), to in zip(plans, data["to"], strict=True):
+        if call is not None:
+            known = contacts.by_number(to)
+            call.contact = contact or (known.subentry_id if known else None)
     for _, call in plans:
         if call is not None:
             _check_document_size(call, webhook_url)
@@ -193,6 +213,7 @@ def build_request(  # noqa: PLR0913 - one destination of prepared action data
     *,
     media: Media = NO_MEDIA,
     speech: Speech | None = None,
+    machine_hangup: bool = False,
 ) -> tuple[CreateCallRequest, LiveCall | None]:
     """Build the createCall body and the live call for one destination.
 
@@ -223,6 +244,7 @@ def build_request(  # noqa: PLR0913 - one destination of prepared action data
                 gather=GatherScript(**gather) if gather is not None else None,
                 media=media,
                 assist=data.get("assist"),
+                machine_hangup=machine_hangup,
             )
             if has_script(data)
             else None

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 from homeassistant.util.json import json_loads
 
+from .identity import caller_verified
+
 # Bandwidth eventType values the integration acts on.
 CALLBACK_ANSWER: Final = "answer"
 CALLBACK_MACHINE_DETECTION_COMPLETE: Final = "machineDetectionComplete"
@@ -24,6 +26,10 @@ CALLBACK_INITIATE: Final = "initiate"
 CALLBACK_TRANSFER_ANSWER: Final = "transferAnswer"
 CALLBACK_TRANSFER_COMPLETE: Final = "transferComplete"
 CALLBACK_TRANSFER_DISCONNECT: Final = "transferDisconnect"
+# How a conversation's media stream fares (StartStream's streamEventUrl).
+CALLBACK_MEDIA_STREAM_STARTED: Final = "mediaStreamStarted"
+CALLBACK_MEDIA_STREAM_STOPPED: Final = "mediaStreamStopped"
+CALLBACK_MEDIA_STREAM_REJECTED: Final = "mediaStreamRejected"
 # Callbacks about the called party of a transfer: callId is that leg's,
 # parentCallId the call's that transferred.
 TRANSFER_LEG_CALLBACKS: Final = frozenset(
@@ -50,8 +56,9 @@ ATTR_STIR_SHAKEN: Final = "stir_shaken"
 ATTR_DIVERSION: Final = "diversion"
 ATTR_CALLER_VERIFIED: Final = "caller_verified"
 ATTR_RINGING: Final = "ringing"
-# STIR/SHAKEN's verdict on a caller ID that was verified.
-VERSTAT_PASSED: Final = "TN-Verification-Passed"
+ATTR_CONTACT: Final = "contact"
+# Instead of the digits of a gather asking for the contact's PIN.
+ATTR_PIN_VALID: Final = "pin_valid"
 
 # The callback fields passed on, by Bandwidth's name. Only these: other
 # fields are neither checked nor copied.
@@ -185,8 +192,7 @@ def parse_callback(fields: Mapping[str, Any], *, from_query: bool) -> CallbackEv
             data[key] = {_snake(item): text for item, text in value.items()}
     if event_type == CALLBACK_INITIATE:
         # Only a caller ID STIR/SHAKEN verified counts: any other can be forged.
-        verstat = data.get(ATTR_STIR_SHAKEN, {}).get("verstat")
-        data[ATTR_CALLER_VERIFIED] = verstat == VERSTAT_PASSED
+        data[ATTR_CALLER_VERIFIED] = caller_verified(data.get(ATTR_STIR_SHAKEN))
 
     return CallbackEvent(
         event_type=event_type,

@@ -17,19 +17,19 @@ alone, whatever other callback comes first.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from homeassistant.core import callback
 
 from . import bxml
 from .calls import CallScript, CallStep, CallStore, LiveCall, Phase, TransferStep
 from .const import (
-    CONF_ASSIST_CALLERS,
-    CONF_ASSIST_PIPELINE,
+    CONF_ASSIST_MAX_CONVERSATIONS,
     CONF_FORWARD_TO,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    DEFAULT_ASSIST_MAX_CONVERSATIONS,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
     INBOUND_ASSIST,
@@ -37,11 +37,17 @@ from .const import (
     INBOUND_FORWARD,
     LOGGER,
 )
+from .identity import Contact, Contacts
 from .parse import (
+    ATTR_CALLER_VERIFIED,
+    ATTR_PIN_VALID,
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
     CALLBACK_GATHER,
     CALLBACK_MACHINE_DETECTION_COMPLETE,
+    CALLBACK_MEDIA_STREAM_REJECTED,
+    CALLBACK_MEDIA_STREAM_STARTED,
+    CALLBACK_MEDIA_STREAM_STOPPED,
     CALLBACK_REDIRECT,
     CALLBACK_TRANSFER_ANSWER,
     CALLBACK_TRANSFER_COMPLETE,
@@ -62,14 +68,33 @@ ROUND: Final = 1.0
 CONVERSATION_ROUND: Final = 60.0
 
 # Callbacks that are the integration's own plumbing, not news about a call:
-# the redirects of the waiting loops and of interruptions. They fire no event.
-INTERNAL_EVENTS: Final = frozenset({CALLBACK_REDIRECT})
+# the redirects of the waiting loops and of interruptions, and how the media
+# stream of a conversation with Assist fares. They fire no event.
+INTERNAL_EVENTS: Final = frozenset(
+    {
+        CALLBACK_REDIRECT,
+        CALLBACK_MEDIA_STREAM_STARTED,
+        CALLBACK_MEDIA_STREAM_STOPPED,
+        CALLBACK_MEDIA_STREAM_REJECTED,
+    }
+)
+PIN_PROMPT: Final = "Please enter your PIN, then press the pound key."
+BUSY_MESSAGE: Final = "Sorry, Assist is busy. Please call again later."
 # Callbacks whose reply is what the call does next.
 DOCUMENT_CALLBACKS: Final = frozenset(
     {CALLBACK_ANSWER, CALLBACK_REDIRECT, CALLBACK_GATHER, CALLBACK_TRANSFER_COMPLETE}
 )
 
 type UrlResolver = Callable[[LiveCall, int | None], str]
+
+
+class PinCheck(Protocol):
+    """Checks a contact's PIN (pins.PinGuard)."""
+
+    def check(self, contact: Contact, digits: object) -> bool:
+        """Tell whether `digits` is the contact's PIN, counting a wrong one."""
+
+
 type Options = Callable[[], Mapping[str, Any]]
 # The wss:// URL a call's media stream goes to; None when there is none.
 type StreamResolver = Callable[[LiveCall], str | None]
@@ -91,6 +116,7 @@ def answer_document(call: LiveCall, callback_url: str, *, machine: bool) -> byte
         assert script is not None  # noqa: S101 - callers check
         if (
             not script.machine_message
+            and not script.machine_hangup
             and script.gather is None
             and (other := call.documents.get(not machine)) is not None
         ):
@@ -128,23 +154,29 @@ def step_document(
 class CallFlow:
     """Decides the reply to each callback of one entry's calls, and steers them."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what the flow reads, each kept by its owner
         self,
         calls: CallStore,
         callback_url: UrlResolver,
         options: Options,
         stream_url: StreamResolver = _no_stream,
+        *,
+        contacts: Contacts | None = None,
+        pins: PinCheck | None = None,
     ) -> None:
         """Answer callbacks of these calls.
 
         ``callback_url`` gives a call's URL (for a step, marked with it);
         ``options`` the entry's current options; ``stream_url`` where a
-        call's media stream goes when it talks to Assist.
+        call's media stream goes when it talks to Assist; ``contacts`` who
+        the entry knows, ``pins`` checks their PINs.
         """
         self._calls = calls
         self._callback_url = callback_url
         self._options = options
         self._stream_url = stream_url
+        self._contacts = contacts if contacts is not None else Contacts()
+        self._pins = pins
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -171,22 +203,83 @@ class CallFlow:
                 callback_url=self._callback_url(call, None),
                 method=call.method,
             )
-        if mode == INBOUND_ASSIST and event.data.get("from") in options.get(
-            CONF_ASSIST_CALLERS, []
-        ):
-            call = self._inbound(event, "playing")
-            # "": Home Assistant's preferred pipeline, when the stream starts.
-            call.assist = options.get(CONF_ASSIST_PIPELINE) or ""
-            if (document := self._converse(call, None)) is not None:
-                return call, document
-            self._calls.remove(call)
+        if mode == INBOUND_ASSIST:
+            return self._receive_for_assist(event)
         # Rejected before anything answers it: the caller pays nothing.
         return None, bxml.hangup()
+
+    @callback
+    def _receive_for_assist(
+        self, event: CallbackEvent
+    ) -> tuple[LiveCall | None, bytes]:
+        """Let a contact allowed to talk to Assist through, verified or by PIN.
+
+        Everyone else is rejected before anything answers: the caller pays
+        nothing and learns nothing.
+        """
+        contact = self._contacts.by_number(event.data.get("from"))
+        if contact is None or not contact.assist:
+            return None, bxml.hangup()
+        verified = event.data.get(ATTR_CALLER_VERIFIED) is True
+        if not verified and contact.pin is None:
+            LOGGER.info(
+                "Rejected a call from %s's number: its caller ID is not verified "
+                "and they have no PIN",
+                contact.name,
+            )
+            return None, bxml.hangup()
+        call = self._inbound(event, "playing")
+        # "": the contact's satellite decides the pipeline, when it starts.
+        call.assist = ""
+        if not verified:
+            self._set_phase(call, "pin")
+            return call, bxml.ask_pin(
+                self._callback_url(call, None), prompt=PIN_PROMPT, method=call.method
+            )
+        if (document := self._converse(call, None)) is not None:
+            return call, document
+        self._calls.remove(call)
+        return None, bxml.hangup()
+
+    @callback
+    def check_pin(self, call: LiveCall | None, event: CallbackEvent) -> None:
+        """Check the digits of a gather asking for the contact's PIN.
+
+        Automations hear whether the PIN was right (`pin_valid`), never the
+        digits; a wrong PIN counts towards the contact's lockout, whatever
+        asked for it (Assist, or an automation's phone menu).
+        """
+        if call is None or event.event_type != CALLBACK_GATHER or not call.pin_gather:
+            return
+        call.pin_gather = False
+        self._calls.changed(call)
+        contact = self._contacts.get(call.contact or "")
+        digits = event.data.pop("digits", None)
+        event.data.pop("terminating_digit", None)
+        event.data[ATTR_PIN_VALID] = (
+            contact is not None
+            and self._pins is not None
+            and self._pins.check(contact, digits)
+        )
+
+    @callback
+    def private(self, call: LiveCall | None, event: CallbackEvent) -> bool:
+        """Tell whether a callback must not reach automations.
+
+        The digits of a PIN typed to reach Assist are the caller's secret.
+        """
+        return (
+            call is not None
+            and call.phase == "pin"
+            and event.event_type == CALLBACK_GATHER
+        )
 
     @callback
     def _inbound(self, event: CallbackEvent, phase: Phase) -> LiveCall:
         call = LiveCall.create(None, None, direction="inbound", phase=phase)
         call.call_id = event.call_id
+        if (contact := self._contacts.by_number(event.data.get("from"))) is not None:
+            call.contact = contact.subentry_id
         self._calls.add(call)
         return call
 
@@ -263,7 +356,23 @@ class CallFlow:
             return self._play_pending(call)
         if event_type == CALLBACK_REDIRECT and call.phase == "conversing":
             return self._converse_round(call)
+        if event_type == CALLBACK_GATHER and call.phase == "pin":
+            return self._check_pin(call, event.data.get("digits"))
         return self._continue(call, event_type)
+
+    @callback
+    def _check_pin(self, call: LiveCall, digits: object) -> bytes:
+        """Let the caller talk to Assist with the right PIN; else say goodbye."""
+        contact = self._contacts.get(call.contact or "")
+        if (
+            contact is not None
+            and self._pins is not None
+            and self._pins.check(contact, digits)
+            and (document := self._converse(call, None)) is not None
+        ):
+            return document
+        self._set_phase(call, "playing")
+        return bxml.goodbye(None)
 
     @callback
     def _continue(self, call: LiveCall, event_type: str) -> bytes:
@@ -304,6 +413,9 @@ class CallFlow:
             if conversation is not None:
                 return conversation
         self._set_phase(call, "playing")
+        call.pin_gather = (
+            not machine and call.script.gather is not None and call.script.gather.pin
+        )
         return answer_document(call, url, machine=machine)
 
     @callback
@@ -320,6 +432,7 @@ class CallFlow:
             self._set_phase(call, "transferring")
         else:
             self._set_phase(call, "playing")
+        call.pin_gather = step.gather is not None and step.gather.pin
         return step_document(
             call, step, self._callback_url(call, None), streaming=streaming
         )
@@ -340,6 +453,17 @@ class CallFlow:
             )
             return None
         restart = call.phase == "conversing"
+        limit = self._options().get(
+            CONF_ASSIST_MAX_CONVERSATIONS, DEFAULT_ASSIST_MAX_CONVERSATIONS
+        )
+        if not restart and self._conversing() >= limit:
+            LOGGER.info(
+                "Call %s cannot talk to Assist: %s conversations already",
+                call.call_id,
+                limit,
+            )
+            self._set_phase(call, "playing")
+            return bxml.refuse(BUSY_MESSAGE)
         self._set_phase(call, "conversing")
         return bxml.converse(
             message=said.message if said is not None else None,
@@ -352,6 +476,10 @@ class CallFlow:
             method=call.method,
             restart=restart,
         )
+
+    def _conversing(self) -> int:
+        """Return how many calls talk to Assist now."""
+        return sum(call.phase == "conversing" for call in self._calls.live)
 
     @callback
     def _converse_round(self, call: LiveCall) -> bytes:

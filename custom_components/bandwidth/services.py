@@ -15,10 +15,10 @@ from homeassistant.core import (
 )
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
-from .assist import resolve_pipeline
 from .bxml import GOODBYE
 from .calls import CallStep, GatherScript, TransferStep
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
+from .conversation import resolve_pipeline
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import bandwidth_errors, validation_error

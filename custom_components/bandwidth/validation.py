@@ -29,7 +29,8 @@ from .calls import Speech
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
-    CONF_ASSIST_CALLERS,
+    CONF_ASSIST_MAX_CONVERSATIONS,
+    CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
     CONF_CALLS_PER_SECOND,
     CONF_FORWARD_TO,
@@ -42,7 +43,6 @@ from .const import (
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DOMAIN,
-    INBOUND_ASSIST,
     INBOUND_FORWARD,
     INBOUND_MODES,
 )
@@ -84,7 +84,8 @@ _KEYWORDS = {keyword.casefold() for keyword in CALLER_ID_KEYWORDS}
 # Fields of a call that Home Assistant speaks or plays itself.
 SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather", "assist")
 # How many numbers may talk to Assist by calling in.
-MAX_ASSIST_CALLERS: Final = 50
+MAX_ASSIST_MINUTES: Final = 120
+MAX_ASSIST_CONVERSATIONS: Final = 10
 MAX_PIPELINE_ID_LENGTH: Final = 256
 
 
@@ -482,6 +483,8 @@ LANGUAGE = Pattern(LANGUAGE_TAG, 35, rule="invalid_language")
 AUDIO_SOURCE = AudioSource()
 ASSIST = Unset(Assist())
 PIPELINE_ID = Text(MAX_PIPELINE_ID_LENGTH, empty=False, blank=False)
+ASSIST_MINUTES = Whole(1, MAX_ASSIST_MINUTES)
+ASSIST_CONVERSATIONS = Whole(1, MAX_ASSIST_CONVERSATIONS)
 # Fields choosing Home Assistant's text-to-speech; empty means not given.
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
@@ -566,6 +569,7 @@ GATHER_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("first_digit_timeout"): Number(0, 60),
     vol.Optional("inter_digit_timeout"): Number(1, 60),
     vol.Optional("repeat_count"): Whole(1, 20),
+    vol.Optional("pin"): boolean,
 }
 CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
@@ -830,7 +834,12 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),
     (CONF_FORWARD_TO, TRANSFER_DESTINATIONS, "invalid_forward_to"),
     (CONF_ASSIST_PIPELINE, PIPELINE_ID, "invalid_assist_pipeline"),
-    (CONF_ASSIST_CALLERS, Destinations(MAX_ASSIST_CALLERS), "invalid_assist_callers"),
+    (CONF_ASSIST_MAX_MINUTES, ASSIST_MINUTES, "invalid_assist_max_minutes"),
+    (
+        CONF_ASSIST_MAX_CONVERSATIONS,
+        ASSIST_CONVERSATIONS,
+        "invalid_assist_max_conversations",
+    ),
 )
 
 
@@ -861,12 +870,6 @@ def validate_options(
         and CONF_FORWARD_TO not in errors
     ):
         errors[CONF_FORWARD_TO] = "forward_to_required"
-    if (
-        options.get(CONF_INBOUND_CALLS) == INBOUND_ASSIST
-        and CONF_ASSIST_CALLERS not in options
-        and CONF_ASSIST_CALLERS not in errors
-    ):
-        errors[CONF_ASSIST_CALLERS] = "assist_callers_required"
     return options, errors
 
 

@@ -57,8 +57,10 @@ from .const import (
     EVENT_TYPE_TRANSFER_COMPLETE,
     LOGGER,
 )
+from .conversation import async_follow_stream
 from .data import BandwidthConfigEntry
 from .parse import (
+    ATTR_CONTACT,
     ATTR_RINGING,
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
@@ -132,6 +134,7 @@ class CallbackHandler:
         """Handle callbacks for an entry whose runtime data is set."""
         self.hass = hass
         self.entry = entry
+        self.runtime = entry.runtime_data
         self.calls: CallStore = entry.runtime_data.calls
         self.flow: CallFlow = entry.runtime_data.flow
 
@@ -171,10 +174,13 @@ class CallbackHandler:
         assert event.call_id is not None  # noqa: S101 - the caller checks
         document: bytes | None
         call: LiveCall | None
+        private = False
         if event.event_type == CALLBACK_INITIATE:
             if proof != ENTRY:
                 LOGGER.debug("A call's own URL was given for a call received")
                 return Response(status=HTTPStatus.BAD_REQUEST)
+            contact = self.runtime.contacts.by_number(event.data.get("from"))
+            event.data[ATTR_CONTACT] = contact.name if contact is not None else None
             call, document = self.flow.receive(event)
             # Whether automations can still answer it (update_call).
             event.data[ATTR_RINGING] = call is not None and call.phase == "ringing"
@@ -189,8 +195,13 @@ class CallbackHandler:
                     )
                     return Response(status=HTTPStatus.BAD_REQUEST)
                 self.calls.bind(call, event.call_id)
+            private = self.flow.private(call, event)
+            self.flow.check_pin(call, event)
             document = self.flow.reply(call, event, step)
-        if event.event_type not in INTERNAL_EVENTS:
+            if call is not None:
+                async_follow_stream(self.hass, self.entry, call, event)
+        if event.event_type not in INTERNAL_EVENTS and not private:
+            self.runtime.watcher.observe(event)
             self._fire_events(event)
         return _respond(document)
 
