@@ -1124,6 +1124,42 @@ def test_start_stream_needs_a_websocket_destination() -> None:
         parse_bxml('<Response><StartStream destination="https://h/s"/></Response>')
 
 
+def test_stream_verbs_attributes() -> None:
+    """Stream events go to streamEventUrl; <StopStream> may wait for the end."""
+    start, stop, waiting = parse_bxml(
+        '<Response><StartStream name="a" tracks="both" destination="wss://h/s"'
+        ' streamEventUrl="https://h/events?key=k" streamEventMethod="GET"'
+        ' username="u" password="p"/>'
+        '<StopStream name="a"/><StopStream name="a" wait="true"/></Response>'
+    )
+    assert start.attrs["streamEventUrl"] == "https://h/events?key=k"
+    assert start.attrs["streamEventMethod"] == "GET"
+    assert "wait" not in stop.attrs
+    assert waiting.attrs["wait"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("verb", "error"),
+    [
+        ('<StopStream name="a" wait="yes"/>', "wait must be true or false"),
+        ('<StopStream name="a" wait=""/>', "wait must be true or false"),
+        ("<StopStream/>", "<StopStream> requires name"),
+        (
+            '<StartStream destination="wss://h/s" streamEventMethod="PUT"/>',
+            "streamEventMethod must be GET or POST",
+        ),
+        (
+            '<StartStream destination="wss://h/s" tracks="sideways"/>',
+            "tracks must be inbound, outbound or both",
+        ),
+    ],
+)
+def test_invalid_stream_verbs(verb: str, error: str) -> None:
+    """Stream verbs Bandwidth would refuse make the document invalid."""
+    with pytest.raises(BxmlError, match=re.escape(error)):
+        parse_bxml(f"<Response>{verb}</Response>")
+
+
 def test_caller_audio(tmp_path: Path) -> None:
     """The caller speaks 8 kHz µ-law or 16-bit PCM WAV files, as µ-law."""
     assert caller_audio(None) == b""
