@@ -253,18 +253,27 @@ class StreamPlayer:
     async def _receive(
         self, socket: aiohttp.ClientWebSocketResponse, stream: MediaStream
     ) -> None:
-        """Take playAudio and clear frames until the socket closes."""
+        """Take playAudio and clear frames until the socket closes.
+
+        Like Bandwidth's, the reader takes JSON in binary frames as in text
+        frames; frames it cannot read are ignored.
+        """
         async for message in socket:
-            if message.type is not aiohttp.WSMsgType.TEXT:
+            if message.type not in {aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY}:
                 continue
             try:
                 frame = json.loads(message.data)
-            except ValueError:
+            except ValueError:  # not JSON, or not UTF-8
+                continue
+            if not isinstance(frame, dict):
                 continue
             stream.messages.append(frame)
             pending = stream.pending
             if frame.get("eventType") == "playAudio":
-                audio = base64.b64decode(frame["media"]["payload"])
+                try:
+                    audio = base64.b64decode(frame["media"]["payload"])
+                except (KeyError, TypeError, ValueError):
+                    continue
                 stream.received += audio
                 pending += audio
             elif frame.get("eventType") == "clear":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import re
 import socket
@@ -297,8 +299,42 @@ class Receiver:
         self.media_requests: list[tuple[str, str | None]] = []
         self.events: list[dict[str, Any]] = []
         self.on_event: dict[str, Any] = {}
+        # Websockets at /ws/{name}: the frames each received, the frames
+        # each sends back once `start` arrives (bytes as binary frames), the
+        # names that close after `start` or refuse the handshake (403), and
+        # an event that, while unset, holds each socket's answer to the
+        # sandbox's close (so its stream has not ended).
+        self.frames: dict[str, list[dict[str, Any]]] = {}
+        self.replies: dict[str, list[str | bytes]] = {}
+        self.close_after_start: set[str] = set()
+        self.refuse: set[str] = set()
+        self.hold_close: asyncio.Event | None = None
         self.app = web.Application()
+        self.app.router.add_get("/ws/{name}", self.stream)
         self.app.router.add_route("*", "/{name}", self.handle)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """Take a media stream: record its frames, answer, close as told."""
+        name = request.match_info["name"]
+        if name in self.refuse:
+            return web.Response(status=403)
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        frames = self.frames.setdefault(name, [])
+        async for message in socket:
+            frame = json.loads(message.data)
+            frames.append(frame)
+            if frame["eventType"] == "start":
+                for reply in self.replies.get(name, []):
+                    if isinstance(reply, bytes):
+                        await socket.send_bytes(reply)
+                    else:
+                        await socket.send_str(reply)
+                if name in self.close_after_start:
+                    await socket.close()
+            elif frame["eventType"] == "stop" and self.hold_close is not None:
+                await self.hold_close.wait()
+        return socket
 
     async def handle(self, request: web.Request) -> web.Response:
         """Serve media; challenge unauthenticated requests, then answer BXML."""
@@ -1184,3 +1220,54 @@ def _wav_file(tag: int, rate: int, bits: int, data: bytes) -> bytes:
     body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data"
     body += struct.pack("<I", len(data)) + data
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _ws(receiver_url: str, name: str) -> str:
+    """The receiver's websocket of that name."""
+    return "ws" + receiver_url.removeprefix("http") + f"/ws/{name}"
+
+
+async def test_stream_reads_binary_frames(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """Frames come back as text or binary JSON; unreadable ones are skipped."""
+    receiver, receiver_url = receiver_server
+    audio = bytes(range(160))
+    play = json.dumps(
+        {
+            "eventType": "playAudio",
+            "media": {
+                "contentType": "audio/pcmu",
+                "payload": base64.b64encode(audio).decode(),
+            },
+        }
+    )
+    receiver.replies["a"] = [
+        play.encode(),
+        b'{"eventType": "clear"}',
+        b"\xff\xfe not JSON",
+        "[1, 2]",
+        play,
+    ]
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        '<Pause duration="300"/></Response>'
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    await bandwidth_sandbox.wait_for(
+        lambda: bool(call.streams) and len(call.streams[0].received) == 2 * len(audio)
+    )
+    call.end("hangup")
+    await bandwidth_sandbox.wait_for_call(call_id)
+    [stream] = call.streams
+    assert [frame["eventType"] for frame in stream.messages] == [
+        "playAudio",
+        "clear",
+        "playAudio",
+    ]
+    assert stream.clears == 1
+    assert stream.received == audio * 2
+    assert stream.ended == "stop"
