@@ -93,7 +93,7 @@ class CallPlayer:
         finally:
             if callee_hangup is not None:
                 callee_hangup.cancel()
-        await self._streams.stop(call)
+        await self._streams.end(call)
         await self._disconnect(call, call.request.get("disconnectUrl"))
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
@@ -193,7 +193,7 @@ class CallPlayer:
             call.end("hangup")  # No more BXML to execute.
         except _Ended as ended:
             call.end(ended.cause, ended.error)
-        await self._streams.stop(call)
+        await self._streams.end(call)
         await self._disconnect(call, call.status_url)
 
     def _answer_inbound(self, call: Call) -> None:
@@ -302,7 +302,9 @@ class CallPlayer:
                         verb.attrs["destination"],
                     )
                 case "StopStream":
-                    await self._streams.stop(call, verb.attrs.get("name"))
+                    # Goes on at once unless told to wait for the stream's end.
+                    wait = verb.attrs.get("wait", "false").lower() == "true"
+                    await self._streams.stop(call, verb.attrs["name"], wait=wait)
                 case "Hangup":
                     raise _Ended("hangup")
                 case "Redirect":

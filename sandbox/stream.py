@@ -20,6 +20,7 @@ import json
 import logging
 import secrets
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,8 +61,26 @@ class MediaStream:
     messages: list[dict[str, Any]] = field(default_factory=list)
     # "stop": the sandbox stopped it; "closed": the destination closed it.
     ended: str | None = None
+    close_code: int | None = None  # the websocket's, once closed
+    # time.monotonic() when the websocket opened, and when the stream ended
+    # (its socket closed, or it never opened).
+    connected_at: float | None = None
+    ended_at: float | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # Set once the stream has ended (or never opened).
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether the stream is starting or started, and has not ended."""
+        return not self.finished.is_set()
+
+    def finish(self) -> None:
+        """Mark the stream ended (once)."""
+        if not self.finished.is_set():
+            self.ended_at = time.monotonic()
+            self.finished.set()
 
 
 def caller_audio(path: str | None) -> bytes:
@@ -130,11 +149,25 @@ class StreamPlayer:
         stream.task = asyncio.get_running_loop().create_task(self._run(call, stream))
         return stream
 
-    async def stop(self, call: Call, name: str | None = None) -> None:
-        """End a call's streams (all, or the one of that name) with `stop`."""
+    async def stop(self, call: Call, name: str, *, wait: bool = False) -> None:
+        """<StopStream>: tell the stream of that name to end with `stop`.
+
+        With `wait`, return once it has ended (its socket closed); without,
+        at once, the stream still ending.
+        """
+        streams = [stream for stream in call.streams if stream.name == name]
+        for stream in streams:
+            stream.stopping.set()
+        if wait:
+            for stream in streams:
+                await stream.finished.wait()
+
+    async def end(self, call: Call) -> None:
+        """End the streams of a call that ended; wait until all is done."""
         for stream in call.streams:
-            if (name is None or stream.name == name) and stream.task is not None:
-                stream.stopping.set()
+            stream.stopping.set()
+        for stream in call.streams:
+            if stream.task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await stream.task
 
@@ -169,47 +202,77 @@ class StreamPlayer:
         scenario = call.scenario or self._sandbox.scenario_for(call.request["to"])
         speech = caller_audio(scenario.speech)
         stream.barge_in = caller_audio(scenario.barge_in)
-        async with aiohttp.ClientSession() as session:
-            try:
-                socket = await session.ws_connect(self._url(stream.destination))
-            except aiohttp.WSServerHandshakeError as err:
-                stream.status, stream.error = err.status, str(err)
-                _LOGGER.warning("call %s: stream refused: %s", call.call_id, err.status)
-                return
-            except aiohttp.ClientError as err:
-                stream.error = str(err)
-                _LOGGER.warning("call %s: stream failed: %s", call.call_id, err)
-                return
-            stream.connected = True
-            _LOGGER.info("call %s streams to %s", call.call_id, stream.destination)
-            async with socket:
-                await socket.send_json(
-                    {
-                        "eventType": "start",
-                        "metadata": self._metadata(call, stream),
-                        "streamParams": {},
-                    }
-                )
-                receiver = asyncio.get_running_loop().create_task(
-                    self._receive(socket, stream)
-                )
-                try:
-                    await self._send(socket, stream, speech, receiver)
-                finally:
-                    receiver.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await receiver
-                if not socket.closed:
-                    stream.ended = "stop"
-                    await socket.send_json(
-                        {"eventType": "stop", "metadata": self._metadata(call, stream)}
-                    )
-                else:
-                    stream.ended = "closed"
+        try:
+            async with aiohttp.ClientSession() as session:
+                socket = await self._connect(call, stream, session)
+                if socket is None:
+                    return
+                await self._stream(call, stream, socket, speech)
+        finally:
+            stream.finish()
         if self._sandbox.stream_recordings is not None:
             path = self._sandbox.stream_recordings / f"{call.call_id}-{stream.name}.wav"
             write_ulaw_wav(path, bytes(stream.heard))
             _LOGGER.info("call %s: what the caller heard is in %s", call.call_id, path)
+
+    async def _connect(
+        self, call: Call, stream: MediaStream, session: aiohttp.ClientSession
+    ) -> aiohttp.ClientWebSocketResponse | None:
+        """Open the websocket; None when it fails."""
+        try:
+            socket = await session.ws_connect(self._url(stream.destination))
+        except aiohttp.WSServerHandshakeError as err:
+            stream.status, stream.error = err.status, str(err)
+            _LOGGER.warning("call %s: stream refused: %s", call.call_id, err.status)
+            return None
+        except aiohttp.ClientError as err:
+            stream.error = str(err)
+            _LOGGER.warning("call %s: stream failed: %s", call.call_id, err)
+            return None
+        stream.connected, stream.connected_at = True, time.monotonic()
+        _LOGGER.info("call %s streams to %s", call.call_id, stream.destination)
+        return socket
+
+    async def _stream(
+        self,
+        call: Call,
+        stream: MediaStream,
+        socket: aiohttp.ClientWebSocketResponse,
+        speech: bytes,
+    ) -> None:
+        """Send start, the media and stop; close the socket."""
+        async with socket:
+            await socket.send_json(
+                {
+                    "eventType": "start",
+                    "metadata": self._metadata(call, stream),
+                    "streamParams": {},
+                }
+            )
+            receiver = asyncio.get_running_loop().create_task(
+                self._receive(socket, stream)
+            )
+            try:
+                await self._send(socket, stream, speech, receiver)
+                stream.ended = "closed"
+                if not socket.closed:
+                    with contextlib.suppress(ConnectionError):
+                        await socket.send_json(
+                            {
+                                "eventType": "stop",
+                                "metadata": self._metadata(call, stream),
+                            }
+                        )
+                        stream.ended = "stop"
+                    # Closed while the receiver still reads, the socket
+                    # waits for the destination's answer to its close.
+                    await socket.close()
+            finally:
+                receiver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await receiver
+        stream.close_code = socket.close_code
+        stream.finish()
 
     async def _send(
         self,

@@ -1271,3 +1271,47 @@ async def test_stream_reads_binary_frames(
     assert stream.clears == 1
     assert stream.received == audio * 2
     assert stream.ended == "stop"
+
+
+@pytest.mark.parametrize("wait", [False, True])
+async def test_stop_stream_waits_only_when_told(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    wait: bool,
+) -> None:
+    """<StopStream> goes on at once; with wait="true" once the stream has ended."""
+    receiver, receiver_url = receiver_server
+    receiver.hold_close = asyncio.Event()
+    waiting = ' wait="true"' if wait else ""
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        f'<Pause duration="10"/><StopStream name="a"{waiting}/>'
+        '<SpeakSentence>After</SpeakSentence><Pause duration="300"/></Response>'
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    # The destination has the stop frame but holds its close: the stream
+    # is ending, not ended.
+    await bandwidth_sandbox.wait_for(
+        lambda: any(
+            frame["eventType"] == "stop" for frame in receiver.frames.get("a", [])
+        )
+    )
+    [stream] = call.streams
+    if wait:
+        await asyncio.sleep(0.2)
+        assert call.spoken == []
+    else:
+        await bandwidth_sandbox.wait_for(lambda: call.spoken == ["After"])
+    assert stream.active
+    receiver.hold_close.set()
+    await bandwidth_sandbox.wait_for(lambda: call.spoken == ["After"])
+    await stream.finished.wait()
+    [(said_at, _)] = call.heard
+    assert stream.ended_at is not None
+    assert (said_at >= stream.ended_at) is wait
+    assert stream.ended == "stop"
+    assert stream.close_code == 1000  # the destination answered the close
+    call.end("hangup")
+    await bandwidth_sandbox.wait_for_call(call_id)
