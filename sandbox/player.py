@@ -296,11 +296,7 @@ class CallPlayer:
                 case "StartStream":
                     # Does not block: the stream runs beside what follows.
                     self._answer_inbound(call)
-                    self._streams.start(
-                        call,
-                        verb.attrs.get("name", "stream"),
-                        verb.attrs["destination"],
-                    )
+                    self._streams.start(call, verb, base)
                 case "StopStream":
                     # Goes on at once unless told to wait for the stream's end.
                     wait = verb.attrs.get("wait", "false").lower() == "true"

@@ -166,7 +166,9 @@ class Sandbox:
         # The parts doing the work; they read the settings above from here.
         self._faults = Faults()
         self._callbacks = CallbackClient(self)
-        self._player = CallPlayer(self, self._callbacks, StreamPlayer(self))
+        self._player = CallPlayer(
+            self, self._callbacks, StreamPlayer(self, self._callbacks)
+        )
         self._api = HttpApi(self, self._player, self._faults)
 
     # -- Controls ------------------------------------------------------------

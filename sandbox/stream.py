@@ -27,6 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .bxml import Verb
+from .callbacks import CallbackClient, event, stream_hook
+from .models import Hook, now
+
 if TYPE_CHECKING:
     from .models import Call
     from .server import Sandbox
@@ -36,17 +40,28 @@ _LOGGER = logging.getLogger("sandbox")
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz µ-law
 SILENCE = b"\xff" * FRAME_BYTES  # µ-law's zero
+# <StartStream tracks>: the tracks it names.
+_TRACKS = {
+    "inbound": ("inbound",),
+    "outbound": ("outbound",),
+    "both": ("inbound", "outbound"),
+}
 
 
 @dataclass
 class MediaStream:
     """One <StartStream> of a call, and everything that went over it."""
 
-    name: str
+    name: str  # the verb's name, else the stream id (as at Bandwidth)
     destination: str  # as in the BXML, before url_rewrites
     stream_id: str = field(default_factory=lambda: f"s-{secrets.token_hex(16)}")
+    tracks: tuple[str, ...] = ("inbound",)  # as asked; only inbound is streamed
+    start_time: str = field(default_factory=now)  # when <StartStream> ran
+    # Why it was never started: "connection-error" (the websocket could not
+    # be opened); error says more.
+    rejected: str | None = None
     status: int | None = None  # the handshake's status when it was refused
-    error: str | None = None  # why it could not connect
+    error: str | None = None  # why it could not connect, or was rejected
     connected: bool = False
     frames_sent: int = 0
     # µ-law audio the destination sent (playAudio), all of it, and what the
@@ -63,24 +78,60 @@ class MediaStream:
     ended: str | None = None
     close_code: int | None = None  # the websocket's, once closed
     # time.monotonic() when the websocket opened, and when the stream ended
-    # (its socket closed, or it never opened).
+    # (its socket closed, or it was never started).
     connected_at: float | None = None
     ended_at: float | None = None
+    # Runs the stream and sends its events to streamEventUrl.
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    # Set once the stream has ended (or never opened).
+    # Set once the stream has ended (or was never started).
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def active(self) -> bool:
-        """Whether the stream is starting or started, and has not ended."""
-        return not self.finished.is_set()
+        """Whether the stream holds its name: starting or started, not ended."""
+        return self.rejected is None and not self.finished.is_set()
 
     def finish(self) -> None:
         """Mark the stream ended (once)."""
         if not self.finished.is_set():
             self.ended_at = time.monotonic()
             self.finished.set()
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the stream as stream events do (their mediaStream)."""
+        return {
+            "id": self.stream_id,
+            "name": self.name,
+            "destination": self.destination,
+            "startTime": self.start_time,
+            "tracks": list(self.tracks),
+            "type": "WebSocket",
+        }
+
+
+def _stop_cause(stream: MediaStream) -> dict[str, str]:
+    """Why a stream that ran ended, as mediaStreamStopped says it.
+
+    Stopped by the sandbox, or closed by the destination with a normal
+    closure: "closed"; otherwise the websocket failed: "connection-error".
+    """
+    code = stream.close_code
+    if stream.ended == "stop" or code == aiohttp.WSCloseCode.OK:
+        return {"cause": "closed"}
+    message = (
+        f"The websocket closed with code {code}"
+        if code
+        else "The connection to the websocket was lost"
+    )
+    return {"cause": "connection-error", "errorMessage": message}
+
+
+def _duration(stream: MediaStream) -> str:
+    """How long a stream ran, in ISO 8601 (PT1M52.217S)."""
+    seconds = (stream.ended_at or 0.0) - (stream.connected_at or 0.0)
+    minutes, seconds = divmod(max(seconds, 0.0), 60)
+    return f"PT{int(minutes)}M{seconds:.3f}S" if minutes else f"PT{seconds:.3f}S"
 
 
 def caller_audio(path: str | None) -> bytes:
@@ -138,15 +189,24 @@ def write_ulaw_wav(path: Path, audio: bytes) -> None:
 class StreamPlayer:
     """Runs the media streams of the sandbox's calls (Call.streams)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        """Stream for this sandbox: its url_rewrites, account and recordings."""
+    def __init__(self, sandbox: Sandbox, callbacks: CallbackClient) -> None:
+        """Stream for this sandbox, sending stream events through `callbacks`."""
         self._sandbox = sandbox
+        self._callbacks = callbacks
 
-    def start(self, call: Call, name: str, destination: str) -> MediaStream:
-        """Open a stream to `destination` in the background."""
-        stream = MediaStream(name=name, destination=destination)
+    def start(self, call: Call, verb: Verb, base: str) -> MediaStream:
+        """Open a <StartStream>'s stream in the background."""
+        attrs = verb.attrs
+        stream = MediaStream(
+            name=attrs.get("name", ""),
+            destination=attrs["destination"],
+            tracks=_TRACKS[attrs.get("tracks", "inbound").lower()],
+        )
+        stream.name = stream.name or stream.stream_id
         call.streams.append(stream)
-        stream.task = asyncio.get_running_loop().create_task(self._run(call, stream))
+        stream.task = asyncio.get_running_loop().create_task(
+            self._run(call, stream, stream_hook(call, verb, base))
+        )
         return stream
 
     async def stop(self, call: Call, name: str, *, wait: bool = False) -> None:
@@ -163,7 +223,7 @@ class StreamPlayer:
                 await stream.finished.wait()
 
     async def end(self, call: Call) -> None:
-        """End the streams of a call that ended; wait until all is done."""
+        """End the streams of a call that ended; wait until all is sent."""
         for stream in call.streams:
             stream.stopping.set()
         for stream in call.streams:
@@ -197,37 +257,64 @@ class StreamPlayer:
             ],
         }
 
-    async def _run(self, call: Call, stream: MediaStream) -> None:
-        """Connect, stream the caller, record the answers, stop."""
+    async def _run(self, call: Call, stream: MediaStream, hook: Hook | None) -> None:
+        """Connect, stream the caller, record the answers, stop; tell the hook."""
         scenario = call.scenario or self._sandbox.scenario_for(call.request["to"])
         speech = caller_audio(scenario.speech)
         stream.barge_in = caller_audio(scenario.barge_in)
         try:
             async with aiohttp.ClientSession() as session:
                 socket = await self._connect(call, stream, session)
-                if socket is None:
-                    return
-                await self._stream(call, stream, socket, speech)
+                if socket is not None:
+                    await self._stream(call, stream, socket, speech, hook)
         finally:
             stream.finish()
+        if stream.rejected is not None:
+            await self._notify(
+                call,
+                hook,
+                "mediaStreamRejected",
+                cause=stream.rejected,
+                errorMessage=stream.error,
+                mediaStream=stream.describe(),
+            )
+            return
         if self._sandbox.stream_recordings is not None:
             path = self._sandbox.stream_recordings / f"{call.call_id}-{stream.name}.wav"
             write_ulaw_wav(path, bytes(stream.heard))
             _LOGGER.info("call %s: what the caller heard is in %s", call.call_id, path)
+        await self._notify(
+            call,
+            hook,
+            "mediaStreamStopped",
+            **_stop_cause(stream),
+            mediaStream={**stream.describe(), "duration": _duration(stream)},
+        )
 
     async def _connect(
         self, call: Call, stream: MediaStream, session: aiohttp.ClientSession
     ) -> aiohttp.ClientWebSocketResponse | None:
-        """Open the websocket; None when it fails."""
+        """Open the websocket; None, and the stream rejected, when it fails."""
         try:
             socket = await session.ws_connect(self._url(stream.destination))
         except aiohttp.WSServerHandshakeError as err:
-            stream.status, stream.error = err.status, str(err)
+            stream.status = err.status
             _LOGGER.warning("call %s: stream refused: %s", call.call_id, err.status)
+            stream.rejected = "connection-error"
+            # The error's text names the URL, and so its secret: not this.
+            stream.error = f"The websocket handshake was refused with HTTP {err.status}"
             return None
         except aiohttp.ClientError as err:
-            stream.error = str(err)
             _LOGGER.warning("call %s: stream failed: %s", call.call_id, err)
+            stream.rejected = "connection-error"
+            reason = (
+                err.os_error.strerror
+                if isinstance(err, aiohttp.ClientConnectorError)
+                else None
+            )
+            stream.error = (
+                f"Could not connect to the websocket: {reason or type(err).__name__}"
+            )
             return None
         stream.connected, stream.connected_at = True, time.monotonic()
         _LOGGER.info("call %s streams to %s", call.call_id, stream.destination)
@@ -239,40 +326,61 @@ class StreamPlayer:
         stream: MediaStream,
         socket: aiohttp.ClientWebSocketResponse,
         speech: bytes,
+        hook: Hook | None,
     ) -> None:
-        """Send start, the media and stop; close the socket."""
-        async with socket:
-            await socket.send_json(
-                {
-                    "eventType": "start",
-                    "metadata": self._metadata(call, stream),
-                    "streamParams": {},
-                }
+        """Send start, the media and stop; close the socket.
+
+        mediaStreamStarted is sent beside the media, not before it: a slow
+        streamEventUrl does not hold the audio back.
+        """
+        async with asyncio.TaskGroup() as events:
+            async with socket:
+                await socket.send_json(
+                    {
+                        "eventType": "start",
+                        "metadata": self._metadata(call, stream),
+                        "streamParams": {},
+                    }
+                )
+                events.create_task(
+                    self._notify(
+                        call, hook, "mediaStreamStarted", mediaStream=stream.describe()
+                    )
+                )
+                receiver = asyncio.get_running_loop().create_task(
+                    self._receive(socket, stream)
+                )
+                try:
+                    await self._send(socket, stream, speech, receiver)
+                    stream.ended = "closed"
+                    if not socket.closed:
+                        with contextlib.suppress(ConnectionError):
+                            await socket.send_json(
+                                {
+                                    "eventType": "stop",
+                                    "metadata": self._metadata(call, stream),
+                                }
+                            )
+                            stream.ended = "stop"
+                        # Closed while the receiver still reads, the socket
+                        # waits for the destination's answer to its close.
+                        await socket.close()
+                finally:
+                    receiver.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await receiver
+            stream.close_code = socket.close_code
+            stream.finish()
+
+    async def _notify(
+        self, call: Call, hook: Hook | None, event_type: str, **fields: Any
+    ) -> None:
+        """Send a stream event to the <StartStream>'s streamEventUrl, if any."""
+        if hook is not None:
+            # What it answers is ignored (Bandwidth expects 204).
+            await self._callbacks.deliver(
+                call, event_type, hook, event(call, event_type, **fields)
             )
-            receiver = asyncio.get_running_loop().create_task(
-                self._receive(socket, stream)
-            )
-            try:
-                await self._send(socket, stream, speech, receiver)
-                stream.ended = "closed"
-                if not socket.closed:
-                    with contextlib.suppress(ConnectionError):
-                        await socket.send_json(
-                            {
-                                "eventType": "stop",
-                                "metadata": self._metadata(call, stream),
-                            }
-                        )
-                        stream.ended = "stop"
-                    # Closed while the receiver still reads, the socket
-                    # waits for the destination's answer to its close.
-                    await socket.close()
-            finally:
-                receiver.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await receiver
-        stream.close_code = socket.close_code
-        stream.finish()
 
     async def _send(
         self,

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
+from yarl import URL
 
 import sandbox
 from sandbox import BxmlError, Call, Sandbox, Scenario, basic_auth, parse_bxml
@@ -298,6 +299,8 @@ class Receiver:
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_requests: list[tuple[str, str | None]] = []
         self.events: list[dict[str, Any]] = []
+        # The path and query of each request that delivered an event.
+        self.targets: list[str] = []
         self.on_event: dict[str, Any] = {}
         # Websockets at /ws/{name}: the frames each received, the frames
         # each sends back once `start` arrives (bytes as binary frames), the
@@ -352,6 +355,7 @@ class Receiver:
         else:
             event = await request.json()
         self.events.append(event)
+        self.targets.append(request.path_qs)
         if (hook := self.on_event.get(event["eventType"])) is not None:
             await hook(event)
         if (bxml := self.bxml.get(name)) is not None:
@@ -1227,6 +1231,15 @@ def _ws(receiver_url: str, name: str) -> str:
     return "ws" + receiver_url.removeprefix("http") + f"/ws/{name}"
 
 
+def _stream_events(call: Call) -> list[str]:
+    """The stream events delivered, in order (each once, whatever its retries)."""
+    return [
+        attempt.event_type
+        for attempt in call.attempts
+        if attempt.event_type.startswith("mediaStream") and attempt.ok
+    ]
+
+
 async def test_stream_reads_binary_frames(
     bandwidth_sandbox: Sandbox,
     session: aiohttp.ClientSession,
@@ -1315,3 +1328,149 @@ async def test_stop_stream_waits_only_when_told(
     assert stream.close_code == 1000  # the destination answered the close
     call.end("hangup")
     await bandwidth_sandbox.wait_for_call(call_id)
+
+
+@pytest.mark.parametrize(
+    ("method", "query_objects"),
+    [("POST", "json"), ("GET", "json"), ("GET", "dotted")],
+)
+async def test_stream_events(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    method: str,
+    query_objects: str,
+) -> None:
+    """Stream events go to streamEventUrl as given: started, then stopped.
+
+    Its query (the application's secret) is kept; url_rewrites apply.
+    """
+    receiver, receiver_url = receiver_server
+    app = "https://app.example.test"
+    bandwidth_sandbox.url_rewrites[app] = receiver_url
+    bandwidth_sandbox.query_objects = query_objects
+    given = f"{app}/events?ref=r-1&key=Secret_k-1"
+    receiver.bxml["answer"] = (
+        '<Response><StartStream name="talk" tracks="both"'
+        f' destination="wss://app.example.test/ws/talk"'
+        f' streamEventUrl="{given.replace("&", "&amp;")}"'
+        f' streamEventMethod="{method}" username="{CB_USER}" password="{CB_PASS}"/>'
+        '<Pause duration="10"/><StopStream name="talk" wait="true"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, app)
+    )
+    [stream] = call.streams
+    assert stream.ended == "stop"
+    assert receiver.frames["talk"][0]["eventType"] == "start"
+    attempts = [a for a in call.attempts if a.event_type.startswith("mediaStream")]
+    assert [(a.event_type, a.method, a.url, a.status) for a in attempts] == [
+        ("mediaStreamStarted", method, given, 401),
+        ("mediaStreamStarted", method, given, 204),
+        ("mediaStreamStopped", method, given, 401),
+        ("mediaStreamStopped", method, given, 204),
+    ]
+    index = [
+        i
+        for i, event in enumerate(receiver.events)
+        if event["eventType"].startswith("mediaStream")
+    ]
+    started, stopped = (receiver.events[i] for i in index)
+    for i in index:
+        target = URL(receiver.targets[i])
+        assert target.path == "/events"
+        assert (target.query["ref"], target.query["key"]) == ("r-1", "Secret_k-1")
+        if method == "POST":
+            assert receiver.targets[i] == "/events?ref=r-1&key=Secret_k-1"
+    media = {
+        "id": stream.stream_id,
+        "name": "talk",
+        "destination": "wss://app.example.test/ws/talk",
+        "startTime": stream.start_time,
+        "tracks": ["inbound", "outbound"],
+        "type": "WebSocket",
+    }
+    if method == "GET" and query_objects == "dotted":
+        assert started["mediaStream.tracks"] == '["inbound", "outbound"]'
+        assert started["mediaStream.id"] == stream.stream_id
+        assert stopped["mediaStream.duration"].startswith("PT")
+    else:
+        if method == "GET":
+            started["mediaStream"] = json.loads(started["mediaStream"])
+            stopped["mediaStream"] = json.loads(stopped["mediaStream"])
+        assert started["mediaStream"] == media
+        duration = stopped["mediaStream"].pop("duration")
+        assert re.fullmatch(r"PT\d+\.\d{3}S", duration)
+        assert stopped["mediaStream"] == media
+    for event in (started, stopped):
+        assert event["callId"] == call.call_id
+        assert event["accountId"] == sandbox.ACCOUNT_ID
+        assert event["direction"] == "outbound"
+    assert "cause" not in started
+    assert stopped["cause"] == "closed"
+    assert "errorMessage" not in stopped
+
+
+async def test_stream_closed_by_the_destination(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """A stream the destination closes stops: mediaStreamStopped, cause closed."""
+    receiver, receiver_url = receiver_server
+    receiver.close_after_start.add("a")
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"'
+        f' streamEventUrl="{receiver_url}/events"/><Pause duration="20"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    [stream] = call.streams
+    assert stream.ended == "closed"
+    assert stream.close_code == 1000
+    assert _stream_events(call) == ["mediaStreamStarted", "mediaStreamStopped"]
+    assert receiver.events[-2]["eventType"] == "mediaStreamStopped"
+    assert receiver.events[-2]["cause"] == "closed"
+
+
+@pytest.mark.parametrize("refused", [True, False])
+async def test_stream_that_cannot_connect_is_rejected(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    refused: bool,
+) -> None:
+    """A refused handshake or no connection: mediaStreamRejected, connection-error."""
+    receiver, receiver_url = receiver_server
+    receiver.refuse.add("a")
+    destination = (
+        _ws(receiver_url, "a")
+        if refused
+        else "ws" + _refused_url().removeprefix("http")
+    )
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream destination="{destination}"'
+        f' streamEventUrl="{receiver_url}/events?key=k"/>'
+        '<Pause duration="10"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    [stream] = call.streams
+    assert stream.name == stream.stream_id  # no name: the id stands for it
+    assert stream.rejected == "connection-error"
+    assert not stream.connected
+    assert stream.status == (403 if refused else None)
+    assert _stream_events(call) == ["mediaStreamRejected"]
+    [rejected] = [
+        event
+        for event in receiver.events
+        if event["eventType"] == "mediaStreamRejected"
+    ]
+    assert rejected["cause"] == "connection-error"
+    assert rejected["errorMessage"] == stream.error
+    assert ("HTTP 403" in stream.error) is refused
+    assert "originalMediaStream" not in rejected
+    assert rejected["mediaStream"]["name"] == stream.stream_id
+    assert rejected["mediaStream"]["destination"] == destination
