@@ -57,8 +57,8 @@ class MediaStream:
     stream_id: str = field(default_factory=lambda: f"s-{secrets.token_hex(16)}")
     tracks: tuple[str, ...] = ("inbound",)  # as asked; only inbound is streamed
     start_time: str = field(default_factory=now)  # when <StartStream> ran
-    # Why it was never started: "connection-error" (the websocket could not
-    # be opened); error says more.
+    # Why it was never started: "duplicate" (its name was in use) or
+    # "connection-error" (the websocket could not be opened); error says more.
     rejected: str | None = None
     status: int | None = None  # the handshake's status when it was refused
     error: str | None = None  # why it could not connect, or was rejected
@@ -84,7 +84,7 @@ class MediaStream:
     # Runs the stream and sends its events to streamEventUrl.
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    # Set once the stream has ended (or was never started).
+    # Set once the stream has ended (or was never started): its name is free.
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -195,7 +195,11 @@ class StreamPlayer:
         self._callbacks = callbacks
 
     def start(self, call: Call, verb: Verb, base: str) -> MediaStream:
-        """Open a <StartStream>'s stream in the background."""
+        """Open a <StartStream>'s stream in the background, unless refused.
+
+        A name still held by one of the call's streams is refused: the
+        stream is recorded as rejected ("duplicate") and never opened.
+        """
         attrs = verb.attrs
         stream = MediaStream(
             name=attrs.get("name", ""),
@@ -203,9 +207,36 @@ class StreamPlayer:
             tracks=_TRACKS[attrs.get("tracks", "inbound").lower()],
         )
         stream.name = stream.name or stream.stream_id
+        hook = stream_hook(call, verb, base)
+        original = next(
+            (
+                other
+                for other in call.streams
+                if other.name == stream.name and other.active
+            ),
+            None,
+        )
         call.streams.append(stream)
-        stream.task = asyncio.get_running_loop().create_task(
-            self._run(call, stream, stream_hook(call, verb, base))
+        loop = asyncio.get_running_loop()
+        if original is None:
+            stream.task = loop.create_task(self._run(call, stream, hook))
+            return stream
+        stream.rejected = "duplicate"
+        stream.error = f"A stream with the name {stream.name} already exists"
+        stream.finish()
+        _LOGGER.warning(
+            "call %s: stream %s rejected: duplicate", call.call_id, stream.name
+        )
+        stream.task = loop.create_task(
+            self._notify(
+                call,
+                hook,
+                "mediaStreamRejected",
+                cause="duplicate",
+                errorMessage=stream.error,
+                mediaStream=stream.describe(),
+                originalMediaStream=original.describe(),
+            )
         )
         return stream
 

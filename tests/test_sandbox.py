@@ -1330,6 +1330,71 @@ async def test_stop_stream_waits_only_when_told(
     await bandwidth_sandbox.wait_for_call(call_id)
 
 
+@pytest.mark.parametrize("wait", [False, True])
+async def test_stream_name_in_use_is_rejected(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    wait: bool,
+) -> None:
+    """A name whose stream has not ended yet is refused: mediaStreamRejected."""
+    receiver, receiver_url = receiver_server
+    events = f"{receiver_url}/events?ref=r-1&amp;key=k-1"
+    waiting = ' wait="true"' if wait else ""
+    second = _ws(receiver_url, "second")
+    receiver.bxml["answer"] = (
+        "<Response>"
+        f'<StartStream name="a" destination="{_ws(receiver_url, "first")}"'
+        f' streamEventUrl="{events}"/>'
+        f'<Pause duration="10"/><StopStream name="a"{waiting}/>'
+        f'<StartStream name="a" destination="{second}" streamEventUrl="{events}"/>'
+        '<Pause duration="10"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    first, again = call.streams
+    assert first.ended == "stop"
+    if wait:
+        assert again.rejected is None
+        assert again.ended == "stop"
+        # The first stream's stopped and the second's started may cross.
+        assert sorted(_stream_events(call)) == [
+            "mediaStreamStarted",
+            "mediaStreamStarted",
+            "mediaStreamStopped",
+            "mediaStreamStopped",
+        ]
+        return
+    assert again.rejected == "duplicate"
+    assert again.error == "A stream with the name a already exists"
+    assert not again.connected
+    assert "second" not in receiver.frames
+    assert sorted(_stream_events(call)) == [
+        "mediaStreamRejected",
+        "mediaStreamStarted",
+        "mediaStreamStopped",
+    ]
+    [rejected] = [
+        event
+        for event in receiver.events
+        if event["eventType"] == "mediaStreamRejected"
+    ]
+    assert rejected["callId"] == call.call_id
+    assert rejected["cause"] == "duplicate"
+    assert rejected["errorMessage"] == again.error
+    assert rejected["mediaStream"] == {
+        "id": again.stream_id,
+        "name": "a",
+        "destination": second,
+        "startTime": again.start_time,
+        "tracks": ["inbound"],
+        "type": "WebSocket",
+    }
+    assert rejected["originalMediaStream"]["id"] == first.stream_id
+    assert rejected["originalMediaStream"]["destination"] == _ws(receiver_url, "first")
+
+
 @pytest.mark.parametrize(
     ("method", "query_objects"),
     [("POST", "json"), ("GET", "json"), ("GET", "dotted")],
