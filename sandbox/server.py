@@ -288,12 +288,13 @@ class Sandbox:
         return self._api.app
 
     async def close(self) -> None:
-        """Stop every lifecycle, release hung requests, close the HTTP client."""
+        """Stop every lifecycle and stream, release hung requests, close the client."""
         self._faults.release()
         tasks = [
-            call.task
+            task
             for call in self.calls.values()
-            if call.task and not call.task.done()
+            for task in (call.task, *(stream.task for stream in call.streams))
+            if task and not task.done()
         ]
         for task in tasks:
             task.cancel()

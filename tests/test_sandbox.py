@@ -1539,3 +1539,26 @@ async def test_stream_that_cannot_connect_is_rejected(
     assert "originalMediaStream" not in rejected
     assert rejected["mediaStream"]["name"] == stream.stream_id
     assert rejected["mediaStream"]["destination"] == destination
+
+
+async def test_close_ends_streams(
+    session: aiohttp.ClientSession, receiver_server: tuple[Receiver, str]
+) -> None:
+    """close() also ends the streams of the calls it cuts short."""
+    receiver, receiver_url = receiver_server
+    box = Sandbox(time_scale=1)
+    box.default_scenario = Scenario(ring_seconds=0)
+    server = TestServer(box.app, host="127.0.0.1")
+    await server.start_server()
+    box.url = str(server.make_url("/")).rstrip("/")
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        '<Pause duration="300"/></Response>'
+    )
+    call = box.calls[await _place(box, session, receiver_url)]
+    await box.wait_for(lambda: bool(call.streams) and call.streams[0].frames_sent > 0)
+    await box.close()
+    await server.close()
+    [stream] = call.streams
+    assert stream.task is not None
+    assert stream.task.done()
