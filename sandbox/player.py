@@ -5,9 +5,10 @@ on) rings, is answered or not as its Scenario says, gets machine detection,
 and sends the answer callback; an inbound call (`Sandbox.call_in`) sends the
 initiate callback. Either way the player then runs the BXML each callback
 answers, verb by verb (SpeakSentence, PlayAudio, Gather, Transfer with its
-called party, Redirect...), follows Update Call's hangups and redirects, and
-ends with the disconnect callback. Durations are simulated: each one is
-multiplied by the sandbox's time_scale.
+called party, Redirect, StartStream and StopStream through stream.py...),
+follows Update Call's hangups and redirects, and at the end of the call
+stops its media streams and sends the disconnect callback. Durations are
+simulated: each one is multiplied by the sandbox's time_scale.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ set, and the controls they call. The work is done by its parts:
 - faults.py: the faults injected into requests;
 - validation.py: the API's field rules for request bodies;
 - player.py: the course of each call (ringing, BXML verbs, transfers);
+- stream.py: the media streams of <StartStream>, and their stream events;
 - callbacks.py: sending callbacks and fetching <PlayAudio> media;
 - models.py: the records (Call, Scenario, CallbackAttempt, ...);
 - auth.py: HTTP Basic credentials;
@@ -71,7 +72,7 @@ class Sandbox:
 
     - requests: every RecordedRequest received; token_requests: token count.
     - calls: call id -> Call (state, spoken, played, audio, callbacks,
-      attempts...).
+      attempts, streams...).
     - application_ids: the applications createCall accepts; applications:
       id -> Application, what the account API describes (name, service type).
     - callback_attempts: every CallbackAttempt across calls.

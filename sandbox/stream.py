@@ -1,14 +1,35 @@
-"""Media streams: what Bandwidth does on <StartStream>.
+"""Media streams: what Bandwidth does on <StartStream> and <StopStream>.
 
-The sandbox opens a websocket to the verb's destination (url_rewrites
-applied to its https:// form, as for callbacks), sends the `start` frame,
-then one `media` frame of 20 ms of 8 kHz µ-law every 20 ms of real time: the
-caller's speech (the call's Scenario.speech, a WAV file) once, then line
-silence; Scenario.barge_in, if any, once the first answer starts playing. What comes back as `playAudio` is queued and "played" to the caller
-at the same pace; `clear` drops what is queued. The stream ends, with a
-`stop` frame, at <StopStream> or when the call ends; it also ends when the
-destination closes the socket. Audio timing is real: the pipeline at the
-other end measures speech by its length, answers are paced by the clock.
+<StartStream> does not block: the sandbox opens a websocket to the verb's
+destination (url_rewrites applied to its https:// form, as for callbacks),
+sends the `start` frame, then one `media` frame of 20 ms of 8 kHz µ-law every
+20 ms of real time: the caller's speech (the call's Scenario.speech, a WAV
+file) once, then line silence; Scenario.barge_in, if any, once the first
+answer starts playing. Only the inbound track is streamed, whatever `tracks`
+asks. What comes back as `playAudio` is queued and "played" to the caller at
+the same pace; `clear` drops what is queued. Like Bandwidth, the sandbox
+reads JSON in binary frames as in text frames.
+
+The stream ends, with a `stop` frame and the websocket's close handshake, at
+<StopStream> or when the call ends; it also ends when the destination closes
+the socket. <StopStream> goes on with the next verb at once, while the
+stream is still ending, unless it has wait="true": then once the stream has
+ended. Until it has, its name stays taken: a <StartStream> with the name of
+a stream of the call that has not ended is rejected ("duplicate"), as is one
+whose websocket cannot be opened ("connection-error"); MediaStream.rejected
+says which. An unnamed stream is named by its id.
+
+With a streamEventUrl (streamEventMethod, username, password), the stream's
+events go there as callbacks, through callbacks.py like every other (401
+challenge, url_rewrites, the URL's query kept, recorded in Call.callbacks
+and Call.attempts; the answer is ignored): mediaStreamStarted once the
+`start` frame is sent, beside the media; mediaStreamStopped when the stream
+has ended (cause "closed", or "connection-error" when the socket closed
+abnormally); mediaStreamRejected (cause, errorMessage, and for a duplicate
+the originalMediaStream) instead of both.
+
+Audio timing is real: the pipeline at the other end measures speech by its
+length, answers are paced by the clock.
 """
 
 from __future__ import annotations
