@@ -4,7 +4,8 @@ It answers like Bandwidth's OAuth2 token endpoint, Voice API v2 and the
 account API's application endpoint on loopback, records every request, can
 inject faults, and plays the calls it creates (answer, BXML, machine
 detection, gather, disconnect callbacks; the media of each PlayAudio is
-fetched and decoded, and plays for as long as it lasts).
+fetched and decoded, and plays for as long as it lasts; StartStream streams
+the caller to a websocket, with its stream events).
 
 Run it with ``python -m sandbox``; in tests use the ``bandwidth_sandbox``
 fixture from ``tests.sandbox_plugin``.

@@ -43,6 +43,8 @@ _PROMPTS = frozenset({"SpeakSentence", "PlayAudio"})
 _DESTINATIONS = frozenset({"PhoneNumber", "SipUri"})
 _MAX_DESTINATIONS = 8
 _METHODS = frozenset({"GET", "POST"})
+_BOOLEANS = frozenset({"true", "false"})
+_TRACKS = frozenset({"inbound", "outbound", "both"})
 # attribute -> (default, minimum, maximum), per the BXML reference.
 _NUMBERS: dict[str, dict[str, tuple[float, float, float]]] = {
     "Pause": {"duration": (1, 0.1, 86400)},
@@ -117,10 +119,17 @@ def _verb(element: ET.Element) -> Verb:  # noqa: PLR0912 - one check per rule
         ("ws://", "wss://")
     ):
         raise BxmlError("<StartStream> requires a ws:// or wss:// destination")
+    if name == "StartStream" and attrs.get("tracks", "inbound").lower() not in _TRACKS:
+        raise BxmlError("<StartStream> tracks must be inbound, outbound or both")
+    if name == "StopStream" and not attrs.get("name"):
+        raise BxmlError("<StopStream> requires name")
+    if name == "StopStream" and attrs.get("wait", "false").lower() not in _BOOLEANS:
+        raise BxmlError("<StopStream> wait must be true or false")
     for attr in (
         "redirectMethod",
         "gatherMethod",
         "transferCompleteMethod",
+        "streamEventMethod",
     ):
         if attr in attrs and attrs[attr].upper() not in _METHODS:
             raise BxmlError(f"{attr} must be GET or POST")

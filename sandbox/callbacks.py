@@ -9,8 +9,8 @@ its callback_transport when one is set, and records every exchange as a
 CallbackAttempt. <PlayAudio> media requests (`fetch_audio`) share its HTTP
 session and url_rewrites, but never the transport.
 
-What callbacks carry (`event`) and where a verb's callbacks go (`verb_hook`)
-are built here too.
+What callbacks carry (`event`) and where a verb's callbacks go (`verb_hook`,
+and `stream_hook` for a <StartStream>'s stream events) are built here too.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class CallbackClient:
         for name, value in payload.items():
             if isinstance(value, dict) and self._sandbox.query_objects == "dotted":
                 query.extend(
-                    (f"{name}.{key}", str(item)) for key, item in value.items()
+                    (f"{name}.{key}", _query_value(item)) for key, item in value.items()
                 )
             else:
                 query.append((name, _query_value(value)))
@@ -264,6 +264,25 @@ def verb_hook(call: Call, verb: Verb, base: str, prefix: str) -> Hook:
         str(URL(base).join(URL(fallback))) if fallback else None,
         attrs.get(f"{prefix}FallbackMethod", "POST"),
         credentials_from(attrs, "fallbackUsername", "fallbackPassword"),
+    )
+
+
+def stream_hook(call: Call, verb: Verb, base: str) -> Hook | None:
+    """Build where a <StartStream>'s stream events go; None without streamEventUrl.
+
+    An absolute URL is used exactly as given (its query may carry a secret);
+    a relative one is resolved against base.
+    """
+    attrs = verb.attrs
+    url = attrs.get("streamEventUrl")
+    if not url:
+        return None
+    if URL(url).scheme not in {"http", "https"}:
+        url = str(URL(base).join(URL(url)))
+    return Hook(
+        url,
+        attrs.get("streamEventMethod", "POST"),
+        credentials_from(attrs, "username", "password") or call_credentials(call),
     )
 
 

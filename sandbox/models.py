@@ -173,7 +173,7 @@ class Call:
     parent: Call | None = None
     # What the person calling in does (inbound calls).
     scenario: Scenario | None = None
-    # The media streams <StartStream> opened, in order.
+    # The media stream of each <StartStream>, in order, rejected ones too.
     streams: list[MediaStream] = field(default_factory=list)
 
     @property

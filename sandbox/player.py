@@ -5,9 +5,10 @@ on) rings, is answered or not as its Scenario says, gets machine detection,
 and sends the answer callback; an inbound call (`Sandbox.call_in`) sends the
 initiate callback. Either way the player then runs the BXML each callback
 answers, verb by verb (SpeakSentence, PlayAudio, Gather, Transfer with its
-called party, Redirect...), follows Update Call's hangups and redirects, and
-ends with the disconnect callback. Durations are simulated: each one is
-multiplied by the sandbox's time_scale.
+called party, Redirect, StartStream and StopStream through stream.py...),
+follows Update Call's hangups and redirects, and at the end of the call
+stops its media streams and sends the disconnect callback. Durations are
+simulated: each one is multiplied by the sandbox's time_scale.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class CallPlayer:
         finally:
             if callee_hangup is not None:
                 callee_hangup.cancel()
-        await self._streams.stop(call)
+        await self._streams.end(call)
         await self._disconnect(call, call.request.get("disconnectUrl"))
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
@@ -193,7 +194,7 @@ class CallPlayer:
             call.end("hangup")  # No more BXML to execute.
         except _Ended as ended:
             call.end(ended.cause, ended.error)
-        await self._streams.stop(call)
+        await self._streams.end(call)
         await self._disconnect(call, call.status_url)
 
     def _answer_inbound(self, call: Call) -> None:
@@ -296,13 +297,11 @@ class CallPlayer:
                 case "StartStream":
                     # Does not block: the stream runs beside what follows.
                     self._answer_inbound(call)
-                    self._streams.start(
-                        call,
-                        verb.attrs.get("name", "stream"),
-                        verb.attrs["destination"],
-                    )
+                    self._streams.start(call, verb, base)
                 case "StopStream":
-                    await self._streams.stop(call, verb.attrs.get("name"))
+                    # Goes on at once unless told to wait for the stream's end.
+                    wait = verb.attrs.get("wait", "false").lower() == "true"
+                    await self._streams.stop(call, verb.attrs["name"], wait=wait)
                 case "Hangup":
                     raise _Ended("hangup")
                 case "Redirect":

@@ -13,6 +13,7 @@ set, and the controls they call. The work is done by its parts:
 - faults.py: the faults injected into requests;
 - validation.py: the API's field rules for request bodies;
 - player.py: the course of each call (ringing, BXML verbs, transfers);
+- stream.py: the media streams of <StartStream>, and their stream events;
 - callbacks.py: sending callbacks and fetching <PlayAudio> media;
 - models.py: the records (Call, Scenario, CallbackAttempt, ...);
 - auth.py: HTTP Basic credentials;
@@ -71,7 +72,7 @@ class Sandbox:
 
     - requests: every RecordedRequest received; token_requests: token count.
     - calls: call id -> Call (state, spoken, played, audio, callbacks,
-      attempts...).
+      attempts, streams...).
     - application_ids: the applications createCall accepts; applications:
       id -> Application, what the account API describes (name, service type).
     - callback_attempts: every CallbackAttempt across calls.
@@ -166,7 +167,9 @@ class Sandbox:
         # The parts doing the work; they read the settings above from here.
         self._faults = Faults()
         self._callbacks = CallbackClient(self)
-        self._player = CallPlayer(self, self._callbacks, StreamPlayer(self))
+        self._player = CallPlayer(
+            self, self._callbacks, StreamPlayer(self, self._callbacks)
+        )
         self._api = HttpApi(self, self._player, self._faults)
 
     # -- Controls ------------------------------------------------------------
@@ -286,12 +289,13 @@ class Sandbox:
         return self._api.app
 
     async def close(self) -> None:
-        """Stop every lifecycle, release hung requests, close the HTTP client."""
+        """Stop every lifecycle and stream, release hung requests, close the client."""
         self._faults.release()
         tasks = [
-            call.task
+            task
             for call in self.calls.values()
-            if call.task and not call.task.done()
+            for task in (call.task, *(stream.task for stream in call.streams))
+            if task and not task.done()
         ]
         for task in tasks:
             task.cancel()

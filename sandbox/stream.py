@@ -1,14 +1,35 @@
-"""Media streams: what Bandwidth does on <StartStream>.
+"""Media streams: what Bandwidth does on <StartStream> and <StopStream>.
 
-The sandbox opens a websocket to the verb's destination (url_rewrites
-applied to its https:// form, as for callbacks), sends the `start` frame,
-then one `media` frame of 20 ms of 8 kHz µ-law every 20 ms of real time: the
-caller's speech (the call's Scenario.speech, a WAV file) once, then line
-silence; Scenario.barge_in, if any, once the first answer starts playing. What comes back as `playAudio` is queued and "played" to the caller
-at the same pace; `clear` drops what is queued. The stream ends, with a
-`stop` frame, at <StopStream> or when the call ends; it also ends when the
-destination closes the socket. Audio timing is real: the pipeline at the
-other end measures speech by its length, answers are paced by the clock.
+<StartStream> does not block: the sandbox opens a websocket to the verb's
+destination (url_rewrites applied to its https:// form, as for callbacks),
+sends the `start` frame, then one `media` frame of 20 ms of 8 kHz µ-law every
+20 ms of real time: the caller's speech (the call's Scenario.speech, a WAV
+file) once, then line silence; Scenario.barge_in, if any, once the first
+answer starts playing. Only the inbound track is streamed, whatever `tracks`
+asks. What comes back as `playAudio` is queued and "played" to the caller at
+the same pace; `clear` drops what is queued. Like Bandwidth, the sandbox
+reads JSON in binary frames as in text frames.
+
+The stream ends, with a `stop` frame and the websocket's close handshake, at
+<StopStream> or when the call ends; it also ends when the destination closes
+the socket. <StopStream> goes on with the next verb at once, while the
+stream is still ending, unless it has wait="true": then once the stream has
+ended. Until it has, its name stays taken: a <StartStream> with the name of
+a stream of the call that has not ended is rejected ("duplicate"), as is one
+whose websocket cannot be opened ("connection-error"); MediaStream.rejected
+says which. An unnamed stream is named by its id.
+
+With a streamEventUrl (streamEventMethod, username, password), the stream's
+events go there as callbacks, through callbacks.py like every other (401
+challenge, url_rewrites, the URL's query kept, recorded in Call.callbacks
+and Call.attempts; the answer is ignored): mediaStreamStarted once the
+`start` frame is sent, beside the media; mediaStreamStopped when the stream
+has ended (cause "closed", or "connection-error" when the socket closed
+abnormally); mediaStreamRejected (cause, errorMessage, and for a duplicate
+the originalMediaStream) instead of both.
+
+Audio timing is real: the pipeline at the other end measures speech by its
+length, answers are paced by the clock.
 """
 
 from __future__ import annotations
@@ -20,11 +41,16 @@ import json
 import logging
 import secrets
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+
+from .bxml import Verb
+from .callbacks import CallbackClient, event, stream_hook
+from .models import Hook, now
 
 if TYPE_CHECKING:
     from .models import Call
@@ -35,17 +61,28 @@ _LOGGER = logging.getLogger("sandbox")
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz µ-law
 SILENCE = b"\xff" * FRAME_BYTES  # µ-law's zero
+# <StartStream tracks>: the tracks it names.
+_TRACKS = {
+    "inbound": ("inbound",),
+    "outbound": ("outbound",),
+    "both": ("inbound", "outbound"),
+}
 
 
 @dataclass
 class MediaStream:
     """One <StartStream> of a call, and everything that went over it."""
 
-    name: str
+    name: str  # the verb's name, else the stream id (as at Bandwidth)
     destination: str  # as in the BXML, before url_rewrites
     stream_id: str = field(default_factory=lambda: f"s-{secrets.token_hex(16)}")
+    tracks: tuple[str, ...] = ("inbound",)  # as asked; only inbound is streamed
+    start_time: str = field(default_factory=now)  # when <StartStream> ran
+    # Why it was never started: "duplicate" (its name was in use) or
+    # "connection-error" (the websocket could not be opened); error says more.
+    rejected: str | None = None
     status: int | None = None  # the handshake's status when it was refused
-    error: str | None = None  # why it could not connect
+    error: str | None = None  # why it could not connect, or was rejected
     connected: bool = False
     frames_sent: int = 0
     # µ-law audio the destination sent (playAudio), all of it, and what the
@@ -60,8 +97,62 @@ class MediaStream:
     messages: list[dict[str, Any]] = field(default_factory=list)
     # "stop": the sandbox stopped it; "closed": the destination closed it.
     ended: str | None = None
+    close_code: int | None = None  # the websocket's, once closed
+    # time.monotonic() when the websocket opened, and when the stream ended
+    # (its socket closed, or it was never started).
+    connected_at: float | None = None
+    ended_at: float | None = None
+    # Runs the stream and sends its events to streamEventUrl.
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # Set once the stream has ended (or was never started): its name is free.
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether the stream holds its name: starting or started, not ended."""
+        return self.rejected is None and not self.finished.is_set()
+
+    def finish(self) -> None:
+        """Mark the stream ended (once)."""
+        if not self.finished.is_set():
+            self.ended_at = time.monotonic()
+            self.finished.set()
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the stream as stream events do (their mediaStream)."""
+        return {
+            "id": self.stream_id,
+            "name": self.name,
+            "destination": self.destination,
+            "startTime": self.start_time,
+            "tracks": list(self.tracks),
+            "type": "WebSocket",
+        }
+
+
+def _stop_cause(stream: MediaStream) -> dict[str, str]:
+    """Why a stream that ran ended, as mediaStreamStopped says it.
+
+    Stopped by the sandbox, or closed by the destination with a normal
+    closure: "closed"; otherwise the websocket failed: "connection-error".
+    """
+    code = stream.close_code
+    if stream.ended == "stop" or code == aiohttp.WSCloseCode.OK:
+        return {"cause": "closed"}
+    message = (
+        f"The websocket closed with code {code}"
+        if code
+        else "The connection to the websocket was lost"
+    )
+    return {"cause": "connection-error", "errorMessage": message}
+
+
+def _duration(stream: MediaStream) -> str:
+    """How long a stream ran, in ISO 8601 (PT1M52.217S)."""
+    seconds = (stream.ended_at or 0.0) - (stream.connected_at or 0.0)
+    minutes, seconds = divmod(max(seconds, 0.0), 60)
+    return f"PT{int(minutes)}M{seconds:.3f}S" if minutes else f"PT{seconds:.3f}S"
 
 
 def caller_audio(path: str | None) -> bytes:
@@ -119,22 +210,76 @@ def write_ulaw_wav(path: Path, audio: bytes) -> None:
 class StreamPlayer:
     """Runs the media streams of the sandbox's calls (Call.streams)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        """Stream for this sandbox: its url_rewrites, account and recordings."""
+    def __init__(self, sandbox: Sandbox, callbacks: CallbackClient) -> None:
+        """Stream for this sandbox, sending stream events through `callbacks`."""
         self._sandbox = sandbox
+        self._callbacks = callbacks
 
-    def start(self, call: Call, name: str, destination: str) -> MediaStream:
-        """Open a stream to `destination` in the background."""
-        stream = MediaStream(name=name, destination=destination)
+    def start(self, call: Call, verb: Verb, base: str) -> MediaStream:
+        """Open a <StartStream>'s stream in the background, unless refused.
+
+        A name still held by one of the call's streams is refused: the
+        stream is recorded as rejected ("duplicate") and never opened.
+        """
+        attrs = verb.attrs
+        stream = MediaStream(
+            name=attrs.get("name", ""),
+            destination=attrs["destination"],
+            tracks=_TRACKS[attrs.get("tracks", "inbound").lower()],
+        )
+        stream.name = stream.name or stream.stream_id
+        hook = stream_hook(call, verb, base)
+        original = next(
+            (
+                other
+                for other in call.streams
+                if other.name == stream.name and other.active
+            ),
+            None,
+        )
         call.streams.append(stream)
-        stream.task = asyncio.get_running_loop().create_task(self._run(call, stream))
+        loop = asyncio.get_running_loop()
+        if original is None:
+            stream.task = loop.create_task(self._run(call, stream, hook))
+            return stream
+        stream.rejected = "duplicate"
+        stream.error = f"A stream with the name {stream.name} already exists"
+        stream.finish()
+        _LOGGER.warning(
+            "call %s: stream %s rejected: duplicate", call.call_id, stream.name
+        )
+        stream.task = loop.create_task(
+            self._notify(
+                call,
+                hook,
+                "mediaStreamRejected",
+                cause="duplicate",
+                errorMessage=stream.error,
+                mediaStream=stream.describe(),
+                originalMediaStream=original.describe(),
+            )
+        )
         return stream
 
-    async def stop(self, call: Call, name: str | None = None) -> None:
-        """End a call's streams (all, or the one of that name) with `stop`."""
+    async def stop(self, call: Call, name: str, *, wait: bool = False) -> None:
+        """<StopStream>: tell the stream of that name to end with `stop`.
+
+        With `wait`, return once it has ended (its socket closed); without,
+        at once, the stream still ending.
+        """
+        streams = [stream for stream in call.streams if stream.name == name]
+        for stream in streams:
+            stream.stopping.set()
+        if wait:
+            for stream in streams:
+                await stream.finished.wait()
+
+    async def end(self, call: Call) -> None:
+        """End the streams of a call that ended; wait until all is sent."""
         for stream in call.streams:
-            if (name is None or stream.name == name) and stream.task is not None:
-                stream.stopping.set()
+            stream.stopping.set()
+        for stream in call.streams:
+            if stream.task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await stream.task
 
@@ -164,24 +309,83 @@ class StreamPlayer:
             ],
         }
 
-    async def _run(self, call: Call, stream: MediaStream) -> None:
-        """Connect, stream the caller, record the answers, stop."""
+    async def _run(self, call: Call, stream: MediaStream, hook: Hook | None) -> None:
+        """Connect, stream the caller, record the answers, stop; tell the hook."""
         scenario = call.scenario or self._sandbox.scenario_for(call.request["to"])
         speech = caller_audio(scenario.speech)
         stream.barge_in = caller_audio(scenario.barge_in)
-        async with aiohttp.ClientSession() as session:
-            try:
-                socket = await session.ws_connect(self._url(stream.destination))
-            except aiohttp.WSServerHandshakeError as err:
-                stream.status, stream.error = err.status, str(err)
-                _LOGGER.warning("call %s: stream refused: %s", call.call_id, err.status)
-                return
-            except aiohttp.ClientError as err:
-                stream.error = str(err)
-                _LOGGER.warning("call %s: stream failed: %s", call.call_id, err)
-                return
-            stream.connected = True
-            _LOGGER.info("call %s streams to %s", call.call_id, stream.destination)
+        try:
+            async with aiohttp.ClientSession() as session:
+                socket = await self._connect(call, stream, session)
+                if socket is not None:
+                    await self._stream(call, stream, socket, speech, hook)
+        finally:
+            stream.finish()
+        if stream.rejected is not None:
+            await self._notify(
+                call,
+                hook,
+                "mediaStreamRejected",
+                cause=stream.rejected,
+                errorMessage=stream.error,
+                mediaStream=stream.describe(),
+            )
+            return
+        if self._sandbox.stream_recordings is not None:
+            path = self._sandbox.stream_recordings / f"{call.call_id}-{stream.name}.wav"
+            write_ulaw_wav(path, bytes(stream.heard))
+            _LOGGER.info("call %s: what the caller heard is in %s", call.call_id, path)
+        await self._notify(
+            call,
+            hook,
+            "mediaStreamStopped",
+            **_stop_cause(stream),
+            mediaStream={**stream.describe(), "duration": _duration(stream)},
+        )
+
+    async def _connect(
+        self, call: Call, stream: MediaStream, session: aiohttp.ClientSession
+    ) -> aiohttp.ClientWebSocketResponse | None:
+        """Open the websocket; None, and the stream rejected, when it fails."""
+        try:
+            socket = await session.ws_connect(self._url(stream.destination))
+        except aiohttp.WSServerHandshakeError as err:
+            stream.status = err.status
+            _LOGGER.warning("call %s: stream refused: %s", call.call_id, err.status)
+            stream.rejected = "connection-error"
+            # The error's text names the URL, and so its secret: not this.
+            stream.error = f"The websocket handshake was refused with HTTP {err.status}"
+            return None
+        except aiohttp.ClientError as err:
+            _LOGGER.warning("call %s: stream failed: %s", call.call_id, err)
+            stream.rejected = "connection-error"
+            reason = (
+                err.os_error.strerror
+                if isinstance(err, aiohttp.ClientConnectorError)
+                else None
+            )
+            stream.error = (
+                f"Could not connect to the websocket: {reason or type(err).__name__}"
+            )
+            return None
+        stream.connected, stream.connected_at = True, time.monotonic()
+        _LOGGER.info("call %s streams to %s", call.call_id, stream.destination)
+        return socket
+
+    async def _stream(
+        self,
+        call: Call,
+        stream: MediaStream,
+        socket: aiohttp.ClientWebSocketResponse,
+        speech: bytes,
+        hook: Hook | None,
+    ) -> None:
+        """Send start, the media and stop; close the socket.
+
+        mediaStreamStarted is sent beside the media, not before it: a slow
+        streamEventUrl does not hold the audio back.
+        """
+        async with asyncio.TaskGroup() as events:
             async with socket:
                 await socket.send_json(
                     {
@@ -190,26 +394,45 @@ class StreamPlayer:
                         "streamParams": {},
                     }
                 )
+                events.create_task(
+                    self._notify(
+                        call, hook, "mediaStreamStarted", mediaStream=stream.describe()
+                    )
+                )
                 receiver = asyncio.get_running_loop().create_task(
                     self._receive(socket, stream)
                 )
                 try:
                     await self._send(socket, stream, speech, receiver)
+                    stream.ended = "closed"
+                    if not socket.closed:
+                        with contextlib.suppress(ConnectionError):
+                            await socket.send_json(
+                                {
+                                    "eventType": "stop",
+                                    "metadata": self._metadata(call, stream),
+                                }
+                            )
+                            stream.ended = "stop"
+                        # Closed while the receiver still reads, the socket
+                        # waits for the destination's answer to its close.
+                        await socket.close()
                 finally:
                     receiver.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await receiver
-                if not socket.closed:
-                    stream.ended = "stop"
-                    await socket.send_json(
-                        {"eventType": "stop", "metadata": self._metadata(call, stream)}
-                    )
-                else:
-                    stream.ended = "closed"
-        if self._sandbox.stream_recordings is not None:
-            path = self._sandbox.stream_recordings / f"{call.call_id}-{stream.name}.wav"
-            write_ulaw_wav(path, bytes(stream.heard))
-            _LOGGER.info("call %s: what the caller heard is in %s", call.call_id, path)
+            stream.close_code = socket.close_code
+            stream.finish()
+
+    async def _notify(
+        self, call: Call, hook: Hook | None, event_type: str, **fields: Any
+    ) -> None:
+        """Send a stream event to the <StartStream>'s streamEventUrl, if any."""
+        if hook is not None:
+            # What it answers is ignored (Bandwidth expects 204).
+            await self._callbacks.deliver(
+                call, event_type, hook, event(call, event_type, **fields)
+            )
 
     async def _send(
         self,
@@ -253,18 +476,27 @@ class StreamPlayer:
     async def _receive(
         self, socket: aiohttp.ClientWebSocketResponse, stream: MediaStream
     ) -> None:
-        """Take playAudio and clear frames until the socket closes."""
+        """Take playAudio and clear frames until the socket closes.
+
+        Like Bandwidth's, the reader takes JSON in binary frames as in text
+        frames; frames it cannot read are ignored.
+        """
         async for message in socket:
-            if message.type is not aiohttp.WSMsgType.TEXT:
+            if message.type not in {aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY}:
                 continue
             try:
                 frame = json.loads(message.data)
-            except ValueError:
+            except ValueError:  # not JSON, or not UTF-8
+                continue
+            if not isinstance(frame, dict):
                 continue
             stream.messages.append(frame)
             pending = stream.pending
             if frame.get("eventType") == "playAudio":
-                audio = base64.b64decode(frame["media"]["payload"])
+                try:
+                    audio = base64.b64decode(frame["media"]["payload"])
+                except (KeyError, TypeError, ValueError):
+                    continue
                 stream.received += audio
                 pending += audio
             elif frame.get("eventType") == "clear":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import re
 import socket
@@ -16,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
+from yarl import URL
 
 import sandbox
 from sandbox import BxmlError, Call, Sandbox, Scenario, basic_auth, parse_bxml
@@ -296,9 +299,45 @@ class Receiver:
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_requests: list[tuple[str, str | None]] = []
         self.events: list[dict[str, Any]] = []
+        # The path and query of each request that delivered an event.
+        self.targets: list[str] = []
         self.on_event: dict[str, Any] = {}
+        # Websockets at /ws/{name}: the frames each received, the frames
+        # each sends back once `start` arrives (bytes as binary frames), the
+        # names that close after `start` or refuse the handshake (403), and
+        # an event that, while unset, holds each socket's answer to the
+        # sandbox's close (so its stream has not ended).
+        self.frames: dict[str, list[dict[str, Any]]] = {}
+        self.replies: dict[str, list[str | bytes]] = {}
+        self.close_after_start: set[str] = set()
+        self.refuse: set[str] = set()
+        self.hold_close: asyncio.Event | None = None
         self.app = web.Application()
+        self.app.router.add_get("/ws/{name}", self.stream)
         self.app.router.add_route("*", "/{name}", self.handle)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """Take a media stream: record its frames, answer, close as told."""
+        name = request.match_info["name"]
+        if name in self.refuse:
+            return web.Response(status=403)
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        frames = self.frames.setdefault(name, [])
+        async for message in socket:
+            frame = json.loads(message.data)
+            frames.append(frame)
+            if frame["eventType"] == "start":
+                for reply in self.replies.get(name, []):
+                    if isinstance(reply, bytes):
+                        await socket.send_bytes(reply)
+                    else:
+                        await socket.send_str(reply)
+                if name in self.close_after_start:
+                    await socket.close()
+            elif frame["eventType"] == "stop" and self.hold_close is not None:
+                await self.hold_close.wait()
+        return socket
 
     async def handle(self, request: web.Request) -> web.Response:
         """Serve media; challenge unauthenticated requests, then answer BXML."""
@@ -316,6 +355,7 @@ class Receiver:
         else:
             event = await request.json()
         self.events.append(event)
+        self.targets.append(request.path_qs)
         if (hook := self.on_event.get(event["eventType"])) is not None:
             await hook(event)
         if (bxml := self.bxml.get(name)) is not None:
@@ -1124,6 +1164,42 @@ def test_start_stream_needs_a_websocket_destination() -> None:
         parse_bxml('<Response><StartStream destination="https://h/s"/></Response>')
 
 
+def test_stream_verbs_attributes() -> None:
+    """Stream events go to streamEventUrl; <StopStream> may wait for the end."""
+    start, stop, waiting = parse_bxml(
+        '<Response><StartStream name="a" tracks="both" destination="wss://h/s"'
+        ' streamEventUrl="https://h/events?key=k" streamEventMethod="GET"'
+        ' username="u" password="p"/>'
+        '<StopStream name="a"/><StopStream name="a" wait="true"/></Response>'
+    )
+    assert start.attrs["streamEventUrl"] == "https://h/events?key=k"
+    assert start.attrs["streamEventMethod"] == "GET"
+    assert "wait" not in stop.attrs
+    assert waiting.attrs["wait"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("verb", "error"),
+    [
+        ('<StopStream name="a" wait="yes"/>', "wait must be true or false"),
+        ('<StopStream name="a" wait=""/>', "wait must be true or false"),
+        ("<StopStream/>", "<StopStream> requires name"),
+        (
+            '<StartStream destination="wss://h/s" streamEventMethod="PUT"/>',
+            "streamEventMethod must be GET or POST",
+        ),
+        (
+            '<StartStream destination="wss://h/s" tracks="sideways"/>',
+            "tracks must be inbound, outbound or both",
+        ),
+    ],
+)
+def test_invalid_stream_verbs(verb: str, error: str) -> None:
+    """Stream verbs Bandwidth would refuse make the document invalid."""
+    with pytest.raises(BxmlError, match=re.escape(error)):
+        parse_bxml(f"<Response>{verb}</Response>")
+
+
 def test_caller_audio(tmp_path: Path) -> None:
     """The caller speaks 8 kHz µ-law or 16-bit PCM WAV files, as µ-law."""
     assert caller_audio(None) == b""
@@ -1148,3 +1224,341 @@ def _wav_file(tag: int, rate: int, bits: int, data: bytes) -> bytes:
     body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data"
     body += struct.pack("<I", len(data)) + data
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _ws(receiver_url: str, name: str) -> str:
+    """The receiver's websocket of that name."""
+    return "ws" + receiver_url.removeprefix("http") + f"/ws/{name}"
+
+
+def _stream_events(call: Call) -> list[str]:
+    """The stream events delivered, in order (each once, whatever its retries)."""
+    return [
+        attempt.event_type
+        for attempt in call.attempts
+        if attempt.event_type.startswith("mediaStream") and attempt.ok
+    ]
+
+
+async def test_stream_reads_binary_frames(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """Frames come back as text or binary JSON; unreadable ones are skipped."""
+    receiver, receiver_url = receiver_server
+    audio = bytes(range(160))
+    play = json.dumps(
+        {
+            "eventType": "playAudio",
+            "media": {
+                "contentType": "audio/pcmu",
+                "payload": base64.b64encode(audio).decode(),
+            },
+        }
+    )
+    receiver.replies["a"] = [
+        play.encode(),
+        b'{"eventType": "clear"}',
+        b"\xff\xfe not JSON",
+        "[1, 2]",
+        play,
+    ]
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        '<Pause duration="300"/></Response>'
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    await bandwidth_sandbox.wait_for(
+        lambda: bool(call.streams) and len(call.streams[0].received) == 2 * len(audio)
+    )
+    call.end("hangup")
+    await bandwidth_sandbox.wait_for_call(call_id)
+    [stream] = call.streams
+    assert [frame["eventType"] for frame in stream.messages] == [
+        "playAudio",
+        "clear",
+        "playAudio",
+    ]
+    assert stream.clears == 1
+    assert stream.received == audio * 2
+    assert stream.ended == "stop"
+
+
+@pytest.mark.parametrize("wait", [False, True])
+async def test_stop_stream_waits_only_when_told(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    wait: bool,
+) -> None:
+    """<StopStream> goes on at once; with wait="true" once the stream has ended."""
+    receiver, receiver_url = receiver_server
+    receiver.hold_close = asyncio.Event()
+    waiting = ' wait="true"' if wait else ""
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        f'<Pause duration="10"/><StopStream name="a"{waiting}/>'
+        '<SpeakSentence>After</SpeakSentence><Pause duration="300"/></Response>'
+    )
+    call_id = await _place(bandwidth_sandbox, session, receiver_url)
+    call = bandwidth_sandbox.calls[call_id]
+    # The destination has the stop frame but holds its close: the stream
+    # is ending, not ended.
+    await bandwidth_sandbox.wait_for(
+        lambda: any(
+            frame["eventType"] == "stop" for frame in receiver.frames.get("a", [])
+        )
+    )
+    [stream] = call.streams
+    if wait:
+        await asyncio.sleep(0.2)
+        assert call.spoken == []
+    else:
+        await bandwidth_sandbox.wait_for(lambda: call.spoken == ["After"])
+    assert stream.active
+    receiver.hold_close.set()
+    await bandwidth_sandbox.wait_for(lambda: call.spoken == ["After"])
+    await stream.finished.wait()
+    [(said_at, _)] = call.heard
+    assert stream.ended_at is not None
+    assert (said_at >= stream.ended_at) is wait
+    assert stream.ended == "stop"
+    assert stream.close_code == 1000  # the destination answered the close
+    call.end("hangup")
+    await bandwidth_sandbox.wait_for_call(call_id)
+
+
+@pytest.mark.parametrize("wait", [False, True])
+async def test_stream_name_in_use_is_rejected(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    wait: bool,
+) -> None:
+    """A name whose stream has not ended yet is refused: mediaStreamRejected."""
+    receiver, receiver_url = receiver_server
+    events = f"{receiver_url}/events?ref=r-1&amp;key=k-1"
+    waiting = ' wait="true"' if wait else ""
+    second = _ws(receiver_url, "second")
+    receiver.bxml["answer"] = (
+        "<Response>"
+        f'<StartStream name="a" destination="{_ws(receiver_url, "first")}"'
+        f' streamEventUrl="{events}"/>'
+        f'<Pause duration="10"/><StopStream name="a"{waiting}/>'
+        f'<StartStream name="a" destination="{second}" streamEventUrl="{events}"/>'
+        '<Pause duration="10"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    first, again = call.streams
+    assert first.ended == "stop"
+    if wait:
+        assert again.rejected is None
+        assert again.ended == "stop"
+        # The first stream's stopped and the second's started may cross.
+        assert sorted(_stream_events(call)) == [
+            "mediaStreamStarted",
+            "mediaStreamStarted",
+            "mediaStreamStopped",
+            "mediaStreamStopped",
+        ]
+        return
+    assert again.rejected == "duplicate"
+    assert again.error == "A stream with the name a already exists"
+    assert not again.connected
+    assert "second" not in receiver.frames
+    assert sorted(_stream_events(call)) == [
+        "mediaStreamRejected",
+        "mediaStreamStarted",
+        "mediaStreamStopped",
+    ]
+    [rejected] = [
+        event
+        for event in receiver.events
+        if event["eventType"] == "mediaStreamRejected"
+    ]
+    assert rejected["callId"] == call.call_id
+    assert rejected["cause"] == "duplicate"
+    assert rejected["errorMessage"] == again.error
+    assert rejected["mediaStream"] == {
+        "id": again.stream_id,
+        "name": "a",
+        "destination": second,
+        "startTime": again.start_time,
+        "tracks": ["inbound"],
+        "type": "WebSocket",
+    }
+    assert rejected["originalMediaStream"]["id"] == first.stream_id
+    assert rejected["originalMediaStream"]["destination"] == _ws(receiver_url, "first")
+
+
+@pytest.mark.parametrize(
+    ("method", "query_objects"),
+    [("POST", "json"), ("GET", "json"), ("GET", "dotted")],
+)
+async def test_stream_events(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    method: str,
+    query_objects: str,
+) -> None:
+    """Stream events go to streamEventUrl as given: started, then stopped.
+
+    Its query (the application's secret) is kept; url_rewrites apply.
+    """
+    receiver, receiver_url = receiver_server
+    app = "https://app.example.test"
+    bandwidth_sandbox.url_rewrites[app] = receiver_url
+    bandwidth_sandbox.query_objects = query_objects
+    given = f"{app}/events?ref=r-1&key=Secret_k-1"
+    receiver.bxml["answer"] = (
+        '<Response><StartStream name="talk" tracks="both"'
+        f' destination="wss://app.example.test/ws/talk"'
+        f' streamEventUrl="{given.replace("&", "&amp;")}"'
+        f' streamEventMethod="{method}" username="{CB_USER}" password="{CB_PASS}"/>'
+        '<Pause duration="10"/><StopStream name="talk" wait="true"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, app)
+    )
+    [stream] = call.streams
+    assert stream.ended == "stop"
+    assert receiver.frames["talk"][0]["eventType"] == "start"
+    attempts = [a for a in call.attempts if a.event_type.startswith("mediaStream")]
+    assert [(a.event_type, a.method, a.url, a.status) for a in attempts] == [
+        ("mediaStreamStarted", method, given, 401),
+        ("mediaStreamStarted", method, given, 204),
+        ("mediaStreamStopped", method, given, 401),
+        ("mediaStreamStopped", method, given, 204),
+    ]
+    index = [
+        i
+        for i, event in enumerate(receiver.events)
+        if event["eventType"].startswith("mediaStream")
+    ]
+    started, stopped = (receiver.events[i] for i in index)
+    for i in index:
+        target = URL(receiver.targets[i])
+        assert target.path == "/events"
+        assert (target.query["ref"], target.query["key"]) == ("r-1", "Secret_k-1")
+        if method == "POST":
+            assert receiver.targets[i] == "/events?ref=r-1&key=Secret_k-1"
+    media = {
+        "id": stream.stream_id,
+        "name": "talk",
+        "destination": "wss://app.example.test/ws/talk",
+        "startTime": stream.start_time,
+        "tracks": ["inbound", "outbound"],
+        "type": "WebSocket",
+    }
+    if method == "GET" and query_objects == "dotted":
+        assert started["mediaStream.tracks"] == '["inbound", "outbound"]'
+        assert started["mediaStream.id"] == stream.stream_id
+        assert stopped["mediaStream.duration"].startswith("PT")
+    else:
+        if method == "GET":
+            started["mediaStream"] = json.loads(started["mediaStream"])
+            stopped["mediaStream"] = json.loads(stopped["mediaStream"])
+        assert started["mediaStream"] == media
+        duration = stopped["mediaStream"].pop("duration")
+        assert re.fullmatch(r"PT\d+\.\d{3}S", duration)
+        assert stopped["mediaStream"] == media
+    for event in (started, stopped):
+        assert event["callId"] == call.call_id
+        assert event["accountId"] == sandbox.ACCOUNT_ID
+        assert event["direction"] == "outbound"
+    assert "cause" not in started
+    assert stopped["cause"] == "closed"
+    assert "errorMessage" not in stopped
+
+
+async def test_stream_closed_by_the_destination(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+) -> None:
+    """A stream the destination closes stops: mediaStreamStopped, cause closed."""
+    receiver, receiver_url = receiver_server
+    receiver.close_after_start.add("a")
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"'
+        f' streamEventUrl="{receiver_url}/events"/><Pause duration="20"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    [stream] = call.streams
+    assert stream.ended == "closed"
+    assert stream.close_code == 1000
+    assert _stream_events(call) == ["mediaStreamStarted", "mediaStreamStopped"]
+    assert receiver.events[-2]["eventType"] == "mediaStreamStopped"
+    assert receiver.events[-2]["cause"] == "closed"
+
+
+@pytest.mark.parametrize("refused", [True, False])
+async def test_stream_that_cannot_connect_is_rejected(
+    bandwidth_sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    receiver_server: tuple[Receiver, str],
+    refused: bool,
+) -> None:
+    """A refused handshake or no connection: mediaStreamRejected, connection-error."""
+    receiver, receiver_url = receiver_server
+    receiver.refuse.add("a")
+    destination = (
+        _ws(receiver_url, "a")
+        if refused
+        else "ws" + _refused_url().removeprefix("http")
+    )
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream destination="{destination}"'
+        f' streamEventUrl="{receiver_url}/events?key=k"/>'
+        '<Pause duration="10"/></Response>'
+    )
+    call = await bandwidth_sandbox.wait_for_call(
+        await _place(bandwidth_sandbox, session, receiver_url)
+    )
+    [stream] = call.streams
+    assert stream.name == stream.stream_id  # no name: the id stands for it
+    assert stream.rejected == "connection-error"
+    assert not stream.connected
+    assert stream.status == (403 if refused else None)
+    assert _stream_events(call) == ["mediaStreamRejected"]
+    [rejected] = [
+        event
+        for event in receiver.events
+        if event["eventType"] == "mediaStreamRejected"
+    ]
+    assert rejected["cause"] == "connection-error"
+    assert rejected["errorMessage"] == stream.error
+    assert ("HTTP 403" in stream.error) is refused
+    assert "originalMediaStream" not in rejected
+    assert rejected["mediaStream"]["name"] == stream.stream_id
+    assert rejected["mediaStream"]["destination"] == destination
+
+
+async def test_close_ends_streams(
+    session: aiohttp.ClientSession, receiver_server: tuple[Receiver, str]
+) -> None:
+    """close() also ends the streams of the calls it cuts short."""
+    receiver, receiver_url = receiver_server
+    box = Sandbox(time_scale=1)
+    box.default_scenario = Scenario(ring_seconds=0)
+    server = TestServer(box.app, host="127.0.0.1")
+    await server.start_server()
+    box.url = str(server.make_url("/")).rstrip("/")
+    receiver.bxml["answer"] = (
+        f'<Response><StartStream name="a" destination="{_ws(receiver_url, "a")}"/>'
+        '<Pause duration="300"/></Response>'
+    )
+    call = box.calls[await _place(box, session, receiver_url)]
+    await box.wait_for(lambda: bool(call.streams) and call.streams[0].frames_sent > 0)
+    await box.close()
+    await server.close()
+    [stream] = call.streams
+    assert stream.task is not None
+    assert stream.task.done()
