@@ -57,6 +57,10 @@ CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
 CLOUDHOOK_ID = "Y2xvdWRob29rLWlkLWV4YW1wbGU"
 CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 
+MEDIA_STREAM_EVENTS = frozenset(
+    {"mediaStreamStarted", "mediaStreamStopped", "mediaStreamRejected"}
+)
+
 # An HTTP Basic Authorization header value.
 basic = basic_auth
 
@@ -256,6 +260,10 @@ class Live:
         assert all(attempt.ok for attempt in call.attempts), call.callbacks
         assert not any(attempt.authenticated for attempt in call.attempts)
         for attempt in call.attempts:
+            if attempt.event_type in MEDIA_STREAM_EVENTS:
+                # Neither Bandwidth's SDK nor its OpenAPI spec models these:
+                # their fields are its webhook docs' (tests/test_sandbox.py).
+                continue
             check_callback(attempt.payload, f"{attempt.event_type}Callback")
         # Audio Home Assistant serves is fetched, and plays, as Bandwidth's.
         for fetch in call.audio:

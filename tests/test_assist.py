@@ -159,6 +159,15 @@ def stream_nowhere(live: Live) -> None:
     }
 
 
+def conversing(live: Live) -> LiveCall:
+    """A call of the entry talking to Assist, its stream not connected yet."""
+    call = LiveCall.create(None, None, direction="inbound", phase="conversing")
+    call.call_id = "c-waiting-for-its-stream"
+    call.assist = ""
+    live.entry.runtime_data.calls.add(call)
+    return call
+
+
 @pytest.mark.parametrize(
     "token",
     [
@@ -175,33 +184,21 @@ async def test_stream_without_the_secret_is_refused(
     hass: HomeAssistant, assist: Assist, live: Live, token: str
 ) -> None:
     """A stream URL without the call's own secret is refused at the handshake."""
-    await assist_inbound(live)
-    stream_nowhere(live)
-    call = ring_in(live)
-    await wait_for(lambda: call.streams and stream_of(call).error)
-    live_call = live.entry.runtime_data.calls.by_call_id(call.call_id)
-    assert live_call is not None
+    live_call = conversing(live)
     path = token.format(ref=live_call.ref, secret=live_call.secret)
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(server_url(live, f"/api/bandwidth/stream{path}"))
     assert refused.value.status >= 400
-    call.end("hangup")
-    await finish(live, call)
     assert assist.ears.heard == []
-    assert not events_of(live, call.call_id, EVENT_ASSIST_STARTED)
+    assert live.entry.runtime_data.conversations == {}
 
 
 async def test_stream_of_another_call_is_closed(
     hass: HomeAssistant, assist: Assist, live: Live
 ) -> None:
     """A start frame naming another call closes the stream before any audio."""
-    await assist_inbound(live)
-    stream_nowhere(live)
-    call = ring_in(live)
-    await wait_for(lambda: call.streams and stream_of(call).error)
-    live_call = live.entry.runtime_data.calls.by_call_id(call.call_id)
-    assert live_call is not None
+    live_call = conversing(live)
     url = server_url(live, stream_path(live_call))
     async with aiohttp.ClientSession() as session:
         for start in (
@@ -220,14 +217,27 @@ async def test_stream_of_another_call_is_closed(
         await socket.send_bytes(b"\xff" * 160)
         assert (await socket.receive()).type is aiohttp.WSMsgType.CLOSE
         await socket.close()
-    call.end("hangup")
-    await finish(live, call)
     assert assist.ears.heard == []
-    assert not events_of(live, call.call_id, EVENT_ASSIST_STARTED)
-    # The call is over: its URL names no call talking to Assist any more.
+    assert live.entry.runtime_data.conversations == {}
+    # The call over, its URL names no call talking to Assist any more.
+    live.entry.runtime_data.calls.remove(live_call)
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.WSServerHandshakeError):
             await session.ws_connect(url)
+
+
+async def test_stream_that_bandwidth_cannot_open(
+    hass: HomeAssistant, assist: Assist, live: Live
+) -> None:
+    """Bandwidth failing to reach the stream's address ends the call at once."""
+    await assist_inbound(live)
+    stream_nowhere(live)
+    call = ring_in(live)
+    await finish(live, call)
+    assert stream_of(call).rejected == "connection-error"
+    [ended] = events_of(live, call.call_id, EVENT_ASSIST_ENDED)
+    assert ended["reason"] == "stream_failed"
+    assert not events_of(live, call.call_id, EVENT_ASSIST_STARTED)
 
 
 async def test_second_stream_of_a_call_is_refused(
