@@ -23,7 +23,7 @@ from .const import (
 from .data import BandwidthConfigEntry, BandwidthData
 from .helpers import async_create_client, connection
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
-from .media import async_setup_audio, restore_audio
+from .media import DATA_AUDIO, async_setup_audio
 from .replies import CallFlow
 from .services import async_setup_services
 from .webhook import async_setup_webhook
@@ -62,9 +62,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
             entry,
             data={**entry.data, CONF_INBOUND_SECRET: secrets.token_urlsafe(24)},
         )
-    calls = CallStore(hass, entry.entry_id)
+    # Restored calls that are still live get their audio served again.
+    calls = CallStore(hass, entry.entry_id, hass.data[DATA_AUDIO])
     await calls.async_load()
-    restore_audio(hass, calls)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
