@@ -300,7 +300,7 @@ async def test_answer_in_a_home_assistant_voice(
                 message=texts[0],
                 voice="susan",
                 gather=gather,
-                media=prepared if name == "tts" else Media(),
+                media=prepared.for_call() if name == "tts" else Media(),
             ),
         )
         call.call_id = f"c-voice-{number:04d}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from custom_components.bandwidth.calls import (
     CallStore,
     GatherScript,
     LiveCall,
+    Media,
     RecentCall,
     async_remove_call_store,
 )
@@ -296,3 +298,74 @@ def test_script_round_trip() -> None:
     assert LiveCall.from_dict(call.as_dict()).script == SCRIPT
     assert CallScript.from_dict({}) == CallScript()
     assert LiveCall.from_dict(new_call(None).as_dict()).script is None
+
+
+class Lent:
+    """Records what a store gives the audio library and takes back."""
+
+    def __init__(self) -> None:
+        """Nothing lent yet."""
+        self.names: dict[str, set[str]] = {}  # owner -> names
+
+    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
+        """Note the names lent to a call."""
+        self.names.setdefault(owner, set()).update(clips)
+
+    def release(self, owner: str, names: Iterable[str]) -> None:
+        """Note the names given back."""
+        assert set(names) <= self.names[owner]
+        del self.names[owner]
+
+
+def spoken_call(*names: str) -> LiveCall:
+    """A call whose message Home Assistant's audio speaks, under these names."""
+    clips = {name: f"media-source://tts/tts.voice?message={name}" for name in names}
+    return new_call(CallScript(message="Hello", media=Media(clips=clips)))
+
+
+async def test_audio_served_while_calls_live(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The store lends a call's names while it lives, a step's too, and takes them back."""
+    lent = Lent()
+    store = CallStore(hass, ENTRY_ID, lent)
+    await store.async_load()
+    call, other, silent = spoken_call("a.mp3"), spoken_call("b.mp3"), new_call()
+    for each in (call, other, silent):
+        store.add(each)
+    assert lent.names == {call.ref: {"a.mp3"}, other.ref: {"b.mp3"}}
+
+    store.add_clips(call, {"step.mp3": "media-source://tts/tts.voice?message=Step"})
+    store.add_clips(call, {})
+    assert lent.names[call.ref] == {"a.mp3", "step.mp3"}
+    store.remove(call)
+    assert call.ref not in lent.names
+    # A call that ended gets no more names.
+    store.add_clips(call, {"late.mp3": "media-source://tts/tts.voice?message=Late"})
+    assert call.ref not in lent.names
+    assert "late.mp3" not in call.clips
+
+    # Unloading gives the rest back; loading again lends them anew, the
+    # names of steps included.
+    store.add_clips(other, {"goodbye.mp3": "media-source://tts/tts.voice?message=Bye"})
+    await store.async_unload()
+    assert lent.names == {}
+    store = CallStore(hass, ENTRY_ID, lent)
+    await store.async_load()
+    assert lent.names == {other.ref: {"b.mp3", "goodbye.mp3"}}
+
+
+async def test_calls_stored_before_names_were_kept(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A call stored without its names gets its script's and its step's."""
+    stored = spoken_call("a.mp3").as_dict()
+    del stored["clips"]
+    stored["pending"] = {
+        "message": "Later.",
+        "media": {"audio": {}, "clips": {"later.mp3": "media-source://tts/x"}},
+    }
+    hass_storage[KEY] = {"version": 2, "key": KEY, "data": {"calls": [stored]}}
+    lent = Lent()
+    await CallStore(hass, ENTRY_ID, lent).async_load()
+    assert lent.names == {stored["ref"]: {"a.mp3", "later.mp3"}}

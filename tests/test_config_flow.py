@@ -431,29 +431,14 @@ def _add_messaging_application(box: Sandbox) -> None:
             {CONF_APPLICATION_ID: "application_not_found"},
         ),
         (
-            lambda s: s.fail_next(400, "<bad/>", path_contains="/applications/"),
-            {},
-            {CONF_APPLICATION_ID: "application_not_found"},
-        ),
-        (
             _add_messaging_application,
             {CONF_APPLICATION_ID: MESSAGING_APPLICATION.application_id},
             {CONF_APPLICATION_ID: "not_voice_application"},
         ),
         (
-            lambda s: s.fail_next(503, path_contains="/applications/"),
-            {},
-            {"base": "cannot_connect"},
-        ),
-        (
             lambda s: s.fail_next(200, "<Unexpected/>", content_type="application/xml"),
             {},
             {"base": "cannot_connect"},
-        ),
-        (
-            lambda s: s.fail_next(409, path_contains="/applications/"),
-            {},
-            {"base": "unknown"},
         ),
     ],
 )
@@ -542,6 +527,109 @@ async def test_title(
     assert result["title"] == title
     if name is None:
         assert "may not read Bandwidth application" in caplog.text
+
+
+# Answers about the application that say nothing clear about it.
+UNREADABLE_ANSWERS: dict[str, Callable[[Sandbox], None]] = {
+    "refused": lambda s: s.fail_next(
+        400, "<bad/>", content_type="application/xml", path_contains="/applications/"
+    ),
+    "conflict": lambda s: s.fail_next(
+        409,
+        {"type": "conflict", "description": "Busy"},
+        path_contains="/applications/",
+    ),
+    "rate limited": lambda s: s.fail_next(
+        429, headers={"Retry-After": "0"}, path_contains="/applications/", times=None
+    ),
+    "failed": lambda s: s.fail_next(503, path_contains="/applications/"),
+    "dropped": lambda s: s.reset_next(path_contains="/applications/", times=None),
+    "not xml": lambda s: s.fail_next(
+        200, "<html>maintenance</html>", path_contains="/applications/"
+    ),
+    "another document": lambda s: s.fail_next(
+        200,
+        "<ApplicationList><Application/></ApplicationList>",
+        content_type="application/xml",
+        path_contains="/applications/",
+    ),
+    "no id": lambda s: s.fail_next(
+        200,
+        "<ApplicationProvisioningResponse><Application><ServiceType>Messaging-V2"
+        "</ServiceType></Application></ApplicationProvisioningResponse>",
+        content_type="application/xml",
+        path_contains="/applications/",
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", list(UNREADABLE_ANSWERS))
+async def test_application_that_cannot_be_checked(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    answer: str,
+) -> None:
+    """Only a 404 or another service type stop the flow; other answers are logged."""
+    UNREADABLE_ANSWERS[answer](bandwidth_sandbox)
+    result = await _start_form(hass, AUTH_OAUTH)
+    result = await _configure(
+        hass, result, OAUTH_INPUT | {CONF_API_URL: bandwidth_sandbox.url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Bandwidth {sandbox.ACCOUNT_ID} {sandbox.APPLICATION_ID}"
+    assert (
+        f"Could not check Bandwidth application {sandbox.APPLICATION_ID}" in caplog.text
+    )
+    assert sandbox.CLIENT_SECRET not in caplog.text
+    bandwidth_sandbox.clear_faults()
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_application_without_a_service_type(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An application whose kind is not said is accepted, and named."""
+    bandwidth_sandbox.applications[sandbox.APPLICATION_ID] = Application(
+        sandbox.APPLICATION_ID, "Alarm line", service_type=""
+    )
+    result = await _start_form(hass, AUTH_BASIC)
+    result = await _configure(
+        hass, result, BASIC_INPUT | {CONF_API_URL: bandwidth_sandbox.url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Bandwidth Alarm line"
+    assert "Bandwidth gave no service type" in caplog.text
+
+
+async def test_reauth_and_reconfigure_with_an_unreadable_application(
+    hass: HomeAssistant,
+    bandwidth_sandbox: Sandbox,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Neither flow is stopped by an answer about the application it cannot read."""
+    entry = init_integration
+    credentials = {
+        CONF_CLIENT_ID: sandbox.CLIENT_ID,
+        CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
+    }
+    UNREADABLE_ANSWERS["failed"](bandwidth_sandbox)
+    result = await entry.start_reauth_flow(hass)
+    result = await _configure(hass, result, credentials)
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+
+    UNREADABLE_ANSWERS["not xml"](bandwidth_sandbox)
+    result = await _start_reconfigure(hass, entry, AUTH_OAUTH, advanced=False)
+    result = await _configure(
+        hass, result, credentials | {CONF_APPLICATION_ID: sandbox.APPLICATION_ID}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert caplog.text.count("it was accepted unchecked") == 2
+    # The title stays what it was: the application's name could not be read.
+    assert entry.title == LEGACY_TITLE
 
 
 async def test_unexpected_error_reading_the_application(

@@ -14,6 +14,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
+from custom_components.bandwidth import async_migrate_entry
 from custom_components.bandwidth.const import (
     CONF_ASSIST_CALLERS,
     CONF_FROM,
@@ -345,5 +346,6 @@ async def test_entries_of_a_later_version_are_not_loaded(
         domain=DOMAIN, data=entry_data(bandwidth_sandbox.url), version=2
     )
     entry.add_to_hass(hass)
+    assert not await async_migrate_entry(hass, entry)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR

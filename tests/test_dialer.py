@@ -390,9 +390,29 @@ async def test_answer_larger_than_bandwidth_accepts(
         await create_call(hass, to=[TO, "+15555551235"], **data)
     assert info.value.translation_key == "bxml_too_large"
     placeholders = info.value.translation_placeholders or {}
-    assert int(placeholders["size"]) > int(placeholders["max_size"]) == 65536
+    assert int(placeholders["size"]) > int(placeholders["max_size"]) == 64000
     assert created_bodies(bandwidth_sandbox) == []
     assert init_integration.runtime_data.calls.active_calls == 0
+
+
+async def test_answer_at_the_limit(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A document of 64,000 bytes is sent, one byte more is not: "64 KB" at its least."""
+    # The message escaped is 50,000 bytes, each & of the prompt 5, the rest 319.
+    prompt = "&" * 2736 + "a"
+    await create_call(hass, to=TO, message="&" * 10000, gather={"prompt": prompt})
+    assert len(bandwidth_sandbox.calls) == 1
+
+    with pytest.raises(ServiceValidationError) as info:
+        await create_call(
+            hass, to=TO, message="&" * 10000, gather={"prompt": prompt + "a"}
+        )
+    assert info.value.translation_placeholders == {
+        "size": "64001",
+        "max_size": "64000",
+    }
+    assert len(bandwidth_sandbox.calls) == 1
 
 
 async def test_answer_just_under_the_limit(

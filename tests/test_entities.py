@@ -7,6 +7,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -18,6 +19,17 @@ from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
 )
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.bandwidth.const import (
+    EVENT_ASSIST_ENDED,
+    EVENT_TYPE_ASSIST_ENDED,
+)
+from custom_components.bandwidth.signals import async_fire_call_event
+
+from .helpers import CALL_ID, PATH, ClientFactory, callback, live_call, query
+
+# The entry of every snapshot: the entities' unique ids are made from its id.
+ENTRY_ID = "01JBANDW1DTH0000000000ENTRY"
 
 
 class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
@@ -45,22 +57,73 @@ async def test_entities(
     platform: Platform,
 ) -> None:
     """Each platform's entities: names, ids, translation keys, states."""
-    # A fixed id: the entities' unique ids are made from it.
-    entry = MockConfigEntry(
-        domain=mock_config_entry.domain,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options=mock_config_entry.options,
-        entry_id="01JBANDW1DTH0000000000ENTRY",
-    )
-    entry.add_to_hass(hass)
-    with patch("custom_components.bandwidth.PLATFORMS", [platform]):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    entry = await _set_up(hass, mock_config_entry, platform)
     await snapshot_platform(
         hass,
         entity_registry,
         snapshot.use_extension(PerReleaseSnapshots),
         entry.entry_id,
     )
+
+
+@pytest.mark.usefixtures("external_url")
+async def test_call_events_shown(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    snapshot: SnapshotAssertion,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """What the event entity shows of digits pressed and of a talk with Assist.
+
+    Neither the digits nor what was heard and answered: those are the bus
+    events' only.
+    """
+    snapshot = snapshot.use_extension(PerReleaseSnapshots)
+    freezer.move_to("2026-03-02T17:04:31+00:00")
+    entry = await _set_up(hass, mock_config_entry, Platform.EVENT)
+    entity_id = "event.bandwidth_9900000_call_events"
+    client = await hass_client_no_auth()
+    response = await client.post(
+        PATH,
+        json=callback("gather", digits="1234", terminatingDigit="#"),
+        params=query(live_call(entry)),
+    )
+    assert response.status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id) == snapshot(name="gather_complete")
+    freezer.tick(20)
+    async_fire_call_event(
+        hass,
+        entry.entry_id,
+        EVENT_ASSIST_ENDED,
+        EVENT_TYPE_ASSIST_ENDED,
+        {
+            "call_id": CALL_ID,
+            "config_entry_id": entry.entry_id,
+            "pipeline_id": "01jbandw1dth0000000000pipe",
+            "reason": "goodbye",
+            "turns": [{"heard": "the alarm code is 1234", "answered": "Disarmed"}],
+        },
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id) == snapshot(name="assist_ended")
+
+
+async def _set_up(
+    hass: HomeAssistant, template: MockConfigEntry, platform: Platform
+) -> MockConfigEntry:
+    """Set up the entry of the snapshots, with one platform."""
+    entry = MockConfigEntry(
+        domain=template.domain,
+        title=template.title,
+        unique_id=template.unique_id,
+        data=template.data,
+        options=template.options,
+        entry_id=ENTRY_ID,
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.bandwidth.PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return entry

@@ -17,9 +17,18 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
-from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.const import (
+    DOMAIN,
+    EVENT_ASSIST_ENDED,
+    EVENT_GATHER_COMPLETE,
+    EVENT_TYPE_ASSIST_ENDED,
+)
+from custom_components.bandwidth.signals import async_fire_call_event
 
 from .helpers import CALL_ID, PATH, ClientFactory, callback, live_call, query
 
@@ -85,7 +94,8 @@ async def test_entity_and_device(
             "gather",
             "gather_complete",
             {"digits": "42", "terminatingDigit": "#"},
-            {"digits": "42", "terminating_digit": "#"},
+            # What was typed is the bus event's only.
+            {"terminating_digit": "#"},
         ),
         (
             "disconnect",
@@ -155,6 +165,57 @@ async def test_callbacks_trigger_the_entity(
     # The bus event and the state change share the callback's context.
     [bus_event] = [e for e in fired if e.event_type.startswith("bandwidth_")]
     assert state.context.id == bus_event.context.id
+
+
+async def test_digits_and_transcripts_stay_on_the_bus(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A PIN typed, or what Assist heard, never reaches the state (or history)."""
+    entity_id = entity_id_of(hass, init_integration)
+    gathered = async_capture_events(hass, EVENT_GATHER_COMPLETE)
+    ended = async_capture_events(hass, EVENT_ASSIST_ENDED)
+    client = await hass_client_no_auth()
+    response = await client.post(
+        PATH,
+        json=callback("gather", digits="1234", terminatingDigit="#"),
+        params=query(live_call(init_integration)),
+    )
+    assert response.status == 200
+    await hass.async_block_till_done()
+    [event] = gathered
+    assert event.data["digits"] == "1234"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes[ATTR_EVENT_TYPE] == "gather_complete"
+    assert state.attributes["terminating_digit"] == "#"
+    assert "digits" not in state.attributes
+    assert "1234" not in str(state.as_dict())
+
+    turns = [{"heard": "the alarm code is 1234", "answered": "Disarmed"}]
+    async_fire_call_event(
+        hass,
+        init_integration.entry_id,
+        EVENT_ASSIST_ENDED,
+        EVENT_TYPE_ASSIST_ENDED,
+        {
+            "call_id": CALL_ID,
+            "config_entry_id": init_integration.entry_id,
+            "pipeline_id": "p1",
+            "reason": "goodbye",
+            "turns": turns,
+        },
+    )
+    await hass.async_block_till_done()
+    [event] = ended
+    assert event.data["turns"] == turns
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes[ATTR_EVENT_TYPE] == "assist_ended"
+    assert state.attributes["reason"] == "goodbye"
+    assert "turns" not in state.attributes
+    assert "1234" not in str(state.as_dict())
 
 
 async def test_unauthenticated_callbacks_leave_it_alone(

@@ -9,7 +9,9 @@ and what they return is checked for what Bandwidth plays.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from mutagen import mp3
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from yarl import URL
 
 from custom_components.bandwidth import media
 from custom_components.bandwidth.bxml import GOODBYE
-from custom_components.bandwidth.calls import Speech
+from custom_components.bandwidth.calls import LiveCall, Speech
 from custom_components.bandwidth.const import (
     CONF_LANGUAGE,
     CONF_TTS_ENTITY_ID,
@@ -35,17 +41,21 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.media import (
     AUDIO_PATH,
     DATA_AUDIO,
+    GRACE,
     SIGNED_FOR,
 )
 from sandbox import Sandbox
 
 from .helpers import (
     EXTERNAL_URL,
+    PATH,
     ClientFactory,
     Live,
     assert_refused,
+    callback,
     create_call,
     created_bodies,
+    query,
     rendered,
 )
 from .voices import MP3, TTS_ENTITY_ID, WAV, FakeVoice
@@ -118,11 +128,14 @@ async def test_message_spoken_by_a_tts_entity(
     assert (status, content_type, data) == (200, "audio/mpeg", MP3)
     assert_mp3(data)
 
-    # The same text in the same voice is not rendered again.
+    # The same text in the same voice is not rendered again, but another
+    # call gets it under a name of its own.
     [again] = await live.create_call(
         "+15553334445", message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
     )
-    assert (await live.finish(again)).played == [url]
+    [other] = (await live.finish(again)).played
+    assert URL(other).name != URL(url).name
+    assert URL(other).parent == URL(url).parent
     assert len(voice.renders) == 1
 
 
@@ -458,6 +471,113 @@ async def test_unknown_audio(hass_client_no_auth: ClientFactory) -> None:
     assert response.status == 404
 
 
+async def end_call(hass_client_no_auth: ClientFactory, call: LiveCall) -> None:
+    """Deliver a call's disconnect callback, as Bandwidth would."""
+    client = await hass_client_no_auth()
+    response = await client.post(
+        PATH,
+        json=callback("disconnect", call.call_id or "", cause="hangup"),
+        params=query(call),
+    )
+    assert response.status == 204
+
+
+async def pass_time(hass: HomeAssistant, seconds: float) -> None:
+    """Let `seconds` go by for Home Assistant's timers."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("voice")
+async def test_speech_served_while_its_call_lives(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A call's speech is served while it lives and a minute more, then is a 404."""
+    response = await create_call(
+        hass, to=[TO, "+15553334445"], message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
+    )
+    calls = init_integration.runtime_data.calls
+    first, second = (calls.by_call_id(item["call_id"]) for item in response["calls"])
+    assert first is not None
+    assert second is not None
+    assert first.script is not None
+    assert second.script is not None
+    url = first.script.media.audio[MESSAGE]
+    other = second.script.media.audio[MESSAGE]
+    # Two calls, one text: a name each, nothing in the name from the text.
+    assert URL(url).name != URL(other).name
+    assert first.clips.keys().isdisjoint(second.clips)
+    assert "garage" not in url.lower()
+    assert (await fetch(hass_client_no_auth, url))[0] == 200
+
+    await end_call(hass_client_no_auth, first)
+    # Bandwidth may still be fetching what the call played last.
+    assert (await fetch(hass_client_no_auth, url))[0] == 200
+    await pass_time(hass, GRACE.total_seconds() - 5)
+    assert (await fetch(hass_client_no_auth, url))[0] == 200
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert (await fetch(hass_client_no_auth, url))[0] == 404
+    # The other call speaking the same text still lives: its name is served.
+    assert (await fetch(hass_client_no_auth, other))[0] == 200
+
+    await end_call(hass_client_no_auth, second)
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert (await fetch(hass_client_no_auth, other))[0] == 404
+
+
+@pytest.mark.usefixtures("voice")
+async def test_steps_speech_served_while_the_call_lives(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A step's speech is the call's own too, and goes with it."""
+    [placed] = (await create_call(hass, to=TO, message=MESSAGE))["calls"]
+    call = init_integration.runtime_data.calls.by_call_id(placed["call_id"])
+    assert call is not None
+    assert call.clips == {}
+    await hass.services.async_call(
+        DOMAIN,
+        "update_call",
+        {"call_id": call.call_id, "message": "Danke.", "tts_entity_id": TTS_ENTITY_ID},
+        blocking=True,
+    )
+    assert call.pending is not None
+    urls = list(call.pending.media.audio.values())
+    assert len(urls) == 2  # the step's message, and the goodbye after it
+    assert set(call.clips) == {URL(url).name for url in urls}
+    for url in urls:
+        assert (await fetch(hass_client_no_auth, url))[0] == 200
+
+    await end_call(hass_client_no_auth, call)
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    for url in urls:
+        assert (await fetch(hass_client_no_auth, url))[0] == 404
+
+
+@pytest.mark.usefixtures("voice")
+async def test_speech_of_an_entry_unloaded(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A reload keeps serving its calls' speech; an entry unloaded stops."""
+    await create_call(hass, to=TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
+    url = live_script(hass).media.audio[MESSAGE]
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert (await fetch(hass_client_no_auth, url))[0] == 200
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert (await fetch(hass_client_no_auth, url))[0] == 404
+
+
 async def test_audio_served_again_after_a_restart(
     hass: HomeAssistant,
     voice: FakeVoice,
@@ -474,6 +594,7 @@ async def test_audio_served_again_after_a_restart(
     )
     name = "abcdefghijklmnopqrstuv.mp3"
     later = "bcdefghijklmnopqrstuvw.mp3"
+    goodbye = "cdefghijklmnopqrstuvwx.mp3"
     hass_storage[f"{DOMAIN}.calls.{mock_config_entry.entry_id}"] = {
         "version": 2,
         "minor_version": 1,
@@ -484,6 +605,7 @@ async def test_audio_served_again_after_a_restart(
                     "ref": "r1",
                     "secret": "s1",
                     "webhook_url": None,
+                    "call_id": "c-1",
                     "script": {
                         "message": MESSAGE,
                         "media": {
@@ -504,7 +626,19 @@ async def test_audio_served_again_after_a_restart(
                         "options": {"voice": "anna"},
                     },
                     "added": 9e9,
-                }
+                },
+                # Stored since calls keep their names: the goodbye of a step
+                # played already is served too.
+                {
+                    "ref": "r2",
+                    "secret": "s2",
+                    "webhook_url": None,
+                    "call_id": "c-2",
+                    "phase": "holding",
+                    "goodbye_audio": f"{external_url}{AUDIO_PATH}/{goodbye}",
+                    "clips": {goodbye: tts_source(hass, GOODBYE)},
+                    "added": 9e9,
+                },
             ]
         },
     }
@@ -519,11 +653,24 @@ async def test_audio_served_again_after_a_restart(
     assert (await fetch(hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{later}"))[
         0
     ] == 200
-    assert [render[0] for render in voice.renders] == [MESSAGE, "Later."]
-    [call] = mock_config_entry.runtime_data.calls.live
+    assert (await fetch(hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{goodbye}"))[
+        0
+    ] == 200
+    assert [render[0] for render in voice.renders] == [MESSAGE, "Later.", GOODBYE]
+    call, holding = mock_config_entry.runtime_data.calls.live
     assert call.speech == Speech(
         engine=TTS_ENTITY_ID, language="de-DE", options={"voice": "anna"}
     )
+    assert set(call.clips) == {name, later}
+
+    # Once the calls end, their names go too.
+    for ended in (call, holding):
+        await end_call(hass_client_no_auth, ended)
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    for gone in (name, later, goodbye):
+        assert (await fetch(hass_client_no_auth, f"{external_url}{AUDIO_PATH}/{gone}"))[
+            0
+        ] == 404
 
 
 # --- The library of rendered audio ---------------------------------------------------
@@ -545,53 +692,90 @@ async def test_library_lets_go_of_audio_and_renders_it_again(
     """Past its memory bound, audio is rendered again when Bandwidth asks."""
     monkeypatch.setattr(media, "MAX_BYTES", len(MP3) + 1)
     library = hass.data[DATA_AUDIO]
-    first = await library.async_clip(tts_source(hass, "One."))
-    second = await library.async_clip(tts_source(hass, "Two."))
+    one, two = tts_source(hass, "One."), tts_source(hass, "Two.")
+    assert await library.async_render(one) == "mp3"
+    assert await library.async_render(two) == "mp3"
     assert len(voice.renders) == 2
+    library.lend("call", {"one.mp3": one, "two.mp3": two})
 
     # The first was let go of: served again (from Home Assistant's own
-    # cache), under the same name, and the second is let go of in turn.
-    assert await library.async_audio(first) == (MP3, "audio/mpeg")
-    assert await library.async_clip(tts_source(hass, "One.")) == first
-    assert await library.async_clip(tts_source(hass, "Two.")) == second
-    assert await library.async_audio(second) == (MP3, "audio/mpeg")
+    # cache), and the second is let go of in turn.
+    assert library._audio.keys() == {two}
+    assert await library.async_audio("one.mp3") == (MP3, "audio/mpeg")
+    assert library._audio.keys() == {one}
+    assert await library.async_render(one) == "mp3"
+    assert await library.async_audio("two.mp3") == (MP3, "audio/mpeg")
+    assert await library.async_audio("one.mp3") == (MP3, "audio/mpeg")
+
+    # Asked for twice at once, rendered twice: kept once.
+    render = media._async_render
+
+    async def slowly(hass: HomeAssistant, source: str) -> tuple[str, bytes]:
+        await asyncio.sleep(0)
+        return await render(hass, source)
+
+    monkeypatch.setattr(media, "_async_render", slowly)
+    three = tts_source(hass, "Three.")
+    await asyncio.gather(library.async_render(three), library.async_render(three))
+    assert library._audio.keys() == {three}
+    assert library._bytes == len(MP3)
 
 
 @pytest.mark.usefixtures("init_integration")
-async def test_library_forgets_the_oldest_names(
-    hass: HomeAssistant, voice: FakeVoice, monkeypatch: pytest.MonkeyPatch
+async def test_library_serves_names_while_lent(
+    hass: HomeAssistant, voice: FakeVoice
 ) -> None:
-    """Past its bound on names, the least recently used is forgotten."""
-    monkeypatch.setattr(media, "MAX_CLIPS", 1)
+    """A name is served while a call has it, and a grace after the last let go."""
     library = hass.data[DATA_AUDIO]
-    first = await library.async_clip(tts_source(hass, "One."))
-    second = await library.async_clip(tts_source(hass, "Two."))
-    assert await library.async_audio(first) is None
-    assert await library.async_audio(second) == (MP3, "audio/mpeg")
-    # A restored name is the most recent: the other one goes.
-    library.restore({first: tts_source(hass, "One.")})
-    assert await library.async_audio(second) is None
-    assert await library.async_audio(first) == (MP3, "audio/mpeg")
-
-
-@pytest.mark.usefixtures("init_integration")
-async def test_library_restores(hass: HomeAssistant, voice: FakeVoice) -> None:
-    """Restored names are rendered when asked for; odd or failing ones are 404s."""
-    library = hass.data[DATA_AUDIO]
-    library.restore(
+    one = tts_source(hass, "One.")
+    library.lend(
+        "a",
         {
-            "a.mp3": tts_source(hass, "One."),
-            "b.ogg": tts_source(hass, "Two."),
-            "c.mp3": "media-source://tts/tts.nobody?message=Three",
-        }
+            "shared.mp3": one,
+            "odd.ogg": one,
+            "failing.mp3": "media-source://tts/tts.nobody?message=Three",
+        },
     )
-    assert await library.async_audio("b.ogg") is None
-    assert await library.async_audio("c.mp3") is None
-    assert await library.async_audio("a.mp3") == (MP3, "audio/mpeg")
-    # A name restored twice keeps its audio.
-    library.restore({"a.mp3": tts_source(hass, "One.")})
-    assert await library.async_audio("a.mp3") == (MP3, "audio/mpeg")
+    library.lend("b", {"shared.mp3": one})
+    assert await library.async_audio("odd.ogg") is None
+    assert await library.async_audio("failing.mp3") is None
+    assert await library.async_audio("shared.mp3") == (MP3, "audio/mpeg")
+
+    # Let go of by one call of two, and by calls that never had it: kept.
+    library.release("a", ["shared.mp3", "failing.mp3", "unknown.mp3"])
+    library.release("c", ["shared.mp3"])
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert set(library._clips) == {"shared.mp3"}
+    assert await library.async_audio("shared.mp3") == (MP3, "audio/mpeg")
+
+    # Given again within the grace (an entry reloaded): kept.
+    library.release("b", ["shared.mp3"])
+    library.lend("b", {"shared.mp3": one})
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert await library.async_audio("shared.mp3") == (MP3, "audio/mpeg")
+
+    library.release("b", ["shared.mp3"])
+    await pass_time(hass, GRACE.total_seconds() + 1)
+    assert await library.async_audio("shared.mp3") is None
     assert [render[0] for render in voice.renders] == ["One."]
+
+
+def test_prepared_media_for_each_call() -> None:
+    """Each call takes rendered audio under new names, other media as it is."""
+    prepared = media.PreparedMedia(
+        base=EXTERNAL_URL,
+        rendered={"Hello.": ("media-source://tts/x?message=Hello.", "mp3")},
+        urls={LOCAL_MP3: f"{EXTERNAL_URL}/media/local/chime.mp3?authSig=x"},
+    )
+    first, second = prepared.for_call(), prepared.for_call()
+    assert first.audio[LOCAL_MP3] == second.audio[LOCAL_MP3]
+    assert first.audio["Hello."] != second.audio["Hello."]
+    [name] = first.clips
+    assert first.audio["Hello."] == f"{EXTERNAL_URL}{AUDIO_PATH}/{name}"
+    assert len(name) == len("x" * 22 + ".mp3")
+    only_urls = media.PreparedMedia(urls=prepared.urls)
+    assert only_urls.for_call() == media.Media(audio=dict(prepared.urls))
+    assert media.NOTHING_PREPARED.for_call() is media.NO_MEDIA
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -513,3 +513,19 @@ async def test_logger_example(hass: HomeAssistant) -> None:
     """The debug logging snippet is valid logger configuration."""
     (block,) = yaml_blocks(section("Troubleshooting"))
     assert await async_setup_component(hass, "logger", block)
+
+
+def test_recorder_example() -> None:
+    """The recorder snippet is valid, and keeps out the events with what was said."""
+    from homeassistant.components import recorder  # noqa: PLC0415 - only here
+
+    (block,) = (
+        block
+        for block in yaml_blocks(section("Event entity and device triggers"))
+        if "recorder" in block
+    )
+    config = recorder.CONFIG_SCHEMA(block)
+    assert set(config["recorder"]["exclude"]["event_types"]) == {
+        const.EVENT_GATHER_COMPLETE,
+        const.EVENT_ASSIST_ENDED,
+    }

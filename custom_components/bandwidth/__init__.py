@@ -39,7 +39,7 @@ from .identity import (
     number_key,
 )
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
-from .media import async_setup_audio, restore_audio
+from .media import DATA_AUDIO, async_setup_audio
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
 from .services import async_setup_services
@@ -124,9 +124,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
             entry,
             data={**entry.data, CONF_INBOUND_SECRET: secrets.token_urlsafe(24)},
         )
-    calls = CallStore(hass, entry.entry_id)
+    # Restored calls that are still live get their audio served again.
+    calls = CallStore(hass, entry.entry_id, hass.data[DATA_AUDIO])
     await calls.async_load()
-    restore_audio(hass, calls)
     pins = PinGuard(hass, entry.entry_id, entry.title)
     await pins.async_load()
     contacts = Contacts()

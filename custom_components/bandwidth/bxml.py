@@ -17,8 +17,11 @@ from .calls import CallScript, CallStep, GatherScript, TransferStep
 CONTENT_TYPE: Final = "application/xml"
 CHARSET: Final = "utf-8"
 GOODBYE: Final = "Thank you. Goodbye."
-# Bandwidth refuses a larger document (and ends the call).
-MAX_SIZE: Final = 64 * 1024
+# Bandwidth refuses a larger document (and ends the call). Its "at most 64 KB"
+# is read as 64,000 bytes, not 65,536: a document within 64,000 bytes is
+# accepted whichever Bandwidth means, and one refused ends a call that was
+# already placed, where a refusal here only asks for a shorter message.
+MAX_SIZE: Final = 64_000
 # The name of the media stream carrying a conversation with Assist.
 STREAM_NAME: Final = "assist"
 # A PIN has at most 8 digits; the caller has this long to start typing it.

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal, NamedTuple, TypedDict
+from typing import Any, Final, Literal, NamedTuple, Protocol, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
@@ -116,9 +117,9 @@ class Media:
 
     `audio` maps each text a text-to-speech engine rendered, and each media
     source ID, to the URL Bandwidth fetches it from; what it does not name is
-    spoken by Bandwidth or played from its own URL. `clips` maps the tokens
-    of the audio Home Assistant serves itself to their media source IDs, so
-    they can be served again after a restart.
+    spoken by Bandwidth or played from its own URL. `clips` maps the names
+    of the audio Home Assistant serves itself, the call's own, to their media
+    source IDs.
     """
 
     audio: dict[str, str] = field(default_factory=dict)
@@ -264,6 +265,10 @@ class LiveCall:
     contact: str | None = None
     # The gather running asks for the contact's PIN (GatherScript.pin).
     pin_gather: bool = False
+    # Every name of audio Home Assistant serves for the call (its script's and
+    # its steps'), to its media source ID: served while the call is live,
+    # again after a restart.
+    clips: dict[str, str] = field(default_factory=dict)
     # Live-only state, not stored: rounds of the silent hold loop answered,
     # answer documents built once (see replies.py), the last callback URL
     # made, with the webhook URL it was made on, and whether the call's
@@ -298,6 +303,7 @@ class LiveCall:
             method=method,
             direction=direction,
             phase=phase,
+            clips=dict(script.media.clips) if script is not None else {},
         )
 
     def callback_url(self, webhook_url: str, *, step: int | None = None) -> str:
@@ -340,6 +346,7 @@ class LiveCall:
             "assist": self.assist,
             "contact": self.contact,
             "pin_gather": self.pin_gather,
+            "clips": self.clips,
         }
 
     @classmethod
@@ -350,7 +357,7 @@ class LiveCall:
             AttributeError, KeyError, TypeError, ValueError: not a stored call.
 
         """
-        script, pending = data.get("script"), data.get("pending")
+        stored_script, stored_pending = data.get("script"), data.get("pending")
         mode = data.get("machine_detection")
         method = data.get("method", "POST")
         direction = data.get("direction", "outbound")
@@ -364,18 +371,31 @@ class LiveCall:
         ):
             raise ValueError(mode)
         interrupt = data.get("interrupt")
+        script = (
+            CallScript.from_dict(stored_script) if stored_script is not None else None
+        )
+        pending = (
+            CallStep.from_dict(stored_pending) if stored_pending is not None else None
+        )
+        clips = data.get("clips")
+        if clips is None:
+            # Stored before calls kept their names: the script's and the step's.
+            clips = {
+                **(script.media.clips if script is not None else {}),
+                **(pending.media.clips if pending is not None else {}),
+            }
         call = cls(
             ref=str(data["ref"]),
             secret=str(data["secret"]),
             webhook_url=_optional_str(data.get("webhook_url")),
-            script=CallScript.from_dict(script) if script is not None else None,
+            script=script,
             machine_detection=mode,
             method=method,
             direction=direction,
             phase=phase,
             call_id=_optional_str(data.get("call_id")),
             machine_result=_optional_str(data.get("machine_result")),
-            pending=CallStep.from_dict(pending) if pending is not None else None,
+            pending=pending,
             interrupt=int(interrupt) if interrupt is not None else None,
             steps=int(data.get("steps", 0)),
             rounds=int(data.get("rounds", 0)),
@@ -385,6 +405,7 @@ class LiveCall:
             assist=_optional_str(data.get("assist")),
             contact=_optional_str(data.get("contact")),
             pin_gather=bool(data.get("pin_gather", False)),
+            clips={str(name): str(source) for name, source in clips.items()},
         )
         if not call.ref or not call.secret:
             raise ValueError(call.ref)
@@ -451,11 +472,39 @@ class _CallsStore(Store[_StoredData]):
         return {"calls": calls}
 
 
-class CallStore:
-    """The live calls of one config entry, persisted across restarts."""
+class CallAudio(Protocol):
+    """Serves the audio of live calls by name (media.AudioLibrary)."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
+        """Serve names (to their media source IDs) while the call `owner` lives."""
+
+    def release(self, owner: str, names: Iterable[str]) -> None:
+        """Let the names of a call that ended expire."""
+
+
+class _NoAudio:
+    """Serves nothing: for stores of no Home Assistant audio."""
+
+    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
+        """Serve nothing."""
+
+    def release(self, owner: str, names: Iterable[str]) -> None:
+        """Serve nothing."""
+
+
+class CallStore:
+    """The live calls of one config entry, persisted across restarts.
+
+    The audio Home Assistant serves for a call is served while the call is
+    here: `audio` is given its names when the call is added (or restored) and
+    gets a step, and is told when the call is forgotten.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, entry_id: str, audio: CallAudio | None = None
+    ) -> None:
         """Prepare the calls of one config entry (load them before use)."""
+        self._audio: CallAudio = audio or _NoAudio()
         # private: per-call callback secrets are written to disk.
         self._store = _CallsStore(
             hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
@@ -480,6 +529,9 @@ class CallStore:
                 self._by_call_id[call.call_id] = call
         if self._prune():
             self._schedule_save()
+        for call in self._calls.values():
+            if call.clips:
+                self._audio.lend(call.ref, call.clips)
 
     @callback
     def add(self, call: LiveCall) -> None:
@@ -487,6 +539,8 @@ class CallStore:
         self._calls[call.ref] = call
         if call.call_id is not None:
             self._by_call_id[call.call_id] = call
+        if call.clips:
+            self._audio.lend(call.ref, call.clips)
         self._prune()
         self._schedule_save()
 
@@ -515,6 +569,14 @@ class CallStore:
     def changed(self, call: LiveCall) -> None:
         """Persist a change to a live call's stored state."""
         if self._calls.get(call.ref) is call:
+            self._schedule_save()
+
+    @callback
+    def add_clips(self, call: LiveCall, clips: Mapping[str, str]) -> None:
+        """Serve more audio for a live call (a step's); none for a call that ended."""
+        if clips and self._calls.get(call.ref) is call:
+            call.clips.update(clips)
+            self._audio.lend(call.ref, clips)
             self._schedule_save()
 
     @callback
@@ -549,7 +611,14 @@ class CallStore:
         return len(self._calls)
 
     async def async_unload(self) -> None:
-        """Write pending changes now, before another store takes over the file."""
+        """Write pending changes now, before another store takes over the file.
+
+        The calls' audio is released: an entry loaded again serves it again,
+        and one removed no longer does.
+        """
+        for call in self._calls.values():
+            if call.clips:
+                self._audio.release(call.ref, call.clips)
         await self._store.async_save(self._data_to_save())
 
     def _prune(self) -> bool:
@@ -572,6 +641,8 @@ class CallStore:
         del self._calls[call.ref]
         if call.call_id is not None and self._by_call_id.get(call.call_id) is call:
             del self._by_call_id[call.call_id]
+        if call.clips:
+            self._audio.release(call.ref, call.clips)
 
     def _schedule_save(self) -> None:
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import webhook
@@ -50,6 +51,7 @@ from .api import (
     BandwidthAuthenticationError,
     BandwidthClient,
     BandwidthConnectionError,
+    BandwidthError,
 )
 from .cloudhook import async_inbound_url
 from .const import (
@@ -279,8 +281,6 @@ def _format_errors(user_input: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-# Bandwidth's answers to reading an application that is not in the account.
-APPLICATION_NOT_FOUND = frozenset({400, 404})
 # Errors about the application itself, shown on its field.
 APPLICATION_ERRORS = frozenset({"application_not_found", "not_voice_application"})
 
@@ -320,8 +320,13 @@ async def _async_read_application(
 ) -> tuple[str | None, Application | None]:
     """Read the application from Bandwidth; return an error key or it.
 
-    Credentials may be allowed to place calls but not to read applications:
-    the application then stays unchecked (no error, no application).
+    Only a clear answer stops the flow: Bandwidth's 404 (the account has no
+    such application), or a service type that is not Voice's. Any other
+    answer leaves the application unchecked (no error; the application when
+    it was read, for its name): the credentials were just proven on the Voice
+    API, and an answer that cannot be read, a failure on Bandwidth's side or
+    credentials that may place calls but not read applications say nothing
+    about the application.
     """
     try:
         application = await client.get_application(application_id)
@@ -332,16 +337,34 @@ async def _async_read_application(
             application_id,
         )
         return None, None
-    except BandwidthConnectionError:
-        return "cannot_connect", None
-    except Exception as err:  # noqa: BLE001
-        if isinstance(err, BandwidthApiError) and err.status in APPLICATION_NOT_FOUND:
+    except BandwidthError as err:
+        if isinstance(err, BandwidthApiError) and err.status == HTTPStatus.NOT_FOUND:
             return "application_not_found", None
+        _log_unchecked(application_id, err)
+        return None, None
+    except Exception:  # noqa: BLE001
         LOGGER.exception("Unexpected error reading the Bandwidth application")
         return "unknown", None
-    if application.is_voice:
-        return None, application
-    return "not_voice_application", None
+    if application.service_type is None:
+        _log_unchecked(application_id, "Bandwidth gave no service type")
+    elif not application.is_voice:
+        return "not_voice_application", None
+    return None, application
+
+
+def _log_unchecked(application_id: str, reason: str | BandwidthError) -> None:
+    """Say that an application was accepted without being checked, and why.
+
+    The client's errors name what happened, never the credentials; Bandwidth's
+    own refusals are its description, or only the status.
+    """
+    if isinstance(reason, BandwidthApiError) and str(reason) != f"HTTP {reason.status}":
+        reason = f"HTTP {reason.status}: {reason}"
+    LOGGER.warning(
+        "Could not check Bandwidth application %s (%s); it was accepted unchecked",
+        application_id,
+        reason,
+    )
 
 
 class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):

@@ -98,19 +98,20 @@ async def async_place_calls(
             translation_domain=DOMAIN, translation_key="no_external_url"
         ) from err
     speech = speech_settings(data)
-    media = await async_prepare_media(
+    prepared = await async_prepare_media(
         hass,
         texts=script_texts(data),
         audio_url=data.get("audio_url"),
         speech=speech,
     )
+    # Each call gets the audio under names of its own.
     plans = [
         build_request(
             entry,
             webhook_url,
             data,
             to,
-            media=media,
+            media=prepared.for_call(),
             speech=speech,
             machine_hangup=machine_hangup,
         )

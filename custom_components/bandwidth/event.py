@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import Context, HomeAssistant, callback
@@ -31,6 +31,11 @@ PARALLEL_UPDATES = 0
 # The entity's own event_type attribute names the kind of event; Bandwidth's
 # eventType, verbatim, goes under this name instead.
 ATTR_BANDWIDTH_EVENT_TYPE = "bandwidth_event_type"
+# What a caller typed (a PIN, an alarm code) and what Assist heard and
+# answered stay on the bus events, for automations. A state's attributes are
+# written to the recorder's database and shown to every user in history and
+# the logbook, and they outlive the call.
+PRIVATE_FIELDS: Final = frozenset({"digits", "turns"})
 EVENT_TYPES = (
     EVENT_TYPE_RECEIVED,
     EVENT_TYPE_ANSWERED,
@@ -57,8 +62,9 @@ async def async_setup_entry(
 class BandwidthCallEvent(BandwidthEntity, EventEntity):
     """Fires for every callback about the entry's calls.
 
-    Its attributes are the bus event's data, except that Bandwidth's own
-    eventType is named bandwidth_event_type: event_type is the entity's.
+    Its attributes are the bus event's data without the digits pressed or
+    Assist's transcripts, and with Bandwidth's own eventType named
+    bandwidth_event_type: event_type is the entity's.
     """
 
     def __init__(self, entry: BandwidthConfigEntry) -> None:
@@ -81,7 +87,9 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         self, event_type: str, data: dict[str, Any], context: Context
     ) -> None:
         # A copy: the bus event's data is the listeners'.
-        attributes = dict(data)
+        attributes = {
+            key: value for key, value in data.items() if key not in PRIVATE_FIELDS
+        }
         attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE, None)
         self._trigger_event(event_type, attributes)
         self.async_set_context(context)

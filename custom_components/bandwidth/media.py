@@ -6,10 +6,14 @@ answering its callbacks then only names URLs whose audio is ready, built
 without waiting on anything. A failure is the action's error, and nothing is
 sent.
 
-Rendered audio is served to Bandwidth by this integration's own view, under
-an unguessable name, for as long as calls may need it: Home Assistant's own
-TTS URLs expire within minutes and do not survive a restart. What the view
-keeps in memory is bounded; audio it let go of is rendered again from Home
+Rendered audio is served to Bandwidth by this integration's own view, without
+a login, under names of each call's own: unguessable, and never given to
+another call, even one speaking the same text. A name is served while a call
+playing it is live, across restarts (Home Assistant's own TTS URLs expire
+within minutes and do not survive one), and for a short grace after the call
+ended; then it is a 404. The audio itself is rendered once per text and
+voice and shared by the names of every call speaking it; what is kept in
+memory is bounded, and audio let go of is rendered again from Home
 Assistant's TTS cache when asked for. Other media (local files, say) is
 served by Home Assistant on a path signed for as long as a call may last.
 Either way Bandwidth fetches the audio from Home Assistant's external URL
@@ -21,21 +25,23 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import OrderedDict
-from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final
 from urllib.parse import quote
 
 from aiohttp import web
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
-from .calls import MAX_AGE, NO_MEDIA, CallStore, Media, Speech
+from .calls import MAX_AGE, NO_MEDIA, Media, Speech
 from .const import DOMAIN, LOGGER
 from .validation import MAX_CALL_TIMEOUT
 
@@ -60,19 +66,53 @@ SIGNED_FOR: Final = timedelta(seconds=MAX_CALL_TIMEOUT + MAX_AGE)
 # The audio kept in memory for Bandwidth to fetch; beyond it the least
 # recently used is rendered again (from Home Assistant's cache) if asked for.
 MAX_BYTES: Final = 16 * 1024 * 1024
-# Names remembered at most; each is a few hundred bytes.
-MAX_CLIPS: Final = 5000
+# How long a name is still served once no live call plays it. Bandwidth
+# fetches audio while the call plays it, never after the call ended; but a
+# call's disconnect callback and a fetch begun just before the hang-up travel
+# separately, and a fetch may be slow or tried again, so the disconnect can
+# arrive first. A minute is ample for that, and short enough that what a call
+# said ("the alarm code is 1234") is out of reach soon after it ended.
+GRACE: Final = timedelta(seconds=60)
 # Bandwidth may cache audio this long: a name always serves the same audio.
 CACHE_CONTROL: Final = "private, max-age=86400, immutable"
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True)
 class _Clip:
-    """Audio served under one name: where it comes from, and maybe its bytes."""
+    """Audio served under one name: where it comes from, and who may play it."""
 
     source: str  # a text-to-speech media source ID
     extension: str
-    data: bytes | None = None
+    # The references of the live calls given the name; once none is left,
+    # the name expires after the grace.
+    owners: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedMedia:
+    """Audio ready for calls, before any call has names for it."""
+
+    base: str = ""
+    # Each text (or text-to-speech media source ID) rendered, with the media
+    # source ID of its audio and that audio's extension.
+    rendered: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Other media source IDs, with the signed URL every call plays them from.
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    def for_call(self) -> Media:
+        """Return the audio under names of one call's own."""
+        if not self.rendered:
+            return Media(audio=dict(self.urls)) if self.urls else NO_MEDIA
+        audio = dict(self.urls)
+        clips: dict[str, str] = {}
+        for key, (source, extension) in self.rendered.items():
+            name = f"{secrets.token_urlsafe(16)}.{extension}"
+            audio[key] = f"{self.base}{AUDIO_PATH}/{name}"
+            clips[name] = source
+        return Media(audio=audio, clips=clips)
+
+
+NOTHING_PREPARED: Final = PreparedMedia()
 
 
 class UnplayableAudioError(HomeAssistantError):
@@ -80,42 +120,74 @@ class UnplayableAudioError(HomeAssistantError):
 
 
 class AudioLibrary:
-    """Rendered audio served to Bandwidth by name, rendered once per source."""
+    """Rendered audio, served to Bandwidth under the names of live calls.
+
+    Calls' names are lent by the entries' call stores: when a call is placed
+    (or restored after a restart) and when an automation gives it a step.
+    When the call is forgotten (it ended, or is too old to be live) its names
+    are released, and expire after the grace.
+    """
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Keep the audio of calls rendered by this Home Assistant."""
         self._hass = hass
-        # name -> clip, least recently used first.
-        self._clips: OrderedDict[str, _Clip] = OrderedDict()
-        self._names: dict[str, str] = {}  # source -> name
+        self._clips: dict[str, _Clip] = {}  # name -> clip
+        # source -> (extension, audio), least recently used first.
+        self._audio: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._bytes = 0
 
-    async def async_clip(self, source: str) -> str:
-        """Return the name serving a source's audio, rendering it if needed.
+    async def async_render(self, source: str) -> str:
+        """Render a source's audio, unless it is at hand; return its extension.
 
         Raises:
             UnplayableAudioError: the engine's audio is not MP3 or WAV.
             HomeAssistantError (or whatever the engine raises): rendering failed.
 
         """
-        name = self._names.get(source)
-        if name is not None and self._clips[name].data is not None:
-            self._clips.move_to_end(name)
-            return name
+        if (rendered := self._audio.get(source)) is not None:
+            self._audio.move_to_end(source)
+            return rendered[0]
         extension, data = await _async_render(self._hass, source)
-        name = name or f"{secrets.token_urlsafe(16)}.{extension}"
-        self._store(name, _Clip(source=source, extension=extension, data=data))
-        return name
+        self._keep(source, extension, data)
+        return extension
 
     @callback
-    def restore(self, clips: dict[str, str]) -> None:
-        """Serve again, after a restart, the audio of calls still live."""
+    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
+        """Serve names (to their media source IDs) while the call `owner` lives."""
         for name, source in clips.items():
-            extension = name.rsplit(".", 1)[-1]
-            if name not in self._clips and extension in CONTENT_TYPES:
-                self._clips[name] = _Clip(source=source, extension=extension)
-                self._names.setdefault(source, name)
-        self._trim()
+            if (clip := self._clips.get(name)) is None:
+                extension = name.rpartition(".")[2]
+                if extension not in CONTENT_TYPES:
+                    continue
+                clip = self._clips[name] = _Clip(source=source, extension=extension)
+            clip.owners.add(owner)
+
+    @callback
+    def release(self, owner: str, names: Iterable[str]) -> None:
+        """Let the names of a call that ended expire, after the grace."""
+        released: list[str] = []
+        for name in names:
+            if (clip := self._clips.get(name)) is not None and owner in clip.owners:
+                clip.owners.discard(owner)
+                if not clip.owners:
+                    released.append(name)
+        if released:
+            async_call_later(
+                self._hass,
+                GRACE,
+                HassJob(
+                    partial(self._expire, released),
+                    f"{DOMAIN} audio expiry",
+                    cancel_on_shutdown=True,
+                ),
+            )
+
+    @callback
+    def _expire(self, names: list[str], _now: datetime) -> None:
+        """Stop serving names no call was given again meanwhile."""
+        for name in names:
+            if (clip := self._clips.get(name)) is not None and not clip.owners:
+                del self._clips[name]
 
     async def async_audio(self, name: str) -> tuple[bytes, str] | None:
         """Return the audio served under a name and its content type.
@@ -125,37 +197,27 @@ class AudioLibrary:
         """
         if (clip := self._clips.get(name)) is None:
             return None
-        self._clips.move_to_end(name)
-        if clip.data is None:
+        if (rendered := self._audio.get(clip.source)) is not None:
+            self._audio.move_to_end(clip.source)
+            extension, data = rendered
+        else:
             try:
                 extension, data = await _async_render(self._hass, clip.source)
             except Exception as err:  # noqa: BLE001 - any engine failure is a 404
                 LOGGER.warning("Could not render audio for a call again: %s", err)
                 return None
-            clip = _Clip(source=clip.source, extension=extension, data=data)
-            self._store(name, clip)
-        assert clip.data is not None  # noqa: S101 - rendered just above
-        return clip.data, CONTENT_TYPES[clip.extension]
+            self._keep(clip.source, extension, data)
+        return data, CONTENT_TYPES[extension]
 
-    def _store(self, name: str, clip: _Clip) -> None:
-        previous = self._clips.pop(name, None) or _Clip(source="", extension="")
-        self._bytes += len(clip.data or b"") - len(previous.data or b"")
-        self._clips[name] = clip
-        self._names[clip.source] = name
-        self._trim()
-
-    def _trim(self) -> None:
-        """Let go of the least recently used audio, then of the oldest names."""
-        for clip in self._clips.values():
-            if self._bytes <= MAX_BYTES:
-                break
-            self._bytes -= len(clip.data or b"")
-            clip.data = None
-        while len(self._clips) > MAX_CLIPS:
-            _, clip = self._clips.popitem(last=False)
-            self._bytes -= len(clip.data or b"")
-            # Were the source under another name too, it is rendered anew.
-            self._names.pop(clip.source, None)
+    def _keep(self, source: str, extension: str, data: bytes) -> None:
+        """Keep a source's audio; let go of the least recently used beyond the bound."""
+        if (previous := self._audio.pop(source, None)) is not None:
+            self._bytes -= len(previous[1])
+        self._audio[source] = (extension, data)
+        self._bytes += len(data)
+        while self._bytes > MAX_BYTES:
+            _, (_, dropped) = self._audio.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 async def _async_render(hass: HomeAssistant, source: str) -> tuple[str, bytes]:
@@ -172,7 +234,8 @@ class AudioView(HomeAssistantView):
     """Serves the audio rendered for calls to Bandwidth, which has no login.
 
     The unguessable name is the credential, as for Home Assistant's own TTS
-    proxy; unknown names get a plain 404.
+    proxy, and only while its call lives (and the grace after); unknown and
+    expired names get a plain 404.
     """
 
     url = AUDIO_PATH + "/{name}"
@@ -202,17 +265,6 @@ def async_setup_audio(hass: HomeAssistant) -> None:
     hass.http.register_view(AudioView(library))
 
 
-@callback
-def restore_audio(hass: HomeAssistant, calls: CallStore) -> None:
-    """Serve again the audio of calls that were live before a restart."""
-    library = hass.data[DATA_AUDIO]
-    for call in calls.live:
-        if call.script is not None:
-            library.restore(call.script.media.clips)
-        if call.pending is not None:
-            library.restore(call.pending.media.clips)
-
-
 def needs_preparing(speech: Speech | None, audio_url: str | None) -> bool:
     """Return whether Home Assistant renders or resolves anything for a call."""
     return speech is not None or bool(audio_url and audio_url.startswith(MEDIA_SOURCE))
@@ -224,8 +276,10 @@ async def async_prepare_media(
     texts: Collection[str],
     audio_url: str | None,
     speech: Speech | None,
-) -> Media:
+) -> PreparedMedia:
     """Render the texts with `speech` and resolve a media source `audio_url`.
+
+    Each call then takes the audio under names of its own (`for_call`).
 
     Raises:
         ServiceValidationError: the TTS entity, its language or options, or
@@ -235,22 +289,22 @@ async def async_prepare_media(
 
     """
     if not needs_preparing(speech, audio_url):
-        return NO_MEDIA
+        return NOTHING_PREPARED
     base = _audio_base_url(hass)
     sources: dict[str, str] = {}  # text or media source ID -> TTS source
-    audio: dict[str, str] = {}
+    urls: dict[str, str] = {}
     if speech is not None:
         for text in dict.fromkeys(texts):
             sources[text] = _tts_source(hass, speech, text)
     if audio_url and audio_url.startswith(TTS_SOURCE):
         sources[audio_url] = audio_url
     elif audio_url and audio_url.startswith(MEDIA_SOURCE):
-        audio[audio_url] = await _async_resolve_media(hass, audio_url, base)
+        urls[audio_url] = await _async_resolve_media(hass, audio_url, base)
     library = hass.data[DATA_AUDIO]
     engine = speech.engine if speech is not None else audio_url or ""
     try:
-        names = await asyncio.gather(
-            *(library.async_clip(source) for source in sources.values())
+        extensions = await asyncio.gather(
+            *(library.async_render(source) for source in sources.values())
         )
     except UnplayableAudioError as err:
         raise HomeAssistantError(
@@ -264,11 +318,16 @@ async def async_prepare_media(
             translation_key="tts_failed",
             translation_placeholders={"entity_id": engine, "error": str(err)},
         ) from err
-    clips: dict[str, str] = {}
-    for key, name in zip(sources, names, strict=True):
-        audio[key] = f"{base}{AUDIO_PATH}/{name}"
-        clips[name] = sources[key]
-    return Media(audio=audio, clips=clips)
+    return PreparedMedia(
+        base=base,
+        rendered={
+            key: (source, extension)
+            for (key, source), extension in zip(
+                sources.items(), extensions, strict=True
+            )
+        },
+        urls=urls,
+    )
 
 
 @callback

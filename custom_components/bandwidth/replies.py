@@ -295,6 +295,7 @@ class CallFlow:
         """
         call.steps += 1
         call.pending = step
+        self._calls.add_clips(call, step.media.clips)
         if (goodbye := step.media.audio.get(bxml.GOODBYE)) is not None:
             call.goodbye_audio = goodbye
         if call.phase in ("playing", "transferring", "conversing"):

@@ -87,14 +87,14 @@ async def _async_update_call(call: ServiceCall) -> None:
     if (assist := data.get("assist")) is not None:
         data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
     step = build_step(data)
-    media = await async_prepare_media(
+    prepared = await async_prepare_media(
         hass,
         texts=step_texts(step),
         audio_url=step.audio_url,
         speech=speech_settings(data),
     )
     flow = entry.runtime_data.flow
-    redirect_url = flow.steer(live, replace(step, media=media))
+    redirect_url = flow.steer(live, replace(step, media=prepared.for_call()))
     if redirect_url is None:
         return
     with bandwidth_errors(hass, entry):
