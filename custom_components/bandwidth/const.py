@@ -62,6 +62,9 @@ DEFAULT_HOLD_TIME: Final = 10
 CONF_ASSIST_PIPELINE: Final = "assist_pipeline"
 # Who may talk to Assist by calling the application's numbers.
 CONF_ASSIST_CALLERS: Final = "assist_callers"
+# Where calls may go ("+1", "+44", ...); none set: the default caller ID's
+# country. Only administrators may call elsewhere.
+CONF_ALLOWED_COUNTRY_CODES: Final = "allowed_country_codes"
 
 # What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")
