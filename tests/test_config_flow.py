@@ -28,6 +28,7 @@ from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
     CONF_ACCOUNT_ID,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_ASSIST_CALLERS,
@@ -1024,6 +1025,7 @@ OPTION_FIELDS = [
     CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
@@ -1079,18 +1081,40 @@ def _error_text(result: FlowResult[Any, Any], field: str) -> str:
         ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice", **CPS}),
         ({}, CPS),
         ({CONF_FROM: "", CONF_VOICE: "", CONF_NOTIFY_TO: []}, CPS),
-        # Numbers to call for notifications: trimmed, blanks and repeats dropped.
+        # Numbers to call for notifications: trimmed, blanks and repeats dropped;
+        # where they go is the caller ID's country.
         (
-            {CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"], **CPS},
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"],
+            },
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"],
+                **CPS,
+            },
         ),
         (
-            {CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "+15555550112"], **CPS},
+            {
+                CONF_ALLOWED_COUNTRY_CODES: ["+1"],
+                CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"],
+            },
+            {
+                CONF_ALLOWED_COUNTRY_CODES: ["+1"],
+                CONF_NOTIFY_TO: ["+15555550111", "+15555550112"],
+                **CPS,
+            },
         ),
         (
-            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
-            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)], **CPS},
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)],
+            },
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)],
+                **CPS,
+            },
         ),
         # Calls per second: whole numbers from 1 to 100, stored as such.
         ({CONF_CALLS_PER_SECOND: 1}, {**CPS, CONF_CALLS_PER_SECOND: 1}),
@@ -1362,6 +1386,7 @@ async def test_options_calls_received(
         hass,
         result,
         {
+            CONF_ALLOWED_COUNTRY_CODES: ["+1"],
             CONF_INBOUND_CALLS: "forward",
             CONF_FORWARD_TO: [" +15555550123 ", "sip:desk@pbx.example.test", ""],
             CONF_RING_TIMEOUT: 45,
@@ -1370,6 +1395,7 @@ async def test_options_calls_received(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options == {
+        CONF_ALLOWED_COUNTRY_CODES: ["+1"],
         CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND,
         CONF_INBOUND_CALLS: "forward",
         CONF_FORWARD_TO: ["+15555550123", "sip:desk@pbx.example.test"],

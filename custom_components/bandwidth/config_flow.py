@@ -55,6 +55,7 @@ from .const import (
     AUTH_BASIC,
     AUTH_OAUTH,
     CONF_ACCOUNT_ID,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_ASSIST_CALLERS,
@@ -84,6 +85,7 @@ from .const import (
     LOGGER,
     VOICES,
 )
+from .countries import ALLOWABLE_COUNTRY_CODES, allowed_country_codes
 from .helpers import async_create_client
 from .media import speech_error
 from .validation import (
@@ -91,6 +93,7 @@ from .validation import (
     MAX_SECONDS,
     MIN_CALLS_PER_SECOND,
     MIN_SECONDS,
+    refused_option_destinations,
     validate_options,
 )
 
@@ -136,6 +139,14 @@ CALLS_PER_SECOND_SELECTOR = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
+# The codes themselves ("+44"): typed into the list's search, they find one.
+COUNTRY_CODES_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(ALLOWABLE_COUNTRY_CODES),
+        multiple=True,
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
 SECONDS_SELECTOR = NumberSelector(
     NumberSelectorConfig(
         min=MIN_SECONDS,
@@ -162,6 +173,7 @@ OPTION_KEYS = (
     CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
@@ -583,9 +595,14 @@ class BandwidthOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Edit the defaults used when an action does not give its own."""
         errors: dict[str, str] = {}
+        # What a refused destination's error names.
+        refused: dict[str, str] = {}
         if user_input is not None:
             user_input = _trimmed(user_input)
             submitted, errors = validate_options(user_input)
+            if not errors:
+                # Where the numbers to call go, under the codes submitted with them.
+                errors, refused = refused_option_destinations(submitted)
             if not errors and (engine := submitted.get(CONF_TTS_ENTITY_ID)):
                 # The engine must exist and speak the language, as calls need.
                 language = submitted.get(CONF_LANGUAGE)
@@ -614,6 +631,9 @@ class BandwidthOptionsFlow(OptionsFlow):
                         vol.Required(
                             CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND
                         ): CALLS_PER_SECOND_SELECTOR,
+                        vol.Optional(
+                            CONF_ALLOWED_COUNTRY_CODES
+                        ): COUNTRY_CODES_SELECTOR,
                         vol.Required(
                             CONF_HOLD_TIME, default=DEFAULT_HOLD_TIME
                         ): SECONDS_SELECTOR,
@@ -639,6 +659,12 @@ class BandwidthOptionsFlow(OptionsFlow):
                 "max": str(MAX_CALLS_PER_SECOND),
                 "min_seconds": str(MIN_SECONDS),
                 "max_seconds": str(MAX_SECONDS),
+                # Where calls may go now, and a refused number's country.
+                "allowed_country_codes": ", ".join(
+                    allowed_country_codes(self.config_entry.options)
+                ),
+                "country_code": "",
+                **refused,
             },
             errors=errors,
         )

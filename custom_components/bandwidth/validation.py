@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from typing import Any, Final
 
 import voluptuous as vol
@@ -29,6 +29,7 @@ from .calls import Speech
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_ASSIST_CALLERS,
     CONF_ASSIST_PIPELINE,
     CONF_CALLS_PER_SECOND,
@@ -45,6 +46,11 @@ from .const import (
     INBOUND_ASSIST,
     INBOUND_FORWARD,
     INBOUND_MODES,
+)
+from .countries import (
+    ALLOWABLE_COUNTRY_CODES,
+    allowed_country_codes,
+    destination_refusal,
 )
 from .errors import validation_error
 
@@ -92,7 +98,8 @@ class Refused(vol.Invalid):
     """A value broke a rule: the rule's translation key and placeholders.
 
     The message voluptuous keeps is the key itself, never English words.
-    `values` are the rule's limits (numbers) or other fields' names.
+    `values` are the rule's limits (numbers), other fields' names or
+    country calling codes (+44).
     """
 
     def __init__(
@@ -419,6 +426,20 @@ class CallerId:
         if not isinstance(value, str) or not E164.fullmatch(value):
             raise Refused("invalid_from")
         return value
+
+
+class CountryCodes:
+    """Country calling codes calls may go to, as the options form offers them."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> list[str]:
+        """Return the codes, or refuse them."""
+        if not isinstance(value, list) or not all(
+            code in ALLOWABLE_COUNTRY_CODES for code in value
+        ):
+            raise Refused("invalid_value")
+        return list(value)
 
 
 class Object:
@@ -808,6 +829,26 @@ def notify_recipients(options: Mapping[str, Any]) -> list[str]:
     return list(recipients)
 
 
+def check_destinations(
+    destinations: Collection[str],
+    options: Mapping[str, Any],
+    field: str,
+    *,
+    anywhere: bool = False,
+    sip: bool = True,
+) -> None:
+    """Refuse the first of `field`'s destinations calls may not go to.
+
+    Premium-rate numbers always; numbers outside the entry's allowed country
+    codes unless calls may go `anywhere`; SIP URIs unless `sip`.
+    """
+    allowed = allowed_country_codes(options)
+    for destination in destinations:
+        refused = destination_refusal(destination, allowed, anywhere=anywhere, sip=sip)
+        if refused is not None:
+            raise refusal(Refused(refused.rule, [field], **refused.values))
+
+
 def validate_message(text: str) -> str:
     """Return text to speak as a call's `message`, or raise its refusal."""
     try:
@@ -825,6 +866,7 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_TTS_ENTITY_ID, TTS_ENTITY, "invalid_tts_entity"),
     (CONF_LANGUAGE, LANGUAGE, "invalid_language"),
     (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
+    (CONF_ALLOWED_COUNTRY_CODES, CountryCodes(), "invalid_allowed_country_codes"),
     (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
     (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),
@@ -868,6 +910,27 @@ def validate_options(
     ):
         errors[CONF_ASSIST_CALLERS] = "assist_callers_required"
     return options, errors
+
+
+# The options naming where calls go, in the form's order.
+DESTINATION_OPTIONS: Final = (CONF_NOTIFY_TO, CONF_FORWARD_TO)
+
+
+def refused_option_destinations(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the options form's error for a destination calls may not go to.
+
+    Also the values its message names, for the form's placeholders; with one
+    error at a time, they are that error's. SIP URIs set here are an
+    administrator's choice: only administrators change options.
+    """
+    allowed = allowed_country_codes(options)
+    for key in DESTINATION_OPTIONS:
+        for destination in options.get(key, ()):
+            if (refused := destination_refusal(destination, allowed)) is not None:
+                return {key: refused.rule}, refused.values
+    return {}, {}
 
 
 def _distinct_entries(values: list[str]) -> list[str]:
