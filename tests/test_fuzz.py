@@ -22,10 +22,12 @@ from yarl import URL
 
 from custom_components.bandwidth.const import (
     CALLER_ID_KEYWORDS,
+    CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
     VOICES,
 )
 from custom_components.bandwidth.validation import (
+    MAX_CALLS_PER_HOUR,
     MAX_DESTINATIONS,
     is_blank,
     validate_create_call,
@@ -456,8 +458,15 @@ async def test_create_call_schema(
     """Any data validates into a request Bandwidth accepts, or is refused by name.
 
     An administrator asks, who may call any country: numbers are drawn from
-    them all.
+    them all. The calls per hour have tests of their own.
     """
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={
+            **init_integration.options,
+            CONF_MAX_CALLS_PER_HOUR: MAX_CALLS_PER_HOUR,
+        },
+    )
     bandwidth_sandbox.max_active_calls = 10**9
     # The rate limit has tests of its own: a loaded machine can delay one
     # request enough for the next window to see six, and its retry would

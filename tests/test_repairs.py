@@ -227,6 +227,7 @@ def test_every_issue_is_translated() -> None:
     """Every issue has a title and a description naming the entry."""
     strings = STRINGS["issues"]
     assert sorted(strings) == [
+        "calls_per_hour_reached",
         "insecure_external_url",
         "legacy_api_user",
         "no_external_url",

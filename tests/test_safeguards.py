@@ -1,4 +1,4 @@
-"""No surprise bills: where calls may go, and who may send them there.
+"""No surprise bills: where calls may go, who may send them there, how many an hour.
 
 Actions run as Home Assistant runs them: with no user (automations, scripts),
 as a user who is not an administrator, or as an administrator.
@@ -7,19 +7,25 @@ as a user who is not an administrator, or as an administrator.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import (
+    HomeAssistantError,
     ServiceValidationError,
     UnknownUser,
 )
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
+    async_fire_time_changed,
 )
 
 from custom_components.bandwidth.const import (
@@ -27,10 +33,13 @@ from custom_components.bandwidth.const import (
     CONF_FORWARD_TO,
     CONF_FROM,
     CONF_INBOUND_CALLS,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     DOMAIN,
 )
 from custom_components.bandwidth.countries import ALLOWABLE_COUNTRY_CODES
+from custom_components.bandwidth.issues import DOCUMENTATION_URL
+from custom_components.bandwidth.safeguards import STORAGE_KEY
 from custom_components.bandwidth.validation import validate_options
 from sandbox import Sandbox, Scenario
 
@@ -44,7 +53,7 @@ from .helpers import (
     set_up,
 )
 from .metadata import STRINGS
-from .test_notify import notify_entity_id
+from .test_notify import notify_entity_id, send_message
 from .test_two_way import MONITORING, finish, ring_in
 
 UK = "+447700900123"
@@ -53,6 +62,7 @@ US = "+15555551234"
 # No country has +28.
 NOWHERE = "+2801234567"
 PREMIUM = ["+19005550100", "+19765550100", "+979123456789"]
+ISSUE = "calls_per_hour_reached"
 
 
 @pytest.fixture
@@ -97,6 +107,11 @@ def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> 
     runtime_data = entry.runtime_data
     hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
     assert entry.runtime_data is runtime_data
+
+
+def issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """The entry's calls per hour issue, if raised."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE}_{entry.entry_id}")
 
 
 # --- Where create_call may call -----------------------------------------------------
@@ -433,6 +448,30 @@ async def test_allowed_country_codes_option(
     assert init_integration.options[CONF_NOTIFY_TO] == [US, UK]
 
 
+async def test_max_calls_per_hour_option(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A whole number from 1 to 100000, 60 unless changed."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    selectors = {str(key): value for key, value in schema.schema.items()}
+    assert selectors[CONF_MAX_CALLS_PER_HOUR].config == {
+        "min": 1,
+        "max": 100000,
+        "step": 1,
+        "mode": "box",
+    }
+    (marker,) = [key for key in schema.schema if key == CONF_MAX_CALLS_PER_HOUR]
+    assert marker.default() == 60
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FROM: FROM_NUMBER, CONF_MAX_CALLS_PER_HOUR: 10.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_MAX_CALLS_PER_HOUR] == 10
+
+
 @pytest.mark.parametrize(
     ("user_input", "errors", "placeholders"),
     [
@@ -464,6 +503,11 @@ async def test_allowed_country_codes_option(
         (
             {CONF_FROM: FROM_NUMBER, CONF_FORWARD_TO: [NOWHERE]},
             {CONF_FORWARD_TO: "unknown_country_code"},
+            {},
+        ),
+        (
+            {CONF_MAX_CALLS_PER_HOUR: 2.5},
+            {CONF_MAX_CALLS_PER_HOUR: "invalid_max_calls_per_hour"},
             {},
         ),
     ],
@@ -503,3 +547,242 @@ def test_country_codes_option_rule() -> None:
         {},
         {CONF_ALLOWED_COUNTRY_CODES: "invalid_allowed_country_codes"},
     )
+
+
+# --- Calls per hour -----------------------------------------------------------------
+
+
+async def test_calls_per_hour(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """Past the maximum nothing is called, and a repair says why until the hour frees up."""
+    entry = init_integration
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 3})
+    await create_call(hass, to=[US, "+15555551235"])
+
+    # Administrators too: the maximum is what the account may cost.
+    err = await refused(hass, hass_admin_user, to=["+15555551236", "+15555551237"])
+    message = await assert_refused(
+        hass, err, "calls_per_hour_exceeded", calls="2", placed="2", max="3"
+    )
+    assert "Maximum calls per hour" in message
+    assert len(created_bodies(bandwidth_sandbox)) == 2
+    raised = issue(hass, entry)
+    assert raised is not None
+    assert raised.severity is ir.IssueSeverity.WARNING
+    assert not raised.is_fixable
+    assert not raised.is_persistent
+    assert raised.translation_key == ISSUE
+    assert raised.translation_placeholders == {
+        "title": entry.title,
+        "max_calls_per_hour": "3",
+    }
+    assert raised.learn_more_url == f"{DOCUMENTATION_URL}#costs-and-abuse"
+
+    # One more fits; then the hour is full.
+    freezer.tick(timedelta(minutes=30))
+    await create_call(hass, to="+15555551238")
+    await refused(hass, None, to="+15555551239")
+
+    # An hour after the first two (and the minute they were in), room for two.
+    freezer.tick(timedelta(minutes=30))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert issue(hass, entry) is not None
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert issue(hass, entry) is None
+    await create_call(hass, to=["+15555551236", "+15555551237"])
+    await refused(hass, None, to=US)
+
+    # The last hour's third call leaves in its turn.
+    freezer.tick(timedelta(minutes=31))
+    await create_call(hass, to=US)
+    assert len(created_bodies(bandwidth_sandbox)) == 6
+    # Unloading stops waiting for the hour, and takes the issue along.
+    await refused(hass, None, to=US)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert issue(hass, entry) is None
+
+
+async def test_issue_waits_for_room_for_the_calls_refused(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The issue stays until the refused calls would fit, the oldest first leaving."""
+    entry = init_integration
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 3})
+    await create_call(hass, to=US)
+    freezer.tick(timedelta(minutes=10))
+    await create_call(hass, to=["+15555551235", "+15555551236"])
+    await refused(hass, None, to=["+15555551237", "+15555551238"])
+
+    # The first call leaves: room for one, not two.
+    freezer.tick(timedelta(minutes=52))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert issue(hass, entry) is not None
+    freezer.tick(timedelta(minutes=10))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert issue(hass, entry) is None
+
+
+async def test_changing_the_maximum(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """A lower maximum keeps the issue, naming it; a higher one clears it at once."""
+    entry = init_integration
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 2})
+    await create_call(hass, to=[US, "+15555551235"])
+    await refused(hass, None, to="+15555551236")
+
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 1})
+    await hass.async_block_till_done()
+    raised = issue(hass, entry)
+    assert raised is not None
+    assert raised.translation_placeholders["max_calls_per_hour"] == "1"
+
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 3})
+    await hass.async_block_till_done()
+    assert issue(hass, entry) is None
+    await create_call(hass, to="+15555551236")
+    assert len(created_bodies(bandwidth_sandbox)) == 3
+
+
+async def test_more_at_once_than_the_maximum(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Asking more calls than the maximum at once is refused; the hour is not full."""
+    set_options(hass, init_integration, **{CONF_MAX_CALLS_PER_HOUR: 2})
+    err = await refused(hass, None, to=[US, "+15555551235", "+15555551236"])
+    await assert_refused(
+        hass, err, "calls_per_hour_exceeded", calls="3", placed="0", max="2"
+    )
+    assert issue(hass, init_integration) is None
+    assert created_bodies(bandwidth_sandbox) == []
+
+
+async def test_notifications_and_transfers_count(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Each number notified, and each a call is transferred to, is a call."""
+    entry = init_integration
+    set_options(
+        hass,
+        entry,
+        **{CONF_MAX_CALLS_PER_HOUR: 4, CONF_NOTIFY_TO: [US, "+15555551235"]},
+    )
+    await send_message(hass, entry, "Hi")
+    live_call(entry, phase="holding")
+    with pytest.raises(ServiceValidationError) as info:
+        await hass.services.async_call(
+            DOMAIN,
+            "update_call",
+            {"call_id": CALL_ID, "transfer_to": [MONITORING, "+15555550912", US]},
+            blocking=True,
+        )
+    await assert_refused(
+        hass, info.value, "calls_per_hour_exceeded", calls="3", placed="2", max="4"
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "update_call",
+        {"call_id": CALL_ID, "transfer_to": [MONITORING, "+15555550912"]},
+        blocking=True,
+    )
+    with pytest.raises(ServiceValidationError) as info:
+        await send_message(hass, entry, "Hi")
+    assert info.value.translation_key == "calls_per_hour_exceeded"
+    assert len(created_bodies(bandwidth_sandbox)) == 2
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_calls_bandwidth_refused_do_not_count(
+    hass: HomeAssistant, init_integration: MockConfigEntry, bandwidth_sandbox: Sandbox
+) -> None:
+    """Calls surely not placed are given back, a lost answer's are not."""
+    entry = init_integration
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 3})
+    bandwidth_sandbox.fail_next(
+        400,
+        {"type": "validation", "description": "Invalid to"},
+        path_contains="/calls",
+        method="POST",
+    )
+    response = await create_call(hass, to=[US, "+15555551235"])
+    assert ["error" in item for item in response["calls"]] == [True, False]
+    assert entry.runtime_data.calls_per_hour.placed() == 1
+
+    # Bandwidth would not redirect the call for its transfer: not placed.
+    live_call(entry, phase="playing")
+    with pytest.raises(HomeAssistantError) as info:
+        await hass.services.async_call(
+            DOMAIN,
+            "update_call",
+            {"call_id": CALL_ID, "transfer_to": MONITORING},
+            blocking=True,
+        )
+    assert info.value.translation_key == "api_error"
+    assert entry.runtime_data.calls_per_hour.placed() == 1
+
+    bandwidth_sandbox.fail_next(
+        503, "<html>down</html>", path_contains="/calls", method="POST"
+    )
+    with pytest.raises(HomeAssistantError) as info:
+        await create_call(hass, to="+15555551236")
+    assert info.value.translation_key == "call_outcome_unknown"
+    assert entry.runtime_data.calls_per_hour.placed() == 2
+
+
+async def test_the_count_survives_a_restart(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A restart (or reload) does not start the hour over; removal forgets it."""
+    entry = init_integration
+    set_options(hass, entry, **{CONF_MAX_CALLS_PER_HOUR: 2})
+    await create_call(hass, to=[US, "+15555551235"])
+    await refused(hass, None, to="+15555551236")
+
+    key = STORAGE_KEY.format(entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert issue(hass, entry) is None
+    assert sum(calls for _, calls in hass_storage[key]["data"]["minutes"]) == 2
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await refused(hass, None, to="+15555551236")
+    assert len(created_bodies(bandwidth_sandbox)) == 2
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+@pytest.mark.parametrize("stored", [{"minutes": "many"}, {"minutes": [[1, "x"]]}, []])
+async def test_unreadable_count(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    external_url: str,
+    hass_storage: dict[str, Any],
+    stored: Any,
+) -> None:
+    """A count that cannot be read counts nothing; the entry still sets up."""
+    hass_storage[STORAGE_KEY.format(mock_config_entry.entry_id)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY.format(mock_config_entry.entry_id),
+        "data": stored,
+    }
+    await set_up(hass, mock_config_entry)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert mock_config_entry.runtime_data.calls_per_hour.placed() == 0

@@ -25,6 +25,7 @@ from .helpers import async_create_client, connection
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import async_setup_audio, restore_audio
 from .replies import CallFlow
+from .safeguards import CallsPerHour, async_remove_calls_per_hour
 from .services import async_setup_services
 from .webhook import async_setup_webhook
 
@@ -65,6 +66,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     calls = CallStore(hass, entry.entry_id)
     await calls.async_load()
     restore_audio(hass, calls)
+    calls_per_hour = CallsPerHour(hass, entry)
+    await calls_per_hour.async_load()
+    entry.async_on_unload(calls_per_hour.async_unload)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -72,7 +76,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         lambda call: async_stream_url(hass, call),
     )
     entry.runtime_data = BandwidthData(
-        client=client, calls=calls, flow=flow, connection=connection(entry.data)
+        client=client,
+        calls=calls,
+        flow=flow,
+        calls_per_hour=calls_per_hour,
+        connection=connection(entry.data),
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
@@ -105,6 +113,8 @@ async def _async_entry_updated(
         return
     _apply_options(entry)
     async_check_issues(hass, entry)
+    # A new limit may give the hour room again.
+    entry.runtime_data.calls_per_hour.async_check()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
@@ -113,7 +123,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
-    """Forget the entry's cloudhook, stored call scripts and repair issues."""
+    """Forget the entry's cloudhook, stored calls and their count, and repair issues."""
     await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)
+    await async_remove_calls_per_hour(hass, entry.entry_id)

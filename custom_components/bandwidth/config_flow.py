@@ -72,12 +72,14 @@ from .const import (
     CONF_INBOUND_CALLS,
     CONF_INBOUND_SECRET,
     CONF_LANGUAGE,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
+    DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_RING_TIMEOUT,
     DOMAIN,
     INBOUND_MODES,
@@ -89,8 +91,10 @@ from .countries import ALLOWABLE_COUNTRY_CODES, allowed_country_codes
 from .helpers import async_create_client
 from .media import speech_error
 from .validation import (
+    MAX_CALLS_PER_HOUR,
     MAX_CALLS_PER_SECOND,
     MAX_SECONDS,
+    MIN_CALLS_PER_HOUR,
     MIN_CALLS_PER_SECOND,
     MIN_SECONDS,
     refused_option_destinations,
@@ -139,6 +143,14 @@ CALLS_PER_SECOND_SELECTOR = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
+CALLS_PER_HOUR_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=MIN_CALLS_PER_HOUR,
+        max=MAX_CALLS_PER_HOUR,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+    )
+)
 # The codes themselves ("+44"): typed into the list's search, they find one.
 COUNTRY_CODES_SELECTOR = SelectSelector(
     SelectSelectorConfig(
@@ -173,6 +185,7 @@ OPTION_KEYS = (
     CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_ALLOWED_COUNTRY_CODES,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
@@ -631,6 +644,10 @@ class BandwidthOptionsFlow(OptionsFlow):
                         vol.Required(
                             CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND
                         ): CALLS_PER_SECOND_SELECTOR,
+                        vol.Required(
+                            CONF_MAX_CALLS_PER_HOUR,
+                            default=DEFAULT_MAX_CALLS_PER_HOUR,
+                        ): CALLS_PER_HOUR_SELECTOR,
                         vol.Optional(
                             CONF_ALLOWED_COUNTRY_CODES
                         ): COUNTRY_CODES_SELECTOR,
@@ -659,6 +676,8 @@ class BandwidthOptionsFlow(OptionsFlow):
                 "max": str(MAX_CALLS_PER_SECOND),
                 "min_seconds": str(MIN_SECONDS),
                 "max_seconds": str(MAX_SECONDS),
+                "min_calls_per_hour": str(MIN_CALLS_PER_HOUR),
+                "max_calls_per_hour": str(MAX_CALLS_PER_HOUR),
                 # Where calls may go now, and a refused number's country.
                 "allowed_country_codes": ", ".join(
                     allowed_country_codes(self.config_entry.options)

@@ -96,6 +96,10 @@ async def _async_update_call(call: ServiceCall) -> None:
         audio_url=step.audio_url,
         speech=speech_settings(data),
     )
+    # Each destination of a transfer is a call of its own, on the bill too.
+    calls_per_hour = entry.runtime_data.calls_per_hour
+    transfers = len(step.transfer.to) if step.transfer is not None else 0
+    minute = calls_per_hour.reserve(transfers) if transfers else None
     flow = entry.runtime_data.flow
     redirect_url = flow.steer(live, replace(step, media=media))
     if redirect_url is None:
@@ -110,6 +114,8 @@ async def _async_update_call(call: ServiceCall) -> None:
             )
         except BandwidthError:
             flow.steer_failed(live)
+            if minute is not None:
+                calls_per_hour.release(minute, transfers)
             raise
 
 

@@ -38,6 +38,7 @@ from .const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_LANGUAGE,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
@@ -91,6 +92,10 @@ _KEYWORDS = {keyword.casefold() for keyword in CALLER_ID_KEYWORDS}
 SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather", "assist")
 # How many numbers may talk to Assist by calling in.
 MAX_ASSIST_CALLERS: Final = 50
+# How many calls an entry may place in an hour, in the options.
+MIN_CALLS_PER_HOUR: Final = 1
+# Room for accounts above Bandwidth's default 5 calls a second (18,000 an hour).
+MAX_CALLS_PER_HOUR: Final = 100_000
 MAX_PIPELINE_ID_LENGTH: Final = 256
 
 
@@ -496,6 +501,7 @@ METHOD = Choice(("GET", "POST"), rule="http_method")
 VOICE_NAME = Pattern(VOICE, 64, rule="invalid_voice")
 SPOKEN = Text(MAX_TEXT_LENGTH, empty=False, blank=False)
 CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
+CALLS_PER_HOUR = Whole(MIN_CALLS_PER_HOUR, MAX_CALLS_PER_HOUR)
 SECONDS = Whole(MIN_SECONDS, MAX_SECONDS)
 INBOUND_CALLS = Choice(INBOUND_MODES, rule="invalid_value")
 TTS_ENTITY = Pattern(TTS_ENTITY_ID, 255, rule="invalid_tts_entity")
@@ -866,6 +872,7 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_TTS_ENTITY_ID, TTS_ENTITY, "invalid_tts_entity"),
     (CONF_LANGUAGE, LANGUAGE, "invalid_language"),
     (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
+    (CONF_MAX_CALLS_PER_HOUR, CALLS_PER_HOUR, "invalid_max_calls_per_hour"),
     (CONF_ALLOWED_COUNTRY_CODES, CountryCodes(), "invalid_allowed_country_codes"),
     (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
