@@ -41,10 +41,16 @@ from custom_components.bandwidth.calls import (
     Media,
     Speech,
 )
-from custom_components.bandwidth.const import CONF_FROM, CONF_VOICE, DOMAIN
+from custom_components.bandwidth.const import (
+    CONF_FROM,
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_VOICE,
+    DOMAIN,
+)
 from custom_components.bandwidth.helpers import async_create_client
 from custom_components.bandwidth.media import async_prepare_media
 from custom_components.bandwidth.replies import ROUND
+from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
 from tests.conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
 from tests.helpers import CLOUDHOOK_URL, ClientFactory, CloudRelay, Live, query
@@ -105,6 +111,21 @@ def callback(event_type: str, call_id: str, **extra: Any) -> dict[str, Any]:
         "answerTime": "2026-11-27T10:00:05.432Z",
         **extra,
     }
+
+
+async def unthrottle(
+    hass: HomeAssistant, entry: MockConfigEntry, calls_per_second: int
+) -> None:
+    """Pace the entry's calls at `calls_per_second`, and allow it the most an hour.
+
+    Its calls are counted as any are, without reaching the maximum. The
+    options apply first: applying them sets the pace from the options.
+    """
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_MAX_CALLS_PER_HOUR: MAX_CALLS_PER_HOUR}
+    )
+    await hass.async_block_till_done()
+    entry.runtime_data.client.calls_per_second = calls_per_second
 
 
 def _url_of(client: TestClient[Any, Any], path: str, call: LiveCall | None) -> str:
@@ -357,7 +378,12 @@ async def test_create_call_latency(
         domain=DOMAIN,
         title="Bandwidth stub",
         data=entry_data(stub_api.url),
-        options={CONF_FROM: FROM_NUMBER, CONF_VOICE: "susan"},
+        # Counted as any call is, without reaching the maximum.
+        options={
+            CONF_FROM: FROM_NUMBER,
+            CONF_VOICE: "susan",
+            CONF_MAX_CALLS_PER_HOUR: MAX_CALLS_PER_HOUR,
+        },
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -462,8 +488,8 @@ async def test_fan_out(
     bandwidth_sandbox.max_active_calls = 10**9
     bandwidth_sandbox.rate_limit = (100, 1.0)
     bandwidth_sandbox.delay = 0.1
+    await unthrottle(hass, init_integration, 100)
     client = init_integration.runtime_data.client
-    client.calls_per_second = 100
     destinations = [f"+1555555{number:04d}" for number in range(20)]
 
     async def timed(to: list[str], *, expired: bool) -> tuple[float, int]:
@@ -768,7 +794,7 @@ async def test_memory_after_lifecycles(
     """10,000 calls placed, answered, detected and ended leave nothing behind."""
     bandwidth_sandbox.max_active_calls = 10**9
     bandwidth_sandbox.rate_limit = None
-    init_integration.runtime_data.client.calls_per_second = 10**6
+    await unthrottle(hass, init_integration, 10**6)
     calls = init_integration.runtime_data.calls
     client = await hass_client_no_auth()
     data = {

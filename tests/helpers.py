@@ -65,8 +65,9 @@ MEDIA_STREAM_EVENTS = frozenset(
 basic = basic_auth
 
 EXCEPTIONS: dict[str, Any] = STRINGS["exceptions"]
-# What a refusal may carry from code: field names as users type them, numbers.
-NOT_WORDS = re.compile(r"[a-z_]+(\.[a-z_]+)*|[0-9]+")
+# What a refusal may carry from code: field names as users type them, numbers,
+# country calling codes (+44) and lists of them.
+NOT_WORDS = re.compile(r"[a-z_]+(\.[a-z_]+)*|[0-9]+|\+[0-9]+(, \+[0-9]+)*")
 
 # hass_client_no_auth: a client of Home Assistant's HTTP server, no user.
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]

@@ -28,6 +28,7 @@ from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
     CONF_ACCOUNT_ID,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_ASSIST_MAX_CONVERSATIONS,
@@ -45,6 +46,7 @@ from custom_components.bandwidth.const import (
     CONF_INBOUND_CALLS,
     CONF_INBOUND_SECRET,
     CONF_LANGUAGE,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
@@ -53,6 +55,7 @@ from custom_components.bandwidth.const import (
     DEFAULT_ASSIST_MAX_MINUTES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
+    DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_RING_TIMEOUT,
     DOMAIN,
     INBOUND_REJECT,
@@ -1115,6 +1118,8 @@ OPTION_FIELDS = [
     CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
@@ -1126,6 +1131,7 @@ OPTION_FIELDS = [
 # What the form stores when its numbers and choices are left as they are.
 CPS = {
     CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND,
+    CONF_MAX_CALLS_PER_HOUR: DEFAULT_MAX_CALLS_PER_HOUR,
     CONF_HOLD_TIME: DEFAULT_HOLD_TIME,
     CONF_INBOUND_CALLS: INBOUND_REJECT,
     CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
@@ -1173,18 +1179,40 @@ def _error_text(result: FlowResult[Any, Any], field: str) -> str:
         ({CONF_VOICE: " newvoice "}, {CONF_VOICE: "newvoice", **CPS}),
         ({}, CPS),
         ({CONF_FROM: "", CONF_VOICE: "", CONF_NOTIFY_TO: []}, CPS),
-        # Numbers to call for notifications: trimmed, blanks and repeats dropped.
+        # Numbers to call for notifications: trimmed, blanks and repeats dropped;
+        # where they go is the caller ID's country.
         (
-            {CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"], **CPS},
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [" +15555550111 ", "", "sip:alarm@pbx.example.com"],
+            },
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: ["+15555550111", "sip:alarm@pbx.example.com"],
+                **CPS,
+            },
         ),
         (
-            {CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"]},
-            {CONF_NOTIFY_TO: ["+15555550111", "+15555550112"], **CPS},
+            {
+                CONF_ALLOWED_COUNTRY_CODES: ["+1"],
+                CONF_NOTIFY_TO: ["+15555550111", "+15555550111", "+15555550112"],
+            },
+            {
+                CONF_ALLOWED_COUNTRY_CODES: ["+1"],
+                CONF_NOTIFY_TO: ["+15555550111", "+15555550112"],
+                **CPS,
+            },
         ),
         (
-            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)]},
-            {CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)], **CPS},
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)],
+            },
+            {
+                CONF_FROM: "+15555550100",
+                CONF_NOTIFY_TO: [f"+155555502{n:02}" for n in range(20)],
+                **CPS,
+            },
         ),
         # Calls per second: whole numbers from 1 to 100, stored as such.
         ({CONF_CALLS_PER_SECOND: 1}, {**CPS, CONF_CALLS_PER_SECOND: 1}),
@@ -1479,6 +1507,7 @@ async def test_options_calls_received(
         hass,
         result,
         {
+            CONF_ALLOWED_COUNTRY_CODES: ["+1"],
             CONF_INBOUND_CALLS: "forward",
             CONF_FORWARD_TO: [" +15555550123 ", "sip:desk@pbx.example.test", ""],
             CONF_RING_TIMEOUT: 45,
@@ -1487,7 +1516,9 @@ async def test_options_calls_received(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options == {
+        CONF_ALLOWED_COUNTRY_CODES: ["+1"],
         CONF_CALLS_PER_SECOND: DEFAULT_CALLS_PER_SECOND,
+        CONF_MAX_CALLS_PER_HOUR: DEFAULT_MAX_CALLS_PER_HOUR,
         CONF_INBOUND_CALLS: "forward",
         CONF_FORWARD_TO: ["+15555550123", "sip:desk@pbx.example.test"],
         CONF_RING_TIMEOUT: 45,

@@ -13,18 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from yarl import URL
 
 from custom_components.bandwidth.const import (
     CALLER_ID_KEYWORDS,
+    CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
     VOICES,
 )
 from custom_components.bandwidth.validation import (
+    MAX_CALLS_PER_HOUR,
     MAX_DESTINATIONS,
     is_blank,
     validate_create_call,
@@ -446,11 +449,24 @@ def test_schema_properties(data: dict[str, Any]) -> None:
             assert type(value) is int
 
 
-@pytest.mark.usefixtures("init_integration")
 async def test_create_call_schema(
-    hass: HomeAssistant, bandwidth_sandbox: Sandbox
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bandwidth_sandbox: Sandbox,
+    hass_admin_user: MockUser,
 ) -> None:
-    """Any data validates into a request Bandwidth accepts, or is refused by name."""
+    """Any data validates into a request Bandwidth accepts, or is refused by name.
+
+    An administrator asks, who may call any country: numbers are drawn from
+    them all. The calls per hour have tests of their own.
+    """
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={
+            **init_integration.options,
+            CONF_MAX_CALLS_PER_HOUR: MAX_CALLS_PER_HOUR,
+        },
+    )
     bandwidth_sandbox.max_active_calls = 10**9
     # The rate limit has tests of its own: a loaded machine can delay one
     # request enough for the next window to see six, and its retry would
@@ -471,7 +487,12 @@ async def test_create_call_schema(
     async def create_call(data: dict[str, Any]) -> Any:
         try:
             return await hass.services.async_call(
-                DOMAIN, "create_call", data, blocking=True, return_response=True
+                DOMAIN,
+                "create_call",
+                data,
+                blocking=True,
+                return_response=True,
+                context=Context(user_id=hass_admin_user.id),
             )
         except ServiceValidationError as err:
             # Translations are read on the loop, so the message is made here.

@@ -34,6 +34,7 @@ from custom_components.bandwidth import bxml
 from custom_components.bandwidth import webhook as webhook_module
 from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from custom_components.bandwidth.const import (
+    CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
@@ -45,7 +46,7 @@ from custom_components.bandwidth.const import (
     EVENT_TRANSFER_COMPLETE,
     SIGNAL_CALL_EVENT,
 )
-from custom_components.bandwidth.validation import is_blank
+from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR, is_blank
 from sandbox import Sandbox
 from sandbox.bxml import parse_bxml
 
@@ -767,6 +768,13 @@ async def test_bxml_says_exactly_the_text(
     bandwidth_sandbox.max_active_calls = 10**9
     bandwidth_sandbox.rate_limit = None
     entry = hass.config_entries.async_entries(DOMAIN)[0]
+    # The calls per hour have tests of their own. Options apply first: the
+    # pace is set from them.
+    hass.config_entries.async_update_entry(
+        entry,
+        options={**entry.options, CONF_MAX_CALLS_PER_HOUR: MAX_CALLS_PER_HOUR},
+    )
+    await hass.async_block_till_done()
     entry.runtime_data.client.calls_per_second = 10**6
     client = await hass_client_no_auth()
     bridge = Bridge(hass)

@@ -231,6 +231,7 @@ def test_every_issue_is_translated() -> None:
     assert "{contact}" in lockout["title"]
     assert "{title}" in lockout["description"]
     assert sorted(strings) == [
+        "calls_per_hour_reached",
         "insecure_external_url",
         "legacy_api_user",
         "no_external_url",

@@ -12,7 +12,7 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.const import CONF_ALLOWED_COUNTRY_CODES, DOMAIN
 from sandbox import Sandbox
 
 from .helpers import (
@@ -143,7 +143,9 @@ async def test_from_is_required_without_a_default(
 ) -> None:
     """With no from and no default caller number the action explains what to set."""
     mock_config_entry = MockConfigEntry(
-        domain=DOMAIN, data=mock_config_entry.data, options={}
+        domain=DOMAIN,
+        data=mock_config_entry.data,
+        options={CONF_ALLOWED_COUNTRY_CODES: ["+1"]},
     )
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
@@ -176,7 +178,10 @@ async def test_defaults_the_action_would_refuse(
 ) -> None:
     """A stored default the action's rules refuse is named, not sent to Bandwidth."""
     mock_config_entry = MockConfigEntry(
-        domain=DOMAIN, data=mock_config_entry.data, options=options
+        domain=DOMAIN,
+        data=mock_config_entry.data,
+        # Where calls go, without the caller ID's country to go by.
+        options={CONF_ALLOWED_COUNTRY_CODES: ["+1"], **options},
     )
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)

@@ -42,6 +42,7 @@ from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import DATA_AUDIO, async_setup_audio
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
+from .safeguards import CallsPerHour, async_remove_calls_per_hour
 from .services import async_setup_services
 from .stream import StreamView, async_stream_url
 from .webhook import async_setup_webhook
@@ -130,6 +131,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     pins = PinGuard(hass, entry.entry_id, entry.title)
     await pins.async_load()
     contacts = Contacts()
+    calls_per_hour = CallsPerHour(hass, entry)
+    await calls_per_hour.async_load()
+    entry.async_on_unload(calls_per_hour.async_unload)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -142,6 +146,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         client=client,
         calls=calls,
         flow=flow,
+        calls_per_hour=calls_per_hour,
         connection=connection(entry.data),
         contacts=contacts,
         pins=pins,
@@ -180,6 +185,8 @@ async def _async_entry_updated(
     _apply_options(entry)
     async_check_issues(hass, entry)
     await async_contacts_changed(hass, entry)
+    # A new limit may give the hour room again.
+    entry.runtime_data.calls_per_hour.async_check()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:
@@ -190,8 +197,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
-    """Forget the entry's cloudhook, stored call scripts and repair issues."""
+    """Forget the entry's cloudhook, stored calls and their count, and repair issues."""
     await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)
     await async_remove_pin_store(hass, entry.entry_id)
+    await async_remove_calls_per_hour(hass, entry.entry_id)

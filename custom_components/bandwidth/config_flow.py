@@ -58,6 +58,7 @@ from .const import (
     AUTH_BASIC,
     AUTH_OAUTH,
     CONF_ACCOUNT_ID,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_ASSIST_MAX_CONVERSATIONS,
@@ -75,6 +76,7 @@ from .const import (
     CONF_INBOUND_CALLS,
     CONF_INBOUND_SECRET,
     CONF_LANGUAGE,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
@@ -83,6 +85,7 @@ from .const import (
     DEFAULT_ASSIST_MAX_MINUTES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
+    DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_RING_TIMEOUT,
     DOMAIN,
     INBOUND_MODES,
@@ -91,16 +94,20 @@ from .const import (
     VOICES,
 )
 from .contact_flow import ContactFlow
+from .countries import ALLOWABLE_COUNTRY_CODES, allowed_country_codes
 from .helpers import async_create_client
 from .identity import SUBENTRY_CONTACT
 from .media import speech_error
 from .validation import (
     MAX_ASSIST_CONVERSATIONS,
     MAX_ASSIST_MINUTES,
+    MAX_CALLS_PER_HOUR,
     MAX_CALLS_PER_SECOND,
     MAX_SECONDS,
+    MIN_CALLS_PER_HOUR,
     MIN_CALLS_PER_SECOND,
     MIN_SECONDS,
+    refused_option_destinations,
     validate_options,
 )
 
@@ -146,6 +153,22 @@ CALLS_PER_SECOND_SELECTOR = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
+CALLS_PER_HOUR_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=MIN_CALLS_PER_HOUR,
+        max=MAX_CALLS_PER_HOUR,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+    )
+)
+# The codes themselves ("+44"): typed into the list's search, they find one.
+COUNTRY_CODES_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(ALLOWABLE_COUNTRY_CODES),
+        multiple=True,
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
 SECONDS_SELECTOR = NumberSelector(
     NumberSelectorConfig(
         min=MIN_SECONDS,
@@ -186,6 +209,8 @@ OPTION_KEYS = (
     CONF_LANGUAGE,
     CONF_NOTIFY_TO,
     CONF_CALLS_PER_SECOND,
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
@@ -640,9 +665,14 @@ class BandwidthOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Edit the defaults used when an action does not give its own."""
         errors: dict[str, str] = {}
+        # What a refused destination's error names.
+        refused: dict[str, str] = {}
         if user_input is not None:
             user_input = _trimmed(user_input)
             submitted, errors = validate_options(user_input)
+            if not errors:
+                # Where the numbers to call go, under the codes submitted with them.
+                errors, refused = refused_option_destinations(submitted)
             if not errors and (engine := submitted.get(CONF_TTS_ENTITY_ID)):
                 # The engine must exist and speak the language, as calls need.
                 language = submitted.get(CONF_LANGUAGE)
@@ -671,6 +701,13 @@ class BandwidthOptionsFlow(OptionsFlow):
                         vol.Required(
                             CONF_CALLS_PER_SECOND, default=DEFAULT_CALLS_PER_SECOND
                         ): CALLS_PER_SECOND_SELECTOR,
+                        vol.Required(
+                            CONF_MAX_CALLS_PER_HOUR,
+                            default=DEFAULT_MAX_CALLS_PER_HOUR,
+                        ): CALLS_PER_HOUR_SELECTOR,
+                        vol.Optional(
+                            CONF_ALLOWED_COUNTRY_CODES
+                        ): COUNTRY_CODES_SELECTOR,
                         vol.Required(
                             CONF_HOLD_TIME, default=DEFAULT_HOLD_TIME
                         ): SECONDS_SELECTOR,
@@ -702,6 +739,14 @@ class BandwidthOptionsFlow(OptionsFlow):
                 "max": str(MAX_CALLS_PER_SECOND),
                 "min_seconds": str(MIN_SECONDS),
                 "max_seconds": str(MAX_SECONDS),
+                "min_calls_per_hour": str(MIN_CALLS_PER_HOUR),
+                "max_calls_per_hour": str(MAX_CALLS_PER_HOUR),
+                # Where calls may go now, and a refused number's country.
+                "allowed_country_codes": ", ".join(
+                    allowed_country_codes(self.config_entry.options)
+                ),
+                "country_code": "",
+                **refused,
             },
             errors=errors,
         )

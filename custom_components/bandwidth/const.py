@@ -70,6 +70,13 @@ CONF_ASSIST_MAX_MINUTES: Final = "assist_max_minutes"
 DEFAULT_ASSIST_MAX_MINUTES: Final = 10
 CONF_ASSIST_MAX_CONVERSATIONS: Final = "assist_max_conversations"
 DEFAULT_ASSIST_MAX_CONVERSATIONS: Final = 2
+# Where calls may go ("+1", "+44", ...); none set: the default caller ID's
+# country. Only administrators may call elsewhere.
+CONF_ALLOWED_COUNTRY_CODES: Final = "allowed_country_codes"
+# How many calls an entry may place in any hour: a runaway automation, or
+# a user let loose on the actions, costs at most this much.
+CONF_MAX_CALLS_PER_HOUR: Final = "max_calls_per_hour"
+DEFAULT_MAX_CALLS_PER_HOUR: Final = 60
 
 # What display_name may be when privacy hides the caller ID; never a `from`.
 CALLER_ID_KEYWORDS: Final = ("Restricted", "Anonymous", "Private", "Unavailable")

@@ -18,6 +18,9 @@ from .replies import CallFlow
 if TYPE_CHECKING:
     from .conversation import Agent, Conversation
 
+    # It raises errors and repair issues about this entry: they import this.
+    from .safeguards import CallsPerHour
+
 
 @dataclass(kw_only=True)
 class BandwidthData:
@@ -26,6 +29,8 @@ class BandwidthData:
     client: BandwidthClient
     calls: CallStore
     flow: CallFlow
+    # How many calls it placed in the last hour.
+    calls_per_hour: CallsPerHour
     # helpers.connection() of the data the entry was set up with.
     connection: Mapping[str, Any]
     contacts: Contacts = field(default_factory=Contacts)

@@ -85,8 +85,9 @@ async def async_place_calls(
 
     Raises:
         ServiceValidationError: a call would be answered with a BXML document
-            larger than Bandwidth accepts, or its text-to-speech or media
-            cannot be used (nothing is sent).
+            larger than Bandwidth accepts, its text-to-speech or media cannot
+            be used, or the calls would take the entry past its calls per
+            hour (nothing is sent).
         HomeAssistantError: no call could be placed, Bandwidth cannot reach
             Home Assistant (no external URL), or rendering speech failed.
 
@@ -125,6 +126,9 @@ async def async_place_calls(
     for _, call in plans:
         if call is not None:
             _check_document_size(call, webhook_url)
+    # Counted the moment they leave; what surely was not placed is given back.
+    calls_per_hour = entry.runtime_data.calls_per_hour
+    minute = calls_per_hour.reserve(len(plans))
     client = entry.runtime_data.client
     deadline = asyncio.get_running_loop().time() + client.create_timeout
     if len(plans) == 1:
@@ -137,6 +141,10 @@ async def async_place_calls(
     outcome = list(zip(data["to"], results, strict=True))
 
     errors = [result for result in results if isinstance(result, BandwidthError)]
+    if unplaced := sum(
+        not isinstance(error, BandwidthOutcomeUnknownError) for error in errors
+    ):
+        calls_per_hour.release(minute, unplaced)
     if len(errors) == len(outcome):
         unknown = [e for e in errors if isinstance(e, BandwidthOutcomeUnknownError)]
         if unknown:

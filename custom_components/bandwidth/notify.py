@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls
 from .entity import BandwidthEntity
+from .safeguards import async_check_notified
 from .validation import notify_recipients, validate_message, with_defaults
 
 PARALLEL_UPDATES = 0
@@ -62,6 +63,8 @@ class BandwidthPhoneCallNotify(BandwidthEntity, NotifyEntity):
         data: dict[str, Any] = with_defaults(
             {"to": notify_recipients(entry.options)}, entry.options
         )
+        # The context of the action sending the message.
+        await async_check_notified(self.hass, self._context, data["to"], entry.options)
         text = validate_message(spoken_text(message, title))
         data["message"] = data["machine_message"] = text
         await async_place_calls(self.hass, entry, data)

@@ -37,6 +37,7 @@ from .const import (
     INBOUND_FORWARD,
     LOGGER,
 )
+from .countries import allowed_country_codes, destination_refusal
 from .identity import Contact, Contacts
 from .parse import (
     ATTR_CALLER_VERIFIED,
@@ -189,14 +190,13 @@ class CallFlow:
         """
         options = self._options()
         mode = options.get(CONF_INBOUND_CALLS)
-        forward_to = options.get(CONF_FORWARD_TO) or []
         if mode == INBOUND_AUTOMATION:
             call = self._inbound(event, "ringing")
             call.rounds = int(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT))
             return call, bxml.ring(
                 self._callback_url(call, None), duration=ROUND, method=call.method
             )
-        if mode == INBOUND_FORWARD and forward_to:
+        if mode == INBOUND_FORWARD and (forward_to := _forwardable(options)):
             call = self._inbound(event, "transferring")
             return call, bxml.transfer(
                 TransferStep(to=tuple(forward_to)),
@@ -526,6 +526,26 @@ class CallFlow:
         if result is not None and call.machine_result != result:
             call.machine_result = result
             self._calls.changed(call)
+
+
+def _forwardable(options: Mapping[str, Any]) -> list[str]:
+    """Return where calls to the numbers are forwarded: where calls may go.
+
+    The options form checks it; options saved by older versions may name a
+    number the allowed country codes leave out, or a premium-rate one.
+    """
+    allowed = allowed_country_codes(options)
+    forward_to: list[str] = []
+    for destination in options.get(CONF_FORWARD_TO) or []:
+        if destination_refusal(destination, allowed) is None:
+            forward_to.append(destination)
+        else:
+            LOGGER.warning(
+                "Not forwarding calls to %s: outside the allowed country codes, "
+                "or premium-rate",
+                destination,
+            )
+    return forward_to
 
 
 def _reply_without_call(event_type: str) -> bytes | None:

@@ -23,6 +23,7 @@ from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import bandwidth_errors, validation_error
 from .media import async_prepare_media, speech_settings
+from .safeguards import async_check_caller
 from .validation import (
     validate_create_call,
     validate_hangup_call,
@@ -63,6 +64,7 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
     data = validate_create_call(call.data)
     entry = _entry(hass, data)
     data = with_defaults(data, entry.options)
+    await async_check_caller(hass, call.context, data, entry.options, "to")
     if (assist := data.get("assist")) is not None:
         data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
 
@@ -80,6 +82,7 @@ async def _async_update_call(call: ServiceCall) -> None:
     hass = call.hass
     data = validate_update_call(call.data)
     entry = _entry(hass, data)
+    await async_check_caller(hass, call.context, data, entry.options, "transfer_to")
     live = entry.runtime_data.calls.by_call_id(data["call_id"])
     if live is None:
         raise validation_error("call_not_live", call_id=data["call_id"])
@@ -93,6 +96,10 @@ async def _async_update_call(call: ServiceCall) -> None:
         audio_url=step.audio_url,
         speech=speech_settings(data),
     )
+    # Each destination of a transfer is a call of its own, on the bill too.
+    calls_per_hour = entry.runtime_data.calls_per_hour
+    transfers = len(step.transfer.to) if step.transfer is not None else 0
+    minute = calls_per_hour.reserve(transfers) if transfers else None
     flow = entry.runtime_data.flow
     redirect_url = flow.steer(live, replace(step, media=prepared.for_call()))
     if redirect_url is None:
@@ -107,6 +114,8 @@ async def _async_update_call(call: ServiceCall) -> None:
             )
         except BandwidthError:
             flow.steer_failed(live)
+            if minute is not None:
+                calls_per_hour.release(minute, transfers)
             raise
 
 

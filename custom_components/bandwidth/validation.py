@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from typing import Any, Final
 
 import voluptuous as vol
@@ -29,6 +29,7 @@ from .calls import Speech
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CALLER_ID_KEYWORDS,
+    CONF_ALLOWED_COUNTRY_CODES,
     CONF_ASSIST_MAX_CONVERSATIONS,
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
@@ -38,6 +39,7 @@ from .const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_LANGUAGE,
+    CONF_MAX_CALLS_PER_HOUR,
     CONF_NOTIFY_TO,
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
@@ -45,6 +47,11 @@ from .const import (
     DOMAIN,
     INBOUND_FORWARD,
     INBOUND_MODES,
+)
+from .countries import (
+    ALLOWABLE_COUNTRY_CODES,
+    allowed_country_codes,
+    destination_refusal,
 )
 from .errors import validation_error
 
@@ -86,6 +93,10 @@ SCRIPT_FIELDS: Final = ("message", "audio_url", "machine_message", "gather", "as
 # How many numbers may talk to Assist by calling in.
 MAX_ASSIST_MINUTES: Final = 120
 MAX_ASSIST_CONVERSATIONS: Final = 10
+# How many calls an entry may place in an hour, in the options.
+MIN_CALLS_PER_HOUR: Final = 1
+# Room for accounts above Bandwidth's default 5 calls a second (18,000 an hour).
+MAX_CALLS_PER_HOUR: Final = 100_000
 MAX_PIPELINE_ID_LENGTH: Final = 256
 
 
@@ -93,7 +104,8 @@ class Refused(vol.Invalid):
     """A value broke a rule: the rule's translation key and placeholders.
 
     The message voluptuous keeps is the key itself, never English words.
-    `values` are the rule's limits (numbers) or other fields' names.
+    `values` are the rule's limits (numbers), other fields' names or
+    country calling codes (+44).
     """
 
     def __init__(
@@ -422,6 +434,20 @@ class CallerId:
         return value
 
 
+class CountryCodes:
+    """Country calling codes calls may go to, as the options form offers them."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> list[str]:
+        """Return the codes, or refuse them."""
+        if not isinstance(value, list) or not all(
+            code in ALLOWABLE_COUNTRY_CODES for code in value
+        ):
+            raise Refused("invalid_value")
+        return list(value)
+
+
 class Object:
     """A mapping of known fields, each checked by its rule, then checked whole."""
 
@@ -476,6 +502,7 @@ METHOD = Choice(("GET", "POST"), rule="http_method")
 VOICE_NAME = Pattern(VOICE, 64, rule="invalid_voice")
 SPOKEN = Text(MAX_TEXT_LENGTH, empty=False, blank=False)
 CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
+CALLS_PER_HOUR = Whole(MIN_CALLS_PER_HOUR, MAX_CALLS_PER_HOUR)
 SECONDS = Whole(MIN_SECONDS, MAX_SECONDS)
 INBOUND_CALLS = Choice(INBOUND_MODES, rule="invalid_value")
 TTS_ENTITY = Pattern(TTS_ENTITY_ID, 255, rule="invalid_tts_entity")
@@ -812,6 +839,26 @@ def notify_recipients(options: Mapping[str, Any]) -> list[str]:
     return list(recipients)
 
 
+def check_destinations(
+    destinations: Collection[str],
+    options: Mapping[str, Any],
+    field: str,
+    *,
+    anywhere: bool = False,
+    sip: bool = True,
+) -> None:
+    """Refuse the first of `field`'s destinations calls may not go to.
+
+    Premium-rate numbers always; numbers outside the entry's allowed country
+    codes unless calls may go `anywhere`; SIP URIs unless `sip`.
+    """
+    allowed = allowed_country_codes(options)
+    for destination in destinations:
+        refused = destination_refusal(destination, allowed, anywhere=anywhere, sip=sip)
+        if refused is not None:
+            raise refusal(Refused(refused.rule, [field], **refused.values))
+
+
 def validate_message(text: str) -> str:
     """Return text to speak as a call's `message`, or raise its refusal."""
     try:
@@ -829,6 +876,8 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_TTS_ENTITY_ID, TTS_ENTITY, "invalid_tts_entity"),
     (CONF_LANGUAGE, LANGUAGE, "invalid_language"),
     (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
+    (CONF_MAX_CALLS_PER_HOUR, CALLS_PER_HOUR, "invalid_max_calls_per_hour"),
+    (CONF_ALLOWED_COUNTRY_CODES, CountryCodes(), "invalid_allowed_country_codes"),
     (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
     (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),
@@ -871,6 +920,27 @@ def validate_options(
     ):
         errors[CONF_FORWARD_TO] = "forward_to_required"
     return options, errors
+
+
+# The options naming where calls go, in the form's order.
+DESTINATION_OPTIONS: Final = (CONF_NOTIFY_TO, CONF_FORWARD_TO)
+
+
+def refused_option_destinations(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the options form's error for a destination calls may not go to.
+
+    Also the values its message names, for the form's placeholders; with one
+    error at a time, they are that error's. SIP URIs set here are an
+    administrator's choice: only administrators change options.
+    """
+    allowed = allowed_country_codes(options)
+    for key in DESTINATION_OPTIONS:
+        for destination in options.get(key, ()):
+            if (refused := destination_refusal(destination, allowed)) is not None:
+                return {key: refused.rule}, refused.values
+    return {}, {}
 
 
 def _distinct_entries(values: list[str]) -> list[str]:
