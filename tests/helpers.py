@@ -33,8 +33,6 @@ from custom_components.bandwidth.const import (
     CONF_API_URL,
     CONF_APPLICATION_ID,
     CONF_AUTH_TYPE,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_INBOUND_SECRET,
@@ -46,8 +44,6 @@ from .metadata import STRINGS
 from .spec import check_against_spec, check_callback
 
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
-CALLBACK_USERNAME = "cb-user-3f9a"
-CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
 INBOUND_SECRET = "inbound-Secret-4c1d-9A7e-x2Lm-05Pq"
 EXTERNAL_URL = "https://ha.example.test"
 FROM_NUMBER = "+15555550100"
@@ -82,8 +78,6 @@ def entry_data(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
         CONF_CLIENT_ID: sandbox.CLIENT_ID,
         CONF_CLIENT_SECRET: sandbox.CLIENT_SECRET,
         CONF_WEBHOOK_ID: WEBHOOK_ID,
-        CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
-        CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
         CONF_INBOUND_SECRET: INBOUND_SECRET,
         CONF_API_URL: sandbox_url,
         **overrides,

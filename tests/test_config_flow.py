@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
 from custom_components.bandwidth.api import BandwidthClient
+from custom_components.bandwidth.config_flow import CONF_NEW_ADDRESS
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -35,8 +36,6 @@ from custom_components.bandwidth.const import (
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
     CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -64,11 +63,11 @@ from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 
 from .helpers import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
     EXTERNAL_URL,
+    FROM_NUMBER,
     INBOUND_SECRET,
     WEBHOOK_ID,
+    ClientFactory,
     entry_data,
 )
 from .metadata import STRINGS
@@ -223,14 +222,9 @@ def _reauth_flow(hass: HomeAssistant) -> FlowResult[Any, Any]:
     return flows[0]
 
 
-def _generated(entry_data_: dict[str, Any]) -> tuple[str, str, str, str]:
-    """Return the webhook id, callback credentials and inbound secret of entry data."""
-    return (
-        entry_data_[CONF_WEBHOOK_ID],
-        entry_data_[CONF_CALLBACK_USERNAME],
-        entry_data_[CONF_CALLBACK_PASSWORD],
-        entry_data_[CONF_INBOUND_SECRET],
-    )
+def _generated(entry_data_: dict[str, Any]) -> tuple[str, str]:
+    """Return the webhook id and inbound secret of entry data."""
+    return entry_data_[CONF_WEBHOOK_ID], entry_data_[CONF_INBOUND_SECRET]
 
 
 async def test_user_menu(hass: HomeAssistant) -> None:
@@ -305,21 +299,16 @@ async def test_user_flow(
     assert result["title"] == TITLE
     entry = result["result"]
     assert entry.unique_id == UNIQUE_ID
-    webhook_id, callback_username, callback_password, inbound = _generated(entry.data)
+    webhook_id, inbound = _generated(entry.data)
     assert entry.data == {
         CONF_AUTH_TYPE: auth_type,
         **INPUTS[auth_type],
         CONF_API_URL: bandwidth_sandbox.url,
         CONF_WEBHOOK_ID: webhook_id,
-        CONF_CALLBACK_USERNAME: callback_username,
-        CONF_CALLBACK_PASSWORD: callback_password,
         CONF_INBOUND_SECRET: inbound,
     }
     assert len(webhook_id) >= 32
     assert len(inbound) >= 32
-    assert len(callback_username) >= 16
-    assert len(callback_password) >= 32
-    assert callback_password != callback_username
     assert entry.options == {}
     # The credentials and the application were really checked with Bandwidth,
     # the application as Bandwidth's CLI reads it: XML, same authorization.
@@ -914,8 +903,6 @@ async def test_revoked_credentials_start_reauth(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert _generated(mock_config_entry.data) == (
         WEBHOOK_ID,
-        CALLBACK_USERNAME,
-        CALLBACK_PASSWORD,
         INBOUND_SECRET,
     )
 
@@ -960,8 +947,6 @@ async def test_reconfigure_to_basic(
         # Not in advanced mode: the sandbox URL is kept as it was.
         CONF_API_URL: bandwidth_sandbox.url,
         CONF_WEBHOOK_ID: WEBHOOK_ID,
-        CONF_CALLBACK_USERNAME: CALLBACK_USERNAME,
-        CONF_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
         CONF_INBOUND_SECRET: INBOUND_SECRET,
     }
     await hass.async_block_till_done()
@@ -1127,6 +1112,7 @@ OPTION_FIELDS = [
     CONF_ASSIST_PIPELINE,
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS,
+    CONF_NEW_ADDRESS,
 ]
 # What the form stores when its numbers and choices are left as they are.
 CPS = {
@@ -1327,6 +1313,8 @@ async def test_options_invalid_from(
         CONF_FROM: caller.strip(),
         CONF_VOICE: "paul",
         **CPS,
+        # Not stored: asked for again with the rest of the form.
+        CONF_NEW_ADDRESS: False,
     }
     assert entry.options == before
 
@@ -1377,6 +1365,8 @@ async def test_options_invalid_notify_to(
         CONF_FROM: "+15555550142",
         CONF_NOTIFY_TO: notify_to,
         **CPS,
+        # Not stored: asked for again with the rest of the form.
+        CONF_NEW_ADDRESS: False,
     }
     assert entry.options == before
 
@@ -1526,6 +1516,53 @@ async def test_options_calls_received(
         CONF_ASSIST_MAX_MINUTES: DEFAULT_ASSIST_MAX_MINUTES,
         CONF_ASSIST_MAX_CONVERSATIONS: DEFAULT_ASSIST_MAX_CONVERSATIONS,
     }
+
+
+async def test_options_new_address(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A new secret for the Voice application's URL: shown to copy, the old refused."""
+    entry = init_integration
+    result = await _options_init(hass, entry)
+    result = await _options_configure(
+        hass, result, {CONF_FROM: FROM_NUMBER, CONF_NEW_ADDRESS: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "new_address"
+    new_secret = entry.data[CONF_INBOUND_SECRET]
+    assert new_secret != INBOUND_SECRET
+    assert len(new_secret) >= 32
+    placeholders = result["description_placeholders"] or {}
+    assert placeholders == {
+        "title": entry.title,
+        "callback_url": f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}?key={new_secret}",
+    }
+    # The webhook reads the secret on each request: no reload, nothing to wait for.
+    client = await hass_client_no_auth()
+    initiate = {
+        "eventType": "initiate",
+        "callId": "c-in-1",
+        "direction": "inbound",
+        "from": "+15555550123",
+        "to": FROM_NUMBER,
+    }
+    response = await client.post(
+        f"/api/webhook/{WEBHOOK_ID}", json=initiate, params={"key": INBOUND_SECRET}
+    )
+    assert response.status == 401
+    response = await client.post(
+        f"/api/webhook/{WEBHOOK_ID}", json=initiate, params={"key": new_secret}
+    )
+    assert response.status == 200
+
+    result = await _options_configure(hass, result, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The request itself is not an option.
+    assert entry.options == {CONF_FROM: FROM_NUMBER, **CPS}
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_INBOUND_SECRET] == new_secret
 
 
 async def test_options_without_an_address(

@@ -305,7 +305,7 @@ async def test_assist_callers_become_contacts(
     # A number already a contact is not added twice.
     await add_contact(hass, entry, BOB, name="Bob", assist=False)
     await set_up(hass, entry)
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
     assert CONF_ASSIST_CALLERS not in entry.options
     assert entry.options[CONF_FROM] == FROM_NUMBER
     assert _contacts(entry) == [
@@ -334,8 +334,32 @@ async def test_entries_without_assist_callers_migrate(
     )
     entry.add_to_hass(hass)
     await set_up(hass, entry)
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
     assert _contacts(entry) == []
+
+
+async def test_callback_credentials_are_dropped(
+    hass: HomeAssistant, bandwidth_sandbox: Sandbox, external_url: str
+) -> None:
+    """The Basic credentials of 0.1.0's callbacks leave storage; contacts stay."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data=entry_data(
+            bandwidth_sandbox.url,
+            callback_username="cb-user-3f9a",
+            callback_password="cb-pass-7d1e5c0b2a",
+        ),
+        options={CONF_FROM: FROM_NUMBER},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    await add_contact(hass, entry, BOB, name="Bob", assist=False)
+    await set_up(hass, entry)
+    assert entry.minor_version == 3
+    assert entry.data == entry_data(bandwidth_sandbox.url)
+    assert entry.options == {CONF_FROM: FROM_NUMBER}
+    assert [name for name, _ in _contacts(entry)] == ["Bob"]
 
 
 async def test_entries_of_a_later_version_are_not_loaded(

@@ -34,8 +34,6 @@ from custom_components.bandwidth.diagnostics import _without_numbers
 from sandbox import Sandbox
 
 from .helpers import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
     CLOUDHOOK_URL,
     FROM_NUMBER,
     INBOUND_SECRET,
@@ -159,8 +157,6 @@ async def test_diagnostics(
     for secret in (
         sandbox.CLIENT_ID,
         sandbox.CLIENT_SECRET,
-        CALLBACK_USERNAME,
-        CALLBACK_PASSWORD,
         WEBHOOK_ID,
         live.secret,
         INBOUND_SECRET,
@@ -211,7 +207,7 @@ async def test_diagnostics_legacy_api_user_without_url(
 
     assert diagnostics == snapshot(exclude=props("api_url"))
     text = json.dumps(diagnostics)
-    for secret in (sandbox.USERNAME, sandbox.PASSWORD, CALLBACK_PASSWORD):
+    for secret in (sandbox.USERNAME, sandbox.PASSWORD, INBOUND_SECRET):
         assert secret not in text
 
 

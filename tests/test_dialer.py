@@ -16,9 +16,8 @@ from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from sandbox import Sandbox
 
 from .helpers import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
     FROM_NUMBER,
+    INBOUND_SECRET,
     WEBHOOK_ID,
     WEBHOOK_URL,
     create_call,
@@ -83,7 +82,7 @@ async def test_minimal_call(
         ]
     }
     # No secret comes back in the result.
-    for secret in (WEBHOOK_ID, call.secret, CALLBACK_USERNAME, CALLBACK_PASSWORD):
+    for secret in (WEBHOOK_ID, call.secret, INBOUND_SECRET):
         assert secret not in str(response)
 
 

@@ -52,8 +52,7 @@ from sandbox.bxml import parse_bxml
 
 from .fuzzing import FUZZ, JUNK, NASTY_TEXT, Bridge, run_in_worker
 from .helpers import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
+    INBOUND_SECRET,
     PATH,
     WEBHOOK_ID,
     WEBHOOK_URL,
@@ -66,8 +65,10 @@ CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
 OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
 CALL_REF = "fuzz-ref-4Qk2"
 CALL_SECRET = "per-call-Secret-9b1f-A7c3-Zq81-xY"
-CHALLENGE = 'Basic realm="bandwidth"'
-SECRETS = (CALLBACK_PASSWORD, WEBHOOK_ID, sandbox.CLIENT_SECRET, CALL_SECRET)
+# Callback credentials as entries stored them until 0.2: they prove nothing now.
+CALLBACK_USERNAME = "cb-user-3f9a"
+CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
+SECRETS = (INBOUND_SECRET, WEBHOOK_ID, sandbox.CLIENT_SECRET, CALL_SECRET)
 # Where a BXML answer legitimately carries the call's own URL, its secret
 # included: the verbs that call back.
 CALLBACK_ATTRIBUTES = ("gatherUrl", "redirectUrl")
@@ -106,9 +107,10 @@ def fuzz_call() -> LiveCall:
 
 @dataclass(frozen=True)
 class Auth:
-    """An Authorization header and whether it proves the entry's credentials.
+    """An Authorization header: no webhook request is proved by one.
 
-    kind: "none" (no header), "entry" (valid, the legacy scheme) or "invalid".
+    kind: "none" (no header) or "invalid" (any header, the callback
+    credentials entries once had included).
     """
 
     header: str | None
@@ -119,7 +121,8 @@ class Auth:
 class Key:
     """The reference and secret in a request's query, and what they prove.
 
-    kind: "none" (neither), "call" (the call's own) or "invalid".
+    kind: "none" (neither), "call" (the call's own), "entry" (the secret in
+    the Voice application's URL) or "invalid".
     """
 
     params: tuple[tuple[str, str], ...]
@@ -128,6 +131,7 @@ class Key:
 
 NO_KEY = Key((), "none")
 CALL_KEY = Key((("ref", CALL_REF), ("key", CALL_SECRET)), "call")
+ENTRY_KEY = Key((("key", INBOUND_SECRET),), "entry")
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ class Probe:
     headers: tuple[tuple[str, str], ...] = ()
     # The callId the request is about, when its fields can be read at all.
     call_id: str | None = None
+    # Its eventType, likewise.
+    event_type: str | None = None
 
     @property
     def oversized_headers(self) -> bool:
@@ -176,7 +182,7 @@ VALID = f"{CALLBACK_USERNAME}:{CALLBACK_PASSWORD}".encode()
 AUTHS = st.one_of(
     st.just(Auth(None, "none")),
     st.sampled_from(["Basic", "basic", "BASIC", "bAsIc"]).map(
-        lambda scheme: Auth(f"{scheme} {_b64(VALID)}", "entry")
+        lambda scheme: Auth(f"{scheme} {_b64(VALID)}", "invalid")
     ),
     st.sampled_from(
         [
@@ -220,6 +226,7 @@ AUTHS = st.one_of(
 KEYS = st.one_of(
     st.just(NO_KEY),
     st.just(CALL_KEY),
+    st.just(ENTRY_KEY),
     st.sampled_from(
         [
             (("ref", CALL_REF),),
@@ -233,6 +240,10 @@ KEYS = st.one_of(
             (("ref", CALL_SECRET), ("key", CALL_REF)),
             (("REF", CALL_REF), ("KEY", CALL_SECRET)),
             (("ref", CALL_REF), ("key", CALL_SECRET + "\x00")),
+            (("key", INBOUND_SECRET[:-1]),),
+            (("key", INBOUND_SECRET.upper()),),
+            (("ref", CALL_REF), ("key", INBOUND_SECRET)),
+            (("ref", ""), ("key", INBOUND_SECRET)),
         ]
     ).map(lambda params: Key(params, "invalid")),
     st.tuples(
@@ -243,6 +254,7 @@ KEYS = st.one_of(
 EVENT_TYPES = st.sampled_from(
     [
         "answer",
+        "initiate",
         "disconnect",
         "gather",
         "machineDetectionComplete",
@@ -292,8 +304,16 @@ CONTENT_TYPES = st.one_of(
 
 
 def _call_id_of(fields: Any) -> str | None:
-    if isinstance(fields, dict) and isinstance(fields.get("callId"), str):
-        return fields["callId"] or None
+    return _text_of(fields, "callId")
+
+
+def _event_type_of(fields: Any) -> str | None:
+    return _text_of(fields, "eventType")
+
+
+def _text_of(fields: Any, name: str) -> str | None:
+    if isinstance(fields, dict) and isinstance(fields.get(name), str):
+        return fields[name] or None
     return None
 
 
@@ -427,11 +447,18 @@ def probes(draw: st.DrawFn) -> Probe:
                 query=query,
                 headers=headers,
                 call_id=_call_id_of(params),
+                event_type=_event_type_of(params),
             )
         raw = draw(RAW_QUERIES)
         fields = dict(URL("/?" + raw).query)
         return Probe(
-            method, auth, key, query=raw, headers=headers, call_id=_call_id_of(fields)
+            method,
+            auth,
+            key,
+            query=raw,
+            headers=headers,
+            call_id=_call_id_of(fields),
+            event_type=_event_type_of(fields),
         )
     body, fields = draw(BODIES)
     if fields is True or fields is None:
@@ -444,6 +471,7 @@ def probes(draw: st.DrawFn) -> Probe:
         content_type=draw(CONTENT_TYPES),
         headers=headers,
         call_id=_call_id_of(fields) if _parsed(body) is not None else None,
+        event_type=_event_type_of(fields) if _parsed(body) is not None else None,
     )
 
 
@@ -472,8 +500,12 @@ def _filtered(probe: Probe) -> bool:
 
 
 def _valid(probe: Probe) -> bool:
-    """Whether the request carries credentials the webhook must accept."""
-    return probe.auth.kind == "entry" or probe.key.kind == "call"
+    """Whether the request carries a secret the webhook must accept.
+
+    The entry's secret is accepted, then holds only for calls received: a
+    callback it tells of a call Home Assistant placed is refused (401).
+    """
+    return probe.key.kind in {"call", "entry"}
 
 
 def _without_callback_attributes(body: bytes) -> str:
@@ -569,14 +601,25 @@ def check_reply(probe: Probe, reply: Reply, new_events: int) -> None:
         if probe.oversized_headers and reply.status in {400, 431}:
             return  # the HTTP server refused the request before the webhook saw it
         assert reply.status == 401, (probe, reply)
-        assert reply.headers["WWW-Authenticate"] == CHALLENGE
+        # No challenge: no credentials a browser could offer open the webhook.
+        assert "WWW-Authenticate" not in reply.headers
         assert reply.body == b""
+    # The Voice application's URL never speaks for the call placed.
+    if (
+        probe.key.kind == "entry"
+        and probe.call_id == CALL_ID
+        and probe.event_type != "initiate"
+    ):
+        assert new_events == 0, (probe, reply)
     if (
         probe.method.upper() in {"GET", "POST"}
         and valid
         and not probe.oversized_headers
     ):
-        assert reply.status in {200, 204, 400}, (probe, reply)
+        assert reply.status in {200, 204, 400, 401}, (probe, reply)
+        if reply.status == 401:
+            assert probe.key.kind == "entry", (probe, reply)
+            assert new_events == 0, (probe, reply)
         # At most one event, none for a refused request or the hold loop.
         assert new_events <= (0 if reply.status == 400 else 1), (probe, reply)
         if new_events:
@@ -674,7 +717,8 @@ async def test_webhook_adversarial_bodies(
         (Auth(basic(CALLBACK_USERNAME, "wrong"), "invalid"), NO_KEY),
         (Auth(None, "none"), Key((("ref", CALL_REF), ("key", "wrong")), "invalid")),
         (Auth(None, "none"), CALL_KEY),
-        (Auth(basic(CALLBACK_USERNAME, CALLBACK_PASSWORD), "entry"), NO_KEY),
+        (Auth(basic(CALLBACK_USERNAME, CALLBACK_PASSWORD), "invalid"), NO_KEY),
+        (Auth(None, "none"), ENTRY_KEY),
     ):
         probe = Probe("POST", auth, key, body=body, content_type=content_type)
         reply = await _send(client, probe)
@@ -690,14 +734,9 @@ async def test_webhook_adversarial_bodies(
 @pytest.mark.parametrize(
     ("authorization", "params", "expected"),
     [
-        (
-            basic(CALLBACK_USERNAME, CALLBACK_PASSWORD),
-            {},
-            [CALLBACK_USERNAME, CALLBACK_PASSWORD],
-        ),
-        (basic(CALLBACK_USERNAME, "wrong"), {}, [CALLBACK_USERNAME, CALLBACK_PASSWORD]),
-        (basic("wrong", CALLBACK_PASSWORD), {}, [CALLBACK_USERNAME, CALLBACK_PASSWORD]),
-        (basic("wrong", "wrong"), {}, [CALLBACK_USERNAME, CALLBACK_PASSWORD]),
+        (basic(CALLBACK_USERNAME, CALLBACK_PASSWORD), {}, []),
+        (None, {"key": INBOUND_SECRET}, [INBOUND_SECRET]),
+        (None, {"key": "wrong"}, [INBOUND_SECRET]),
         (None, {"ref": CALL_REF, "key": CALL_SECRET}, [CALL_SECRET]),
         (None, {"ref": CALL_REF, "key": "wrong"}, [CALL_SECRET]),
         (None, {"ref": "unknown", "key": CALL_SECRET}, ["-"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,16 @@ def nothing_sent(bandwidth_sandbox: Sandbox) -> bool:
 # --- A text-to-speech entity speaks ---------------------------------------------------
 
 
+def _clip(url: str) -> str:
+    """The name of a speech clip in its URL."""
+    return URL(url).query["clip"]
+
+
 async def test_message_spoken_by_a_tts_entity(
-    voice: FakeVoice, live: Live, hass_client_no_auth: ClientFactory
+    voice: FakeVoice,
+    live: Live,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The message is rendered before the call, played from Home Assistant."""
     [call_id] = await live.create_call(TO, message=MESSAGE, tts_entity_id=TTS_ENTITY_ID)
@@ -124,9 +133,20 @@ async def test_message_spoken_by_a_tts_entity(
     [played] = call.audio
     assert (played.status, played.format) == (200, "mp3")
     assert played.duration > 0
-    status, content_type, data = await fetch(hass_client_no_auth, url)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, "homeassistant.helpers.http"):
+        status, content_type, data = await fetch(hass_client_no_auth, url)
     assert (status, content_type, data) == (200, "audio/mpeg", MP3)
     assert_mp3(data)
+    # Home Assistant logs the path it serves; the clip's name is not in it.
+    served = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "homeassistant.helpers.http"
+    ]
+    assert served
+    assert all(f"Serving {AUDIO_PATH}/audio.mp3 " in line for line in served)
+    assert not [line for line in served if _clip(url) in line]
 
     # The same text in the same voice is not rendered again, but another
     # call gets it under a name of its own.
@@ -134,8 +154,10 @@ async def test_message_spoken_by_a_tts_entity(
         "+15553334445", message=MESSAGE, tts_entity_id=TTS_ENTITY_ID
     )
     [other] = (await live.finish(again)).played
-    assert URL(other).name != URL(url).name
-    assert URL(other).parent == URL(url).parent
+    assert _clip(other) != _clip(url)
+    # The name is a credential: in the query, never in the path Home
+    # Assistant logs ("Serving /api/...").
+    assert URL(other).path == URL(url).path == f"{AUDIO_PATH}/audio.mp3"
     assert len(voice.renders) == 1
 
 
@@ -507,7 +529,7 @@ async def test_speech_served_while_its_call_lives(
     url = first.script.media.audio[MESSAGE]
     other = second.script.media.audio[MESSAGE]
     # Two calls, one text: a name each, nothing in the name from the text.
-    assert URL(url).name != URL(other).name
+    assert _clip(url) != _clip(other)
     assert first.clips.keys().isdisjoint(second.clips)
     assert "garage" not in url.lower()
     assert (await fetch(hass_client_no_auth, url))[0] == 200
@@ -547,7 +569,7 @@ async def test_steps_speech_served_while_the_call_lives(
     assert call.pending is not None
     urls = list(call.pending.media.audio.values())
     assert len(urls) == 2  # the step's message, and the goodbye after it
-    assert set(call.clips) == {URL(url).name for url in urls}
+    assert set(call.clips) == {_clip(url) for url in urls}
     for url in urls:
         assert (await fetch(hass_client_no_auth, url))[0] == 200
 
@@ -771,7 +793,7 @@ def test_prepared_media_for_each_call() -> None:
     assert first.audio[LOCAL_MP3] == second.audio[LOCAL_MP3]
     assert first.audio["Hello."] != second.audio["Hello."]
     [name] = first.clips
-    assert first.audio["Hello."] == f"{EXTERNAL_URL}{AUDIO_PATH}/{name}"
+    assert first.audio["Hello."] == f"{EXTERNAL_URL}{AUDIO_PATH}/audio.mp3?clip={name}"
     assert len(name) == len("x" * 22 + ".mp3")
     only_urls = media.PreparedMedia(urls=prepared.urls)
     assert only_urls.for_call() == media.Media(audio=dict(prepared.urls))

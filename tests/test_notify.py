@@ -36,8 +36,8 @@ from custom_components.bandwidth.notify import spoken_text
 from sandbox import Sandbox
 
 from .helpers import (
-    CALLBACK_PASSWORD,
     FROM_NUMBER,
+    INBOUND_SECRET,
     WEBHOOK_URL,
     assert_refused,
     created_bodies,
@@ -244,7 +244,7 @@ async def test_some_recipients_fail(
         "+15555551234"
     ]
     assert "Could not call +1: Invalid to" in caplog.text
-    assert CALLBACK_PASSWORD not in caplog.text
+    assert INBOUND_SECRET not in caplog.text
 
 
 async def test_all_recipients_fail(

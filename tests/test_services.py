@@ -16,8 +16,8 @@ from custom_components.bandwidth.const import CONF_ALLOWED_COUNTRY_CODES, DOMAIN
 from sandbox import Sandbox
 
 from .helpers import (
-    CALLBACK_PASSWORD,
     FROM_NUMBER,
+    INBOUND_SECRET,
     assert_refused,
     create_call,
     created_bodies,
@@ -47,7 +47,7 @@ async def test_some_destinations_fail(
     assert errors[0]["error"] == "Invalid to: not allowed"
     assert len(bandwidth_sandbox.calls) == 1
     assert "Invalid to: not allowed" in caplog.text
-    assert CALLBACK_PASSWORD not in caplog.text
+    assert INBOUND_SECRET not in caplog.text
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from unittest.mock import patch
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.bandwidth import replies
+from custom_components.bandwidth import webhook as webhook_module
 from custom_components.bandwidth.calls import (
     CallScript,
     CallStore,
@@ -27,17 +29,17 @@ from custom_components.bandwidth.calls import (
 )
 from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
+    CONF_INBOUND_CALLS,
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALLBACK,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
+    INBOUND_AUTOMATION,
 )
 
 from .helpers import (
     CALL_ID,
-    CALLBACK_PASSWORD,
-    CALLBACK_USERNAME,
     INBOUND_SECRET,
     PATH,
     WEBHOOK_URL,
@@ -49,7 +51,6 @@ from .helpers import (
 )
 
 OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
-CHALLENGE = 'Basic realm="bandwidth"'
 EVENTS = (
     EVENT_CALL_ANSWERED,
     EVENT_MACHINE_DETECTION_COMPLETE,
@@ -63,7 +64,10 @@ SCRIPT = CallScript(
     machine_message="Please check the garage.",
     gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
 )
-LEGACY_AUTH = {"Authorization": basic(CALLBACK_USERNAME, CALLBACK_PASSWORD)}
+# Callback credentials as entries stored them until 0.2: they prove nothing now.
+CALLBACK_USERNAME = "cb-user-3f9a"
+CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
+ENTRY_KEY = {"key": INBOUND_SECRET}
 
 
 def event_data(entry: MockConfigEntry, event_type: str, **extra: Any) -> dict[str, Any]:
@@ -195,7 +199,8 @@ async def test_unauthenticated_requests(harness: Harness) -> None:
         for body in (callback("answer"), callback("disconnect")):
             response = await harness.client.post(PATH, json=body, params=params)
             assert response.status == 401
-            assert response.headers["WWW-Authenticate"] == CHALLENGE
+            # No challenge: no credentials a browser could offer open it.
+            assert "WWW-Authenticate" not in response.headers
             assert await response.read() == b""
         response = await harness.client.get(
             PATH, params={**params, "eventType": "answer", "callId": CALL_ID}
@@ -222,6 +227,7 @@ async def test_another_calls_secret(harness: Harness) -> None:
 @pytest.mark.parametrize(
     "authorization",
     [
+        basic(CALLBACK_USERNAME, CALLBACK_PASSWORD),
         basic(CALLBACK_USERNAME, "wrong"),
         basic("wrong", CALLBACK_PASSWORD),
         basic(CALLBACK_USERNAME, ""),
@@ -234,46 +240,103 @@ async def test_another_calls_secret(harness: Harness) -> None:
         "Basic " + base64.b64encode("é:é".encode()).decode(),
     ],
 )
-async def test_wrong_legacy_credentials(harness: Harness, authorization: str) -> None:
-    """Wrong or unreadable Basic credentials are refused."""
+async def test_basic_credentials_prove_nothing(
+    harness: Harness, authorization: str
+) -> None:
+    """No Basic credentials open the webhook, those entries once had included."""
     harness.add()
     response = await harness.post(
         callback("answer"), None, {"Authorization": authorization}
     )
     assert response.status == 401
+    assert "WWW-Authenticate" not in response.headers
     assert await harness.fired_count() == 0
 
 
-async def test_legacy_credentials(harness: Harness) -> None:
-    """Calls placed by earlier versions still authenticate with the entry's Basic.
+async def test_entry_secret_never_speaks_for_a_call_placed(harness: Harness) -> None:
+    """The Voice application's URL opens no callback of a call Home Assistant placed.
 
-    Their callbacks name the call by id only; the BXML they get gives their
-    next callbacks the call's own URL.
+    Whoever learns it (it is in the application's settings at Bandwidth) can
+    neither report digits for an outbound call nor be handed its own URL.
     """
     call = harness.add()
-    root = await bxml_of(await harness.post(callback("answer"), None, LEGACY_AUTH))
-    assert spoken_in(root)[0] == SCRIPT.message
-    assert root[1].get("gatherUrl") == call.callback_url(WEBHOOK_URL)
-    # An unknown call authenticated that way has nothing to play.
-    root = await bxml_of(
-        await harness.post(callback("answer", OTHER_CALL_ID), None, LEGACY_AUTH)
-    )
-    assert verbs(root) == ["Hangup"]
-    assert len(await harness.events(EVENT_CALL_ANSWERED)) == 2
+    for body in (
+        callback("gather", digits="1234"),
+        callback("answer"),
+        callback("machineDetectionComplete", machineDetectionResult={"value": "human"}),
+        callback("disconnect", cause="hangup"),
+        callback("gather", OTHER_CALL_ID, digits="1234"),
+    ):
+        response = await harness.client.post(PATH, json=body, params=ENTRY_KEY)
+        assert response.status == 401
+        assert call.ref not in await response.text()
+    assert await harness.fired_count() == 0
+    assert harness.calls.by_ref(call.ref) is call
+    # Its own URL still works.
+    assert verbs(await harness.bxml(callback("answer"), call))[0] == "SpeakSentence"
 
 
-async def test_entry_without_legacy_credentials(
+async def test_entry_secret_speaks_for_calls_received(
     hass: HomeAssistant, harness: Harness
 ) -> None:
-    """An entry without callback credentials accepts no Basic at all."""
-    data = dict(harness.entry.data)
-    del data["callback_username"]
-    hass.config_entries.async_update_entry(harness.entry, data=data)
-    harness.add()
-    response = await harness.post(
-        callback("answer"), None, {"Authorization": basic("", "")}
+    """It opens the callbacks of a call received, and a rejected call's disconnect."""
+    inbound = {"direction": "inbound", "from": "+15551112222"}
+    # Rejected at once (the default): its disconnect still comes to this URL.
+    await bxml_of(
+        await harness.client.post(
+            PATH, json=callback("initiate", "c-in-1", **inbound), params=ENTRY_KEY
+        )
+    )
+    response = await harness.client.post(
+        PATH, json=callback("disconnect", "c-in-1", **inbound), params=ENTRY_KEY
+    )
+    assert response.status == 204
+    # A call it never told of is refused, though the secret is right.
+    response = await harness.client.post(
+        PATH, json=callback("disconnect", "c-in-2", **inbound), params=ENTRY_KEY
     )
     assert response.status == 401
+    # An answered call received: its callbacks, told by this URL, are heard.
+    hass.config_entries.async_update_entry(
+        harness.entry,
+        options={**harness.entry.options, CONF_INBOUND_CALLS: INBOUND_AUTOMATION},
+    )
+    await hass.async_block_till_done()
+    await bxml_of(
+        await harness.client.post(
+            PATH, json=callback("initiate", "c-in-3", **inbound), params=ENTRY_KEY
+        )
+    )
+    call = harness.calls.by_call_id("c-in-3")
+    assert call is not None
+    assert call.direction == "inbound"
+    response = await harness.client.post(
+        PATH, json=callback("disconnect", "c-in-3", **inbound), params=ENTRY_KEY
+    )
+    assert response.status == 204
+    disconnected = await harness.events(EVENT_CALL_DISCONNECTED)
+    assert [event.data["call_id"] for event in disconnected] == ["c-in-1", "c-in-3"]
+
+
+async def test_rejected_calls_are_remembered_within_bounds(harness: Harness) -> None:
+    """The oldest rejected call is forgotten first, past MAX_REJECTED of them."""
+    inbound = {"direction": "inbound"}
+    with patch.object(webhook_module, "MAX_REJECTED", 2):
+        for call_id in ("c-in-1", "c-in-2", "c-in-3"):
+            await bxml_of(
+                await harness.client.post(
+                    PATH,
+                    json=callback("initiate", call_id, **inbound),
+                    params=ENTRY_KEY,
+                )
+            )
+    statuses = []
+    for call_id in ("c-in-1", "c-in-2", "c-in-3"):
+        response = await harness.client.post(
+            PATH, json=callback("disconnect", call_id, **inbound), params=ENTRY_KEY
+        )
+        statuses.append(response.status)
+    assert statuses == [401, 204, 204]
 
 
 # --- Replies ---------------------------------------------------------------------
@@ -511,15 +574,7 @@ async def test_machine_detection_for_other_calls(harness: Harness) -> None:
     )
     assert response.status == 204
     assert call.machine_result == "human"
-    response = await harness.post(
-        callback(
-            "machineDetectionComplete", OTHER_CALL_ID, machineDetectionResult=result
-        ),
-        None,
-        LEGACY_AUTH,
-    )
-    assert response.status == 204
-    assert len(await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)) == 2
+    assert len(await harness.events(EVENT_MACHINE_DETECTION_COMPLETE)) == 1
 
 
 @pytest.mark.parametrize(
@@ -558,11 +613,24 @@ async def test_gather_waits_then_says_goodbye(
 
 
 async def test_gather_of_a_forgotten_call(harness: Harness) -> None:
-    """Digits for a call no longer live are thanked all the same."""
+    """Digits for a call not live (one rejected at once) are thanked all the same."""
+    inbound = {"direction": "inbound"}
+    await harness.client.post(
+        PATH, json=callback("initiate", **inbound), params=ENTRY_KEY
+    )
     root = await bxml_of(
-        await harness.post(callback("gather", digits="1"), None, LEGACY_AUTH)
+        await harness.client.post(
+            PATH, json=callback("gather", digits="1", **inbound), params=ENTRY_KEY
+        )
     )
     assert spoken_in(root) == ["Thank you. Goodbye."]
+    # Nor does an answer for it play anything: it is hung up.
+    root = await bxml_of(
+        await harness.client.post(
+            PATH, json=callback("answer", **inbound), params=ENTRY_KEY
+        )
+    )
+    assert verbs(root) == ["Hangup"]
 
 
 async def test_disconnect_forgets_the_call(harness: Harness) -> None:

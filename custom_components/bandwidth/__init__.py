@@ -17,6 +17,8 @@ from .calls import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
     CONF_ASSIST_CALLERS,
+    CONF_CALLBACK_PASSWORD,
+    CONF_CALLBACK_USERNAME,
     CONF_CALLS_PER_SECOND,
     CONF_INBOUND_SECRET,
     DEFAULT_CALLS_PER_SECOND,
@@ -70,11 +72,30 @@ async def async_migrate_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) 
     1.2: the numbers that could talk to Assist (the `assist_callers` option)
     become contacts, named after their number, allowed to talk to Assist,
     without a PIN, so that existing setups keep working.
+    1.3: the callback credentials of 0.1.0's calls go: no call uses them now.
     """
     if entry.version > 1:
         # A downgrade: this version cannot read what a later one stored (Home
         # Assistant 2025.4 asks; later releases refuse such entries themselves).
         return False
+    if entry.minor_version < 2:  # noqa: PLR2004
+        _contacts_from_assist_callers(hass, entry)
+    hass.config_entries.async_update_entry(
+        entry,
+        data={
+            key: value
+            for key, value in entry.data.items()
+            if key not in (CONF_CALLBACK_USERNAME, CONF_CALLBACK_PASSWORD)
+        },
+        minor_version=3,
+    )
+    return True
+
+
+def _contacts_from_assist_callers(
+    hass: HomeAssistant, entry: BandwidthConfigEntry
+) -> None:
+    """Make each number once allowed to talk to Assist a contact who may."""
     known = {subentry.unique_id for subentry in entry.subentries.values()}
     for number in entry.options.get(CONF_ASSIST_CALLERS) or []:
         if number_key(number) in known:
@@ -98,9 +119,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) 
             for key, value in entry.options.items()
             if key != CONF_ASSIST_CALLERS
         },
-        minor_version=2,
     )
-    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> bool:

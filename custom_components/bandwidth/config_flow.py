@@ -4,9 +4,10 @@ Setup offers Bandwidth's two API authentication schemes: OAuth 2.0 client
 credentials (recommended) and a legacy API user (HTTP Basic). Credentials and
 the Voice application are checked against Bandwidth before anything is
 stored. An entry is one account and one Voice application, titled after the
-application's name in Bandwidth; it also holds the webhook id and the HTTP
-Basic credentials Bandwidth must present on callbacks, generated once at
-creation and kept through re-authentication and reconfiguration.
+application's name in Bandwidth; it also holds the webhook id and the secret
+of the URL given to the Voice application for calls received, generated once
+at creation and kept through re-authentication and reconfiguration (the
+options can replace the secret).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     AssistPipelineSelector,
     AssistPipelineSelectorConfig,
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -65,8 +67,6 @@ from .const import (
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_PIPELINE,
     CONF_AUTH_TYPE,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
     CONF_CALLS_PER_SECOND,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -126,6 +126,8 @@ CREDENTIAL_KEYS: dict[str, tuple[str, str]] = {
 SECRET_KEYS = frozenset(secret for _, secret in CREDENTIAL_KEYS.values())
 
 STEP_RECONFIGURE_OAUTH = "reconfigure_oauth"
+# The options form's request for a new address for the Voice application.
+CONF_NEW_ADDRESS = "new_address"
 STEP_RECONFIGURE_BASIC = "reconfigure_basic"
 
 ACCOUNT_ID_RE = re.compile(r"[0-9]+")
@@ -396,9 +398,9 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one Bandwidth account + Voice application."""
 
     VERSION = 1
-    # 1.2: who may talk to Assist is contacts, no longer an option (see
-    # async_migrate_entry).
-    MINOR_VERSION = 2
+    # 1.2: who may talk to Assist is contacts, no longer an option; 1.3: no
+    # callback credentials any more (see async_migrate_entry).
+    MINOR_VERSION = 3
 
     @staticmethod
     @callback
@@ -492,8 +494,6 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
                         data={
                             **data,
                             CONF_WEBHOOK_ID: webhook.async_generate_id(),
-                            CONF_CALLBACK_USERNAME: secrets.token_urlsafe(12),
-                            CONF_CALLBACK_PASSWORD: secrets.token_urlsafe(32),
                             CONF_INBOUND_SECRET: secrets.token_urlsafe(24),
                         },
                     )
@@ -593,7 +593,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the credentials and application of an entry, not its account.
 
-        The webhook id and callback credentials are kept. A new application id
+        The webhook id and inbound secret are kept. A new application id
         means a new unique id, refused when another entry already has it.
         """
         entry = self._get_reconfigure_entry()
@@ -660,6 +660,33 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
 class BandwidthOptionsFlow(OptionsFlow):
     """Call defaults and the call rate; read at call time, so no reload is needed."""
 
+    _options: dict[str, Any]
+
+    async def async_step_new_address(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Give the Voice application a new address; the old one stops working.
+
+        The secret in the URL for calls received is replaced at once (the
+        webhook reads it from the entry on each request), then the new URL is
+        shown to copy into the Voice application.
+        """
+        if user_input is not None:
+            return self.async_create_entry(data=self._options)
+        entry = self.config_entry
+        self.hass.config_entries.async_update_entry(
+            entry,
+            data={**entry.data, CONF_INBOUND_SECRET: secrets.token_urlsafe(24)},
+        )
+        return self.async_show_form(
+            step_id="new_address",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "title": entry.title,
+                "callback_url": async_inbound_url(self.hass, entry) or "",
+            },
+        )
+
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -686,7 +713,10 @@ class BandwidthOptionsFlow(OptionsFlow):
                     for key, value in self.config_entry.options.items()
                     if key not in OPTION_KEYS
                 }
-                return self.async_create_entry(data=kept | submitted)
+                self._options = kept | submitted
+                if user_input.get(CONF_NEW_ADDRESS):
+                    return await self.async_step_new_address()
+                return self.async_create_entry(data=self._options)
 
         return self.async_show_form(
             step_id="init",
@@ -726,6 +756,10 @@ class BandwidthOptionsFlow(OptionsFlow):
                             CONF_ASSIST_MAX_CONVERSATIONS,
                             default=DEFAULT_ASSIST_MAX_CONVERSATIONS,
                         ): ASSIST_CONVERSATIONS_SELECTOR,
+                        # Not an option: a request for a new inbound secret.
+                        vol.Optional(
+                            CONF_NEW_ADDRESS, default=False
+                        ): BooleanSelector(),
                     }
                 ),
                 self.config_entry.options if user_input is None else user_input,

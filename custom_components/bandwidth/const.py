@@ -17,6 +17,7 @@ CONF_APPLICATION_ID: Final = "application_id"
 CONF_CLIENT_ID: Final = "client_id"
 CONF_CLIENT_SECRET: Final = "client_secret"  # noqa: S105
 # CONF_USERNAME / CONF_PASSWORD / CONF_WEBHOOK_ID come from homeassistant.const.
+# HTTP Basic credentials of callbacks, until 0.2: only the migration reads them.
 CONF_CALLBACK_USERNAME: Final = "callback_username"
 CONF_CALLBACK_PASSWORD: Final = "callback_password"  # noqa: S105
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"

@@ -20,8 +20,6 @@ from yarl import URL
 
 from .cloudhook import async_get_webhook_url
 from .const import (
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CLOUDHOOK_URL,
@@ -38,8 +36,6 @@ TO_REDACT: Final = {
     CONF_CLIENT_SECRET,
     CONF_USERNAME,
     CONF_PASSWORD,
-    CONF_CALLBACK_USERNAME,
-    CONF_CALLBACK_PASSWORD,
     CONF_WEBHOOK_ID,
     CONF_CLOUDHOOK_URL,
     CONF_INBOUND_SECRET,

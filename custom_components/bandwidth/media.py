@@ -47,6 +47,7 @@ from .validation import MAX_CALL_TIMEOUT
 
 DATA_AUDIO: HassKey[AudioLibrary] = HassKey(f"{DOMAIN}_audio")
 AUDIO_PATH: Final = "/api/bandwidth/audio"
+QUERY_CLIP: Final = "clip"
 MEDIA_SOURCE: Final = "media-source://"
 TTS_SOURCE: Final = "media-source://tts/"
 # Every engine can give MP3, which Bandwidth plays at any sample rate; Home
@@ -107,7 +108,11 @@ class PreparedMedia:
         clips: dict[str, str] = {}
         for key, (source, extension) in self.rendered.items():
             name = f"{secrets.token_urlsafe(16)}.{extension}"
-            audio[key] = f"{self.base}{AUDIO_PATH}/{name}"
+            # The name is the credential: in the query, out of the paths
+            # Home Assistant logs; the path keeps only the format.
+            audio[key] = (
+                f"{self.base}{AUDIO_PATH}/audio.{extension}?{QUERY_CLIP}={name}"
+            )
             clips[name] = source
         return Media(audio=audio, clips=clips)
 
@@ -238,7 +243,7 @@ class AudioView(HomeAssistantView):
     expired names get a plain 404.
     """
 
-    url = AUDIO_PATH + "/{name}"
+    url = AUDIO_PATH + "/{file}"
     name = "api:bandwidth:audio"
     requires_auth = False
 
@@ -246,8 +251,13 @@ class AudioView(HomeAssistantView):
         """Serve the library's audio."""
         self._library = library
 
-    async def get(self, request: web.Request, name: str) -> web.Response:  # noqa: ARG002
-        """Return the audio under a name."""
+    async def get(self, request: web.Request, file: str) -> web.Response:
+        """Return the audio under a name.
+
+        The name is in the query; calls placed before it moved there name it
+        in the path.
+        """
+        name = request.query.get(QUERY_CLIP) or file
         if (found := await self._library.async_audio(name)) is None:
             return web.Response(status=404)
         data, content_type = found

@@ -5,26 +5,25 @@ the call's reference and a secret of its own; a callback proves itself by
 that secret, compared in constant time, so it is answered in the one HTTP
 exchange Bandwidth makes. No response header is needed for that, which
 matters behind Home Assistant Cloud: its relay returns only the status, the
-body and the content type. HTTP Basic credentials of the entry are still
-accepted, for calls placed by earlier versions, which only knew those.
+body and the content type.
+
+Each secret opens only what it must. A call's own secret opens that call's
+callbacks. The entry's inbound secret, in the URL given to the Voice
+application, opens the `initiate` of a call received and the callbacks of
+calls received (the disconnect of one turned away at once included), never
+those of a call Home Assistant placed.
 
 What a callback gets in reply is decided in replies.py.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
+from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, Final, Literal
 
-from aiohttp.hdrs import (
-    AUTHORIZATION,
-    CONTENT_LENGTH,
-    METH_GET,
-    METH_POST,
-    WWW_AUTHENTICATE,
-)
+from aiohttp.hdrs import CONTENT_LENGTH, METH_GET, METH_POST
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
@@ -35,8 +34,6 @@ from . import bxml
 from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, CallStore, LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
-    CONF_CALLBACK_PASSWORD,
-    CONF_CALLBACK_USERNAME,
     CONF_INBOUND_SECRET,
     DOMAIN,
     EVENT_CALL_ANSWERED,
@@ -77,8 +74,6 @@ from .parse import (
 from .replies import INTERNAL_EVENTS, CallFlow
 from .signals import async_fire_call_event
 
-REALM: Final = "bandwidth"
-CHALLENGE: Final = f'Basic realm="{REALM}"'
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
 # Our own query parameters, never part of a GET callback's fields.
@@ -122,8 +117,11 @@ class _Unauthenticated(Exception):  # noqa: N818 - a control-flow signal
 
 
 # What a request proved: the secret of this live call, or the entry's own
-# secret (calls received) or callback credentials (calls of earlier versions).
+# secret (the URL given to the Voice application for calls received).
 ENTRY: Final = "entry"
+# Calls received and turned away at once, whose disconnect (sent to the
+# Voice application's URL) is still to come: the entry's secret may tell it.
+MAX_REJECTED: Final = 500
 type Proof = LiveCall | Literal["entry"]
 
 
@@ -137,6 +135,14 @@ class CallbackHandler:
         self.runtime = entry.runtime_data
         self.calls: CallStore = entry.runtime_data.calls
         self.flow: CallFlow = entry.runtime_data.flow
+        # Calls received and turned away at once, by call id (oldest first).
+        self._rejected: OrderedDict[str, None] = OrderedDict()
+
+    def _received(self, call: LiveCall | None, call_id: str) -> bool:
+        """Tell whether a call is one the Voice application's URL told us of."""
+        if call is None:
+            return call_id in self._rejected
+        return call.direction == "inbound"
 
     async def async_handle(
         self, _hass: HomeAssistant, webhook_id: str, request: Request | MockRequest
@@ -151,9 +157,7 @@ class CallbackHandler:
             proof = self._authenticate(request)
         except _Unauthenticated:
             LOGGER.debug("Unauthenticated request to webhook %s", webhook_id)
-            return Response(
-                status=HTTPStatus.UNAUTHORIZED, headers={WWW_AUTHENTICATE: CHALLENGE}
-            )
+            return Response(status=HTTPStatus.UNAUTHORIZED)
 
         try:
             if fields is None:
@@ -182,11 +186,20 @@ class CallbackHandler:
             contact = self.runtime.contacts.by_number(event.data.get("from"))
             event.data[ATTR_CONTACT] = contact.name if contact is not None else None
             call, document = self.flow.receive(event)
+            if call is None:
+                self._rejected[event.call_id] = None
+                while len(self._rejected) > MAX_REJECTED:
+                    self._rejected.popitem(last=False)
             # Whether automations can still answer it (update_call).
             event.data[ATTR_RINGING] = call is not None and call.phase == "ringing"
         else:
             if proof == ENTRY:
+                # The Voice application's URL speaks for the calls it
+                # received, never for a call Home Assistant placed.
                 call = self.calls.by_call_id(event.call_id)
+                if not self._received(call, event.call_id):
+                    LOGGER.debug("The entry's URL was given for another call")
+                    return Response(status=HTTPStatus.UNAUTHORIZED)
             else:
                 call = proof
                 if call.call_id not in (None, event.call_id):
@@ -224,25 +237,7 @@ class CallbackHandler:
                     return call
             elif _same(key, self.entry.data.get(CONF_INBOUND_SECRET) or "-"):
                 return ENTRY
-        if self._basic_authenticated(request):
-            return ENTRY
         raise _Unauthenticated
-
-    @callback
-    def _basic_authenticated(self, request: Request | MockRequest) -> bool:
-        """Tell whether the request carries the entry's callback credentials."""
-        expected_username = self.entry.data.get(CONF_CALLBACK_USERNAME)
-        expected_password = self.entry.data.get(CONF_CALLBACK_PASSWORD)
-        if not expected_username or not isinstance(expected_password, str):
-            return False
-        if (given := _basic_credentials(request)) is None:
-            return False
-        username, password = given
-        # "&", not "and": the password is compared even after a wrong
-        # username, so timing does not tell valid usernames apart.
-        return hmac.compare_digest(
-            username, str(expected_username).encode()
-        ) & hmac.compare_digest(password, expected_password.encode())
 
     @callback
     def _fire_events(self, event: CallbackEvent) -> None:
@@ -274,21 +269,6 @@ def _respond(document: bytes | None) -> Response:
     if document is None:
         return Response(status=HTTPStatus.NO_CONTENT)
     return Response(body=document, content_type=bxml.CONTENT_TYPE, charset=bxml.CHARSET)
-
-
-def _basic_credentials(request: Request | MockRequest) -> tuple[bytes, bytes] | None:
-    """Return the (username, password) of a Basic Authorization header."""
-    scheme, _, token = request.headers.get(AUTHORIZATION, "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True)
-    except ValueError:  # binascii.Error, or text that is not even ASCII
-        return None
-    username, colon, password = decoded.partition(b":")
-    if not colon:
-        return None
-    return username, password
 
 
 async def _async_read_fields(request: Request | MockRequest) -> dict[str, Any]:
