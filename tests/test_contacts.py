@@ -174,8 +174,14 @@ async def test_edit_a_contact(
     result = await _start(
         hass, init_integration, source="reconfigure", subentry_id=subentry_id
     )
+    # The integration's page names the button that starts it (else "Configure").
+    assert (
+        CONTACT["initiate_flow"]["reconfigure"]
+        == CONTACT["step"]["reconfigure"]["title"]
+    )
     fields = [str(marker.schema) for marker in result["data_schema"].schema]
     assert fields == ["name", "number", "assist", "pin", "remove_pin"]
+    assert set(fields) <= set(CONTACT["step"]["reconfigure"]["data_description"])
     suggested = {
         str(marker.schema): marker.description["suggested_value"]
         for marker in result["data_schema"].schema

@@ -48,6 +48,29 @@ const USERNAME = 'sandbox-user';
 const PASSWORD = 'sandbox-password';
 const TITLE = 'Bandwidth Home alarm';
 const OTHER_TITLE = 'Bandwidth Door bell';
+// A contact of the first entry, renamed when edited.
+const CONTACT = { name: 'Alex Doe', number: '+15555550101', pin: '2468' };
+const RENAMED = 'Alex Smith';
+// The integration's English texts, which the forms must show.
+const STRINGS = JSON.parse(fs.readFileSync(
+  path.join(REPO, 'custom_components', 'bandwidth', 'translations', 'en.json'),
+  'utf8',
+));
+// The options form's fields, in order: who may talk to Assist (the former
+// assist_callers) is set per contact.
+const OPTION_FIELDS = [
+  'from', 'voice', 'tts_entity_id', 'language', 'notify_to', 'calls_per_second',
+  'max_calls_per_hour', 'allowed_country_codes', 'hold_time', 'inbound_calls',
+  'ring_timeout', 'forward_to', 'assist_pipeline', 'assist_max_minutes',
+  'assist_max_conversations',
+];
+// The options that came with contacts: their labels and selectors.
+const NEW_OPTIONS = {
+  max_calls_per_hour: { label: 'Maximum calls per hour', selector: 'number' },
+  allowed_country_codes: { label: 'Allowed country codes', selector: 'select', multiple: true },
+  assist_max_minutes: { label: 'Longest conversation with Assist', selector: 'number', unit: 'min' },
+  assist_max_conversations: { label: 'Conversations with Assist at once', selector: 'number' },
+};
 // The object fields' order in services.yaml (tests/test_action_form.py).
 const GATHER_FIELDS = [
   'prompt', 'max_digits', 'terminating_digits', 'first_digit_timeout',
@@ -69,9 +92,15 @@ const FORBIDDEN = [
 ];
 // A field name shown as its own label: the translation is missing.
 const RAW_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+// A placeholder or label the frontend had no value for.
+const NO_VALUE = /\bundefined\b/;
 // Where the integration's own words and fields are shown: its flows, the
-// action form and the form of an object field, its repair issues.
-const OURS = ['dialog-data-entry-flow', 'ha-service-control', 'dialog-form', 'dialog-repairs-issue'];
+// action form and the form of an object field, its repair issues, the cards
+// of a contact's device page.
+const OURS = [
+  'dialog-data-entry-flow', 'ha-service-control', 'dialog-form', 'dialog-repairs-issue',
+  'ha-device-entities-card',
+];
 
 const docsShots = new Map();
 let lastShot = null;
@@ -219,6 +248,42 @@ function pageTexts(ours) {
   return texts;
 }
 
+// The fields of the flow form on screen: each one's name, selector, value,
+// and the texts it shows (its label and description among them).
+function flowFormFields() {
+  const find = (root) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (element.localName === 'ha-form' && element.schema) return element;
+      const inner = element.shadowRoot && find(element.shadowRoot);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const texts = (node, found) => {
+    if (node.nodeType === Node.TEXT_NODE && node.textContent.trim()) found.push(node.textContent.trim());
+    if (node.shadowRoot) texts(node.shadowRoot, found);
+    for (const child of node.childNodes) texts(child, found);
+    return found;
+  };
+  const form = find(document.querySelector('dialog-data-entry-flow')?.shadowRoot ?? document);
+  if (!form) return [];
+  const shown = new Map();
+  for (const element of form.shadowRoot.querySelectorAll('*')) {
+    if (element.schema?.name && !shown.has(element.schema.name)) shown.set(element.schema.name, element);
+  }
+  return form.schema.map((field) => {
+    const element = shown.get(field.name);
+    const [type, config] = Object.entries(field.selector ?? {})[0] ?? [];
+    return {
+      name: field.name,
+      selector: type,
+      config: config ?? {},
+      value: element?.value,
+      text: element ? texts(element, []).join(' ').replace(/\s+/g, ' ') : '',
+    };
+  });
+}
+
 // Code editors inside the integration's dialogs and action form.
 function codeEditors(ours) {
   const found = [];
@@ -278,6 +343,7 @@ class Walk {
     for (const { text, ours } of texts) {
       if (FORBIDDEN.some((pattern) => pattern.test(text))) problems.push(`shows "${text}"`);
       if (ours && RAW_NAME.test(text)) problems.push(`shows the raw name "${text}"`);
+      if (ours && NO_VALUE.test(text)) problems.push(`shows "${text}"`);
     }
     for (const editor of await this.page.evaluate(codeEditors, OURS)) {
       problems.push(`shows a YAML editor for "${editor}"`);
@@ -318,6 +384,44 @@ class Walk {
     return this.page.locator(`input[name="${name}"], textarea[name="${name}"]`).last();
   }
 
+  // The open flow form's fields: name, selector, value and the texts each shows.
+  async formFields() {
+    return this.page.evaluate(flowFormFields);
+  }
+
+  // The selects of the device page: label, value and choices of each, once
+  // there are this many (and they hold these values, by label).
+  async deviceSelects(count, values = {}) {
+    const handle = await this.page.waitForFunction(([expected, held]) => {
+      const found = [];
+      const walk = (node, inside) => {
+        if (node.nodeType === Node.ELEMENT_NODE) {
+          inside = inside || node.localName === 'ha-device-entities-card';
+          if (inside && node.localName === 'ha-select') {
+            found.push({ label: node.label, value: node.value, options: (node.options ?? []).map((option) => option.label) });
+          }
+          if (node.shadowRoot) walk(node.shadowRoot, inside);
+        }
+        for (const child of node.childNodes) walk(child, inside);
+      };
+      walk(document.body, false);
+      const ready = found.length === expected && found.every((select) => select.options.length
+        && (!(select.label in held) || held[select.label] === select.value));
+      return ready && found;
+    }, [count, values]);
+    return handle.jsonValue();
+  }
+
+  // Fails unless the flow form's field holds this value (soon).
+  async expectFieldValue(name, value) {
+    const deadline = Date.now() + TIMEOUT;
+    let held;
+    while (JSON.stringify(held = (await this.formFields()).find((field) => field.name === name)?.value) !== JSON.stringify(value)) {
+      if (Date.now() > deadline) throw new Error(`expected ${name} ${JSON.stringify(value)}, it holds ${JSON.stringify(held)}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
   // Fails unless the input shows this value (soon).
   async expectValue(locator, value) {
     const deadline = Date.now() + TIMEOUT;
@@ -346,10 +450,11 @@ class Walk {
 
   // Closes an unfinished flow's dialog; the frontend then deletes the flow,
   // which must be done before anything else (a left-over reconfigure flow
-  // keeps Home Assistant from starting re-authentication).
+  // keeps Home Assistant from starting re-authentication). A contact's flow
+  // is a subentry flow, under its own path.
   async closeDialog() {
     const deleted = this.page.waitForResponse((response) => response.request().method() === 'DELETE'
-      && response.url().includes('/api/config/config_entries/flow/'));
+      && /\/api\/config\/config_entries\/(subentries\/)?flow\//.test(response.url()));
     await this.page.getByRole('button', { name: 'Close', exact: true }).last().click();
     await this.page.locator('dialog-data-entry-flow').waitFor({ state: 'hidden', timeout: TIMEOUT });
     await deleted;
@@ -447,10 +552,39 @@ async function options(walk) {
   await walk.see('/api/webhook/', false);
   await walk.fill({ from: '5555550100' });
   await walk.step('options-form');
-  // The Assist fields, at the end of the form: a pipeline picker and a list.
+  const fields = await walk.formFields();
+  const names = fields.map((field) => field.name);
+  if (names.join() !== OPTION_FIELDS.join()) {
+    throw new Error(`options-form: its fields are ${names.join(', ')}; expected ${OPTION_FIELDS.join(', ')}`);
+  }
+  // The options that came with contacts: labelled, described, and each with
+  // the selector its values need.
+  const descriptions = STRINGS.options.step.init.data_description;
+  for (const field of fields.filter(({ name }) => name in NEW_OPTIONS)) {
+    const { label, selector, multiple = false, unit } = NEW_OPTIONS[field.name];
+    const wrong = [];
+    if (!field.text.includes(label)) wrong.push(`no label "${label}"`);
+    if (!field.text.includes(descriptions[field.name])) wrong.push('no description');
+    if (field.selector !== selector) wrong.push(`a ${field.selector} selector`);
+    if (Boolean(field.config.multiple) !== multiple) wrong.push(multiple ? 'one value only' : 'a list');
+    if (unit && field.config.unit_of_measurement !== unit) wrong.push(`no unit ${unit}`);
+    if (wrong.length) throw new Error(`options-form: ${field.name} shows ${wrong.join(', ')} (it shows "${field.text}")`);
+  }
+  // The country codes: a list to search, here for +1, the caller ID's own.
+  const codes = walk.page.getByRole('button', { name: NEW_OPTIONS.allowed_country_codes.label, exact: true });
+  await codes.scrollIntoViewIfNeeded();
+  await codes.click();
+  const search = walk.page.getByPlaceholder('Search', { exact: true }).last();
+  await search.fill('+1');
+  await walk.see('+1');
+  await walk.step('options-country-codes');
+  await search.press('Enter');
+  await walk.expectFieldValue('allowed_country_codes', ['+1']);
+  await walk.step('options-country-code-chosen');
+  // The Assist fields, at the end of the form: a pipeline picker and limits.
   await walk.page.mouse.move(640, 500);
   await walk.page.mouse.wheel(0, 10000);
-  await walk.see('Who may talk to Assist', false);
+  await walk.see(NEW_OPTIONS.assist_max_conversations.label, false);
   await walk.step('options-assist');
   await walk.page.mouse.wheel(0, -10000);
   await walk.click('Submit');
@@ -461,6 +595,108 @@ async function options(walk) {
   await walk.see('Options successfully saved.', false);
   await walk.step('options-saved');
   await walk.click('Finish');
+}
+
+// A contact's row under its entry on the integration's page.
+async function contactRow(walk, name) {
+  const row = await entryRow(walk, TITLE);
+  const contact = row.locator('ha-config-sub-entry-row').filter({ hasText: name }).first();
+  await contact.waitFor();
+  return contact;
+}
+
+async function contacts(walk) {
+  console.log('Contacts');
+  const contact = STRINGS.config_subentries.contact;
+  const errors = contact.error;
+  await walk.goto('/config/integrations/integration/bandwidth', TITLE);
+  await walk.click(contact.initiate_flow.user);
+  // Two entries: the frontend asks whose contact it is.
+  const choices = walk.page.locator('ha-dialog[open] ha-list-item-button');
+  await choices.filter({ hasText: OTHER_TITLE }).waitFor();
+  await walk.step('contact-choose-entry');
+  await choices.filter({ hasText: TITLE }).click();
+  await walk.see(contact.step.user.title);
+  await walk.field('number').waitFor();
+  const names = (await walk.formFields()).map((field) => field.name);
+  if (names.join() !== 'name,number,assist,pin') throw new Error(`contact-form: its fields are ${names.join(', ')}`);
+  await walk.step('contact-form');
+
+  // A number without its country code, a PIN too short: both are said.
+  await walk.fill({ name: CONTACT.name, number: '555-0101', pin: '12' });
+  await walk.click('Submit');
+  await walk.see(errors.invalid_number);
+  await walk.see(errors.invalid_pin);
+  await walk.step('contact-invalid');
+  // The PIN is never filled back in; what else was typed is.
+  await walk.expectValue(walk.field('name'), CONTACT.name);
+  await walk.expectValue(walk.field('pin'), '');
+  await walk.fill({ number: CONTACT.number, pin: CONTACT.pin });
+  await walk.click('Submit');
+  await walk.button('Finish').waitFor();
+  await walk.step('contact-created');
+  await walk.click('Finish');
+
+  // Listed under its entry, as a contact, with its device.
+  const row = await contactRow(walk, CONTACT.name);
+  await row.getByText(contact.entry_type, { exact: true }).first().waitFor();
+  await row.scrollIntoViewIfNeeded();
+  await walk.step('contact-listed');
+
+  // Its device: an Assist satellite named after them, and the two selects
+  // of a voice device, under the entry's service device.
+  await row.getByText(CONTACT.name, { exact: true }).last().click();
+  await walk.page.waitForURL(/\/config\/devices\/device\//);
+  await walk.see('Connected via', false);
+  await walk.see(TITLE);
+  const satellite = walk.page.locator('ha-device-entities-card').filter({ hasText: 'Idle' }).first();
+  await satellite.getByText(CONTACT.name, { exact: true }).first().waitFor();
+  const { pipeline, vad_sensitivity: vad } = STRINGS.entity.select;
+  const expected = [
+    { label: pipeline.name, value: 'preferred', first: pipeline.state.preferred },
+    { label: vad.name, value: 'default', options: [vad.state.default, vad.state.relaxed, vad.state.aggressive] },
+  ];
+  const shown = await walk.deviceSelects(expected.length);
+  for (const [index, select] of expected.entries()) {
+    const { label, value, options: choices } = shown[index];
+    if (label !== select.label || value !== select.value
+        || (select.first && choices[0] !== select.first)
+        || (select.options && choices.join() !== select.options.join())) {
+      throw new Error(`contact-device: a select shows ${JSON.stringify(shown[index])}; expected ${JSON.stringify(select)}`);
+    }
+  }
+  await walk.step('contact-device');
+  // How long a pause ends what they say: its choices, translated.
+  await walk.page.locator('ha-device-entities-card ha-select').filter({ hasText: vad.name }).click();
+  const relaxed = walk.page.getByRole('menuitem', { name: vad.state.relaxed, exact: true });
+  await relaxed.waitFor();
+  await walk.step('contact-device-vad-choices');
+  await relaxed.click();
+  await relaxed.waitFor({ state: 'hidden' });
+  await walk.deviceSelects(expected.length, { [vad.name]: 'relaxed' });
+  await walk.step('contact-device-vad-relaxed');
+
+  // Edited: renamed, and the PIN removed.
+  const reconfigure = contact.step.reconfigure;
+  await (await contactRow(walk, CONTACT.name)).getByRole('button', { name: contact.initiate_flow.reconfigure }).click();
+  await walk.see(reconfigure.title);
+  await walk.expectValue(walk.field('number'), CONTACT.number);
+  await walk.expectValue(walk.field('pin'), '');
+  await walk.see(reconfigure.data.remove_pin);
+  await walk.step('contact-reconfigure');
+  await walk.fill({ name: RENAMED });
+  await walk.page.locator('ha-selector').filter({ hasText: reconfigure.data.remove_pin }).locator('ha-switch').click();
+  await walk.click('Submit');
+  // Home Assistant's own words since 2025.5 (before, the contact's abort text).
+  await walk.see('Reconfiguration was successful', false);
+  await walk.step('contact-reconfigured');
+  await walk.click('Close');
+  // Without a PIN, there is none to remove.
+  await (await contactRow(walk, RENAMED)).getByRole('button', { name: contact.initiate_flow.reconfigure }).click();
+  await walk.expectValue(walk.field('name'), RENAMED);
+  if (await walk.text(reconfigure.data.remove_pin).count()) throw new Error('contact-reconfigure: Remove the PIN shown without a PIN');
+  await walk.step('contact-reconfigure-no-pin');
+  await walk.closeDialog();
 }
 
 async function reconfigure(walk) {
@@ -711,6 +947,7 @@ async function main() {
       setup: () => setup(walk),
       entries: () => integrationPage(walk),
       options: () => options(walk),
+      contacts: () => contacts(walk),
       reconfigure: () => reconfigure(walk),
       repairs: () => repairs(walk),
       reauth: () => reauth(walk, sandbox),
