@@ -62,7 +62,7 @@ const OPTION_FIELDS = [
   'from', 'voice', 'tts_entity_id', 'language', 'notify_to', 'calls_per_second',
   'max_calls_per_hour', 'allowed_country_codes', 'hold_time', 'inbound_calls',
   'ring_timeout', 'forward_to', 'assist_pipeline', 'assist_max_minutes',
-  'assist_max_conversations',
+  'assist_max_conversations', 'new_address',
 ];
 // The options that came with contacts: their labels and selectors.
 const NEW_OPTIONS = {
@@ -70,6 +70,7 @@ const NEW_OPTIONS = {
   allowed_country_codes: { label: 'Allowed country codes', selector: 'select', multiple: true },
   assist_max_minutes: { label: 'Longest conversation with Assist', selector: 'number', unit: 'min' },
   assist_max_conversations: { label: 'Conversations with Assist at once', selector: 'number' },
+  new_address: { label: 'New address for the Voice application', selector: 'boolean' },
 };
 // The object fields' order in services.yaml (tests/test_action_form.py).
 const GATHER_FIELDS = [
@@ -594,6 +595,27 @@ async function options(walk) {
   await walk.click('Submit');
   await walk.see('Options successfully saved.', false);
   await walk.step('options-saved');
+  await walk.click('Finish');
+  await newAddress(walk);
+}
+
+// A new secret for the Voice application's URL: asked for on the options
+// form, the new URL shown to copy on the next step.
+async function newAddress(walk) {
+  console.log('New address for the Voice application');
+  const row = await entryRow(walk, TITLE);
+  await row.getByRole('button', { name: 'Configure' }).first().click();
+  await walk.see('Calls to your Bandwidth numbers');
+  const label = NEW_OPTIONS.new_address.label;
+  const toggle = walk.page.locator('ha-selector').filter({ hasText: label }).locator('ha-switch');
+  await toggle.scrollIntoViewIfNeeded();
+  await toggle.click();
+  await walk.click('Submit');
+  await walk.see('Paste it into your Voice application', false);
+  await walk.see('/api/webhook/', false);
+  await walk.step('options-new-address');
+  await walk.click('Submit');
+  await walk.see('Options successfully saved.', false);
   await walk.click('Finish');
 }
 
