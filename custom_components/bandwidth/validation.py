@@ -69,6 +69,8 @@ MIN_SECONDS: Final = 1
 MAX_SECONDS: Final = 300
 # How long Bandwidth lets a call ring, at most (call_timeout).
 MAX_CALL_TIMEOUT: Final = 300
+# How long create_call may wait for its calls to turn out (wait_for).
+MAX_WAIT: Final = 600
 
 # Matched whole (fullmatch). [0-9], not \d: \d also matches other scripts' digits.
 E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -570,6 +572,15 @@ def _check_call(data: dict[str, Any]) -> None:
         raise Refused("script_with_answer_url", ["answer_url"])
     if data.get("assist") is not None and data.get("gather") is not None:
         raise Refused("exclusive_fields", ["assist"], other="gather")
+    if "wait_for" in data:
+        # Their callbacks would not come here: how the call went is unknown.
+        for key in ("answer_url", "disconnect_url"):
+            if key in data:
+                raise Refused("wait_for_own_url", [key])
+    else:
+        for key in ("timeout", "hang_up_others"):
+            if data.get(key) not in (None, False):
+                raise Refused("wait_for_required", [key])
 
 
 MACHINE_DETECTION_FIELDS: Final[dict[vol.Marker, Any]] = {
@@ -628,6 +639,9 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("audio_url"): AUDIO_SOURCE,
     vol.Optional("gather"): Object(GATHER_FIELDS),
     vol.Optional("assist"): ASSIST,
+    vol.Optional("wait_for"): Choice(("answer", "end"), rule="wait_for"),
+    vol.Optional("timeout"): Whole(1, MAX_WAIT),
+    vol.Optional("hang_up_others"): boolean,
 }
 # What a step of update_call does; at least one of them.
 STEP_FIELDS: Final = (
