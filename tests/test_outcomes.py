@@ -147,3 +147,12 @@ async def test_reached_after_the_others_ended() -> None:
     a, b = await waiting
     assert (a.outcome, b.outcome) == ("answered", "busy")
     assert cancelled == []
+
+
+def test_forwarded_call_answered() -> None:
+    """A call forwarded elsewhere is answered when the forward is."""
+    watcher = CallWatcher()
+    watcher.observe(callback("transferAnswer", event_time="t"))
+    watcher.observe(callback("transferAnswer", event_time="later"))
+    assert watcher.record("c-1").outcome == "answered"
+    assert watcher.record("c-1").answered_at == "t"

@@ -161,6 +161,11 @@ class CallWatcher:
                     record.machine = is_machine(event.machine_detection_result)
             case parse.CALLBACK_MACHINE_DETECTION_COMPLETE:
                 record.machine = is_machine(event.machine_detection_result)
+            case parse.CALLBACK_TRANSFER_ANSWER if not record.answered:
+                # A call to the application's numbers, forwarded: answered by
+                # whoever it was forwarded to.
+                record.answered = True
+                record.answered_at = data.get("event_time")
             case parse.CALLBACK_GATHER:
                 record.digits = data.get("digits")
             case parse.CALLBACK_DISCONNECT:
@@ -169,6 +174,19 @@ class CallWatcher:
                 record.cause = data.get("cause")
                 record.error = data.get("error_message")
         self._wake()
+
+    @callback
+    def answered(self, call_id: str, at: str | None) -> None:
+        """Note that Home Assistant answered a call to the application's numbers.
+
+        Bandwidth sends no answer callback for those: the call is answered
+        by the first verb that needs it answered.
+        """
+        record = self._record(call_id)
+        if not record.answered:
+            record.answered = True
+            record.answered_at = at
+            self._wake()
 
     def record(self, call_id: str) -> CallRecord:
         """Return what is known of a call so far."""

@@ -29,6 +29,7 @@ from .safeguards import async_check_caller
 from .validation import (
     validate_create_call,
     validate_hangup_call,
+    validate_reset_missed_calls,
     validate_update_call,
     with_default_voice,
     with_defaults,
@@ -37,6 +38,7 @@ from .validation import (
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_UPDATE_CALL = "update_call"
 SERVICE_HANGUP_CALL = "hangup_call"
+SERVICE_RESET_MISSED_CALLS = "reset_missed_calls"
 
 
 def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
@@ -178,6 +180,14 @@ async def _async_hangup_call(call: ServiceCall) -> None:
             raise
 
 
+async def _async_reset_missed_calls(call: ServiceCall) -> None:
+    """Start the entry's Missed calls sensor from zero again."""
+    data = validate_reset_missed_calls(call.data)
+    entry = _entry(call.hass, data)
+    if (reset := entry.runtime_data.reset_missed_calls) is not None:
+        reset()
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions.
@@ -194,3 +204,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(DOMAIN, SERVICE_UPDATE_CALL, _async_update_call)
     hass.services.async_register(DOMAIN, SERVICE_HANGUP_CALL, _async_hangup_call)
+    hass.services.async_register(
+        DOMAIN, SERVICE_RESET_MISSED_CALLS, _async_reset_missed_calls
+    )

@@ -711,6 +711,9 @@ HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
 CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
 UPDATE_CALL_SCHEMA: Final = vol.Schema(Object(UPDATE_CALL_FIELDS, _check_step))
 HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
+RESET_MISSED_CALLS_SCHEMA: Final = vol.Schema(
+    Object({vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False)})
+)
 
 
 # --- Refusals ----------------------------------------------------------------
@@ -794,6 +797,11 @@ def validate_update_call(data: Mapping[str, Any]) -> dict[str, Any]:
 def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return hangup_call's validated data, or raise its translated refusal."""
     return _validate(HANGUP_CALL_SCHEMA, data)
+
+
+def validate_reset_missed_calls(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return reset_missed_calls' validated data, or raise its translated refusal."""
+    return _validate(RESET_MISSED_CALLS_SCHEMA, data)
 
 
 def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
