@@ -27,6 +27,8 @@ async def auto_enable_custom_integrations(
     The recorder must start before Home Assistant's fixture; the logbook's
     views are added before the live server starts.
     """
+    # The logbook's panel needs no frontend built here.
+    hass.config.components.add("frontend")
     assert await async_setup_component(hass, "logbook", {})
 
 

@@ -73,8 +73,6 @@ class _CallHistorySensor(BandwidthEntity, RestoreSensor):
 
     async def _async_restore(self) -> None:
         """Take back what the sensor said before Home Assistant restarted."""
-        if (last := await self.async_get_last_sensor_data()) is not None:
-            self._attr_native_value = last.native_value
 
     @callback
     def _handle_event(
@@ -95,8 +93,8 @@ class LastCallSensor(_CallHistorySensor):
 
     async def _async_restore(self) -> None:
         """Take back the last call, and what is known of it."""
-        await super()._async_restore()
         if (state := await self.async_get_last_state()) is not None:
+            self._attr_native_value = dt_util.parse_datetime(state.state)
             self._attr_extra_state_attributes = {
                 key: state.attributes.get(key) for key in ATTRIBUTES
             }
