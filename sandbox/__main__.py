@@ -1,7 +1,8 @@
 """Run the Bandwidth sandbox for local development.
 
-    python -m sandbox call --url URL [--from +1...] [--to +1...] [--digits 1234# 1]
-                           [--speech FILE.wav]
+    python -m sandbox call --url URL [--status-url URL] [--from +1...] [--to +1...]
+                           [--digits 1234# 1] [--speech FILE.wav]
+                           [--application-id ...]
                       [--unverified] [--verstat V] [--attestation A|B|C]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
                       [--application-id ...] [--application-name ...]
@@ -21,7 +22,9 @@ depends on the number called:
 
 `python -m sandbox call` rings the application through a running sandbox, as a
 person calling your Bandwidth number; give it the URL the integration's
-options show for calls received.
+options show for calls received (as --url, and as --status-url to hear of the
+call's end). It then prints what happens to the call until it ends; Ctrl+C
+hangs up.
 
 Every request, callback, spoken sentence and played audio file is logged to
 stdout (with a warning for audio that cannot be played).
@@ -86,7 +89,16 @@ def call(argv: list[str]) -> None:
         default=[],
         help="what the caller presses at each prompt, in turn (e.g. 1234# 1)",
     )
-    parser.add_argument("--status-url", help="the call status callback URL")
+    parser.add_argument(
+        "--status-url",
+        help="the call status callback URL, told when the call ends "
+        "(the same URL as --url for the integration)",
+    )
+    parser.add_argument(
+        "--application-id",
+        help="the application your number belongs to (the sandbox's first "
+        "application by default)",
+    )
     parser.add_argument(
         "--speech",
         help="a WAV file (8 kHz mono, µ-law or 16-bit) the caller says once the "
@@ -107,15 +119,66 @@ def call(argv: list[str]) -> None:
         body["speech"] = str(Path(args.speech).resolve())
     if args.status_url:
         body["statusUrl"] = args.status_url
+    if args.application_id:
+        body["applicationId"] = args.application_id
 
-    async def post() -> None:
+    async def post() -> str | None:
         async with (
             aiohttp.ClientSession() as session,
             session.post(f"{args.sandbox}/sandbox/inbound", json=body) as response,
         ):
-            print(response.status, await response.text())
+            if response.status != 201:  # noqa: PLR2004
+                print(response.status, await response.text())
+                return None
+            call_id: str = (await response.json())["callId"]
+            print(f"Call {call_id} is ringing (Ctrl+C hangs up)")
+            return call_id
 
-    asyncio.run(post())
+    if (call_id := asyncio.run(post())) is None:
+        return
+    url = f"{args.sandbox}/sandbox/calls/{call_id}"
+    try:
+        asyncio.run(_follow(url))
+    except KeyboardInterrupt:
+        print("Hanging up")
+        asyncio.run(_hang_up(url))
+        asyncio.run(_follow(url, quiet=True))
+
+
+async def _hang_up(url: str) -> None:
+    """Hang up a call, as its caller."""
+    async with aiohttp.ClientSession() as session, session.post(f"{url}/hangup"):
+        pass
+
+
+async def _follow(url: str, *, quiet: bool = False) -> None:
+    """Print what happens to a call (its callbacks, what it hears) until it ends."""
+    seen = {"callbacks": 0, "spoken": 0, "played": 0, "gathered": 0}
+    async with aiohttp.ClientSession() as session:
+        while True:
+            async with session.get(url) as response:
+                call = await response.json()
+            for key, label in (
+                ("callbacks", "callback"),
+                ("spoken", "heard"),
+                ("played", "heard audio"),
+                ("gathered", "pressed"),
+            ):
+                for item in call[key][seen[key] :]:
+                    if quiet:
+                        continue
+                    if key == "callbacks":
+                        status = item["status"] or "no answer"
+                        print(f"  {label}: {item['eventType']} -> {status}")
+                    else:
+                        print(f"  {label}: {item}")
+                seen[key] = len(call[key])
+            if call["state"] == "disconnected":
+                cause = call.get("disconnectCause")
+                error = call.get("errorMessage")
+                print(f"Call ended: {cause}" + (f" ({error})" if error else ""))
+                return
+            await asyncio.sleep(0.5)
 
 
 def _folder(path: Path | None) -> Path | None:
@@ -211,7 +274,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  API password (legacy)    {args.password}")
     print("Numbers called: ...0001 voicemail, ...0002 no answer, ...0003 busy,")
     print('  anything else: a human who presses "1" when asked.')
-    print("Calls to your number: python -m sandbox call --url <the options' URL>")
+    print(
+        "Calls to your number: python -m sandbox call --url <the options' URL> "
+        "--status-url <the same URL>"
+    )
 
     async def stop(_app: web.Application) -> None:
         await sandbox.close()

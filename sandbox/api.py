@@ -83,6 +83,8 @@ class HttpApi:
             app.router.add_get(calls + "/{call_id}", self._get_call)
             app.router.add_post(calls + "/{call_id}", self._update_call)
             app.router.add_post("/sandbox/inbound", self._control_inbound)
+            app.router.add_get("/sandbox/calls/{call_id}", self._control_call)
+            app.router.add_post("/sandbox/calls/{call_id}/hangup", self._control_hangup)
             app.router.add_get(
                 "/api/v2/accounts/{account_id}/applications/{application_id}",
                 self._get_application,
@@ -417,5 +419,32 @@ class HttpApi:
             status_url=body.get("statusUrl"),
             digits=body.get("digits"),
             speech=body.get("speech"),
+            application_id=body.get("applicationId"),
         )
         return web.json_response({"callId": call.call_id}, status=201)
+
+    async def _control_call(self, request: web.Request) -> web.Response:
+        """Tell what happened to a call so far (`python -m sandbox call` follows it)."""
+        call = self._find_call(request)
+        if isinstance(call, web.Response):
+            return call
+        return web.json_response(
+            {
+                **call.state_json(),
+                "callbacks": [
+                    {"eventType": event_type, "status": status}
+                    for event_type, status, _ in call.callbacks
+                ],
+                "spoken": call.spoken,
+                "played": call.played,
+                "gathered": call.gathered,
+            }
+        )
+
+    async def _control_hangup(self, request: web.Request) -> web.Response:
+        """Hang up a call, as its caller (or callee) does."""
+        call = self._find_call(request)
+        if isinstance(call, web.Response):
+            return call
+        call.end("hangup")
+        return web.Response(status=204)

@@ -103,7 +103,8 @@ class Scenario:
     """What the callee does.
 
     outcome: "answer" (a human), "voicemail" (a machine), "no-answer" (rings
-    until callTimeout, cause timeout) or "busy". digits: what is pressed at
+    until callTimeout, cause timeout), "busy", "rejected" (the callee
+    declines it) or "error" (the network fails it, cause error). digits: what is pressed at
     each <Gather> (a string for every Gather, or a list consumed one per
     Gather; default "1" for a human, nothing for a machine).
     machine_detection_result overrides the detected value. hangup_after:

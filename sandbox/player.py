@@ -103,8 +103,10 @@ class CallPlayer:
             await self._wait(call, call.request.get("callTimeout", 30))
             raise _Ended("timeout")
         await self._wait(call, scenario.ring_seconds)
-        if scenario.outcome == "busy":
-            raise _Ended("busy")
+        if scenario.outcome in ("busy", "rejected"):
+            raise _Ended(scenario.outcome)
+        if scenario.outcome == "error":
+            raise _Ended("error", "The call could not be completed")
 
     async def _answer(self, call: Call, scenario: Scenario) -> None:
         call.state = "answered"

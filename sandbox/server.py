@@ -132,6 +132,8 @@ class Sandbox:
     ) -> None:
         """Create a sandbox for one account and its credentials."""
         self.account_id = account_id
+        # The account's first application: calls to its numbers go to it.
+        self.application_id = application_id
         self.application_ids = {application_id}
         self.applications = {
             application_id: Application(application_id, application_name)
@@ -318,6 +320,7 @@ class Sandbox:
         digits: str | Sequence[str] | None = None,
         speech: str | None = None,
         barge_in: str | None = None,
+        application_id: str | None = None,
     ) -> Call:
         """Ring the application: a call from `from_` to its number `to`.
 
@@ -331,13 +334,15 @@ class Sandbox:
         one per Gather in turn); nothing by default. `speech` is a WAV file
         the caller says once a media stream starts (Scenario.speech);
         `barge_in` one said over the first answer (Scenario.barge_in).
+        `application_id` is the application the number belongs to: the
+        sandbox's own (the first) unless given.
         """
         call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
         request = {
             "to": to,
             "from": from_,
-            "applicationId": next(iter(self.application_ids)),
+            "applicationId": application_id or self.application_id,
             "initiateUrl": url,
             "initiateMethod": method,
             # Verbs answer with the method the application was given.

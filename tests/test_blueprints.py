@@ -40,6 +40,7 @@ from .voices import TTS_ENTITY_ID, FakeVoice
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "bandwidth"
 ALARM = "call_on_alarm.yaml"
 ESCALATION = "call_escalation.yaml"
+EVERYONE = "call_everyone.yaml"
 TRUSTED = "trusted_callers.yaml"
 MENU = "phone_menu.yaml"
 PANEL = "alarm_control_panel.home"
@@ -91,7 +92,7 @@ async def set_up_automation(
 
 
 @pytest.mark.usefixtures("blueprints")
-@pytest.mark.parametrize("path", [ALARM, ESCALATION, TRUSTED, MENU])
+@pytest.mark.parametrize("path", [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU])
 async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
     """Home Assistant loads each blueprint; its metadata points back here."""
     blueprint = await async_get_blueprints(hass).async_get_blueprint(
@@ -114,7 +115,7 @@ async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
 def test_every_blueprint_is_tested() -> None:
     """A new blueprint needs tests here too; each parses as Home Assistant YAML."""
     assert sorted(path.name for path in BLUEPRINTS.iterdir()) == sorted(
-        [ALARM, ESCALATION, TRUSTED, MENU]
+        [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU]
     )
     for path in BLUEPRINTS.iterdir():
         assert load_yaml_dict(path)["blueprint"]["domain"] == "automation"
@@ -299,14 +300,15 @@ async def waiting_on_call(
 ) -> list[Call]:
     """Wait until the automation waits on its `count`-th call; return the calls.
 
-    The wait listens for disconnects (its timeout already scheduled) only
-    while it runs. Not hass.async_block_till_done(): that would wait for the
-    whole automation run, which here only ends when its time runs out.
+    create_call waits (its timeout already scheduled) on the entry's watcher.
+    Not hass.async_block_till_done(): that would wait for the whole
+    automation run, which here only ends when its time runs out.
     """
+    [entry] = hass.config_entries.async_entries("bandwidth")
 
     def ready() -> bool:
-        listening = hass.bus.async_listeners().get(EVENT_CALL_DISCONNECTED, 0)
-        return len(bandwidth_sandbox.calls) == count and listening > 0
+        waiting = bool(entry.runtime_data.watcher._waiters)
+        return len(bandwidth_sandbox.calls) == count and waiting
 
     await bandwidth_sandbox.wait_for(ready)
     return list(bandwidth_sandbox.calls.values())
@@ -394,6 +396,74 @@ async def test_escalation_press_2_to_be_connected(live: Live) -> None:
     [leg] = first.transfers
     assert leg.request["to"] == MONITORING
     assert nobody == []
+
+
+def everyone_inputs(entry: MockConfigEntry, numbers: list[str]) -> dict[str, Any]:
+    """Inputs starting the calls to everyone on the event `start_calls`."""
+    return {
+        "start": [{"trigger": "event", "event_type": "start_calls"}],
+        "bandwidth_entry": entry.entry_id,
+        "numbers": numbers,
+        "ring_time": 120,
+        "no_acknowledgement": [{"event": "nobody_acknowledged"}],
+    }
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_everyone_until_acknowledged(live: Live) -> None:
+    """Busy, 1 pressed, still ringing: the ringing phone stops, the presser is thanked."""
+    live.sandbox.scenarios = {
+        FIRST: Scenario(outcome="busy", ring_seconds=0),
+        SECOND: Scenario(digits="1"),
+        THIRD: Scenario(outcome="no-answer"),
+    }
+    await set_up_automation(
+        live.hass, EVERYONE, everyone_inputs(live.entry, [FIRST, SECOND, THIRD])
+    )
+    nobody = async_capture_events(live.hass, "nobody_acknowledged")
+
+    live.hass.bus.async_fire("start_calls")
+    await live.hass.async_block_till_done()
+    await live.sandbox.wait_idle()
+    await live.hass.async_block_till_done()
+
+    first, second, third = live.sandbox.calls.values()
+    assert first.disconnect_cause == "busy"
+    assert second.spoken == [
+        "Something needs your attention at home.",
+        "Press 1 to acknowledge.",
+        "Thank you. Goodbye.",
+    ]
+    assert second.gathered == ["1"]
+    assert third.answer_time is None
+    assert third.disconnect_cause == "cancel"
+    assert nobody == []
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_everyone_nobody_acknowledges(live: Live) -> None:
+    """Another key, a machine, no answer: every round calls everyone, then gives up."""
+    live.sandbox.scenarios = {
+        FIRST: Scenario(digits="2"),
+        SECOND: Scenario(outcome="voicemail"),
+    }
+    inputs = everyone_inputs(live.entry, [FIRST, SECOND])
+    inputs |= {"rounds": 2, "pause": 0}
+    await set_up_automation(live.hass, EVERYONE, inputs)
+    nobody = async_capture_events(live.hass, "nobody_acknowledged")
+
+    live.hass.bus.async_fire("start_calls")
+    await live.hass.async_block_till_done()
+    await live.sandbox.wait_idle()
+    await live.hass.async_block_till_done()
+
+    calls = list(live.sandbox.calls.values())
+    assert [call.request["to"] for call in calls] == [FIRST, SECOND] * 2
+    for call in calls[::2]:
+        # 2 ends the other call; then this one is hung up too.
+        assert call.gathered == ["2"]
+        assert "Thank you. Goodbye." not in call.spoken
+    assert len(nobody) == 1
 
 
 async def ring_in(live: Live, caller: str, **kwargs: Any) -> Call:

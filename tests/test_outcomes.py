@@ -114,3 +114,45 @@ async def test_waiting() -> None:
     assert (await watcher.async_wait("c-4", "end", detect=False, limit=5)).outcome == (
         "in_progress"
     )
+
+
+def test_duration() -> None:
+    """Seconds from the answer to the end, when both times can be read."""
+    record = CallRecord(
+        call_id="c-1",
+        answered=True,
+        answered_at="2026-12-07T10:00:00.400Z",
+        ended=True,
+        ended_at="2026-12-07T10:00:42.300Z",
+    )
+    assert record.duration == 42
+    record.ended_at = "not a time"
+    assert record.duration is None
+    assert "duration" not in record.as_dict()
+
+
+async def test_reached_after_the_others_ended() -> None:
+    """The first person reached cancels nothing when every other call is over."""
+    watcher = CallWatcher()
+    cancelled: list[list[str]] = []
+    waiting = asyncio.create_task(
+        watcher.async_wait_calls(
+            ["a", "b"], "end", detect=False, limit=5, on_reached=cancelled.append
+        )
+    )
+    await asyncio.sleep(0)
+    watcher.observe(callback("disconnect", call_id="b", cause="busy"))
+    watcher.observe(callback("answer", call_id="a"))
+    watcher.observe(callback("disconnect", call_id="a", cause="hangup"))
+    a, b = await waiting
+    assert (a.outcome, b.outcome) == ("answered", "busy")
+    assert cancelled == []
+
+
+def test_forwarded_call_answered() -> None:
+    """A call forwarded elsewhere is answered when the forward is."""
+    watcher = CallWatcher()
+    watcher.observe(callback("transferAnswer", event_time="t"))
+    watcher.observe(callback("transferAnswer", event_time="later"))
+    assert watcher.record("c-1").outcome == "answered"
+    assert watcher.record("c-1").answered_at == "t"

@@ -138,6 +138,8 @@ COMPANIONS = {
     "machine_detection.fallback_password": {
         "machine_detection.fallback_username": "md"
     },
+    "timeout": {"wait_for": "end"},
+    "hang_up_others": {"wait_for": "end"},
 }
 
 
@@ -231,15 +233,25 @@ def test_every_event_is_documented() -> None:
 
 
 def test_action_response_is_documented_as_returned() -> None:
-    """The example response only has keys create_call returns."""
+    """The example responses only have keys create_call returns.
+
+    The second waited for the outcome (wait_for): its keys are documented.
+    """
     returned = {field.name for field in fields(CreateCallResponse)}
     returned -= {"from_", "answer_url", "answer_fallback_url", "disconnect_url"}
     returned |= {"from", "error"}
-    (response,) = [
-        block for block in yaml_blocks(section("Actions")) if "calls" in block
-    ]
-    for item in response["calls"]:
+    outcome = {"outcome", "answered_at", "duration", "digits", "disconnect_cause"}
+    text = section("Actions")
+    placed, waited = [block for block in yaml_blocks(text) if "calls" in block]
+    for item in placed["calls"]:
         assert set(item) <= returned
+    for item in waited["calls"]:
+        assert set(item) <= returned | outcome
+    table = text[text.index("| Key | When | Meaning |") :].split("\n\n", 1)[0]
+    assert set(re.findall(r"^\| `([a-z_]+)` \|", table, re.MULTILINE)) == {
+        *outcome,
+        "error",
+    }
 
 
 def test_entity_and_trigger_names() -> None:
@@ -283,6 +295,7 @@ def test_links() -> None:
     names = [
         "call_on_alarm.yaml",
         "call_escalation.yaml",
+        "call_everyone.yaml",
         "trusted_callers.yaml",
         "phone_menu.yaml",
     ]

@@ -1562,3 +1562,64 @@ async def test_close_ends_streams(
     [stream] = call.streams
     assert stream.task is not None
     assert stream.task.done()
+
+
+async def test_calls_in_followed_and_hung_up(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """`python -m sandbox call`'s routes: ring, follow, hang up; the application is known."""
+    bandwidth_sandbox.lifecycle = True
+    bandwidth_sandbox.application_ids.add("door-bell")
+    initiated: list[dict[str, Any]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        body = await request.json()
+        if body["eventType"] != "initiate":
+            return web.Response(status=204)
+        initiated.append(body)
+        return web.Response(
+            text="<Response><SpeakSentence>Hello.</SpeakSentence>"
+            '<Pause duration="300"/></Response>',
+            content_type="application/xml",
+        )
+
+    app = web.Application()
+    app.router.add_post("/{name}", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base = bandwidth_sandbox.url
+    try:
+        url = str(server.make_url("/initiate"))
+        for extra in ({}, {"applicationId": "door-bell"}):
+            async with session.post(
+                f"{base}/sandbox/inbound",
+                json={"url": url, "from": "+15555550177", "to": "+15555550100"}
+                | {"statusUrl": url}
+                | extra,
+            ) as response:
+                assert response.status == 201
+                call_id = (await response.json())["callId"]
+            call = bandwidth_sandbox.calls[call_id]
+            await bandwidth_sandbox.wait_for(lambda c=call: c.spoken == ["Hello."])
+            async with session.post(f"{base}/sandbox/calls/{call_id}/hangup") as hangup:
+                assert hangup.status == 204
+            await bandwidth_sandbox.wait_for_call(call_id)
+            async with session.get(f"{base}/sandbox/calls/{call_id}") as response:
+                followed = await response.json()
+            assert followed["state"] == "disconnected"
+            assert followed["disconnectCause"] == "hangup"
+            assert followed["spoken"] == ["Hello."]
+            assert followed["callbacks"] == [
+                {"eventType": "initiate", "status": 200},
+                {"eventType": "disconnect", "status": 204},
+            ]
+        for route in ("", "/hangup"):
+            method = session.post if route else session.get
+            async with method(f"{base}/sandbox/calls/c-unknown{route}") as response:
+                assert response.status == 404
+    finally:
+        await server.close()
+    assert [body["applicationId"] for body in initiated] == [
+        sandbox.APPLICATION_ID,
+        "door-bell",
+    ]

@@ -6,8 +6,8 @@ import secrets
 from types import MappingProxyType
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
@@ -50,7 +50,7 @@ from .stream import StreamView, async_stream_url
 from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY]
+PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
@@ -175,6 +175,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     async_setup_webhook(hass, entry)
     entry.async_on_unload(lambda: async_end_conversations(entry))
     entry.async_on_unload(entry.runtime_data.watcher.close)
+
+    @callback
+    def _stopping(_event: Event) -> None:
+        """End the actions waiting for calls: Home Assistant is stopping."""
+        entry.runtime_data.watcher.close()
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _stopping))
     await async_setup_cloudhook(hass, entry, lambda: async_check_issues(hass, entry))
     async_setup_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

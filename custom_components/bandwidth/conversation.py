@@ -53,6 +53,7 @@ from .const import (
 from .data import BandwidthConfigEntry
 from .errors import validation_error
 from .parse import (
+    ATTR_CONTACT,
     CALLBACK_DISCONNECT,
     CALLBACK_MEDIA_STREAM_REJECTED,
     CallbackEvent,
@@ -310,10 +311,13 @@ class Conversation:
 
     @callback
     def _fire(self, name: str, entity_event: str, extra: dict[str, Any]) -> None:
+        contact = self.entry.runtime_data.contacts.get(self.call.contact or "")
         data = {
             "call_id": self.call.call_id,
             ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
             "pipeline_id": self._pipeline_id,
+            # Who is talking, for the logbook and automations.
+            ATTR_CONTACT: contact.name if contact is not None else None,
             **extra,
         }
         async_fire_call_event(self.hass, self.entry.entry_id, name, entity_event, data)
@@ -575,6 +579,7 @@ def async_follow_stream(
         if conversation is not None:
             conversation.end(ENDED_STREAM_FAILED)
             return
+        contact = entry.runtime_data.contacts.get(call.contact or "")
         async_fire_call_event(
             hass,
             entry.entry_id,
@@ -584,6 +589,7 @@ def async_follow_stream(
                 "call_id": call.call_id,
                 ATTR_CONFIG_ENTRY_ID: entry.entry_id,
                 "pipeline_id": call.assist,
+                ATTR_CONTACT: contact.name if contact is not None else None,
                 "reason": ENDED_STREAM_FAILED,
                 "turns": [],
             },

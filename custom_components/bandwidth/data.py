@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,8 @@ class BandwidthData:
     satellites: dict[str, Agent] = field(default_factory=dict)
     # Whether the platforms of contacts' entities are set up (contacts.py).
     contact_platforms: bool = False
+    # Resets the Missed calls sensor, while it is added (sensor.py).
+    reset_missed_calls: Callable[[], None] | None = None
 
 
 type BandwidthConfigEntry = ConfigEntry[BandwidthData]

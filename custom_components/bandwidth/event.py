@@ -90,7 +90,9 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         attributes = {
             key: value for key, value in data.items() if key not in PRIVATE_FIELDS
         }
-        attributes[ATTR_BANDWIDTH_EVENT_TYPE] = attributes.pop(ATTR_EVENT_TYPE, None)
+        # Assist's events are Home Assistant's own: no Bandwidth eventType.
+        if (bandwidth_event_type := attributes.pop(ATTR_EVENT_TYPE, None)) is not None:
+            attributes[ATTR_BANDWIDTH_EVENT_TYPE] = bandwidth_event_type
         self._trigger_event(event_type, attributes)
         self.async_set_context(context)
         self.async_write_ha_state()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -13,6 +13,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
+from homeassistant.util.json import JsonValueType
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
 from .bxml import GOODBYE
@@ -23,10 +24,12 @@ from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import bandwidth_errors, validation_error
 from .media import async_prepare_media, speech_settings
+from .results import async_add_results
 from .safeguards import async_check_caller
 from .validation import (
     validate_create_call,
     validate_hangup_call,
+    validate_reset_missed_calls,
     validate_update_call,
     with_default_voice,
     with_defaults,
@@ -35,6 +38,7 @@ from .validation import (
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_UPDATE_CALL = "update_call"
 SERVICE_HANGUP_CALL = "hangup_call"
+SERVICE_RESET_MISSED_CALLS = "reset_missed_calls"
 
 
 def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
@@ -59,7 +63,10 @@ def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
 
 
 async def _async_create_call(call: ServiceCall) -> ServiceResponse:
-    """Place calls and return one result per destination."""
+    """Place calls and return one result per destination.
+
+    With wait_for, the result tells how each call turned out.
+    """
     hass = call.hass
     data = validate_create_call(call.data)
     entry = _entry(hass, data)
@@ -69,7 +76,10 @@ async def _async_create_call(call: ServiceCall) -> ServiceResponse:
         data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
 
     outcome = await async_place_calls(hass, entry, data)
-    return {"calls": [response_item(to, result) for to, result in outcome]}
+    items = [response_item(to, result) for to, result in outcome]
+    if "wait_for" in data:
+        await async_add_results(hass, entry, data, outcome, items)
+    return {"calls": cast("list[JsonValueType]", items)}
 
 
 async def _async_update_call(call: ServiceCall) -> None:
@@ -170,6 +180,14 @@ async def _async_hangup_call(call: ServiceCall) -> None:
             raise
 
 
+async def _async_reset_missed_calls(call: ServiceCall) -> None:
+    """Start the entry's Missed calls sensor from zero again."""
+    data = validate_reset_missed_calls(call.data)
+    entry = _entry(call.hass, data)
+    if (reset := entry.runtime_data.reset_missed_calls) is not None:
+        reset()
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions.
@@ -186,3 +204,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(DOMAIN, SERVICE_UPDATE_CALL, _async_update_call)
     hass.services.async_register(DOMAIN, SERVICE_HANGUP_CALL, _async_hangup_call)
+    hass.services.async_register(
+        DOMAIN, SERVICE_RESET_MISSED_CALLS, _async_reset_missed_calls
+    )

@@ -69,6 +69,8 @@ MIN_SECONDS: Final = 1
 MAX_SECONDS: Final = 300
 # How long Bandwidth lets a call ring, at most (call_timeout).
 MAX_CALL_TIMEOUT: Final = 300
+# How long create_call may wait for its calls to turn out (wait_for).
+MAX_WAIT: Final = 600
 
 # Matched whole (fullmatch). [0-9], not \d: \d also matches other scripts' digits.
 E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -570,6 +572,15 @@ def _check_call(data: dict[str, Any]) -> None:
         raise Refused("script_with_answer_url", ["answer_url"])
     if data.get("assist") is not None and data.get("gather") is not None:
         raise Refused("exclusive_fields", ["assist"], other="gather")
+    if "wait_for" in data:
+        # Their callbacks would not come here: how the call went is unknown.
+        for key in ("answer_url", "disconnect_url"):
+            if key in data:
+                raise Refused("wait_for_own_url", [key])
+    else:
+        for key in ("timeout", "hang_up_others"):
+            if data.get(key) not in (None, False):
+                raise Refused("wait_for_required", [key])
 
 
 MACHINE_DETECTION_FIELDS: Final[dict[vol.Marker, Any]] = {
@@ -628,6 +639,9 @@ CREATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("audio_url"): AUDIO_SOURCE,
     vol.Optional("gather"): Object(GATHER_FIELDS),
     vol.Optional("assist"): ASSIST,
+    vol.Optional("wait_for"): Choice(("answer", "end"), rule="wait_for"),
+    vol.Optional("timeout"): Whole(1, MAX_WAIT),
+    vol.Optional("hang_up_others"): boolean,
 }
 # What a step of update_call does; at least one of them.
 STEP_FIELDS: Final = (
@@ -697,6 +711,9 @@ HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
 CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
 UPDATE_CALL_SCHEMA: Final = vol.Schema(Object(UPDATE_CALL_FIELDS, _check_step))
 HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
+RESET_MISSED_CALLS_SCHEMA: Final = vol.Schema(
+    Object({vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False)})
+)
 
 
 # --- Refusals ----------------------------------------------------------------
@@ -780,6 +797,11 @@ def validate_update_call(data: Mapping[str, Any]) -> dict[str, Any]:
 def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return hangup_call's validated data, or raise its translated refusal."""
     return _validate(HANGUP_CALL_SCHEMA, data)
+
+
+def validate_reset_missed_calls(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return reset_missed_calls' validated data, or raise its translated refusal."""
+    return _validate(RESET_MISSED_CALLS_SCHEMA, data)
 
 
 def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:

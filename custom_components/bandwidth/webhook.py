@@ -79,6 +79,10 @@ MAX_BODY_SIZE: Final = 64 * 1024
 # Our own query parameters, never part of a GET callback's fields.
 OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY, QUERY_STEP})
 
+# What a call to the application's numbers does once Home Assistant answered
+# it (with Assist, a PIN prompt, or an automation's step).
+ANSWERED_PHASES: Final = frozenset({"playing", "holding", "conversing", "pin"})
+
 # Bandwidth eventType -> (event fired on the bus, event entity event type).
 EVENTS: Final[dict[str, tuple[str, str]]] = {
     CALLBACK_ANSWER: (EVENT_CALL_ANSWERED, EVENT_TYPE_ANSWERED),
@@ -213,6 +217,12 @@ class CallbackHandler:
             document = self.flow.reply(call, event, step)
             if call is not None:
                 async_follow_stream(self.hass, self.entry, call, event)
+        if (
+            call is not None
+            and call.direction == "inbound"
+            and call.phase in ANSWERED_PHASES
+        ):
+            self.runtime.watcher.answered(event.call_id, event.data.get("event_time"))
         if event.event_type not in INTERNAL_EVENTS and not private:
             self.runtime.watcher.observe(event)
             self._fire_events(event)

@@ -1,8 +1,14 @@
-"""A speech-to-text entity that hears the same request whatever is said."""
+"""A speech-to-text entity that hears the same request whenever anything is said.
+
+Silence is heard as nothing: a call left quiet does not switch the porch
+light on again and again; Assist's conversation then ends by itself.
+"""
 
 from __future__ import annotations
 
+import array
 from collections.abc import AsyncIterable
+from typing import Final
 
 from homeassistant.components.stt import (
     AudioBitRates,
@@ -21,6 +27,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 # What the sandbox's caller asks for (tests/fixtures/audio/porch-ulaw.wav).
 HEARD = "turn on the porch light"
+# The loudest 16-bit sample of audio that is only silence (or line noise).
+SILENCE: Final = 500
 
 
 async def async_setup_entry(
@@ -74,8 +82,20 @@ class DevelopSpeechToText(SpeechToTextEntity):
     async def async_process_audio_stream(
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> SpeechResult:
-        """Listen until the pipeline's voice detection ends the request."""
+        """Listen until the pipeline's voice detection ends the request.
+
+        Hears HEARD if anything louder than silence was said, else nothing.
+        """
         del metadata
-        async for _chunk in stream:
-            pass
+        said = False
+        async for chunk in stream:
+            said = said or _loud(chunk)
+        if not said:
+            return SpeechResult(None, SpeechResultState.ERROR)
         return SpeechResult(HEARD, SpeechResultState.SUCCESS)
+
+
+def _loud(chunk: bytes) -> bool:
+    """Tell whether 16-bit little-endian PCM audio is louder than silence."""
+    samples = array.array("h", chunk[: len(chunk) - len(chunk) % 2])
+    return any(abs(sample) > SILENCE for sample in samples)

@@ -1,0 +1,180 @@
+"""Describe the integration's events in the logbook, in plain words.
+
+Each entry is named after the other party (a contact's name when the number
+is a contact's) and says what happened: "Alice answered", "+1 704 555 0199
+called". Only the event's own data is used: the logbook describes events
+long after their call is over.
+
+The words are translations, in the `common` category of translations/ (core
+integrations build logbook text in code; a custom integration has no other
+place for them): Home Assistant caches every category of an integration's
+translations in its language (English besides) when setting it up, so the
+synchronous describers read them from the cache.
+
+What a caller typed stays out, as on the event entity: a single key (a menu
+choice) is named, longer input only counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.translation import async_get_cached_translations
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    DOMAIN,
+    EVENT_ASSIST_ENDED,
+    EVENT_ASSIST_STARTED,
+    EVENT_CALL_ANSWERED,
+    EVENT_CALL_DISCONNECTED,
+    EVENT_CALL_RECEIVED,
+    EVENT_CALLBACK,
+    EVENT_GATHER_COMPLETE,
+    EVENT_MACHINE_DETECTION_COMPLETE,
+    EVENT_TRANSFER_ANSWERED,
+    EVENT_TRANSFER_COMPLETE,
+)
+from .parse import ATTR_CONTACT, ATTR_PIN_VALID, MACHINE_RESULTS
+
+# North American numbers, written as people read them: +1 704 555 0199.
+NANP: Final = re.compile(r"\+1([2-9][0-9]{2})([0-9]{3})([0-9]{4})")
+# Bandwidth's causes of a call placed and never answered, by their words;
+# any other is a failure.
+UNANSWERED: Final = {
+    "timeout": "no_answer",
+    "hangup": "no_answer",
+    "busy": "busy",
+    "rejected": "rejected",
+    "cancel": "cancelled",
+}
+
+type Describer = Callable[[Event], dict[str, str]]
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Describer], None],
+) -> None:
+    """Describe each event the integration fires."""
+    describers: dict[str, Callable[[HomeAssistant, Mapping[str, Any]], str]] = {
+        EVENT_CALL_RECEIVED: _received,
+        EVENT_CALL_ANSWERED: _answered,
+        EVENT_MACHINE_DETECTION_COMPLETE: _detected,
+        EVENT_GATHER_COMPLETE: _gathered,
+        EVENT_TRANSFER_ANSWERED: lambda hass, _: _words(hass, "transfer_answered"),
+        EVENT_TRANSFER_COMPLETE: lambda hass, _: _words(hass, "transfer_complete"),
+        EVENT_ASSIST_STARTED: lambda hass, _: _words(hass, "assist_started"),
+        EVENT_ASSIST_ENDED: _assist_ended,
+        EVENT_CALL_DISCONNECTED: _disconnected,
+        EVENT_CALLBACK: lambda hass, data: _words(
+            hass, "callback", event=str(data.get("event_type"))
+        ),
+    }
+    for event_type, describe in describers.items():
+        async_describe_event(DOMAIN, event_type, _describer(hass, describe))
+
+
+def _describer(
+    hass: HomeAssistant, describe: Callable[[HomeAssistant, Mapping[str, Any]], str]
+) -> Describer:
+    """Return the logbook's describer of one event type."""
+
+    @callback
+    def describer(event: Event) -> dict[str, str]:
+        data = event.data
+        return {
+            LOGBOOK_ENTRY_NAME: _who(hass, data),
+            LOGBOOK_ENTRY_MESSAGE: describe(hass, data),
+        }
+
+    return describer
+
+
+def _words(hass: HomeAssistant, key: str, **placeholders: str) -> str:
+    """Return the translated words of `key`, placeholders filled in."""
+    name = f"component.{DOMAIN}.common.logbook_{key}"
+    for language in (hass.config.language, "en"):
+        words = async_get_cached_translations(hass, language, "common", DOMAIN)
+        if name in words:
+            return words[name].format(**placeholders)
+    return key  # Not cached: Home Assistant caches them when setting us up.
+
+
+def _who(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """Return the other party: a contact's name, or the number."""
+    if isinstance(contact := data.get(ATTR_CONTACT), str) and contact:
+        return contact
+    number = data.get("from") if data.get("direction") == "inbound" else data.get("to")
+    if not isinstance(number, str) or not number:
+        return _words(hass, "someone")
+    entry = hass.config_entries.async_get_entry(str(data.get(ATTR_CONFIG_ENTRY_ID)))
+    if entry is not None and entry.state is ConfigEntryState.LOADED:
+        known = entry.runtime_data.contacts.by_number(number)
+        if known is not None:
+            return str(known.name)
+    if match := NANP.fullmatch(number):
+        return "+1 {} {} {}".format(*match.groups())
+    return number
+
+
+def _received(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    if data.get("caller_verified") is True:
+        return _words(hass, "received")
+    return _words(hass, "received_unverified")
+
+
+def _answered(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    detected = data.get("machine_detection_result")
+    if isinstance(detected, Mapping) and detected.get("value") in MACHINE_RESULTS:
+        return _words(hass, "voicemail")
+    return _words(hass, "answered")
+
+
+def _detected(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    detected = data.get("machine_detection_result")
+    value = detected.get("value") if isinstance(detected, Mapping) else None
+    if value in MACHINE_RESULTS:
+        return _words(hass, "voicemail")
+    if value == "human":
+        return _words(hass, "person")
+    return _words(hass, "undetected")
+
+
+def _gathered(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    if (valid := data.get(ATTR_PIN_VALID)) is not None:
+        return _words(hass, "pin_valid" if valid is True else "pin_wrong")
+    digits = data.get("digits")
+    if not isinstance(digits, str) or not digits:
+        return _words(hass, "pressed_nothing")
+    if len(digits) == 1:
+        return _words(hass, "pressed", digits=digits)
+    return _words(hass, "entered", count=str(len(digits)))
+
+
+def _assist_ended(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    turns = data.get("turns")
+    return _words(
+        hass, "assist_ended", turns=str(len(turns) if isinstance(turns, list) else 0)
+    )
+
+
+def _disconnected(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    cause = data.get("cause")
+    if data.get("answer_time"):
+        if cause == "hangup":
+            return _words(hass, "ended")
+    elif data.get("direction") == "inbound":
+        return _words(hass, "missed")
+    elif isinstance(cause, str) and cause in UNANSWERED:
+        return _words(hass, UNANSWERED[cause])
+    return _words(hass, "failed", cause=str(cause))
