@@ -352,11 +352,11 @@ def test_brand_images(name: str, size: tuple[int, int] | None) -> None:
 
 
 def test_quality_scale() -> None:
-    """Every rule is done or exempt, and every exemption says why."""
+    """Every rule is done, exempt or to do; an exemption or a to-do says why."""
     rules = read_yaml(INTEGRATION / "quality_scale.yaml")["rules"]
     assert set(rules) == QUALITY_RULES
     for rule, value in rules.items():
         status = value if isinstance(value, str) else value["status"]
-        assert status in ("done", "exempt"), rule
-        if status == "exempt":
+        assert status in ("done", "exempt", "todo"), rule
+        if status != "done":
             assert value["comment"], rule
