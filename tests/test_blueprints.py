@@ -28,6 +28,7 @@ from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_GATHER_COMPLETE,
 )
@@ -558,7 +559,14 @@ async def test_phone_menu(
 @pytest.mark.usefixtures("blueprints", "voice_stack")
 async def test_phone_menu_ignores_others(live: Live) -> None:
     """An unverified or unknown caller is not answered; it rings out, rejected."""
-    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 3})
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "automation",
+            CONF_RING_TIMEOUT: 3,
+            CONF_VOICEMAIL_WHEN_UNANSWERED: False,
+        },
+    )
     await add_contact(live.hass, live.entry, FIRST, assist=False, pin="2468")
     await add_contact(live.hass, live.entry, THIRD, name="Carol", pin="1357")
     await set_up_automation(

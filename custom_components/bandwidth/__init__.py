@@ -40,11 +40,13 @@ from .identity import (
 )
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import DATA_AUDIO, async_setup_audio
+from .media_source import VoicemailView
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
 from .safeguards import CallsPerHour, async_remove_calls_per_hour
 from .services import async_setup_services
 from .stream import StreamView, async_stream_url
+from .voicemail import VoicemailBox, async_remove_voicemail
 from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -55,6 +57,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Register the actions and the audio view once, whatever entries exist."""
     async_setup_services(hass)
     async_setup_audio(hass)
+    hass.http.register_view(VoicemailView(hass))
     hass.http.register_view(
         StreamView(
             hass,
@@ -141,7 +144,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         lambda call: async_stream_url(hass, call),
         contacts=contacts,
         pins=pins,
+        language=lambda: hass.config.language,
     )
+    voicemail = VoicemailBox(hass, entry.entry_id, client, lambda: entry.options)
+    await voicemail.async_load()
+    entry.async_on_unload(voicemail.async_unload)
     entry.runtime_data = BandwidthData(
         client=client,
         calls=calls,
@@ -150,6 +157,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         connection=connection(entry.data),
         contacts=contacts,
         pins=pins,
+        voicemail=voicemail,
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
@@ -197,9 +205,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
-    """Forget the entry's cloudhook, stored calls and their count, and repair issues."""
+    """Forget the entry's cloudhook, stored calls, their count, messages and issues."""
     await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)
     await async_remove_pin_store(hass, entry.entry_id)
     await async_remove_calls_per_hour(hass, entry.entry_id)
+    await async_remove_voicemail(hass, entry.entry_id)

@@ -14,6 +14,7 @@ from .identity import Contacts
 from .outcomes import CallWatcher
 from .pins import PinGuard
 from .replies import CallFlow
+from .voicemail import VoicemailBox
 
 if TYPE_CHECKING:
     from .conversation import Agent, Conversation
@@ -35,6 +36,8 @@ class BandwidthData:
     connection: Mapping[str, Any]
     contacts: Contacts = field(default_factory=Contacts)
     pins: PinGuard
+    # The messages callers left, and those on their way.
+    voicemail: VoicemailBox
     watcher: CallWatcher = field(default_factory=CallWatcher)
     # The conversations with Assist going on, by call reference.
     conversations: dict[str, Conversation] = field(default_factory=dict)

@@ -29,13 +29,22 @@ from .const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICE,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_ASSIST_MAX_CONVERSATIONS,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
+    DEFAULT_VOICEMAIL_GREETING,
+    DEFAULT_VOICEMAIL_MAX_DURATION,
     INBOUND_ASSIST,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
+    INBOUND_VOICEMAIL,
     LOGGER,
+    TRANSCRIPTION_BANDWIDTH,
 )
 from .countries import allowed_country_codes, destination_refusal
 from .identity import Contact, Contacts
@@ -99,6 +108,8 @@ class PinCheck(Protocol):
 type Options = Callable[[], Mapping[str, Any]]
 # The wss:// URL a call's media stream goes to; None when there is none.
 type StreamResolver = Callable[[LiveCall], str | None]
+# Home Assistant's language ("en", "fr-CA"...).
+type Language = Callable[[], str]
 
 
 def _no_stream(_call: LiveCall) -> str | None:
@@ -164,13 +175,15 @@ class CallFlow:
         *,
         contacts: Contacts | None = None,
         pins: PinCheck | None = None,
+        language: Language = lambda: "en",
     ) -> None:
         """Answer callbacks of these calls.
 
         ``callback_url`` gives a call's URL (for a step, marked with it);
         ``options`` the entry's current options; ``stream_url`` where a
         call's media stream goes when it talks to Assist; ``contacts`` who
-        the entry knows, ``pins`` checks their PINs.
+        the entry knows, ``pins`` checks their PINs; ``language`` Home
+        Assistant's, which voicemail transcripts are in.
         """
         self._calls = calls
         self._callback_url = callback_url
@@ -178,6 +191,7 @@ class CallFlow:
         self._stream_url = stream_url
         self._contacts = contacts if contacts is not None else Contacts()
         self._pins = pins
+        self._language = language
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -205,6 +219,9 @@ class CallFlow:
             )
         if mode == INBOUND_ASSIST:
             return self._receive_for_assist(event)
+        if mode == INBOUND_VOICEMAIL:
+            call = self._inbound(event, "recording")
+            return call, self._voicemail(call)
         # Rejected before anything answers it: the caller pays nothing.
         return None, bxml.hangup()
 
@@ -278,6 +295,7 @@ class CallFlow:
     def _inbound(self, event: CallbackEvent, phase: Phase) -> LiveCall:
         call = LiveCall.create(None, None, direction="inbound", phase=phase)
         call.call_id = event.call_id
+        call.caller_verified = event.data.get(ATTR_CALLER_VERIFIED) is True
         if (contact := self._contacts.by_number(event.data.get("from"))) is not None:
             call.contact = contact.subentry_id
         self._calls.add(call)
@@ -298,7 +316,7 @@ class CallFlow:
         self._calls.add_clips(call, step.media.clips)
         if (goodbye := step.media.audio.get(bxml.GOODBYE)) is not None:
             call.goodbye_audio = goodbye
-        if call.phase in ("playing", "transferring", "conversing"):
+        if call.phase in ("playing", "transferring", "conversing", "recording"):
             call.interrupt = call.steps
             self._calls.changed(call)
             return self._callback_url(call, call.steps)
@@ -508,12 +526,38 @@ class CallFlow:
         url = self._callback_url(call, None)
         if call.phase == "ringing":
             if call.rounds <= 0:
+                if self._options().get(CONF_VOICEMAIL_WHEN_UNANSWERED, True):
+                    return self._voicemail(call)
                 # Nobody took the call: rejected, still unanswered.
                 return bxml.hangup()
             return bxml.ring(url, duration=ROUND, method=call.method)
         if call.phase == "holding" and call.rounds <= 0:
             return bxml.goodbye(_voice(call.script), call.goodbye_audio)
         return bxml.keep_alive(url, pause=ROUND, method=call.method)
+
+    @callback
+    def _voicemail(self, call: LiveCall) -> bytes:
+        """Answer with the greeting and record the caller's message.
+
+        Bandwidth transcribes in English unless told to detect the language
+        (English, French or Spanish).
+        """
+        options = self._options()
+        self._set_phase(call, "recording")
+        return bxml.voicemail(
+            greeting=options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING),
+            voice=options.get(CONF_VOICE),
+            callback_url=self._callback_url(call, None),
+            max_duration=options.get(
+                CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
+            ),
+            transcribe=options.get(
+                CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+            )
+            == TRANSCRIPTION_BANDWIDTH,
+            detect_language=not self._language().lower().startswith("en"),
+            method=call.method,
+        )
 
     @callback
     def _set_phase(self, call: LiveCall, phase: Phase) -> None:

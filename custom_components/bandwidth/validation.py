@@ -44,9 +44,16 @@ from .const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DOMAIN,
     INBOUND_FORWARD,
     INBOUND_MODES,
+    TRANSCRIPTIONS,
 )
 from .countries import (
     ALLOWABLE_COUNTRY_CODES,
@@ -56,6 +63,10 @@ from .countries import (
 from .errors import validation_error
 
 MAX_DESTINATIONS: Final = 20
+# How long a voicemail message may be, in seconds, and kept, in days.
+MIN_VOICEMAIL_DURATION: Final = 5
+MAX_VOICEMAIL_DURATION: Final = 600
+MAX_RETENTION_DAYS: Final = 3650
 # What Bandwidth speaks in one sentence.
 MAX_TEXT_LENGTH: Final = 10000
 MAX_URL_LENGTH: Final = 2048
@@ -512,6 +523,9 @@ ASSIST = Unset(Assist())
 PIPELINE_ID = Text(MAX_PIPELINE_ID_LENGTH, empty=False, blank=False)
 ASSIST_MINUTES = Whole(1, MAX_ASSIST_MINUTES)
 ASSIST_CONVERSATIONS = Whole(1, MAX_ASSIST_CONVERSATIONS)
+VOICEMAIL_DURATION = Whole(MIN_VOICEMAIL_DURATION, MAX_VOICEMAIL_DURATION)
+RETENTION_DAYS = Whole(1, MAX_RETENTION_DAYS)
+TRANSCRIPTION = Choice(TRANSCRIPTIONS, rule="invalid_value")
 # Fields choosing Home Assistant's text-to-speech; empty means not given.
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
@@ -888,6 +902,16 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
         CONF_ASSIST_MAX_CONVERSATIONS,
         ASSIST_CONVERSATIONS,
         "invalid_assist_max_conversations",
+    ),
+    (CONF_VOICEMAIL_WHEN_UNANSWERED, boolean, "invalid_value"),
+    (CONF_VOICEMAIL_GREETING, SPOKEN, "invalid_voicemail_greeting"),
+    (CONF_VOICEMAIL_MAX_DURATION, VOICEMAIL_DURATION, "invalid_voicemail_max_duration"),
+    (CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION, "invalid_value"),
+    (CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, boolean, "invalid_value"),
+    (
+        CONF_VOICEMAIL_RETENTION_DAYS,
+        RETENTION_DAYS,
+        "invalid_voicemail_retention_days",
     ),
 )
 

@@ -1,0 +1,476 @@
+"""Voicemail: callers leave messages, kept on the Home Assistant machine.
+
+Each call is played by the sandbox over real HTTP: it answers with the
+greeting, records the caller's message (a WAV file the test gives), and
+sends recordingAvailable and transcriptionAvailable after the disconnect,
+as Bandwidth does; the messages are fetched from its recordings API.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import media_source
+from homeassistant.components.media_player.browse_media import (
+    async_process_play_media_url,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_mock_service,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.bandwidth.calls import LiveCall
+from custom_components.bandwidth.const import (
+    CONF_INBOUND_CALLS,
+    CONF_RING_TIMEOUT,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    DEFAULT_VOICEMAIL_GREETING,
+    EVENT_CALLBACK,
+    EVENT_VOICEMAIL_RECEIVED,
+)
+from custom_components.bandwidth.media_source import UNKNOWN_CALLER, message_title
+from custom_components.bandwidth.voicemail import (
+    MAX_MESSAGES,
+    TRANSCRIPT_WAIT,
+    Message,
+    VoicemailBox,
+    parse_duration,
+)
+from sandbox import Call
+from sandbox.audio import silence_wav
+
+from .helpers import WEBHOOK_ID, Live
+from .test_event import entity_id_of
+from .test_two_way import (
+    CALLER,
+    OUR_NUMBER,
+    automate,
+    finish,
+    ring_in,
+    set_options,
+)
+
+TRANSCRIPT = "Hi, it's Sam. Call me back."
+
+
+@pytest.fixture
+def message_file(tmp_path: Path) -> Path:
+    """Two seconds of a caller's message, as a WAV file."""
+    path = tmp_path / "message.wav"
+    path.write_bytes(silence_wav(2))
+    return path
+
+
+def box_of(live: Live) -> VoicemailBox:
+    """The entry's voicemail."""
+    return live.entry.runtime_data.voicemail
+
+
+def received(live: Live) -> list[dict[str, Any]]:
+    """The data of every bandwidth_voicemail_received so far."""
+    return [
+        dict(event.data)
+        for event in live.captured
+        if event.event_type == EVENT_VOICEMAIL_RECEIVED
+    ]
+
+
+async def leave_message(live: Live, message_file: Path, **kwargs: Any) -> Call:
+    """Call in, leave a message, and wait until Home Assistant is done with it."""
+    call = await finish(live, ring_in(live, message=str(message_file), **kwargs))
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    return call
+
+
+def recording_requests(live: Live) -> list[tuple[str, str]]:
+    """The requests made to the sandbox's recordings API."""
+    return [
+        (request.method, request.path)
+        for request in live.sandbox.requests
+        if "/recordings/" in request.path
+    ]
+
+
+@pytest.fixture
+async def media(hass: HomeAssistant) -> None:
+    """Home Assistant's media sources, set up before its HTTP server starts."""
+    assert await async_setup_component(hass, "media_source", {})
+
+
+async def test_message_end_to_end(
+    media: None,
+    live: Live,
+    message_file: Path,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A caller leaves a message: event, media browser, audio, deleted at Bandwidth."""
+    hass = live.hass
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    notified = async_mock_service(hass, "test", "automation")
+    [device] = dr.async_entries_for_config_entry(
+        dr.async_get(hass), live.entry.entry_id
+    )
+    await automate(
+        hass,
+        {
+            "triggers": [
+                {
+                    "platform": "device",
+                    "domain": "bandwidth",
+                    "device_id": device.id,
+                    "type": "voicemail_received",
+                }
+            ],
+            "actions": [
+                {
+                    "action": "test.automation",
+                    "data": {"transcript": "{{ trigger.event.data.transcript }}"},
+                }
+            ],
+        },
+    )
+    call = await leave_message(live, message_file)
+    await hass.async_block_till_done()
+    assert [service.data for service in notified] == [
+        {"transcript": "This is a message left in the sandbox."}
+    ]
+
+    assert call.spoken == [DEFAULT_VOICEMAIL_GREETING]
+    assert call.answer_time is not None
+    [recording] = call.recordings
+    assert [event for event, _, _ in call.callbacks][-3:] == [
+        "disconnect",
+        "recordingAvailable",
+        "transcriptionAvailable",
+    ]
+    [event] = received(live)
+    message_id = event["media_content_id"].rsplit("/", 1)[1]
+    assert event == {
+        "call_id": call.call_id,
+        "from": CALLER,
+        "to": OUR_NUMBER,
+        "contact": None,
+        "caller_verified": True,
+        "duration": 2.0,
+        "transcript": "This is a message left in the sandbox.",
+        "media_content_id": (
+            f"media-source://bandwidth/{live.entry.entry_id}/{message_id}"
+        ),
+        "received": event["received"],
+        "config_entry_id": live.entry.entry_id,
+    }
+    # The transcript stays off the event entity's state.
+    state = hass.states.get(entity_id_of(hass, live.entry))
+    assert state is not None
+    assert state.attributes["event_type"] == "voicemail_received"
+    assert "transcript" not in state.attributes
+    # Fetched once, then deleted at Bandwidth.
+    assert recording.deleted
+    path = (
+        f"/api/v2/accounts/{live.sandbox.account_id}/calls/{call.call_id}"
+        f"/recordings/{recording.recording_id}"
+    )
+    assert sorted(recording_requests(live)) == [
+        ("DELETE", path),
+        ("GET", f"{path}/media"),
+        ("GET", f"{path}/transcription"),
+    ]
+    # The call's secret opens nothing any more once the message is in.
+    assert live.entry.runtime_data.calls.by_call_id(call.call_id) is None
+
+    root = await media_source.async_browse_media(hass, "media-source://bandwidth")
+    assert root.title == "Voicemail"
+    [child] = root.children
+    assert child.title.startswith(f"{CALLER}, ")
+    assert child.can_play
+    resolved = await media_source.async_resolve_media(
+        hass, event["media_content_id"], None
+    )
+    assert resolved.mime_type == "audio/wav"
+    client = await hass_client()
+    response = await client.get(resolved.url)
+    assert response.status == HTTPStatus.OK
+    assert await response.read() == recording.media
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(resolved.url)).status == HTTPStatus.UNAUTHORIZED
+    signed = async_process_play_media_url(hass, resolved.url, allow_relative_url=True)
+    response = await anonymous.get(signed)
+    assert response.status == HTTPStatus.OK
+    assert await response.read() == recording.media
+
+
+async def test_no_transcription(live: Live, message_file: Path) -> None:
+    """Without transcription the message is announced at once, and kept at Bandwidth."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_TRANSCRIPTION: "none",
+            CONF_VOICEMAIL_DELETE_AT_BANDWIDTH: False,
+            CONF_VOICEMAIL_GREETING: "Nobody is home.",
+        },
+    )
+    call = await leave_message(live, message_file)
+    assert call.spoken == ["Nobody is home."]
+    [event] = received(live)
+    assert event["transcript"] is None
+    [recording] = call.recordings
+    assert not recording.deleted
+    assert [event for event, _, _ in call.callbacks][-1] == "recordingAvailable"
+
+
+async def test_unanswered_call_goes_to_voicemail(
+    live: Live, message_file: Path
+) -> None:
+    """Ringing for automations that do nothing: voicemail answers."""
+    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 2})
+    call = await leave_message(live, message_file)
+    assert call.spoken == [DEFAULT_VOICEMAIL_GREETING]
+    assert len(received(live)) == 1
+
+
+async def test_transcript_that_never_comes(
+    live: Live, message_file: Path, hass_client: ClientSessionGenerator
+) -> None:
+    """A transcript that does not come holds the message back a few minutes only.
+
+    Home Assistant restarts (the entry reloads) while it waits.
+    """
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    await leave_message(live, message_file, transcript=None)
+    assert received(live) == []
+    assert box_of(live).messages == []
+
+    assert await live.hass.config_entries.async_reload(live.entry.entry_id)
+    await live.hass.async_block_till_done()
+    assert received(live) == []
+    async_fire_time_changed(live.hass, dt_util.utcnow() + TRANSCRIPT_WAIT)
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    [event] = received(live)
+    assert event["transcript"] is None
+    [message] = box_of(live).messages
+    assert box_of(live).path(message).exists()
+
+
+async def test_messages_survive_a_restart(live: Live, message_file: Path) -> None:
+    """Messages and their audio are still there after the entry reloads."""
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    await leave_message(live, message_file)
+    [before] = box_of(live).messages
+    assert await live.hass.config_entries.async_reload(live.entry.entry_id)
+    await live.hass.async_block_till_done()
+    [after] = box_of(live).messages
+    assert after == before
+    assert box_of(live).path(after).read_bytes() == silence_wav(2)
+
+
+async def test_retention(live: Live, message_file: Path) -> None:
+    """Messages past the retention are deleted, audio and all."""
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    await leave_message(live, message_file)
+    box = box_of(live)
+    [message] = box.messages
+    path = box.path(message)
+    set_options(live, **{CONF_VOICEMAIL_RETENTION_DAYS: 1})
+    await box.async_prune()
+    assert box.messages == [message]
+    message.received = (dt_util.utcnow() - timedelta(days=2)).isoformat()
+    async_fire_time_changed(live.hass, dt_util.utcnow() + timedelta(hours=1))
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    assert box.messages == []
+    assert not path.exists()
+
+
+async def test_at_most_200_messages(live: Live, message_file: Path) -> None:
+    """Beyond 200 messages, the oldest go."""
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    await leave_message(live, message_file)
+    box = box_of(live)
+    [message] = box.messages
+    now = dt_util.utcnow()
+    for number in range(MAX_MESSAGES):
+        copy = Message(
+            **{
+                **message.__dict__,
+                "id": f"m{number}",
+                "received": (now + timedelta(seconds=number + 1)).isoformat(),
+            }
+        )
+        box._messages[copy.id] = copy
+    await box.async_prune()
+    assert len(box.messages) == MAX_MESSAGES
+    assert message not in box.messages
+    assert not box.path(message).exists()
+
+
+# --- Callbacks that must fetch nothing --------------------------------------------
+
+
+class Caller:
+    """Posts recording callbacks to the webhook, as Bandwidth would."""
+
+    def __init__(self, live: Live, client: Any) -> None:
+        """Post through this client."""
+        self.live = live
+        self.client = client
+
+    async def post(self, url: str, body: dict[str, Any]) -> int:
+        """Post a callback; return the status."""
+        response = await self.client.post(url, json=body)
+        await self.live.hass.async_block_till_done(wait_background_tasks=True)
+        return response.status
+
+
+def recording_body(
+    live: Live, call_id: str, event_type: str = "recordingAvailable", **extra: Any
+) -> dict[str, Any]:
+    """A recording callback's body."""
+    media_url = str(live.entry.runtime_data.client.recording_media_url(call_id, "r-1"))
+    return {
+        "eventType": event_type,
+        "callId": call_id,
+        "from": CALLER,
+        "to": OUR_NUMBER,
+        "recordingId": "r-1",
+        "mediaUrl": media_url,
+        "duration": "PT3S",
+        "fileFormat": "mp3",
+        "status": "complete",
+        **extra,
+    }
+
+
+def ended_voicemail_call(live: Live) -> tuple[LiveCall, str]:
+    """A voicemail call that ended: its URL opens its recording's callbacks."""
+    call = LiveCall.create(None, None, direction="inbound", phase="recording")
+    call.call_id = "c-ended"
+    box_of(live).expect(call, {"from": CALLER, "to": OUR_NUMBER}, "Sam")
+    return call, call.callback_url(f"/api/webhook/{WEBHOOK_ID}")
+
+
+@pytest.fixture
+async def caller(live: Live, hass_client_no_auth: ClientSessionGenerator) -> Caller:
+    """Posts callbacks to the live entry's webhook."""
+    return Caller(live, await hass_client_no_auth())
+
+
+async def test_foreign_media_url(live: Live, caller: Caller) -> None:
+    """A mediaUrl anywhere but the account's Voice API gets no request."""
+    _call, url = ended_voicemail_call(live)
+    body = recording_body(live, "c-ended", mediaUrl="https://evil.example/media")
+    assert await caller.post(url, body) == HTTPStatus.NO_CONTENT
+    assert recording_requests(live) == []
+    # Replayed with Bandwidth's URL: the recording was already dealt with.
+    assert await caller.post(url, recording_body(live, "c-ended")) == 204
+    assert recording_requests(live) == []
+    assert received(live) == []
+
+
+async def test_replayed_callbacks_fetch_nothing_again(
+    live: Live, caller: Caller
+) -> None:
+    """A replayed recordingAvailable or transcriptionAvailable adds nothing."""
+    set_options(live, **{CONF_VOICEMAIL_TRANSCRIPTION: "none"})
+    _call, url = ended_voicemail_call(live)
+    live.sandbox.recordings.clear()
+    # Nothing to fetch: the sandbox answers 404, and nothing is stored.
+    assert await caller.post(url, recording_body(live, "c-ended")) == 204
+    assert await caller.post(url, recording_body(live, "c-ended")) == 204
+    transcript = recording_body(live, "c-ended", "transcriptionAvailable")
+    assert await caller.post(url, transcript) == 204
+    assert await caller.post(url, transcript) == 204
+    assert recording_requests(live) == [
+        (
+            "GET",
+            f"/api/v2/accounts/{live.sandbox.account_id}/calls/c-ended/recordings/r-1/media",
+        )
+    ]
+    assert received(live) == []
+
+
+async def test_an_ended_calls_secret_opens_nothing_else(
+    live: Live, caller: Caller
+) -> None:
+    """Past its end, a voicemail call's URL takes its recording's callbacks only."""
+    _call, url = ended_voicemail_call(live)
+    body = {"eventType": "disconnect", "callId": "c-ended", "cause": "hangup"}
+    assert await caller.post(url, body) == HTTPStatus.UNAUTHORIZED
+    # Another call's recording, or one without a usable id: ignored.
+    other = recording_body(live, "c-other")
+    assert await caller.post(url, other) == 204
+    no_id = recording_body(live, "c-ended", recordingId="../x")
+    assert await caller.post(url, no_id) == 204
+    assert recording_requests(live) == []
+
+
+async def test_recording_of_a_call_that_left_no_message(
+    live: Live, caller: Caller
+) -> None:
+    """Recording callbacks of no voicemail call fetch nothing.
+
+    They are news like any other callback (bandwidth_callback).
+    """
+    url = f"/api/webhook/{WEBHOOK_ID}?key={live.entry.data['inbound_secret']}"
+    assert await caller.post(url, recording_body(live, "c-unknown")) == 204
+    # A live call that is not leaving a message.
+    call = LiveCall.create(None, None, direction="inbound", phase="ringing")
+    call.call_id = "c-ringing"
+    live.entry.runtime_data.calls.add(call)
+    own = call.callback_url(f"/api/webhook/{WEBHOOK_ID}")
+    assert await caller.post(own, recording_body(live, "c-ringing")) == 204
+    assert recording_requests(live) == []
+    assert received(live) == []
+    assert [
+        event.data["call_id"]
+        for event in live.captured
+        if event.event_type == EVENT_CALLBACK
+    ] == ["c-unknown", "c-ringing"]
+
+
+async def test_recording_error(live: Live, caller: Caller) -> None:
+    """A recording Bandwidth could not make is not fetched."""
+    _call, url = ended_voicemail_call(live)
+    body = recording_body(live, "c-ended", status="error")
+    assert await caller.post(url, body) == 204
+    assert recording_requests(live) == []
+
+
+def test_durations() -> None:
+    """Bandwidth's ISO 8601 durations, in seconds."""
+    assert parse_duration("PT7.4S") == 7.4
+    assert parse_duration("PT1M2S") == 62.0
+    assert parse_duration("PT1H") == 3600.0
+    assert parse_duration("7 seconds") == 0.0
+    assert parse_duration(None) == 0.0
+
+
+def test_titles(hass: HomeAssistant) -> None:
+    """A message is named after its contact, else its number, and its time."""
+    message = Message(
+        id="m",
+        call_id="c",
+        recording_id="r",
+        caller=None,
+        called=None,
+        contact=None,
+        caller_verified=False,
+        duration=1,
+        received="2026-12-07T13:00:00+00:00",
+        format="mp3",
+    )
+    assert message_title(message).startswith(f"{UNKNOWN_CALLER}, 2026-12-07 ")
+    message.contact = "Sam"
+    assert message_title(message).startswith("Sam, ")
