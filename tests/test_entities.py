@@ -48,7 +48,7 @@ class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
 
 
 @pytest.mark.usefixtures("external_url")
-@pytest.mark.parametrize("platform", [Platform.EVENT, Platform.NOTIFY])
+@pytest.mark.parametrize("platform", [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR])
 async def test_entities(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

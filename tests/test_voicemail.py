@@ -14,20 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import media_source
 from homeassistant.components.media_player.browse_media import (
     async_process_play_media_url,
 )
+from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
     async_fire_time_changed,
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.bandwidth.api import BandwidthApiError, BandwidthConnectionError
 from custom_components.bandwidth.calls import LiveCall
 from custom_components.bandwidth.const import (
     CONF_INBOUND_CALLS,
@@ -42,8 +48,10 @@ from custom_components.bandwidth.const import (
 )
 from custom_components.bandwidth.media_source import UNKNOWN_CALLER, message_title
 from custom_components.bandwidth.voicemail import (
+    EXPECT_FOR,
     MAX_MESSAGES,
     TRANSCRIPT_WAIT,
+    Expected,
     Message,
     VoicemailBox,
     parse_duration,
@@ -474,3 +482,310 @@ def test_titles(hass: HomeAssistant) -> None:
     assert message_title(message).startswith(f"{UNKNOWN_CALLER}, 2026-12-07 ")
     message.contact = "Sam"
     assert message_title(message).startswith("Sam, ")
+
+
+async def test_recording_before_the_disconnect(live: Live, caller: Caller) -> None:
+    """A recording ready while its call is still up is taken in all the same."""
+    live.sandbox.recordings.clear()
+    call = LiveCall.create(None, None, direction="inbound", phase="recording")
+    call.call_id = "c-live"
+    live.entry.runtime_data.calls.add(call)
+    url = call.callback_url(f"/api/webhook/{WEBHOOK_ID}")
+    # Another call's recording, on this call's URL: not taken.
+    assert await caller.post(url, recording_body(live, "c-other")) == 204
+    assert box_of(live).expected(call.ref) is None
+    assert await caller.post(url, recording_body(live, "c-live")) == 204
+    expected = box_of(live).expected(call.ref)
+    assert expected is not None
+    # Its disconnect comes after: it stays as it is.
+    box_of(live).expect(call, {}, None)
+    assert box_of(live).expected(call.ref) is expected
+    assert len(recording_requests(live)) == 1
+
+
+# --- The Voicemail sensor and the actions ----------------------------------------
+
+
+def sensor_id(live: Live) -> str:
+    """The entity id of the entry's Voicemail sensor."""
+    entity_id = er.async_get(live.hass).async_get_entity_id(
+        "sensor", "bandwidth", f"{live.entry.entry_id}_voicemail"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def voicemail_action(live: Live, action: str, **data: Any) -> None:
+    """Run bandwidth.mark_voicemail_heard or bandwidth.delete_voicemail."""
+    await live.hass.services.async_call("bandwidth", action, data, blocking=True)
+    await live.hass.async_block_till_done()
+
+
+async def test_sensor_and_actions(live: Live, message_file: Path) -> None:
+    """The sensor counts new messages; the actions mark them heard and delete them."""
+    hass = live.hass
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    state = hass.states.get(sensor_id(live))
+    assert state is not None
+    assert state.state == "0"
+    assert state.attributes["newest_caller"] is None
+    await leave_message(live, message_file)
+    await leave_message(live, message_file)
+    newest, oldest = [event["media_content_id"] for event in reversed(received(live))]
+    state = hass.states.get(sensor_id(live))
+    assert state is not None
+    assert state.state == "2"
+    assert state.attributes["newest_caller"] == CALLER
+    assert state.attributes["newest_received"] == received(live)[1]["received"]
+    assert "transcript" not in state.attributes
+
+    await voicemail_action(live, "mark_voicemail_heard", media_content_id=oldest)
+    assert hass.states.get(sensor_id(live)).state == "1"  # type: ignore[union-attr]
+    await voicemail_action(live, "mark_voicemail_heard")
+    assert hass.states.get(sensor_id(live)).state == "0"  # type: ignore[union-attr]
+
+    # Refused: nothing is deleted.
+    box = box_of(live)
+    for content_id, key in (
+        ([newest, "media-source://bandwidth/other/x"], "voicemail_not_found"),
+        (f"{newest}0", "voicemail_not_found"),
+        ("media-source://tts/x", "voicemail_not_found"),
+        ([], "invalid_value"),
+        (7, "invalid_value"),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            await voicemail_action(
+                live, "delete_voicemail", media_content_id=content_id
+            )
+        assert err.value.translation_key == key
+    assert len(box.messages) == 2
+
+    paths = [box.path(message) for message in box.messages]
+    await voicemail_action(live, "delete_voicemail", media_content_id=[newest])
+    [kept] = box.messages
+    assert kept.id == oldest.rsplit("/", 1)[1]
+    assert not paths[0].exists()
+    assert paths[1].exists()
+    await voicemail_action(
+        live, "delete_voicemail", config_entry_id=live.entry.entry_id
+    )
+    assert box.messages == []
+    assert not paths[1].exists()
+    assert hass.states.get(sensor_id(live)).attributes["newest_caller"] is None  # type: ignore[union-attr]
+
+
+async def test_media_source_without_the_message(
+    media: None,
+    live: Live,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Unknown messages and entries neither browse, resolve nor play."""
+    hass = live.hass
+    for content_id in (
+        f"media-source://bandwidth/{live.entry.entry_id}/nope",
+        "media-source://bandwidth/no-entry/nope",
+    ):
+        with pytest.raises(media_source.Unresolvable):
+            await media_source.async_resolve_media(hass, content_id, None)
+    with pytest.raises(BrowseError):
+        await media_source.async_browse_media(hass, "media-source://bandwidth/x")
+    root = await media_source.async_browse_media(hass, "media-source://bandwidth")
+    assert root.children == []
+    client = await hass_client()
+    response = await client.get(f"/api/bandwidth/voicemail/{live.entry.entry_id}/x")
+    assert response.status == HTTPStatus.NOT_FOUND
+
+
+async def test_removing_the_entry_deletes_its_messages(
+    live: Live, message_file: Path
+) -> None:
+    """Messages and their details go with the entry."""
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    await leave_message(live, message_file)
+    directory = box_of(live).directory
+    assert directory.exists()
+    assert await live.hass.config_entries.async_remove(live.entry.entry_id)
+    await live.hass.async_block_till_done()
+    assert not directory.exists()
+
+
+# --- The voicemail box on its own -----------------------------------------------------
+
+
+class FakeClient:
+    """Bandwidth's recordings API, answering as a test says."""
+
+    def __init__(
+        self,
+        *,
+        media: bytes | Exception = b"ID3 audio",
+        transcript: str | Exception | None = "Hello.",
+        delete: Exception | None = None,
+    ) -> None:
+        """Answer with these (an exception is raised)."""
+        self.media, self.transcript, self.delete = media, transcript, delete
+        self.requests: list[str] = []
+
+    def recording_media_url(self, call_id: str, recording_id: str) -> str:
+        """Where the media is."""
+        return f"https://voice.example/{call_id}/{recording_id}/media"
+
+    async def get_recording_media(self, _call_id: str, _recording_id: str) -> bytes:
+        """The media, or the error."""
+        self.requests.append("media")
+        if isinstance(self.media, Exception):
+            raise self.media
+        return self.media
+
+    async def get_transcription(self, _call_id: str, _recording_id: str) -> str | None:
+        """The transcript, or the error."""
+        self.requests.append("transcription")
+        if isinstance(self.transcript, Exception):
+            raise self.transcript
+        return self.transcript
+
+    async def delete_recording(self, _call_id: str, _recording_id: str) -> None:
+        """Delete it, or fail."""
+        self.requests.append("delete")
+        if self.delete is not None:
+            raise self.delete
+
+
+async def a_box(
+    hass: HomeAssistant, client: FakeClient, **options: Any
+) -> VoicemailBox:
+    """A loaded voicemail box of an entry "e1"."""
+    box = VoicemailBox(hass, "e1", client, lambda: options)  # type: ignore[arg-type]
+    await box.async_load()
+    return box
+
+
+def an_expected_call(box: VoicemailBox, call_id: str = "c-1") -> LiveCall:
+    """A voicemail call that ended, expected by the box."""
+    call = LiveCall.create(None, None, direction="inbound", phase="recording")
+    call.call_id = call_id
+    box.expect(call, {"from": CALLER, "to": OUR_NUMBER}, None)
+    return call
+
+
+def available(box: VoicemailBox, call: LiveCall, event_type: str) -> None:
+    """Deliver a recording callback of the call to the box."""
+    expected = box.expected(call.ref)
+    assert expected is not None
+    box.receive(
+        expected,
+        event_type,
+        {
+            "callId": call.call_id,
+            "recordingId": "r-1",
+            "mediaUrl": f"https://voice.example/{call.call_id}/r-1/media",
+            "duration": "PT1S",
+        },
+    )
+
+
+async def test_transcript_before_the_recording_is_stored(
+    hass: HomeAssistant,
+) -> None:
+    """A transcript ready before the recording is stored is fetched after it."""
+    events = async_capture_events(hass, EVENT_VOICEMAIL_RECEIVED)
+    client = FakeClient(delete=BandwidthConnectionError("down"))
+    box = await a_box(hass, client)
+    call = an_expected_call(box)
+    available(box, call, "recordingAvailable")
+    available(box, call, "recordingAvailable")  # a replay
+    available(box, call, "transcriptionAvailable")
+    available(box, call, "transcriptionAvailable")  # a replay
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert client.requests == ["media", "transcription", "delete"]
+    [event] = events
+    assert event.data["transcript"] == "Hello."
+    # Done with: nothing more is taken.
+    available(box, call, "recordingAvailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(client.requests) == 3
+    await box.async_unload()
+
+
+@pytest.mark.parametrize(
+    ("client", "transcript", "messages"),
+    [
+        (FakeClient(media=b""), None, 0),
+        (FakeClient(media=BandwidthConnectionError("down")), None, 0),
+        (FakeClient(transcript=BandwidthConnectionError("down")), None, 1),
+        (FakeClient(transcript=None), None, 1),
+    ],
+)
+async def test_what_bandwidth_fails_to_give(
+    hass: HomeAssistant, client: FakeClient, transcript: str | None, messages: int
+) -> None:
+    """No audio: no message; no transcript: a message without one."""
+    events = async_capture_events(hass, EVENT_VOICEMAIL_RECEIVED)
+    box = await a_box(hass, client)
+    call = an_expected_call(box)
+    available(box, call, "recordingAvailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    available(box, call, "transcriptionAvailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(box.messages) == messages
+    assert [event.data["transcript"] for event in events] == [transcript] * messages
+    await box.async_unload()
+
+
+async def test_an_expected_call_runs_out_of_time(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Past its time a call's secret opens nothing; its message is announced."""
+    events = async_capture_events(hass, EVENT_VOICEMAIL_RECEIVED)
+    box = await a_box(hass, FakeClient())
+    call = an_expected_call(box)
+    available(box, call, "recordingAvailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events == []
+    unheard = an_expected_call(box, "c-2")
+    freezer.tick(EXPECT_FOR + timedelta(seconds=1))
+    assert box.expected(unheard.ref) is None
+    await box.async_prune()
+    [event] = events
+    assert event.data["transcript"] is None
+    # Announced once, whatever comes late.
+    box._announce(
+        box._expected.get(call.ref)
+        or Expected(
+            ref="x",
+            secret="x",
+            call_id="c-1",
+            caller=None,
+            called=None,
+            contact=None,
+            caller_verified=False,
+            transcribe=False,
+            expires=0,
+        ),
+        box.messages[0],
+    )
+    assert len(events) == 1
+    await box.async_unload()
+
+
+async def test_unreadable_storage(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Unreadable stored messages and calls are dropped, not fatal."""
+    hass_storage["bandwidth.voicemail.e1"] = {
+        "version": 1,
+        "data": {"messages": [{"id": "m"}], "expected": [{"ref": "r"}]},
+    }
+    box = await a_box(hass, FakeClient())
+    assert box.messages == []
+    assert box.expected("r") is None
+    await box.async_unload()
+
+
+async def test_transcripts_from_the_api(live: Live) -> None:
+    """What Bandwidth's transcription endpoint may answer."""
+    client = live.entry.runtime_data.client
+    with pytest.raises(ValueError, match="recording id"):
+        client.recording_media_url("c-1", "..")
+    with pytest.raises(BandwidthApiError):
+        await client.get_transcription("c-1", "r-none")

@@ -708,9 +708,25 @@ HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
 }
 
+
+def _media_content_ids(value: Any) -> list[str]:
+    """Return one media source ID, or a list of them, as a list."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise Refused("invalid_value")
+    return [MEDIA_CONTENT_ID(item) for item in values]
+
+
+MEDIA_CONTENT_ID = Text(1024, empty=False, blank=False)
+VOICEMAIL_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
+    vol.Optional("media_content_id"): _media_content_ids,
+}
+
 CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
 UPDATE_CALL_SCHEMA: Final = vol.Schema(Object(UPDATE_CALL_FIELDS, _check_step))
 HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
+VOICEMAIL_SCHEMA: Final = vol.Schema(Object(VOICEMAIL_FIELDS))
 
 
 # --- Refusals ----------------------------------------------------------------
@@ -794,6 +810,11 @@ def validate_update_call(data: Mapping[str, Any]) -> dict[str, Any]:
 def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return hangup_call's validated data, or raise its translated refusal."""
     return _validate(HANGUP_CALL_SCHEMA, data)
+
+
+def validate_voicemail(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the voicemail actions' validated data, or raise their refusal."""
+    return _validate(VOICEMAIL_SCHEMA, data)
 
 
 def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:

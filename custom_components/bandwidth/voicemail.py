@@ -344,8 +344,8 @@ class VoicemailBox:
             return  # a replay
         expected.transcript_ready = True
         self._schedule_save()
-        message = self._messages.get(expected.message_id or "")
-        if message is not None and not message.announced:
+        # Not stored yet: the transcript is fetched once the recording is.
+        if (message := self._messages.get(expected.message_id or "")) is not None:
             self._start(self._async_take_transcript(expected, message))
 
     @callback
@@ -428,8 +428,7 @@ class VoicemailBox:
         @callback
         def _give_up(_now: datetime) -> None:
             self._timers.pop(expected.ref, None)
-            if not message.announced:
-                self._announce(expected, message)
+            self._announce(expected, message)
 
         self._timers[expected.ref] = async_call_later(
             self.hass, TRANSCRIPT_WAIT, _give_up
@@ -447,12 +446,13 @@ class VoicemailBox:
             )
         except BandwidthError as err:
             LOGGER.warning("Could not fetch a voicemail transcript: %s", err)
-        if not message.announced:
-            self._announce(expected, message)
+        self._announce(expected, message)
 
     @callback
     def _announce(self, expected: Expected, message: Message) -> None:
-        """Tell automations about a new message; delete it at Bandwidth."""
+        """Tell automations about a new message (once); delete it at Bandwidth."""
+        if message.announced:
+            return  # its time ran out while its transcript was fetched
         message.announced = True
         self._finish(expected)
         self._changed()
