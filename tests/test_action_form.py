@@ -58,7 +58,13 @@ def test_object_fields_are_translated(name: str, schema: Any) -> None:
         assert field["name"]
         assert field["description"]
     assert sorted(STRINGS["selector"]) == sorted(
-        [*OBJECTS, "machine_detection_mode", "inbound_calls", "tts_options"]
+        [
+            *OBJECTS,
+            "machine_detection_mode",
+            "inbound_calls",
+            "tts_options",
+            "voicemail_transcription",
+        ]
     )
 
 

@@ -38,6 +38,7 @@ from custom_components.bandwidth.calls import LiveCall
 from custom_components.bandwidth.const import (
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_TTS_ENTITY_ID,
     CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_RETENTION_DAYS,
@@ -69,6 +70,7 @@ from .test_two_way import (
     ring_in,
     set_options,
 )
+from .voices import TTS_ENTITY_ID
 
 TRANSCRIPT = "Hi, it's Sam. Call me back."
 
@@ -789,3 +791,90 @@ async def test_transcripts_from_the_api(live: Live) -> None:
         client.recording_media_url("c-1", "..")
     with pytest.raises(BandwidthApiError):
         await client.get_transcription("c-1", "r-none")
+
+
+# --- The greeting in Home Assistant's voice -------------------------------------------
+
+
+@pytest.mark.usefixtures("voice")
+async def test_greeting_in_home_assistants_voice(
+    live: Live, message_file: Path
+) -> None:
+    """With a text-to-speech entity, the greeting plays in its voice."""
+    hass = live.hass
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_TTS_ENTITY_ID: TTS_ENTITY_ID,
+            CONF_VOICEMAIL_GREETING: "Leave it here.",
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    call = await leave_message(live, message_file)
+    assert call.spoken == []
+    [fetch] = call.audio
+    assert fetch.ok
+    assert len(received(live)) == 1
+
+    # Changed, and not rendered yet: Bandwidth would speak it.
+    greeting = live.entry.runtime_data.greeting
+    set_options(live, **{CONF_VOICEMAIL_GREETING: "Another greeting."})
+    assert greeting.for_call() is None
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert greeting.for_call() is not None
+    # Rendered again twice a day.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=12))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert greeting.for_call() is not None
+
+
+@pytest.mark.usefixtures("voice")
+async def test_greeting_from_a_media_source(live: Live, message_file: Path) -> None:
+    """A media source ID as greeting plays that audio."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_GREETING: (
+                f"media-source://tts/{TTS_ENTITY_ID}?message=Hi+there"
+            ),
+        },
+    )
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    call = await leave_message(live, message_file)
+    assert call.spoken == []
+    [fetch] = call.audio
+    assert fetch.ok
+
+
+async def test_greeting_that_cannot_play(
+    live: Live, message_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A media source that does not resolve: Bandwidth speaks the default greeting."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_GREETING: "media-source://nowhere/greeting.mp3",
+        },
+    )
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    assert "The voicemail greeting cannot be played" in caplog.text
+    call = await leave_message(live, message_file)
+    assert call.spoken == [DEFAULT_VOICEMAIL_GREETING]
+
+
+@pytest.mark.parametrize(("language", "detect"), [("en-GB", False), ("fr", True)])
+async def test_transcripts_in_home_assistants_language(
+    live: Live, message_file: Path, language: str, detect: bool
+) -> None:
+    """Bandwidth detects the language unless Home Assistant's is English."""
+    live.hass.config.language = language
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    call = await leave_message(live, message_file)
+    [initiate] = [
+        attempt for attempt in call.attempts if attempt.event_type == "initiate"
+    ]
+    assert 'transcribe="true"' in initiate.body
+    assert ('detectLanguage="true"' in initiate.body) is detect

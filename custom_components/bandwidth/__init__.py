@@ -10,6 +10,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
@@ -29,6 +30,7 @@ from .contacts import (
 )
 from .conversation import async_converse, async_end_conversations
 from .data import BandwidthConfigEntry, BandwidthData
+from .greeting import REFRESH, Greeting
 from .helpers import async_create_client, connection
 from .identity import (
     CONF_ASSIST,
@@ -137,6 +139,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     calls_per_hour = CallsPerHour(hass, entry)
     await calls_per_hour.async_load()
     entry.async_on_unload(calls_per_hour.async_unload)
+    greeting = Greeting(hass, lambda: entry.options)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -145,6 +148,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         contacts=contacts,
         pins=pins,
         language=lambda: hass.config.language,
+        greeting=greeting.for_call,
     )
     voicemail = VoicemailBox(hass, entry.entry_id, client, lambda: entry.options)
     await voicemail.async_load()
@@ -158,9 +162,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         contacts=contacts,
         pins=pins,
         voicemail=voicemail,
+        greeting=greeting,
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    entry.async_on_unload(
+        async_track_time_interval(hass, greeting.async_refresh, REFRESH)
+    )
     async_setup_webhook(hass, entry)
     entry.async_on_unload(lambda: async_end_conversations(entry))
     entry.async_on_unload(entry.runtime_data.watcher.close)
@@ -172,9 +180,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
 
 
 def _apply_options(entry: BandwidthConfigEntry) -> None:
-    """Apply the options that live in the client (the others are read per call)."""
+    """Apply the options that live in the client (the others are read per call).
+
+    The voicemail greeting is rendered again, in the background.
+    """
     entry.runtime_data.client.calls_per_second = entry.options.get(
         CONF_CALLS_PER_SECOND, DEFAULT_CALLS_PER_SECOND
+    )
+    entry.async_create_background_task(
+        entry.runtime_data.greeting.hass,
+        entry.runtime_data.greeting.async_refresh(),
+        "bandwidth voicemail greeting",
     )
 
 

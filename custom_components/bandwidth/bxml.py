@@ -237,6 +237,7 @@ def play_step(
 def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     *,
     greeting: str,
+    audio: Mapping[str, str],
     voice: str | None,
     callback_url: str,
     max_duration: float,
@@ -250,9 +251,10 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     silence, or when the caller presses `#`. Its callbacks (recording and
     transcript available) come to the call's own URL, mostly after the
     caller hung up; no recordComplete is asked for: the call simply ends.
+    The greeting plays from `audio` when Home Assistant rendered it.
     """
     response = ET.Element("Response")
-    _speak(response, greeting, voice)
+    _say(response, greeting, voice, audio)
     url = clean_text(callback_url)
     record = ET.SubElement(
         response,

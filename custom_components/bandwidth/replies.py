@@ -22,7 +22,15 @@ from typing import Any, Final, Protocol
 from homeassistant.core import callback
 
 from . import bxml
-from .calls import CallScript, CallStep, CallStore, LiveCall, Phase, TransferStep
+from .calls import (
+    CallScript,
+    CallStep,
+    CallStore,
+    LiveCall,
+    Media,
+    Phase,
+    TransferStep,
+)
 from .const import (
     CONF_ASSIST_MAX_CONVERSATIONS,
     CONF_FORWARD_TO,
@@ -110,6 +118,8 @@ type Options = Callable[[], Mapping[str, Any]]
 type StreamResolver = Callable[[LiveCall], str | None]
 # Home Assistant's language ("en", "fr-CA"...).
 type Language = Callable[[], str]
+# The voicemail greeting's audio under a new call's names, when it is ready.
+type GreetingAudio = Callable[[], Media | None]
 
 
 def _no_stream(_call: LiveCall) -> str | None:
@@ -176,6 +186,7 @@ class CallFlow:
         contacts: Contacts | None = None,
         pins: PinCheck | None = None,
         language: Language = lambda: "en",
+        greeting: GreetingAudio = lambda: None,
     ) -> None:
         """Answer callbacks of these calls.
 
@@ -183,7 +194,8 @@ class CallFlow:
         ``options`` the entry's current options; ``stream_url`` where a
         call's media stream goes when it talks to Assist; ``contacts`` who
         the entry knows, ``pins`` checks their PINs; ``language`` Home
-        Assistant's, which voicemail transcripts are in.
+        Assistant's, which voicemail transcripts are in; ``greeting`` the
+        voicemail greeting's audio.
         """
         self._calls = calls
         self._callback_url = callback_url
@@ -192,6 +204,7 @@ class CallFlow:
         self._contacts = contacts if contacts is not None else Contacts()
         self._pins = pins
         self._language = language
+        self._greeting = greeting
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -544,8 +557,16 @@ class CallFlow:
         """
         options = self._options()
         self._set_phase(call, "recording")
+        greeting = greeting_text(options)
+        audio: dict[str, str] = {}
+        if (media := self._greeting()) is not None:
+            # The call serves the greeting's audio under names of its own.
+            self._calls.add_clips(call, media.clips)
+            greeting = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
+            audio = media.audio
         return bxml.voicemail(
-            greeting=options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING),
+            greeting=greeting,
+            audio=audio,
             voice=options.get(CONF_VOICE),
             callback_url=self._callback_url(call, None),
             max_duration=options.get(
@@ -570,6 +591,17 @@ class CallFlow:
         if result is not None and call.machine_result != result:
             call.machine_result = result
             self._calls.changed(call)
+
+
+def greeting_text(options: Mapping[str, Any]) -> str:
+    """Return the greeting Bandwidth speaks when no audio is ready for it.
+
+    A media source ID is no greeting to speak: the default one is.
+    """
+    greeting: str = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
+    if greeting.startswith("media-source://"):
+        return DEFAULT_VOICEMAIL_GREETING
+    return greeting
 
 
 def _forwardable(options: Mapping[str, Any]) -> list[str]:

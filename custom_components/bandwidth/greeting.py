@@ -1,0 +1,81 @@
+"""The voicemail greeting in Home Assistant's voice, or from its media.
+
+A call to voicemail is answered from memory, while Bandwidth waits: the
+greeting's audio is prepared ahead, when the entry is set up, when its
+options change, and twice a day (a media source's signed URL does not last
+for ever). Until it is ready, or when it cannot be, Bandwidth speaks the
+greeting itself (the default one, for a media source ID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .calls import Media, Speech
+from .const import (
+    CONF_VOICEMAIL_GREETING,
+    DEFAULT_VOICEMAIL_GREETING,
+    LOGGER,
+)
+from .media import MEDIA_SOURCE, PreparedMedia, async_prepare_media, speech_settings
+
+REFRESH: Final = timedelta(hours=12)
+
+type Options = Callable[[], Mapping[str, Any]]
+# The greeting, and the text-to-speech speaking it (None for a media source).
+type Wanted = tuple[str, Speech | None]
+
+
+def _wanted(options: Mapping[str, Any]) -> Wanted | None:
+    """Return what audio the greeting needs; None when Bandwidth speaks it."""
+    greeting: str = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
+    if greeting.startswith(MEDIA_SOURCE):
+        return greeting, None
+    if (speech := speech_settings(dict(options))) is None:
+        return None
+    return greeting, speech
+
+
+class Greeting:
+    """The greeting's audio for one entry, kept ready."""
+
+    def __init__(self, hass: HomeAssistant, options: Options) -> None:
+        """Prepare the greeting of an entry with these options."""
+        self.hass = hass
+        self._options = options
+        self._wanted: Wanted | None = None
+        self._prepared: PreparedMedia | None = None
+
+    async def async_refresh(self, _now: datetime | None = None) -> None:
+        """Prepare the greeting's audio as the options say."""
+        wanted = _wanted(self._options())
+        self._wanted = self._prepared = None
+        if wanted is None:
+            return
+        greeting, speech = wanted
+        try:
+            prepared = await async_prepare_media(
+                self.hass,
+                texts=[greeting] if speech is not None else [],
+                audio_url=None if speech is not None else greeting,
+                speech=speech,
+            )
+        except HomeAssistantError as err:
+            LOGGER.warning(
+                "The voicemail greeting cannot be played; Bandwidth speaks it: %s",
+                err,
+            )
+            return
+        self._wanted, self._prepared = wanted, prepared
+
+    @callback
+    def for_call(self) -> Media | None:
+        """Return the greeting's audio under one call's names, if it is ready."""
+        if self._prepared is None or self._wanted != _wanted(self._options()):
+            return None
+        return self._prepared.for_call()
