@@ -1128,6 +1128,7 @@ OPTION_FIELDS = [
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS,
     "voicemail_when_unanswered",
+    "voicemail_for_other_callers",
     "voicemail_greeting",
     "voicemail_max_duration",
     "voicemail_transcription",
@@ -1146,6 +1147,7 @@ CPS = {
 }
 VOICEMAIL_DEFAULTS = {
     "voicemail_when_unanswered": True,
+    "voicemail_for_other_callers": False,
     "voicemail_greeting": "Please leave a message after the tone.",
     "voicemail_max_duration": 120,
     "voicemail_transcription": "bandwidth",

@@ -40,6 +40,7 @@ from custom_components.bandwidth.const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_RETENTION_DAYS,
     CONF_VOICEMAIL_TRANSCRIPTION,
@@ -60,7 +61,7 @@ from custom_components.bandwidth.voicemail import (
 from sandbox import Call
 from sandbox.audio import silence_wav
 
-from .helpers import WEBHOOK_ID, Live
+from .helpers import WEBHOOK_ID, Live, add_contact
 from .test_event import entity_id_of
 from .test_two_way import (
     CALLER,
@@ -878,3 +879,54 @@ async def test_transcripts_in_home_assistants_language(
     ]
     assert 'transcribe="true"' in initiate.body
     assert ('detectLanguage="true"' in initiate.body) is detect
+
+
+@pytest.mark.usefixtures("voice_stack")
+@pytest.mark.parametrize("voicemail", [True, False])
+async def test_callers_assist_does_not_answer(
+    live: Live, message_file: Path, voicemail: bool
+) -> None:
+    """With Answer with Assist, other callers may go to voicemail."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "assist",
+            CONF_VOICEMAIL_FOR_OTHER_CALLERS: voicemail,
+        },
+    )
+    # A contact allowed to talk to Assist, without a PIN, whose number is not
+    # verified; then a stranger.
+    await add_contact(live.hass, live.entry, CALLER, name="Sam", assist=True)
+    unverified = await leave_message(live, message_file, verstat="TN-Validation-Failed")
+    await async_remove_contacts(live)
+    stranger = await leave_message(live, message_file)
+    for call in (unverified, stranger):
+        assert bool(call.recordings) is voicemail
+        assert (call.answer_time is not None) is voicemail
+    assert [event["contact"] for event in received(live)] == (
+        ["Sam", None] if voicemail else []
+    )
+    assert [event["caller_verified"] for event in received(live)] == (
+        [False, True] if voicemail else []
+    )
+
+
+async def async_remove_contacts(live: Live) -> None:
+    """Forget the entry's contacts."""
+    for subentry_id in list(live.entry.subentries):
+        live.hass.config_entries.async_remove_subentry(live.entry, subentry_id)
+    await live.hass.async_block_till_done()
+
+
+async def test_transcript_first_and_replayed(hass: HomeAssistant) -> None:
+    """A transcript announced (twice) before its recording is fetched once."""
+    client = FakeClient()
+    box = await a_box(hass, client)
+    call = an_expected_call(box)
+    available(box, call, "transcriptionAvailable")
+    available(box, call, "transcriptionAvailable")
+    assert client.requests == []
+    available(box, call, "recordingAvailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert client.requests == ["media", "transcription", "delete"]
+    await box.async_unload()

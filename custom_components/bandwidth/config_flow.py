@@ -83,6 +83,7 @@ from .const import (
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
     CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_RETENTION_DAYS,
@@ -259,6 +260,7 @@ OPTION_KEYS = (
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS,
     CONF_VOICEMAIL_WHEN_UNANSWERED,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_TRANSCRIPTION,
@@ -774,6 +776,9 @@ class BandwidthOptionsFlow(OptionsFlow):
                         ): ASSIST_CONVERSATIONS_SELECTOR,
                         vol.Required(
                             CONF_VOICEMAIL_WHEN_UNANSWERED, default=True
+                        ): BooleanSelector(),
+                        vol.Required(
+                            CONF_VOICEMAIL_FOR_OTHER_CALLERS, default=False
                         ): BooleanSelector(),
                         vol.Required(
                             CONF_VOICEMAIL_GREETING, default=DEFAULT_VOICEMAIL_GREETING

@@ -76,6 +76,9 @@ DEFAULT_ASSIST_MAX_CONVERSATIONS: Final = 2
 # voicemail (automation mode); what callers hear, how long they may speak,
 # how messages are transcribed, and how long Home Assistant keeps them.
 CONF_VOICEMAIL_WHEN_UNANSWERED: Final = "voicemail_when_unanswered"
+# Answer with Assist: callers who may not talk to Assist go to voicemail
+# instead of being rejected.
+CONF_VOICEMAIL_FOR_OTHER_CALLERS: Final = "voicemail_for_other_callers"
 CONF_VOICEMAIL_GREETING: Final = "voicemail_greeting"
 DEFAULT_VOICEMAIL_GREETING: Final = "Please leave a message after the tone."
 CONF_VOICEMAIL_MAX_DURATION: Final = "voicemail_max_duration"

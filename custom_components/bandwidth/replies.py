@@ -38,6 +38,7 @@ from .const import (
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
     CONF_VOICE,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_TRANSCRIPTION,
@@ -245,19 +246,19 @@ class CallFlow:
         """Let a contact allowed to talk to Assist through, verified or by PIN.
 
         Everyone else is rejected before anything answers: the caller pays
-        nothing and learns nothing.
+        nothing and learns nothing; or goes to voicemail, when the options say.
         """
         contact = self._contacts.by_number(event.data.get("from"))
         if contact is None or not contact.assist:
-            return None, bxml.hangup()
+            return self._not_for_assist(event)
         verified = event.data.get(ATTR_CALLER_VERIFIED) is True
         if not verified and contact.pin is None:
             LOGGER.info(
-                "Rejected a call from %s's number: its caller ID is not verified "
-                "and they have no PIN",
+                "Did not let a call from %s's number talk to Assist: its caller "
+                "ID is not verified and they have no PIN",
                 contact.name,
             )
-            return None, bxml.hangup()
+            return self._not_for_assist(event)
         call = self._inbound(event, "playing")
         # "": the contact's satellite decides the pipeline, when it starts.
         call.assist = ""
@@ -270,6 +271,14 @@ class CallFlow:
             return call, document
         self._calls.remove(call)
         return None, bxml.hangup()
+
+    @callback
+    def _not_for_assist(self, event: CallbackEvent) -> tuple[LiveCall | None, bytes]:
+        """Reject a caller who may not talk to Assist, or send them to voicemail."""
+        if not self._options().get(CONF_VOICEMAIL_FOR_OTHER_CALLERS, False):
+            return None, bxml.hangup()
+        call = self._inbound(event, "recording")
+        return call, self._voicemail(call)
 
     @callback
     def check_pin(self, call: LiveCall | None, event: CallbackEvent) -> None:
