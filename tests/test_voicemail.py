@@ -48,6 +48,7 @@ from custom_components.bandwidth.const import (
     EVENT_CALLBACK,
     EVENT_VOICEMAIL_RECEIVED,
 )
+from custom_components.bandwidth.greeting import TONE_PATH, Greeting
 from custom_components.bandwidth.media_source import UNKNOWN_CALLER, message_title
 from custom_components.bandwidth.voicemail import (
     EXPECT_FOR,
@@ -160,6 +161,10 @@ async def test_message_end_to_end(
     ]
 
     assert call.spoken == [DEFAULT_VOICEMAIL_GREETING]
+    # Then the tone, as the greeting says.
+    [tone] = call.audio
+    assert tone.ok
+    assert tone.url.endswith(TONE_PATH)
     assert call.answer_time is not None
     [recording] = call.recordings
     assert [event for event, _, _ in call.callbacks][-3:] == [
@@ -814,8 +819,10 @@ async def test_greeting_in_home_assistants_voice(
     await hass.async_block_till_done(wait_background_tasks=True)
     call = await leave_message(live, message_file)
     assert call.spoken == []
-    [fetch] = call.audio
-    assert fetch.ok
+    greeting_fetch, tone_fetch = call.audio
+    assert greeting_fetch.ok
+    assert tone_fetch.ok
+    assert tone_fetch.url.endswith(TONE_PATH)
     assert len(received(live)) == 1
 
     # Changed, and not rendered yet: Bandwidth would speak it.
@@ -845,8 +852,7 @@ async def test_greeting_from_a_media_source(live: Live, message_file: Path) -> N
     await live.hass.async_block_till_done(wait_background_tasks=True)
     call = await leave_message(live, message_file)
     assert call.spoken == []
-    [fetch] = call.audio
-    assert fetch.ok
+    assert [fetch.ok for fetch in call.audio] == [True, True]
 
 
 async def test_greeting_that_cannot_play(
@@ -930,3 +936,8 @@ async def test_transcript_first_and_replayed(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
     assert client.requests == ["media", "transcription", "delete"]
     await box.async_unload()
+
+
+async def test_no_tone_without_an_address(hass: HomeAssistant) -> None:
+    """Without an address Bandwidth can fetch audio from, no tone plays."""
+    assert Greeting(hass, dict).tone_url() is None

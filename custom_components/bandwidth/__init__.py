@@ -30,7 +30,7 @@ from .contacts import (
 )
 from .conversation import async_converse, async_end_conversations
 from .data import BandwidthConfigEntry, BandwidthData
-from .greeting import REFRESH, Greeting
+from .greeting import REFRESH, Greeting, ToneView
 from .helpers import async_create_client, connection
 from .identity import (
     CONF_ASSIST,
@@ -60,6 +60,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     async_setup_services(hass)
     async_setup_audio(hass)
     hass.http.register_view(VoicemailView(hass))
+    hass.http.register_view(ToneView())
     hass.http.register_view(
         StreamView(
             hass,
@@ -149,6 +150,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         pins=pins,
         language=lambda: hass.config.language,
         greeting=greeting.for_call,
+        tone=greeting.tone_url,
     )
     voicemail = VoicemailBox(hass, entry.entry_id, client, lambda: entry.options)
     await voicemail.async_load()

@@ -238,6 +238,7 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     *,
     greeting: str,
     audio: Mapping[str, str],
+    tone_url: str | None,
     voice: str | None,
     callback_url: str,
     max_duration: float,
@@ -251,10 +252,13 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     silence, or when the caller presses `#`. Its callbacks (recording and
     transcript available) come to the call's own URL, mostly after the
     caller hung up; no recordComplete is asked for: the call simply ends.
-    The greeting plays from `audio` when Home Assistant rendered it.
+    The greeting plays from `audio` when Home Assistant rendered it; then
+    the beep at `tone_url`, if any.
     """
     response = ET.Element("Response")
     _say(response, greeting, voice, audio)
+    if tone_url:
+        _play(response, tone_url)
     url = clean_text(callback_url)
     record = ET.SubElement(
         response,

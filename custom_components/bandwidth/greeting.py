@@ -1,20 +1,28 @@
-"""The voicemail greeting in Home Assistant's voice, or from its media.
+"""The voicemail greeting in Home Assistant's voice, or from its media; its tone.
 
 A call to voicemail is answered from memory, while Bandwidth waits: the
 greeting's audio is prepared ahead, when the entry is set up, when its
 options change, and twice a day (a media source's signed URL does not last
 for ever). Until it is ready, or when it cannot be, Bandwidth speaks the
 greeting itself (the default one, for a media source ID).
+
+Bandwidth's <Record> starts without a tone: the tone the greeting promises
+is a short beep this integration serves, to anyone (it is no secret), from
+the address Bandwidth fetches Home Assistant's audio from.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from aiohttp import web
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.http import HomeAssistantView
 
 from .calls import Media, Speech
 from .const import (
@@ -22,9 +30,66 @@ from .const import (
     DEFAULT_VOICEMAIL_GREETING,
     LOGGER,
 )
-from .media import MEDIA_SOURCE, PreparedMedia, async_prepare_media, speech_settings
+from .media import (
+    MEDIA_SOURCE,
+    PreparedMedia,
+    async_prepare_media,
+    audio_base_url,
+    speech_settings,
+)
 
 REFRESH: Final = timedelta(hours=12)
+TONE_PATH: Final = "/api/bandwidth/voicemail-tone.wav"
+# The beep: 8 kHz, 16-bit PCM, mono, as Bandwidth plays it.
+TONE_RATE: Final = 8000
+TONE_HERTZ: Final = 1000
+TONE_SECONDS: Final = 0.5
+
+
+def tone_wav() -> bytes:
+    """Return the beep that tells a caller to speak, as WAV."""
+    samples = round(TONE_RATE * TONE_SECONDS)
+    data = b"".join(
+        struct.pack(
+            "<h", round(12000 * math.sin(2 * math.pi * TONE_HERTZ * n / TONE_RATE))
+        )
+        for n in range(samples)
+    )
+    fmt = struct.pack("<HHIIHH", 1, 1, TONE_RATE, 2 * TONE_RATE, 2, 16)
+    return b"".join(
+        (
+            b"RIFF",
+            struct.pack("<I", 36 + len(data)),
+            b"WAVE",
+            b"fmt ",
+            struct.pack("<I", len(fmt)),
+            fmt,
+            b"data",
+            struct.pack("<I", len(data)),
+            data,
+        )
+    )
+
+
+class ToneView(HomeAssistantView):
+    """Serves the beep, without a login: Bandwidth fetches it."""
+
+    url = TONE_PATH
+    name = "api:bandwidth:voicemail-tone"
+    requires_auth = False
+
+    def __init__(self) -> None:
+        """Make the beep once."""
+        self._tone = tone_wav()
+
+    async def get(self, _request: web.Request) -> web.Response:
+        """Return the beep."""
+        return web.Response(
+            body=self._tone,
+            content_type="audio/wav",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
 
 type Options = Callable[[], Mapping[str, Any]]
 # The greeting, and the text-to-speech speaking it (None for a media source).
@@ -72,6 +137,13 @@ class Greeting:
             )
             return
         self._wanted, self._prepared = wanted, prepared
+
+    @callback
+    def tone_url(self) -> str | None:
+        """Return where Bandwidth fetches the beep; None when it cannot."""
+        if (base := audio_base_url(self.hass)) is None:
+            return None
+        return f"{base}{TONE_PATH}"
 
     @callback
     def for_call(self) -> Media | None:

@@ -121,6 +121,8 @@ type StreamResolver = Callable[[LiveCall], str | None]
 type Language = Callable[[], str]
 # The voicemail greeting's audio under a new call's names, when it is ready.
 type GreetingAudio = Callable[[], Media | None]
+# Where Bandwidth fetches the voicemail tone, if it can.
+type ToneUrl = Callable[[], str | None]
 
 
 def _no_stream(_call: LiveCall) -> str | None:
@@ -188,6 +190,7 @@ class CallFlow:
         pins: PinCheck | None = None,
         language: Language = lambda: "en",
         greeting: GreetingAudio = lambda: None,
+        tone: ToneUrl = lambda: None,
     ) -> None:
         """Answer callbacks of these calls.
 
@@ -196,7 +199,7 @@ class CallFlow:
         call's media stream goes when it talks to Assist; ``contacts`` who
         the entry knows, ``pins`` checks their PINs; ``language`` Home
         Assistant's, which voicemail transcripts are in; ``greeting`` the
-        voicemail greeting's audio.
+        voicemail greeting's audio, ``tone`` its beep's URL.
         """
         self._calls = calls
         self._callback_url = callback_url
@@ -206,6 +209,7 @@ class CallFlow:
         self._pins = pins
         self._language = language
         self._greeting = greeting
+        self._tone = tone
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -576,6 +580,7 @@ class CallFlow:
         return bxml.voicemail(
             greeting=greeting,
             audio=audio,
+            tone_url=self._tone(),
             voice=options.get(CONF_VOICE),
             callback_url=self._callback_url(call, None),
             max_duration=options.get(
