@@ -1132,6 +1132,7 @@ OPTION_FIELDS = [
     "voicemail_greeting",
     "voicemail_max_duration",
     "voicemail_transcription",
+    "voicemail_stt_entity_id",
     "voicemail_delete_at_bandwidth",
     "voicemail_retention_days",
 ]

@@ -8,6 +8,8 @@ as Bandwidth does; the messages are fetched from its recordings API.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -20,8 +22,9 @@ from homeassistant.components.media_player.browse_media import (
     async_process_play_media_url,
 )
 from homeassistant.components.media_player.errors import BrowseError
+from homeassistant.components.stt import SpeechMetadata, SpeechResult, SpeechResultState
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -30,6 +33,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
     async_mock_service,
+    mock_config_flow,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -43,6 +47,7 @@ from custom_components.bandwidth.const import (
     CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     DEFAULT_VOICEMAIL_GREETING,
     EVENT_CALLBACK,
@@ -59,6 +64,7 @@ from custom_components.bandwidth.voicemail import (
     VoicemailBox,
     parse_duration,
 )
+from custom_components.bandwidth.voicemail_stt import async_transcribe, pcm16k
 from sandbox import Call
 from sandbox.audio import silence_wav
 
@@ -72,7 +78,15 @@ from .test_two_way import (
     ring_in,
     set_options,
 )
-from .voices import TTS_ENTITY_ID
+from .voices import (
+    EARS_DOMAIN,
+    STT_ENTITY_ID,
+    TTS_ENTITY_ID,
+    FakeEars,
+    VoiceFlow,
+    _async_set_up_entity,
+    async_set_up_ears,
+)
 
 TRANSCRIPT = "Hi, it's Sam. Call me back."
 
@@ -941,3 +955,137 @@ async def test_transcript_first_and_replayed(hass: HomeAssistant) -> None:
 async def test_no_tone_without_an_address(hass: HomeAssistant) -> None:
     """Without an address Bandwidth can fetch audio from, no tone plays."""
     assert Greeting(hass, dict).tone_url() is None
+
+
+# --- Transcripts by Home Assistant's speech-to-text ----------------------------------
+
+
+@pytest.fixture
+async def ears(hass: HomeAssistant) -> AsyncIterator[FakeEars]:
+    """stt.test_ears, set up before Home Assistant's HTTP server starts."""
+    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
+        yield await async_set_up_ears(hass)
+
+
+async def test_speech_to_text(ears: FakeEars, live: Live, message_file: Path) -> None:
+    """Home Assistant's speech-to-text transcribes the message, recorded as WAV."""
+    ears.texts = ["Call me back, it's Sam."]
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_TRANSCRIPTION: "stt",
+            CONF_VOICEMAIL_STT_ENTITY_ID: STT_ENTITY_ID,
+        },
+    )
+    call = await leave_message(live, message_file)
+    [initiate] = [
+        attempt for attempt in call.attempts if attempt.event_type == "initiate"
+    ]
+    assert 'fileFormat="wav"' in initiate.body
+    assert "transcribe" not in initiate.body
+    [event] = received(live)
+    assert event["transcript"] == "Call me back, it's Sam."
+    # Two seconds of 8 kHz audio, heard at 16 kHz, 16-bit.
+    assert ears.heard == [2 * 16000 * 2]
+    [message] = box_of(live).messages
+    assert message.format == "wav"
+
+
+async def test_speech_to_text_entity_gone(live: Live, message_file: Path) -> None:
+    """Without its speech-to-text entity, a message comes without a transcript."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_TRANSCRIPTION: "stt",
+            CONF_VOICEMAIL_STT_ENTITY_ID: "stt.gone",
+        },
+    )
+    await leave_message(live, message_file)
+    [event] = received(live)
+    assert event["transcript"] is None
+
+
+def wav(tag: int, rate: int, bits: int, data: bytes, channels: int = 1) -> bytes:
+    """A WAV file of this format."""
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * bits // 8, bits // 8, bits)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+
+
+def test_audio_for_speech_to_text() -> None:
+    """Telephone WAV becomes 16 kHz 16-bit PCM; anything else is not heard."""
+    assert pcm16k(wav(1, 16000, 16, b"\x01\x00")) == b"\x01\x00"
+    # Other chunks (LIST, an odd size padded) are skipped.
+    listed = wav(1, 16000, 16, b"\x01\x00")
+    listed = listed[:12] + b"LIST" + struct.pack("<I", 3) + b"abc\x00" + listed[12:]
+    assert pcm16k(listed) == b"\x01\x00"
+    assert len(pcm16k(wav(1, 8000, 16, bytes(4))) or b"") == 8
+    assert len(pcm16k(wav(7, 8000, 8, bytes(3))) or b"") == 12
+    for unheard in (
+        b"ID3 an mp3",
+        wav(1, 8000, 16, bytes(4), channels=2),
+        wav(1, 44100, 16, bytes(4)),
+        wav(7, 16000, 8, bytes(4)),
+        wav(1, 8000, 16, b"")[:36],
+    ):
+        assert pcm16k(unheard) is None
+
+
+class Deaf(FakeEars):
+    """Hears in other languages only, or fails."""
+
+    def __init__(self, languages: list[str], *, error: bool = False) -> None:
+        """Speak these languages; fail when told to."""
+        super().__init__()
+        self.languages = languages
+        self.error = error
+
+    @property
+    def supported_languages(self) -> list[str]:
+        """The languages given."""
+        return self.languages
+
+    async def async_process_audio_stream(
+        self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
+    ) -> SpeechResult:
+        """Fail, or hear nothing."""
+        if self.error:
+            raise HomeAssistantError("broken")
+        self.texts = [metadata.language]
+        result = await super().async_process_audio_stream(metadata, stream)
+        if metadata.language == "fr-CA":
+            return SpeechResult(None, SpeechResultState.ERROR)
+        return result
+
+
+@pytest.mark.parametrize(
+    ("ears", "language", "transcript"),
+    [
+        (Deaf(["de-DE"]), "en-US", None),
+        (Deaf(["en-GB", "en-US"]), "en-US", "en-US"),
+        (Deaf(["en-GB"]), "en", "en-GB"),
+        (Deaf(["fr-CA"]), "fr", None),
+        (Deaf(["en-US"], error=True), "en-US", None),
+    ],
+)
+async def test_speech_to_text_languages(
+    hass: HomeAssistant, ears: Deaf, language: str, transcript: str | None
+) -> None:
+    """The entity hears in Home Assistant's language, or the closest it speaks."""
+    hass.config.language = language
+    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
+        await _async_set_up_entity(hass, EARS_DOMAIN, "stt", ears, STT_ENTITY_ID)
+    message = wav(1, 8000, 16, bytes(1600))
+    assert await async_transcribe(hass, STT_ENTITY_ID, message) == transcript
+    assert await async_transcribe(hass, STT_ENTITY_ID, b"not audio") is None

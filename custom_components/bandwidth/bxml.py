@@ -244,6 +244,7 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     max_duration: float,
     transcribe: bool,
     detect_language: bool,
+    file_format: str = "mp3",
     method: str = "POST",
 ) -> bytes:
     """Answer with the greeting, record the caller's message, then hang up.
@@ -267,7 +268,7 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
         maxDuration=_number(max_duration),
         silenceTimeout=_number(SILENCE_TIMEOUT),
         terminatingDigits="#",
-        fileFormat="mp3",
+        fileFormat=file_format,
     )
     _set_method(record, "recordingAvailableMethod", method)
     if transcribe:

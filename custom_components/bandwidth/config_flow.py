@@ -87,6 +87,7 @@ from .const import (
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_ASSIST_MAX_CONVERSATIONS,
@@ -227,6 +228,7 @@ TRANSCRIPTION_SELECTOR = SelectSelector(
     )
 )
 TTS_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="tts"))
+STT_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="stt"))
 ASSIST_PIPELINE_SELECTOR = AssistPipelineSelector(AssistPipelineSelectorConfig())
 ASSIST_MINUTES_SELECTOR = NumberSelector(
     NumberSelectorConfig(
@@ -264,6 +266,7 @@ OPTION_KEYS = (
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
     CONF_VOICEMAIL_RETENTION_DAYS,
 )
@@ -791,6 +794,7 @@ class BandwidthOptionsFlow(OptionsFlow):
                             CONF_VOICEMAIL_TRANSCRIPTION,
                             default=TRANSCRIPTION_BANDWIDTH,
                         ): TRANSCRIPTION_SELECTOR,
+                        vol.Optional(CONF_VOICEMAIL_STT_ENTITY_ID): STT_ENTITY_SELECTOR,
                         vol.Required(
                             CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, default=True
                         ): BooleanSelector(),

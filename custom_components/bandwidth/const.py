@@ -85,8 +85,11 @@ CONF_VOICEMAIL_MAX_DURATION: Final = "voicemail_max_duration"
 DEFAULT_VOICEMAIL_MAX_DURATION: Final = 120
 CONF_VOICEMAIL_TRANSCRIPTION: Final = "voicemail_transcription"
 TRANSCRIPTION_BANDWIDTH: Final = "bandwidth"
+TRANSCRIPTION_STT: Final = "stt"
 TRANSCRIPTION_NONE: Final = "none"
-TRANSCRIPTIONS: Final = (TRANSCRIPTION_BANDWIDTH, TRANSCRIPTION_NONE)
+TRANSCRIPTIONS: Final = (TRANSCRIPTION_BANDWIDTH, TRANSCRIPTION_STT, TRANSCRIPTION_NONE)
+# The speech-to-text entity transcribing messages (transcription "stt").
+CONF_VOICEMAIL_STT_ENTITY_ID: Final = "voicemail_stt_entity_id"
 CONF_VOICEMAIL_DELETE_AT_BANDWIDTH: Final = "voicemail_delete_at_bandwidth"
 CONF_VOICEMAIL_RETENTION_DAYS: Final = "voicemail_retention_days"
 DEFAULT_VOICEMAIL_RETENTION_DAYS: Final = 90

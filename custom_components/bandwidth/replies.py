@@ -54,6 +54,7 @@ from .const import (
     INBOUND_VOICEMAIL,
     LOGGER,
     TRANSCRIPTION_BANDWIDTH,
+    TRANSCRIPTION_STT,
 )
 from .countries import allowed_country_codes, destination_refusal
 from .identity import Contact, Contacts
@@ -571,6 +572,9 @@ class CallFlow:
         options = self._options()
         self._set_phase(call, "recording")
         greeting = greeting_text(options)
+        transcription = options.get(
+            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+        )
         audio: dict[str, str] = {}
         if (media := self._greeting()) is not None:
             # The call serves the greeting's audio under names of its own.
@@ -586,11 +590,10 @@ class CallFlow:
             max_duration=options.get(
                 CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
             ),
-            transcribe=options.get(
-                CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-            )
-            == TRANSCRIPTION_BANDWIDTH,
+            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
             detect_language=not self._language().lower().startswith("en"),
+            # Home Assistant's speech-to-text hears WAV, not MP3.
+            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
             method=call.method,
         )
 

@@ -49,6 +49,7 @@ from .const import (
     CONF_VOICEMAIL_GREETING,
     CONF_VOICEMAIL_MAX_DURATION,
     CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     CONF_VOICEMAIL_WHEN_UNANSWERED,
     DOMAIN,
@@ -96,6 +97,7 @@ _URL: Final = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
 # A media source ID: media-source://<domain>[/<identifier>].
 MEDIA_SOURCE_ID: Final = re.compile(r"media-source://[a-z0-9_]+(?:/\S*)?")
 TTS_ENTITY_ID: Final = re.compile(r"tts\.[a-z0-9_]+")
+STT_ENTITY_ID: Final = re.compile(r"stt\.[a-z0-9_]+")
 # A language tag as text-to-speech engines name them: en, en-US, en_GB, yue-HK.
 LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 MAX_TTS_OPTIONS: Final = 20
@@ -527,6 +529,7 @@ ASSIST_CONVERSATIONS = Whole(1, MAX_ASSIST_CONVERSATIONS)
 VOICEMAIL_DURATION = Whole(MIN_VOICEMAIL_DURATION, MAX_VOICEMAIL_DURATION)
 RETENTION_DAYS = Whole(1, MAX_RETENTION_DAYS)
 TRANSCRIPTION = Choice(TRANSCRIPTIONS, rule="invalid_value")
+STT_ENTITY = Pattern(STT_ENTITY_ID, 255, rule="invalid_voicemail_stt_entity")
 # Fields choosing Home Assistant's text-to-speech; empty means not given.
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
@@ -930,6 +933,7 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_VOICEMAIL_GREETING, SPOKEN, "invalid_voicemail_greeting"),
     (CONF_VOICEMAIL_MAX_DURATION, VOICEMAIL_DURATION, "invalid_voicemail_max_duration"),
     (CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION, "invalid_value"),
+    (CONF_VOICEMAIL_STT_ENTITY_ID, STT_ENTITY, "invalid_voicemail_stt_entity"),
     (CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, boolean, "invalid_value"),
     (
         CONF_VOICEMAIL_RETENTION_DAYS,

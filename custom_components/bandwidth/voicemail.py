@@ -36,6 +36,7 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
     CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     DEFAULT_VOICEMAIL_RETENTION_DAYS,
     DOMAIN,
@@ -43,8 +44,10 @@ from .const import (
     EVENT_VOICEMAIL_RECEIVED,
     LOGGER,
     TRANSCRIPTION_BANDWIDTH,
+    TRANSCRIPTION_STT,
 )
 from .signals import async_fire_call_event
+from .voicemail_stt import async_transcribe
 
 STORAGE_VERSION: Final = 1
 STORAGE_KEY: Final = f"{DOMAIN}.voicemail.{{}}"
@@ -99,6 +102,8 @@ class Expected:
     caller_verified: bool
     transcribe: bool
     expires: float
+    # The speech-to-text entity transcribing it, if one does.
+    stt: str | None = None
     # Set once its recordingAvailable came: later ones are replays.
     recording_id: str | None = None
     # Set once its transcriptionAvailable came.
@@ -297,6 +302,9 @@ class VoicemailBox:
         if call.call_id is None or call.ref in self._expected:
             return
         options = self._options()
+        transcription = options.get(
+            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+        )
         self._expected[call.ref] = Expected(
             ref=call.ref,
             secret=call.secret,
@@ -305,10 +313,12 @@ class VoicemailBox:
             called=_text(data.get("to")),
             contact=contact,
             caller_verified=call.caller_verified,
-            transcribe=options.get(
-                CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-            )
-            == TRANSCRIPTION_BANDWIDTH,
+            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
+            stt=(
+                options.get(CONF_VOICEMAIL_STT_ENTITY_ID)
+                if transcription == TRANSCRIPTION_STT
+                else None
+            ),
             expires=(dt_util.utcnow() + EXPECT_FOR).timestamp(),
         )
         self._schedule_save()
@@ -414,7 +424,10 @@ class VoicemailBox:
         self._messages[message.id] = message
         expected.message_id = message.id
         self._schedule_save()
-        if not expected.transcribe:
+        if expected.stt is not None:
+            message.transcript = await async_transcribe(self.hass, expected.stt, audio)
+            self._announce(expected, message)
+        elif not expected.transcribe:
             self._announce(expected, message)
         elif expected.transcript_ready:
             await self._async_take_transcript(expected, message)
