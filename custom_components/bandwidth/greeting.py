@@ -26,8 +26,14 @@ from homeassistant.helpers.http import HomeAssistantView
 
 from .calls import Media, Speech
 from .const import (
+    CONF_INBOUND_CALLS,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
     CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_VOICEMAIL_GREETING,
+    INBOUND_ASSIST,
+    INBOUND_AUTOMATION,
+    INBOUND_VOICEMAIL,
     LOGGER,
 )
 from .media import (
@@ -96,8 +102,29 @@ type Options = Callable[[], Mapping[str, Any]]
 type Wanted = tuple[str, Speech | None]
 
 
+def voicemail_possible(options: Mapping[str, Any]) -> bool:
+    """Tell whether calls to the numbers may go to voicemail, as the options are."""
+    mode = options.get(CONF_INBOUND_CALLS)
+    return (
+        mode == INBOUND_VOICEMAIL
+        or (
+            mode == INBOUND_AUTOMATION
+            and options.get(CONF_VOICEMAIL_WHEN_UNANSWERED, True)
+        )
+        or (
+            mode == INBOUND_ASSIST
+            and options.get(CONF_VOICEMAIL_FOR_OTHER_CALLERS, False)
+        )
+    )
+
+
 def _wanted(options: Mapping[str, Any]) -> Wanted | None:
-    """Return what audio the greeting needs; None when Bandwidth speaks it."""
+    """Return what audio the greeting needs; None when none is to be prepared.
+
+    None too when no call can go to voicemail: nothing is rendered for it.
+    """
+    if not voicemail_possible(options):
+        return None
     greeting: str = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
     if greeting.startswith(MEDIA_SOURCE):
         return greeting, None
