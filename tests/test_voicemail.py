@@ -14,6 +14,7 @@ from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -811,6 +812,13 @@ async def test_transcripts_from_the_api(live: Live) -> None:
         client.recording_media_url("c-1", "..")
     with pytest.raises(BandwidthApiError):
         await client.get_transcription("c-1", "r-none")
+    for answer, transcript in (
+        ({}, None),
+        ({"transcripts": "no"}, None),
+        ({"transcripts": [{"text": " Hi. "}, {"text": ""}, {"speaker": 1}]}, "Hi."),
+    ):
+        with patch.object(client, "_request", AsyncMock(return_value=answer)):
+            assert await client.get_transcription("c-1", "r-1") == transcript
 
 
 # --- The greeting in Home Assistant's voice -------------------------------------------
