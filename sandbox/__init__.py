@@ -14,7 +14,15 @@ fixture from ``tests.sandbox_plugin``.
 from .applications import Application
 from .auth import basic_auth, parse_basic_auth
 from .bxml import BxmlError, Verb, parse_bxml
-from .models import AudioFetch, Call, CallbackAttempt, Hook, RecordedRequest, Scenario
+from .models import (
+    AudioFetch,
+    Call,
+    CallbackAttempt,
+    Hook,
+    RecordedRequest,
+    Recording,
+    Scenario,
+)
 from .server import (
     ACCOUNT_ID,
     APPLICATION_ID,
@@ -41,6 +49,7 @@ __all__ = [
     "CallbackAttempt",
     "Hook",
     "RecordedRequest",
+    "Recording",
     "Sandbox",
     "Scenario",
     "Verb",

@@ -1,7 +1,7 @@
 """Run the Bandwidth sandbox for local development.
 
     python -m sandbox call --url URL [--status-url URL] [--from +1...] [--to +1...]
-                           [--digits 1234# 1] [--speech FILE.wav]
+                           [--digits 1234# 1] [--speech FILE.wav] [--record FILE]
                            [--application-id ...]
                       [--unverified] [--verstat V] [--attestation A|B|C]
     python -m sandbox [--host 127.0.0.1] [--port 8090] [--account-id 9900000]
@@ -104,6 +104,10 @@ def call(argv: list[str]) -> None:
         help="a WAV file (8 kHz mono, µ-law or 16-bit) the caller says once the "
         "call streams to Home Assistant's Assist",
     )
+    parser.add_argument(
+        "--record",
+        help="a WAV or MP3 file: the message the caller leaves when voicemail answers",
+    )
     parser.add_argument("--sandbox", default="http://127.0.0.1:8090")
     args = parser.parse_args(argv)
     body = {
@@ -117,6 +121,8 @@ def call(argv: list[str]) -> None:
     }
     if args.speech:
         body["speech"] = str(Path(args.speech).resolve())
+    if args.record:
+        body["message"] = str(Path(args.record).resolve())
     if args.status_url:
         body["statusUrl"] = args.status_url
     if args.application_id:

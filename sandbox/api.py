@@ -33,7 +33,7 @@ from multidict import CIMultiDict
 from .applications import NOT_FOUND_CODE, application_document, error_document
 from .auth import credentials_from, parse_basic_auth
 from .faults import Fault, Faults
-from .models import Call, Hook, RecordedRequest, new_call_id, now
+from .models import Call, Hook, RecordedRequest, Recording, new_call_id, now
 from .player import CallPlayer
 from .validation import CREATE_CALL, UPDATE_CALL, create_call_rules, validate
 
@@ -82,6 +82,10 @@ class HttpApi:
             app.router.add_get(calls, self._list_calls)
             app.router.add_get(calls + "/{call_id}", self._get_call)
             app.router.add_post(calls + "/{call_id}", self._update_call)
+            recording = calls + "/{call_id}/recordings/{recording_id}"
+            app.router.add_get(recording + "/media", self._get_recording_media)
+            app.router.add_get(recording + "/transcription", self._get_transcription)
+            app.router.add_delete(recording, self._delete_recording)
             app.router.add_post("/sandbox/inbound", self._control_inbound)
             app.router.add_get("/sandbox/calls/{call_id}", self._control_call)
             app.router.add_post("/sandbox/calls/{call_id}/hangup", self._control_hangup)
@@ -398,6 +402,48 @@ class HttpApi:
             body, status = application_document(application), 200
         return web.Response(body=body, status=status, content_type="application/xml")
 
+    # -- Recordings ----------------------------------------------------------
+
+    def _find_recording(self, request: web.Request) -> Recording | web.Response:
+        """Return the recording a request names, or the error answering it."""
+        if (problem := self._authorize(request)) is not None:
+            return problem
+        recording = self._sandbox.recordings.get(request.match_info["recording_id"])
+        if (
+            recording is None
+            or recording.deleted
+            or recording.call_id != request.match_info["call_id"]
+        ):
+            return _error(404, "not-found", "Recording not found")
+        return recording
+
+    async def _get_recording_media(self, request: web.Request) -> web.Response:
+        """Serve a recording's audio, as it was recorded."""
+        recording = self._find_recording(request)
+        if isinstance(recording, web.Response):
+            return recording
+        content_type = "audio/mpeg" if recording.file_format == "mp3" else "audio/wav"
+        return web.Response(body=recording.media, content_type=content_type)
+
+    async def _get_transcription(self, request: web.Request) -> web.Response:
+        """Serve a recording's transcript, when it has one."""
+        recording = self._find_recording(request)
+        if isinstance(recording, web.Response):
+            return recording
+        if recording.transcript is None:
+            return _error(404, "not-found", "Transcription not found")
+        return web.json_response(
+            {"transcripts": [{"text": recording.transcript, "confidence": 0.9}]}
+        )
+
+    async def _delete_recording(self, request: web.Request) -> web.Response:
+        """Delete a recording: every later request for it is a 404."""
+        recording = self._find_recording(request)
+        if isinstance(recording, web.Response):
+            return recording
+        recording.deleted = True
+        return web.Response(status=204)
+
     # -- Control -------------------------------------------------------------
 
     async def _control_inbound(self, request: web.Request) -> web.Response:
@@ -420,6 +466,7 @@ class HttpApi:
             digits=body.get("digits"),
             speech=body.get("speech"),
             application_id=body.get("applicationId"),
+            message=body.get("message"),
         )
         return web.json_response({"callId": call.call_id}, status=201)
 

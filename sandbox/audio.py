@@ -111,3 +111,20 @@ def _wav_duration(body: bytes) -> float:
         msg = "WAV with a byte rate of 0"
         raise AudioError(msg)
     return data / byte_rate
+
+
+def silence_wav(seconds: float) -> bytes:
+    """Return `seconds` of silence as WAV (8 kHz, 16-bit PCM, mono)."""
+    data = bytes(2 * round(8000 * seconds))
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )

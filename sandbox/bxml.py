@@ -19,6 +19,7 @@ SIMULATED = frozenset(
         "Transfer",
         "StartStream",
         "StopStream",
+        "Record",
     }
 )
 # Real Bandwidth verbs the sandbox accepts but does not act out.
@@ -28,7 +29,6 @@ NOT_SIMULATED = frozenset(
         "Conference",
         "Forward",
         "PauseRecording",
-        "Record",
         "ResumeRecording",
         "SendDtmf",
         "StartGather",
@@ -45,11 +45,13 @@ _MAX_DESTINATIONS = 8
 _METHODS = frozenset({"GET", "POST"})
 _BOOLEANS = frozenset({"true", "false"})
 _TRACKS = frozenset({"inbound", "outbound", "both"})
+_FILE_FORMATS = frozenset({"mp3", "wav"})
 # attribute -> (default, minimum, maximum), per the BXML reference.
 _NUMBERS: dict[str, dict[str, tuple[float, float, float]]] = {
     "Pause": {"duration": (1, 0.1, 86400)},
     "Ring": {"duration": (5, 0.1, 86400)},
     "Transfer": {"callTimeout": (30, 1, 300)},
+    "Record": {"maxDuration": (60, 1, 10800), "silenceTimeout": (0, 0, 10800)},
     "Gather": {
         "maxDigits": (50, 1, 50),
         "interDigitTimeout": (5, 1, 60),
@@ -125,11 +127,16 @@ def _verb(element: ET.Element) -> Verb:  # noqa: PLR0912 - one check per rule
         raise BxmlError("<StopStream> requires name")
     if name == "StopStream" and attrs.get("wait", "false").lower() not in _BOOLEANS:
         raise BxmlError("<StopStream> wait must be true or false")
+    if name == "Record":
+        _check_record(attrs)
     for attr in (
         "redirectMethod",
         "gatherMethod",
         "transferCompleteMethod",
         "streamEventMethod",
+        "recordCompleteMethod",
+        "recordingAvailableMethod",
+        "transcriptionAvailableMethod",
     ):
         if attr in attrs and attrs[attr].upper() not in _METHODS:
             raise BxmlError(f"{attr} must be GET or POST")
@@ -142,6 +149,15 @@ def _verb(element: ET.Element) -> Verb:  # noqa: PLR0912 - one check per rule
             if not low <= value <= high:
                 raise BxmlError(f"<{name}> {attr} must be between {low:g} and {high:g}")
     return Verb(name, attrs, text, children)
+
+
+def _check_record(attrs: dict[str, str]) -> None:
+    """Check a <Record>'s format and flags as Bandwidth does."""
+    if attrs.get("fileFormat", "wav") not in _FILE_FORMATS:
+        raise BxmlError("<Record> fileFormat must be mp3 or wav")
+    for flag in ("transcribe", "detectLanguage"):
+        if attrs.get(flag, "false").lower() not in _BOOLEANS:
+            raise BxmlError(f"<Record> {flag} must be true or false")
 
 
 def _destination(element: ET.Element) -> Verb:

@@ -124,6 +124,24 @@ class Scenario:
     speech: str | None = None
     # What the caller says once an answer starts playing back: talking over it.
     barge_in: str | None = None
+    # The message the caller leaves at a <Record>: a WAV or MP3 file (its
+    # length is the recording's); none: silence until silenceTimeout.
+    message: str | None = None
+    # What Bandwidth's transcription hears in it; None: no transcript comes.
+    transcript: str | None = "This is a message left in the sandbox."
+
+
+@dataclass
+class Recording:
+    """A <Record>ing Bandwidth keeps, served by the recordings API."""
+
+    recording_id: str
+    call_id: str
+    media: bytes
+    file_format: str
+    duration: float
+    transcript: str | None
+    deleted: bool = False
 
 
 @dataclass
@@ -176,6 +194,11 @@ class Call:
     scenario: Scenario | None = None
     # The media stream of each <StartStream>, in order, rejected ones too.
     streams: list[MediaStream] = field(default_factory=list)
+    # Each <Record>'s recording, in order.
+    recordings: list[Recording] = field(default_factory=list)
+    # Recording callbacks Bandwidth sends once the call ended: (event type,
+    # hook, payload).
+    later: list[tuple[str, Hook, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:

@@ -17,11 +17,14 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
+from .audio import MP3, WAV, AudioError, audio_duration, silence_wav
 from .auth import credentials_from
 from .bxml import BxmlError, Verb, parse_bxml
 from .callbacks import (
@@ -31,7 +34,7 @@ from .callbacks import (
     verb_hook,
     without_query,
 )
-from .models import Call, Document, Hook, Scenario, new_call_id, now
+from .models import Call, Document, Hook, Recording, Scenario, new_call_id, now
 from .stream import StreamPlayer
 
 if TYPE_CHECKING:
@@ -96,6 +99,7 @@ class CallPlayer:
                 callee_hangup.cancel()
         await self._streams.end(call)
         await self._disconnect(call, call.request.get("disconnectUrl"))
+        await self._send_later(call)
 
     async def _ring(self, call: Call, scenario: Scenario) -> None:
         call.start_time = call.last_update = now()
@@ -198,6 +202,7 @@ class CallPlayer:
             call.end(ended.cause, ended.error)
         await self._streams.end(call)
         await self._disconnect(call, call.status_url)
+        await self._send_later(call)
 
     def _answer_inbound(self, call: Call) -> None:
         """Answer an inbound call, at the first verb that needs it answered."""
@@ -317,6 +322,12 @@ class CallPlayer:
                         document := await self._gather(call, scenario, verb, base)
                     ) is not None:
                         return document
+                case "Record":
+                    self._answer_inbound(call)
+                    if (
+                        document := await self._record(call, scenario, verb, base)
+                    ) is not None:
+                        return document
                 case _:
                     _LOGGER.info(
                         "call %s: <%s> is not simulated, skipped",
@@ -398,6 +409,103 @@ class CallPlayer:
         return await self._fetch_bxml(
             call, "gather", verb_hook(call, verb, base, "gather"), payload
         )
+
+    # -- Recordings ----------------------------------------------------------
+
+    async def _record(
+        self, call: Call, scenario: Scenario, verb: Verb, base: str
+    ) -> Document | None:
+        """Record what the caller says, up to maxDuration.
+
+        The caller's message (Scenario.message) is kept as it is, in its own
+        format: the sandbox converts nothing. Without one the caller says
+        nothing, and the recording is silenceTimeout (or a second) of
+        silence. recordingAvailable and transcriptionAvailable are sent once
+        the call ended, as Bandwidth sends them; recordComplete at once,
+        unless the caller hung up.
+        """
+        limit = verb.number("maxDuration")
+        if scenario.message is not None:
+            path = Path(scenario.message)
+            media = await asyncio.to_thread(path.read_bytes)
+            file_format = MP3 if path.suffix.lower() == ".mp3" else WAV
+        else:
+            media = silence_wav(verb.number("silenceTimeout") or 1)
+            file_format = WAV
+        try:
+            duration = min(audio_duration(media, file_format), limit)
+        except AudioError as err:
+            _LOGGER.warning(
+                "call %s: the message cannot be recorded: %s", call.call_id, err
+            )
+            duration = 0.0
+        _LOGGER.info("call %s records a message (%.1f s)", call.call_id, duration)
+        await self._wait(call, duration)
+        recording = Recording(
+            f"r-{uuid.uuid4()}",
+            call.call_id,
+            media,
+            file_format,
+            duration,
+            scenario.transcript,
+        )
+        call.recordings.append(recording)
+        self._sandbox.recordings[recording.recording_id] = recording
+        fields = {
+            "recordingId": recording.recording_id,
+            "mediaUrl": f"{call.call_url}/recordings/{recording.recording_id}/media",
+            "duration": f"PT{duration:.1f}S",
+            "fileFormat": file_format,
+            "channels": 1,
+            "status": "complete",
+        }
+        if "recordingAvailableUrl" in verb.attrs:
+            call.later.append(
+                (
+                    "recordingAvailable",
+                    verb_hook(call, verb, base, "recordingAvailable"),
+                    fields,
+                )
+            )
+        transcribe = verb.attrs.get("transcribe", "false").lower() == "true"
+        if (
+            transcribe
+            and recording.transcript is not None
+            and "transcriptionAvailableUrl" in verb.attrs
+        ):
+            # Bandwidth's spec (2026) carries the transcript itself; the
+            # recordings API serves it too.
+            transcription = {
+                "speaker": 0,
+                "text": recording.transcript,
+                "confidence": 0.9,
+            }
+            later = {
+                key: value
+                for key, value in fields.items()
+                if key not in {"channels", "status"}
+            }
+            call.later.append(
+                (
+                    "transcriptionAvailable",
+                    verb_hook(call, verb, base, "transcriptionAvailable"),
+                    {**later, "transcription": transcription},
+                )
+            )
+        if "recordCompleteUrl" not in verb.attrs:
+            return None
+        payload = event(call, "recordComplete", **fields)
+        hook = verb_hook(call, verb, base, "recordComplete")
+        return await self._fetch_bxml(call, "recordComplete", hook, payload)
+
+    async def _send_later(self, call: Call) -> None:
+        """Send what Bandwidth sends once a call ended: its recordings' callbacks."""
+        for event_type, hook, fields in call.later:
+            payload = event(call, event_type, endTime=call.end_time, **fields)
+            # Neither carries the answer time.
+            payload.pop("answerTime", None)
+            await self._callbacks.deliver(call, event_type, hook, payload)
+        call.later.clear()
 
     # -- Transfers -----------------------------------------------------------
 

@@ -45,6 +45,7 @@ from .models import (
     Document,
     Hook,
     RecordedRequest,
+    Recording,
     Scenario,
     new_call_id,
     now,
@@ -76,6 +77,9 @@ class Sandbox:
     - application_ids: the applications createCall accepts; applications:
       id -> Application, what the account API describes (name, service type).
     - callback_attempts: every CallbackAttempt across calls.
+    - recordings: recording id -> Recording, each <Record>'s (served by
+      GET .../recordings/{id}/media and .../transcription, deleted by
+      DELETE .../recordings/{id}: then `deleted`, and 404 to any request).
     - audio_fetches: every AudioFetch across calls. Each <PlayAudio> (on its
       own or as a <Gather> prompt) GETs its URL (resolved against its
       document, url_rewrites applied, the verb's username/password sent as
@@ -149,6 +153,7 @@ class Sandbox:
         self.calls: dict[str, Call] = {}
         self.callback_attempts: list[CallbackAttempt] = []
         self.audio_fetches: list[AudioFetch] = []
+        self.recordings: dict[str, Recording] = {}
         self.scenarios: dict[str, Scenario] = {}
         self.default_scenario = Scenario()
         self.delay = 0.0
@@ -321,6 +326,8 @@ class Sandbox:
         speech: str | None = None,
         barge_in: str | None = None,
         application_id: str | None = None,
+        message: str | None = None,
+        transcript: str | None = Scenario.transcript,
     ) -> Call:
         """Ring the application: a call from `from_` to its number `to`.
 
@@ -336,6 +343,9 @@ class Sandbox:
         `barge_in` one said over the first answer (Scenario.barge_in).
         `application_id` is the application the number belongs to: the
         sandbox's own (the first) unless given.
+        `message` is a WAV or MP3 file the caller leaves at a <Record>, and
+        `transcript` what Bandwidth's transcription makes of it (None: none
+        comes).
         """
         call_id = new_call_id()
         call_url = f"{self.url}/api/v2/accounts/{self.account_id}/calls/{call_id}"
@@ -361,6 +371,8 @@ class Sandbox:
                 digits=digits if digits is not None else "",
                 speech=speech,
                 barge_in=barge_in,
+                message=message,
+                transcript=transcript,
             ),
         )
         stir_shaken = {"verstat": verstat, "attestationIndicator": attestation}

@@ -64,6 +64,7 @@ def test_object_fields_are_translated(name: str, schema: Any) -> None:
             "inbound_calls",
             "tts_options",
             "wait_for",
+            "voicemail_transcription",
         ]
     )
 

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
+    async_mock_service,
 )
 
 from custom_components.bandwidth.calls import CallScript, GatherScript
@@ -28,10 +29,13 @@ from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_GATHER_COMPLETE,
 )
 from sandbox import Call, Sandbox, Scenario
+from sandbox.audio import silence_wav
 
 from .helpers import FROM_NUMBER, Live, add_contact, script_of
 from .metadata import HACS, MANIFEST, ROOT
@@ -43,6 +47,7 @@ ESCALATION = "call_escalation.yaml"
 EVERYONE = "call_everyone.yaml"
 TRUSTED = "trusted_callers.yaml"
 MENU = "phone_menu.yaml"
+VOICEMAIL = "new_voicemail.yaml"
 PANEL = "alarm_control_panel.home"
 FIRST, SECOND, THIRD = "+15555550001", "+15555550002", "+15555550003"
 MONITORING = "+15555550911"
@@ -92,7 +97,9 @@ async def set_up_automation(
 
 
 @pytest.mark.usefixtures("blueprints")
-@pytest.mark.parametrize("path", [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU])
+@pytest.mark.parametrize(
+    "path", [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL]
+)
 async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
     """Home Assistant loads each blueprint; its metadata points back here."""
     blueprint = await async_get_blueprints(hass).async_get_blueprint(
@@ -115,7 +122,7 @@ async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
 def test_every_blueprint_is_tested() -> None:
     """A new blueprint needs tests here too; each parses as Home Assistant YAML."""
     assert sorted(path.name for path in BLUEPRINTS.iterdir()) == sorted(
-        [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU]
+        [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL]
     )
     for path in BLUEPRINTS.iterdir():
         assert load_yaml_dict(path)["blueprint"]["domain"] == "automation"
@@ -628,7 +635,14 @@ async def test_phone_menu(
 @pytest.mark.usefixtures("blueprints", "voice_stack")
 async def test_phone_menu_ignores_others(live: Live) -> None:
     """An unverified or unknown caller is not answered; it rings out, rejected."""
-    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 3})
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "automation",
+            CONF_RING_TIMEOUT: 3,
+            CONF_VOICEMAIL_WHEN_UNANSWERED: False,
+        },
+    )
     await add_contact(live.hass, live.entry, FIRST, assist=False, pin="2468")
     await add_contact(live.hass, live.entry, THIRD, name="Carol", pin="1357")
     await set_up_automation(
@@ -669,3 +683,72 @@ async def test_phone_menu_pin_cannot_be_guessed(live: Live) -> None:
     # Automations hear whether the PIN was right, never the digits.
     assert [event["pin_valid"] for event in gathered] == [False] * 4
     assert all("digits" not in event for event in gathered)
+
+
+@pytest.mark.usefixtures("blueprints")
+@pytest.mark.parametrize(
+    ("transcription", "message"),
+    [
+        ("bandwidth", "This is a message left in the sandbox."),
+        ("none", "A message of 2 seconds, without a transcript."),
+    ],
+)
+async def test_new_voicemail(
+    live: Live, tmp_path: Path, transcription: str, message: str
+) -> None:
+    """A new message is told about, with its transcript, and played."""
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "voicemail",
+            CONF_VOICEMAIL_TRANSCRIPTION: transcription,
+        },
+    )
+    notified = async_mock_service(live.hass, "notify", "send_message")
+    played = async_mock_service(live.hass, "media_player", "play_media")
+    await set_up_automation(
+        live.hass,
+        VOICEMAIL,
+        {
+            "bandwidth_entry": live.entry.entry_id,
+            "notify_entities": ["notify.phone"],
+            "speakers": ["media_player.kitchen"],
+        },
+    )
+    recording = tmp_path / "message.wav"
+    recording.write_bytes(silence_wav(2))
+    call = await ring_in(live, FIRST, message=str(recording))
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    await live.hass.async_block_till_done()
+    assert call.recordings
+    [notification] = notified
+    assert notification.data == {
+        "entity_id": ["notify.phone"],
+        "title": f"Voicemail from {FIRST}",
+        "message": message,
+    }
+    [play] = played
+    [voicemail] = live.entry.runtime_data.voicemail.messages
+    assert play.data["media_content_id"].endswith(f"/{voicemail.id}")
+    assert play.data["entity_id"] == ["media_player.kitchen"]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_new_voicemail_told_to_no_one(live: Live, tmp_path: Path) -> None:
+    """Without notify entities or speakers, the automation does nothing."""
+    set_options(live, **{CONF_INBOUND_CALLS: "voicemail"})
+    notified = async_mock_service(live.hass, "notify", "send_message")
+    played = async_mock_service(live.hass, "media_player", "play_media")
+    await set_up_automation(
+        live.hass, VOICEMAIL, {"bandwidth_entry": live.entry.entry_id}
+    )
+    recording = tmp_path / "message.wav"
+    recording.write_bytes(silence_wav(1))
+    await ring_in(live, FIRST, message=str(recording))
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    await live.hass.async_block_till_done()
+    assert notified == []
+    assert played == []
+    state = live.hass.states.get("automation.under_test")
+    assert state is not None
+    assert state.attributes["last_triggered"] is not None

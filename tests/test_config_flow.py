@@ -1112,6 +1112,14 @@ OPTION_FIELDS = [
     CONF_ASSIST_PIPELINE,
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS,
+    "voicemail_when_unanswered",
+    "voicemail_for_other_callers",
+    "voicemail_greeting",
+    "voicemail_max_duration",
+    "voicemail_transcription",
+    "voicemail_stt_entity_id",
+    "voicemail_delete_at_bandwidth",
+    "voicemail_retention_days",
     CONF_NEW_ADDRESS,
 ]
 # What the form stores when its numbers and choices are left as they are.
@@ -1124,6 +1132,16 @@ CPS = {
     CONF_ASSIST_MAX_MINUTES: DEFAULT_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS: DEFAULT_ASSIST_MAX_CONVERSATIONS,
 }
+VOICEMAIL_DEFAULTS = {
+    "voicemail_when_unanswered": True,
+    "voicemail_for_other_callers": False,
+    "voicemail_greeting": "Please leave a message after the tone.",
+    "voicemail_max_duration": 120,
+    "voicemail_transcription": "bandwidth",
+    "voicemail_delete_at_bandwidth": True,
+    "voicemail_retention_days": 90,
+}
+CPS |= VOICEMAIL_DEFAULTS
 
 
 async def _options_init(
@@ -1515,6 +1533,7 @@ async def test_options_calls_received(
         CONF_HOLD_TIME: 20,
         CONF_ASSIST_MAX_MINUTES: DEFAULT_ASSIST_MAX_MINUTES,
         CONF_ASSIST_MAX_CONVERSATIONS: DEFAULT_ASSIST_MAX_CONVERSATIONS,
+        **VOICEMAIL_DEFAULTS,
     }
 
 
@@ -1576,7 +1595,7 @@ async def test_options_without_an_address(
 
 def test_unknown_inbound_mode() -> None:
     """A mode the form does not offer (it refuses one itself) is refused too."""
-    assert validate_options({CONF_INBOUND_CALLS: "voicemail"}) == (
+    assert validate_options({CONF_INBOUND_CALLS: "screen"}) == (
         {},
         {CONF_INBOUND_CALLS: "invalid_inbound_calls"},
     )

@@ -36,6 +36,7 @@ TRIGGER_TYPES = [
     "assist_started",
     "assist_ended",
     "call_ended",
+    "voicemail_received",
 ]
 
 

@@ -76,6 +76,7 @@ async def test_entity_and_device(
         "assist_started",
         "assist_ended",
         "disconnected",
+        "voicemail_received",
         "callback",
     ]
 

@@ -153,13 +153,15 @@ def test_services_yaml_matches_the_schemas(action: str, rules: dict[Any, Any]) -
 
 
 def test_services_yaml_lists_every_action() -> None:
-    """The four actions, and nothing else, are described."""
+    """The actions, and nothing else, are described."""
     assert sorted(SERVICES) == sorted(
         [
             services.SERVICE_CREATE_CALL,
             services.SERVICE_UPDATE_CALL,
             services.SERVICE_HANGUP_CALL,
             services.SERVICE_RESET_MISSED_CALLS,
+            services.SERVICE_MARK_VOICEMAIL_HEARD,
+            services.SERVICE_DELETE_VOICEMAIL,
         ]
     )
 

@@ -298,6 +298,7 @@ def test_links() -> None:
         "call_everyone.yaml",
         "trusted_callers.yaml",
         "phone_menu.yaml",
+        "new_voicemail.yaml",
     ]
     assert sorted(path.name for path in folder.glob("*.yaml")) == sorted(names)
     assert urls == [

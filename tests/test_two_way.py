@@ -22,6 +22,7 @@ from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DOMAIN,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALL_RECEIVED,
@@ -144,7 +145,14 @@ async def test_only_verified_callers_are_verified(
 
 async def test_unanswered_call_is_rejected_after_the_ring_time(live: Live) -> None:
     """Ringing for automations that do nothing: rejected, never answered."""
-    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 3})
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "automation",
+            CONF_RING_TIMEOUT: 3,
+            CONF_VOICEMAIL_WHEN_UNANSWERED: False,
+        },
+    )
     call = await finish(live, ring_in(live))
     assert call.answer_time is None
     assert [event for event, _, _ in call.callbacks] == [
@@ -308,7 +316,14 @@ async def test_pin_and_a_two_level_menu(live: Live) -> None:
 
 async def test_wrong_pin(live: Live) -> None:
     """A wrong PIN ends the call after saying so; unverified callers are ignored."""
-    set_options(live, **{CONF_INBOUND_CALLS: "automation", CONF_RING_TIMEOUT: 2})
+    set_options(
+        live,
+        **{
+            CONF_INBOUND_CALLS: "automation",
+            CONF_RING_TIMEOUT: 2,
+            CONF_VOICEMAIL_WHEN_UNANSWERED: False,
+        },
+    )
     await automate(
         live.hass,
         {

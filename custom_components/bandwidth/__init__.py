@@ -10,6 +10,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
@@ -31,6 +32,7 @@ from .contacts import (
 )
 from .conversation import async_converse, async_end_conversations
 from .data import BandwidthConfigEntry, BandwidthData
+from .greeting import REFRESH, Greeting, ToneView
 from .helpers import async_create_client, connection
 from .identity import (
     CONF_ASSIST,
@@ -42,11 +44,13 @@ from .identity import (
 )
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
 from .media import DATA_AUDIO, async_setup_audio
+from .media_source import VoicemailView
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
 from .safeguards import CallsPerHour, async_remove_calls_per_hour
 from .services import async_setup_services
 from .stream import StreamView, async_stream_url
+from .voicemail import VoicemailBox, async_remove_voicemail
 from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -57,6 +61,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Register the actions and the audio view once, whatever entries exist."""
     async_setup_services(hass)
     async_setup_audio(hass)
+    hass.http.register_view(VoicemailView(hass))
+    hass.http.register_view(ToneView())
     hass.http.register_view(
         StreamView(
             hass,
@@ -153,6 +159,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     calls_per_hour = CallsPerHour(hass, entry)
     await calls_per_hour.async_load()
     entry.async_on_unload(calls_per_hour.async_unload)
+    greeting = Greeting(hass, lambda: entry.options)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -160,7 +167,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         lambda call: async_stream_url(hass, call),
         contacts=contacts,
         pins=pins,
+        language=lambda: hass.config.language,
+        greeting=greeting.for_call,
+        tone=greeting.tone_url,
     )
+    voicemail = VoicemailBox(hass, entry.entry_id, client, lambda: entry.options)
+    await voicemail.async_load()
+    entry.async_on_unload(voicemail.async_unload)
     entry.runtime_data = BandwidthData(
         client=client,
         calls=calls,
@@ -169,9 +182,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         connection=connection(entry.data),
         contacts=contacts,
         pins=pins,
+        voicemail=voicemail,
+        greeting=greeting,
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    entry.async_on_unload(
+        async_track_time_interval(hass, greeting.async_refresh, REFRESH)
+    )
     async_setup_webhook(hass, entry)
     entry.async_on_unload(lambda: async_end_conversations(entry))
     entry.async_on_unload(entry.runtime_data.watcher.close)
@@ -190,9 +208,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
 
 
 def _apply_options(entry: BandwidthConfigEntry) -> None:
-    """Apply the options that live in the client (the others are read per call)."""
+    """Apply the options that live in the client (the others are read per call).
+
+    The voicemail greeting is rendered again, in the background.
+    """
     entry.runtime_data.client.calls_per_second = entry.options.get(
         CONF_CALLS_PER_SECOND, DEFAULT_CALLS_PER_SECOND
+    )
+    entry.async_create_background_task(
+        entry.runtime_data.greeting.hass,
+        entry.runtime_data.greeting.async_refresh(),
+        "bandwidth voicemail greeting",
     )
 
 
@@ -223,9 +249,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None:
-    """Forget the entry's cloudhook, stored calls and their count, and repair issues."""
+    """Forget the entry's cloudhook, stored calls, their count, messages and issues."""
     await async_remove_cloudhook(hass, entry)
     async_delete_issues(hass, entry.entry_id)
     await async_remove_call_store(hass, entry.entry_id)
     await async_remove_pin_store(hass, entry.entry_id)
     await async_remove_calls_per_hour(hass, entry.entry_id)
+    await async_remove_voicemail(hass, entry.entry_id)

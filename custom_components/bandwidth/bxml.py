@@ -27,6 +27,8 @@ STREAM_NAME: Final = "assist"
 # A PIN has at most 8 digits; the caller has this long to start typing it.
 PIN_DIGITS: Final = 8
 PIN_TIMEOUT: Final = 10  # seconds
+# A voicemail message ends after this much silence.
+SILENCE_TIMEOUT: Final = 5  # seconds
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 # Everything outside XML 1.0's Char production (controls, lone surrogates,
@@ -229,6 +231,53 @@ def play_step(
             response, "Redirect", redirectUrl=clean_text(callback_url)
         )
         _set_method(redirect, "redirectMethod", method)
+    return _serialize(response)
+
+
+def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
+    *,
+    greeting: str,
+    audio: Mapping[str, str],
+    tone_url: str | None,
+    voice: str | None,
+    callback_url: str,
+    max_duration: float,
+    transcribe: bool,
+    detect_language: bool,
+    file_format: str = "mp3",
+    method: str = "POST",
+) -> bytes:
+    """Answer with the greeting, record the caller's message, then hang up.
+
+    The recording ends after `max_duration`, after SILENCE_TIMEOUT seconds of
+    silence, or when the caller presses `#`. Its callbacks (recording and
+    transcript available) come to the call's own URL, mostly after the
+    caller hung up; no recordComplete is asked for: the call simply ends.
+    The greeting plays from `audio` when Home Assistant rendered it; then
+    the beep at `tone_url`, if any.
+    """
+    response = ET.Element("Response")
+    _say(response, greeting, voice, audio)
+    if tone_url:
+        _play(response, tone_url)
+    url = clean_text(callback_url)
+    record = ET.SubElement(
+        response,
+        "Record",
+        recordingAvailableUrl=url,
+        maxDuration=_number(max_duration),
+        silenceTimeout=_number(SILENCE_TIMEOUT),
+        terminatingDigits="#",
+        fileFormat=file_format,
+    )
+    _set_method(record, "recordingAvailableMethod", method)
+    if transcribe:
+        record.set("transcribe", "true")
+        record.set("transcriptionAvailableUrl", url)
+        _set_method(record, "transcriptionAvailableMethod", method)
+        if detect_language:
+            record.set("detectLanguage", "true")
+    ET.SubElement(response, "Hangup")
     return _serialize(response)
 
 

@@ -51,6 +51,7 @@ Direction = Literal["outbound", "inbound"]
 #   transferring a transfer is ringing or connected
 #   conversing   talking to an Assist pipeline over a media stream
 #   pin          inbound, answered, asked for its contact's PIN
+#   recording    inbound, answered by voicemail: greeting, then the message
 Phase = Literal[
     "placed",
     "ringing",
@@ -60,6 +61,7 @@ Phase = Literal[
     "transferring",
     "conversing",
     "pin",
+    "recording",
 ]
 PHASES: Final = frozenset(
     (
@@ -71,6 +73,7 @@ PHASES: Final = frozenset(
         "transferring",
         "conversing",
         "pin",
+        "recording",
     )
 )
 
@@ -265,6 +268,8 @@ class LiveCall:
     contact: str | None = None
     # The gather running asks for the contact's PIN (GatherScript.pin).
     pin_gather: bool = False
+    # A call received whose caller ID STIR/SHAKEN verified (its voicemail).
+    caller_verified: bool = False
     # Every name of audio Home Assistant serves for the call (its script's and
     # its steps'), to its media source ID: served while the call is live,
     # again after a restart.
@@ -346,6 +351,7 @@ class LiveCall:
             "assist": self.assist,
             "contact": self.contact,
             "pin_gather": self.pin_gather,
+            "caller_verified": self.caller_verified,
             "clips": self.clips,
         }
 
@@ -405,6 +411,7 @@ class LiveCall:
             assist=_optional_str(data.get("assist")),
             contact=_optional_str(data.get("contact")),
             pin_gather=bool(data.get("pin_gather", False)),
+            caller_verified=bool(data.get("caller_verified", False)),
             clips={str(name): str(source) for name, source in clips.items()},
         )
         if not call.ref or not call.secret:

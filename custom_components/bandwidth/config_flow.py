@@ -81,16 +81,29 @@ from .const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_ASSIST_MAX_CONVERSATIONS,
     DEFAULT_ASSIST_MAX_MINUTES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_HOLD_TIME,
     DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_RING_TIMEOUT,
+    DEFAULT_VOICEMAIL_GREETING,
+    DEFAULT_VOICEMAIL_MAX_DURATION,
+    DEFAULT_VOICEMAIL_RETENTION_DAYS,
     DOMAIN,
     INBOUND_MODES,
     INBOUND_REJECT,
     LOGGER,
+    TRANSCRIPTION_BANDWIDTH,
+    TRANSCRIPTIONS,
     VOICES,
 )
 from .contact_flow import ContactFlow
@@ -103,10 +116,13 @@ from .validation import (
     MAX_ASSIST_MINUTES,
     MAX_CALLS_PER_HOUR,
     MAX_CALLS_PER_SECOND,
+    MAX_RETENTION_DAYS,
     MAX_SECONDS,
+    MAX_VOICEMAIL_DURATION,
     MIN_CALLS_PER_HOUR,
     MIN_CALLS_PER_SECOND,
     MIN_SECONDS,
+    MIN_VOICEMAIL_DURATION,
     refused_option_destinations,
     validate_options,
 )
@@ -187,7 +203,33 @@ INBOUND_CALLS_SELECTOR = SelectSelector(
         translation_key=CONF_INBOUND_CALLS,
     )
 )
+VOICEMAIL_DURATION_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=MIN_VOICEMAIL_DURATION,
+        max=MAX_VOICEMAIL_DURATION,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement="s",
+    )
+)
+RETENTION_DAYS_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=1,
+        max=MAX_RETENTION_DAYS,
+        step=1,
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement="d",
+    )
+)
+TRANSCRIPTION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(TRANSCRIPTIONS),
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_VOICEMAIL_TRANSCRIPTION,
+    )
+)
 TTS_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="tts"))
+STT_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="stt"))
 ASSIST_PIPELINE_SELECTOR = AssistPipelineSelector(AssistPipelineSelectorConfig())
 ASSIST_MINUTES_SELECTOR = NumberSelector(
     NumberSelectorConfig(
@@ -220,6 +262,14 @@ OPTION_KEYS = (
     CONF_ASSIST_PIPELINE,
     CONF_ASSIST_MAX_MINUTES,
     CONF_ASSIST_MAX_CONVERSATIONS,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_RETENTION_DAYS,
 )
 
 
@@ -756,6 +806,31 @@ class BandwidthOptionsFlow(OptionsFlow):
                             CONF_ASSIST_MAX_CONVERSATIONS,
                             default=DEFAULT_ASSIST_MAX_CONVERSATIONS,
                         ): ASSIST_CONVERSATIONS_SELECTOR,
+                        vol.Required(
+                            CONF_VOICEMAIL_WHEN_UNANSWERED, default=True
+                        ): BooleanSelector(),
+                        vol.Required(
+                            CONF_VOICEMAIL_FOR_OTHER_CALLERS, default=False
+                        ): BooleanSelector(),
+                        vol.Required(
+                            CONF_VOICEMAIL_GREETING, default=DEFAULT_VOICEMAIL_GREETING
+                        ): TEXT_SELECTOR,
+                        vol.Required(
+                            CONF_VOICEMAIL_MAX_DURATION,
+                            default=DEFAULT_VOICEMAIL_MAX_DURATION,
+                        ): VOICEMAIL_DURATION_SELECTOR,
+                        vol.Required(
+                            CONF_VOICEMAIL_TRANSCRIPTION,
+                            default=TRANSCRIPTION_BANDWIDTH,
+                        ): TRANSCRIPTION_SELECTOR,
+                        vol.Optional(CONF_VOICEMAIL_STT_ENTITY_ID): STT_ENTITY_SELECTOR,
+                        vol.Required(
+                            CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, default=True
+                        ): BooleanSelector(),
+                        vol.Required(
+                            CONF_VOICEMAIL_RETENTION_DAYS,
+                            default=DEFAULT_VOICEMAIL_RETENTION_DAYS,
+                        ): RETENTION_DAYS_SELECTOR,
                         # Not an option: a request for a new inbound secret.
                         vol.Optional(
                             CONF_NEW_ADDRESS, default=False
@@ -773,6 +848,9 @@ class BandwidthOptionsFlow(OptionsFlow):
                 "max": str(MAX_CALLS_PER_SECOND),
                 "min_seconds": str(MIN_SECONDS),
                 "max_seconds": str(MAX_SECONDS),
+                "min_voicemail_duration": str(MIN_VOICEMAIL_DURATION),
+                "max_voicemail_duration": str(MAX_VOICEMAIL_DURATION),
+                "max_retention_days": str(MAX_RETENTION_DAYS),
                 "min_calls_per_hour": str(MIN_CALLS_PER_HOUR),
                 "max_calls_per_hour": str(MAX_CALLS_PER_HOUR),
                 # Where calls may go now, and a refused number's country.

@@ -44,11 +44,13 @@ INBOUND_REJECT: Final = "reject"
 INBOUND_AUTOMATION: Final = "automation"
 INBOUND_FORWARD: Final = "forward"
 INBOUND_ASSIST: Final = "assist"
+INBOUND_VOICEMAIL: Final = "voicemail"
 INBOUND_MODES: Final = (
     INBOUND_REJECT,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
     INBOUND_ASSIST,
+    INBOUND_VOICEMAIL,
 )
 # How long an inbound call rings, unanswered, for automations to take it.
 CONF_RING_TIMEOUT: Final = "ring_timeout"
@@ -71,6 +73,27 @@ CONF_ASSIST_MAX_MINUTES: Final = "assist_max_minutes"
 DEFAULT_ASSIST_MAX_MINUTES: Final = 10
 CONF_ASSIST_MAX_CONVERSATIONS: Final = "assist_max_conversations"
 DEFAULT_ASSIST_MAX_CONVERSATIONS: Final = 2
+# Voicemail: a call no automation answered within the ring time goes to
+# voicemail (automation mode); what callers hear, how long they may speak,
+# how messages are transcribed, and how long Home Assistant keeps them.
+CONF_VOICEMAIL_WHEN_UNANSWERED: Final = "voicemail_when_unanswered"
+# Answer with Assist: callers who may not talk to Assist go to voicemail
+# instead of being rejected.
+CONF_VOICEMAIL_FOR_OTHER_CALLERS: Final = "voicemail_for_other_callers"
+CONF_VOICEMAIL_GREETING: Final = "voicemail_greeting"
+DEFAULT_VOICEMAIL_GREETING: Final = "Please leave a message after the tone."
+CONF_VOICEMAIL_MAX_DURATION: Final = "voicemail_max_duration"
+DEFAULT_VOICEMAIL_MAX_DURATION: Final = 120
+CONF_VOICEMAIL_TRANSCRIPTION: Final = "voicemail_transcription"
+TRANSCRIPTION_BANDWIDTH: Final = "bandwidth"
+TRANSCRIPTION_STT: Final = "stt"
+TRANSCRIPTION_NONE: Final = "none"
+TRANSCRIPTIONS: Final = (TRANSCRIPTION_BANDWIDTH, TRANSCRIPTION_STT, TRANSCRIPTION_NONE)
+# The speech-to-text entity transcribing messages (transcription "stt").
+CONF_VOICEMAIL_STT_ENTITY_ID: Final = "voicemail_stt_entity_id"
+CONF_VOICEMAIL_DELETE_AT_BANDWIDTH: Final = "voicemail_delete_at_bandwidth"
+CONF_VOICEMAIL_RETENTION_DAYS: Final = "voicemail_retention_days"
+DEFAULT_VOICEMAIL_RETENTION_DAYS: Final = 90
 # Where calls may go ("+1", "+44", ...); none set: the default caller ID's
 # country. Only administrators may call elsewhere.
 CONF_ALLOWED_COUNTRY_CODES: Final = "allowed_country_codes"
@@ -123,6 +146,7 @@ EVENT_TRANSFER_ANSWERED: Final = "bandwidth_transfer_answered"
 EVENT_TRANSFER_COMPLETE: Final = "bandwidth_transfer_complete"
 EVENT_ASSIST_STARTED: Final = "bandwidth_assist_started"
 EVENT_ASSIST_ENDED: Final = "bandwidth_assist_ended"
+EVENT_VOICEMAIL_RECEIVED: Final = "bandwidth_voicemail_received"
 
 # Event entity event types, by Bandwidth eventType.
 EVENT_TYPE_ANSWERED: Final = "answered"
@@ -135,6 +159,7 @@ EVENT_TYPE_TRANSFER_ANSWERED: Final = "transfer_answered"
 EVENT_TYPE_TRANSFER_COMPLETE: Final = "transfer_complete"
 EVENT_TYPE_ASSIST_STARTED: Final = "assist_started"
 EVENT_TYPE_ASSIST_ENDED: Final = "assist_ended"
+EVENT_TYPE_VOICEMAIL_RECEIVED: Final = "voicemail_received"
 
 # Dispatcher signal carrying (event_type, data) for one config entry.
 SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"

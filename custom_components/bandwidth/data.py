@@ -14,9 +14,11 @@ from .identity import Contacts
 from .outcomes import CallWatcher
 from .pins import PinGuard
 from .replies import CallFlow
+from .voicemail import VoicemailBox
 
 if TYPE_CHECKING:
     from .conversation import Agent, Conversation
+    from .greeting import Greeting
 
     # It raises errors and repair issues about this entry: they import this.
     from .safeguards import CallsPerHour
@@ -35,6 +37,10 @@ class BandwidthData:
     connection: Mapping[str, Any]
     contacts: Contacts = field(default_factory=Contacts)
     pins: PinGuard
+    # The messages callers left, and those on their way.
+    voicemail: VoicemailBox
+    # The voicemail greeting's audio, kept ready.
+    greeting: Greeting
     watcher: CallWatcher = field(default_factory=CallWatcher)
     # The conversations with Assist going on, by call reference.
     conversations: dict[str, Conversation] = field(default_factory=dict)

@@ -38,6 +38,7 @@ from .const import (
     EVENT_MACHINE_DETECTION_COMPLETE,
     EVENT_TRANSFER_ANSWERED,
     EVENT_TRANSFER_COMPLETE,
+    EVENT_VOICEMAIL_RECEIVED,
 )
 from .parse import (
     ATTR_MACHINE_DETECTION_RESULT,
@@ -63,6 +64,7 @@ TRIGGER_TRANSFER_ANSWERED: Final = "transfer_answered"
 TRIGGER_TRANSFER_COMPLETE: Final = "transfer_complete"
 TRIGGER_ASSIST_STARTED: Final = "assist_started"
 TRIGGER_ASSIST_ENDED: Final = "assist_ended"
+TRIGGER_VOICEMAIL_RECEIVED: Final = "voicemail_received"
 
 # Who answered is known from the answer callback (synchronous detection) or
 # from the later machineDetectionComplete callback (asynchronous detection).
@@ -87,6 +89,7 @@ TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
     TRIGGER_ASSIST_STARTED: ((EVENT_ASSIST_STARTED, {}),),
     TRIGGER_ASSIST_ENDED: ((EVENT_ASSIST_ENDED, {}),),
     TRIGGER_CALL_ENDED: ((EVENT_CALL_DISCONNECTED, {}),),
+    TRIGGER_VOICEMAIL_RECEIVED: ((EVENT_VOICEMAIL_RECEIVED, {}),),
 }
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(

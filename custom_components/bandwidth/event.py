@@ -20,6 +20,7 @@ from .const import (
     EVENT_TYPE_RECEIVED,
     EVENT_TYPE_TRANSFER_ANSWERED,
     EVENT_TYPE_TRANSFER_COMPLETE,
+    EVENT_TYPE_VOICEMAIL_RECEIVED,
     SIGNAL_CALL_EVENT,
 )
 from .data import BandwidthConfigEntry
@@ -35,7 +36,7 @@ ATTR_BANDWIDTH_EVENT_TYPE = "bandwidth_event_type"
 # answered stay on the bus events, for automations. A state's attributes are
 # written to the recorder's database and shown to every user in history and
 # the logbook, and they outlive the call.
-PRIVATE_FIELDS: Final = frozenset({"digits", "turns"})
+PRIVATE_FIELDS: Final = frozenset({"digits", "turns", "transcript"})
 EVENT_TYPES = (
     EVENT_TYPE_RECEIVED,
     EVENT_TYPE_ANSWERED,
@@ -46,6 +47,7 @@ EVENT_TYPES = (
     EVENT_TYPE_ASSIST_STARTED,
     EVENT_TYPE_ASSIST_ENDED,
     EVENT_TYPE_DISCONNECTED,
+    EVENT_TYPE_VOICEMAIL_RECEIVED,
     EVENT_TYPE_CALLBACK,
 )
 

@@ -22,20 +22,39 @@ from typing import Any, Final, Protocol
 from homeassistant.core import callback
 
 from . import bxml
-from .calls import CallScript, CallStep, CallStore, LiveCall, Phase, TransferStep
+from .calls import (
+    CallScript,
+    CallStep,
+    CallStore,
+    LiveCall,
+    Media,
+    Phase,
+    TransferStep,
+)
 from .const import (
     CONF_ASSIST_MAX_CONVERSATIONS,
     CONF_FORWARD_TO,
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICE,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_ASSIST_MAX_CONVERSATIONS,
     DEFAULT_HOLD_TIME,
     DEFAULT_RING_TIMEOUT,
+    DEFAULT_VOICEMAIL_GREETING,
+    DEFAULT_VOICEMAIL_MAX_DURATION,
     INBOUND_ASSIST,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
+    INBOUND_VOICEMAIL,
     LOGGER,
+    TRANSCRIPTION_BANDWIDTH,
+    TRANSCRIPTION_STT,
 )
 from .countries import allowed_country_codes, destination_refusal
 from .identity import Contact, Contacts
@@ -99,6 +118,12 @@ class PinCheck(Protocol):
 type Options = Callable[[], Mapping[str, Any]]
 # The wss:// URL a call's media stream goes to; None when there is none.
 type StreamResolver = Callable[[LiveCall], str | None]
+# Home Assistant's language ("en", "fr-CA"...).
+type Language = Callable[[], str]
+# The voicemail greeting's audio under a new call's names, when it is ready.
+type GreetingAudio = Callable[[], Media | None]
+# Where Bandwidth fetches the voicemail tone, if it can.
+type ToneUrl = Callable[[], str | None]
 
 
 def _no_stream(_call: LiveCall) -> str | None:
@@ -164,13 +189,18 @@ class CallFlow:
         *,
         contacts: Contacts | None = None,
         pins: PinCheck | None = None,
+        language: Language = lambda: "en",
+        greeting: GreetingAudio = lambda: None,
+        tone: ToneUrl = lambda: None,
     ) -> None:
         """Answer callbacks of these calls.
 
         ``callback_url`` gives a call's URL (for a step, marked with it);
         ``options`` the entry's current options; ``stream_url`` where a
         call's media stream goes when it talks to Assist; ``contacts`` who
-        the entry knows, ``pins`` checks their PINs.
+        the entry knows, ``pins`` checks their PINs; ``language`` Home
+        Assistant's, which voicemail transcripts are in; ``greeting`` the
+        voicemail greeting's audio, ``tone`` its beep's URL.
         """
         self._calls = calls
         self._callback_url = callback_url
@@ -178,6 +208,9 @@ class CallFlow:
         self._stream_url = stream_url
         self._contacts = contacts if contacts is not None else Contacts()
         self._pins = pins
+        self._language = language
+        self._greeting = greeting
+        self._tone = tone
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -205,6 +238,9 @@ class CallFlow:
             )
         if mode == INBOUND_ASSIST:
             return self._receive_for_assist(event)
+        if mode == INBOUND_VOICEMAIL:
+            call = self._inbound(event, "recording")
+            return call, self._voicemail(call)
         # Rejected before anything answers it: the caller pays nothing.
         return None, bxml.hangup()
 
@@ -215,19 +251,19 @@ class CallFlow:
         """Let a contact allowed to talk to Assist through, verified or by PIN.
 
         Everyone else is rejected before anything answers: the caller pays
-        nothing and learns nothing.
+        nothing and learns nothing; or goes to voicemail, when the options say.
         """
         contact = self._contacts.by_number(event.data.get("from"))
         if contact is None or not contact.assist:
-            return None, bxml.hangup()
+            return self._not_for_assist(event)
         verified = event.data.get(ATTR_CALLER_VERIFIED) is True
         if not verified and contact.pin is None:
             LOGGER.info(
-                "Rejected a call from %s's number: its caller ID is not verified "
-                "and they have no PIN",
+                "Did not let a call from %s's number talk to Assist: its caller "
+                "ID is not verified and they have no PIN",
                 contact.name,
             )
-            return None, bxml.hangup()
+            return self._not_for_assist(event)
         call = self._inbound(event, "playing")
         # "": the contact's satellite decides the pipeline, when it starts.
         call.assist = ""
@@ -240,6 +276,14 @@ class CallFlow:
             return call, document
         self._calls.remove(call)
         return None, bxml.hangup()
+
+    @callback
+    def _not_for_assist(self, event: CallbackEvent) -> tuple[LiveCall | None, bytes]:
+        """Reject a caller who may not talk to Assist, or send them to voicemail."""
+        if not self._options().get(CONF_VOICEMAIL_FOR_OTHER_CALLERS, False):
+            return None, bxml.hangup()
+        call = self._inbound(event, "recording")
+        return call, self._voicemail(call)
 
     @callback
     def check_pin(self, call: LiveCall | None, event: CallbackEvent) -> None:
@@ -278,6 +322,7 @@ class CallFlow:
     def _inbound(self, event: CallbackEvent, phase: Phase) -> LiveCall:
         call = LiveCall.create(None, None, direction="inbound", phase=phase)
         call.call_id = event.call_id
+        call.caller_verified = event.data.get(ATTR_CALLER_VERIFIED) is True
         if (contact := self._contacts.by_number(event.data.get("from"))) is not None:
             call.contact = contact.subentry_id
         self._calls.add(call)
@@ -298,7 +343,7 @@ class CallFlow:
         self._calls.add_clips(call, step.media.clips)
         if (goodbye := step.media.audio.get(bxml.GOODBYE)) is not None:
             call.goodbye_audio = goodbye
-        if call.phase in ("playing", "transferring", "conversing"):
+        if call.phase in ("playing", "transferring", "conversing", "recording"):
             call.interrupt = call.steps
             self._calls.changed(call)
             return self._callback_url(call, call.steps)
@@ -508,12 +553,49 @@ class CallFlow:
         url = self._callback_url(call, None)
         if call.phase == "ringing":
             if call.rounds <= 0:
+                if self._options().get(CONF_VOICEMAIL_WHEN_UNANSWERED, True):
+                    return self._voicemail(call)
                 # Nobody took the call: rejected, still unanswered.
                 return bxml.hangup()
             return bxml.ring(url, duration=ROUND, method=call.method)
         if call.phase == "holding" and call.rounds <= 0:
             return bxml.goodbye(_voice(call.script), call.goodbye_audio)
         return bxml.keep_alive(url, pause=ROUND, method=call.method)
+
+    @callback
+    def _voicemail(self, call: LiveCall) -> bytes:
+        """Answer with the greeting and record the caller's message.
+
+        Bandwidth transcribes in English unless told to detect the language
+        (English, French or Spanish).
+        """
+        options = self._options()
+        self._set_phase(call, "recording")
+        greeting = greeting_text(options)
+        transcription = options.get(
+            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+        )
+        audio: dict[str, str] = {}
+        if (media := self._greeting()) is not None:
+            # The call serves the greeting's audio under names of its own.
+            self._calls.add_clips(call, media.clips)
+            greeting = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
+            audio = media.audio
+        return bxml.voicemail(
+            greeting=greeting,
+            audio=audio,
+            tone_url=self._tone(),
+            voice=options.get(CONF_VOICE),
+            callback_url=self._callback_url(call, None),
+            max_duration=options.get(
+                CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
+            ),
+            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
+            detect_language=not self._language().lower().startswith("en"),
+            # Home Assistant's speech-to-text hears WAV, not MP3.
+            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
+            method=call.method,
+        )
 
     @callback
     def _set_phase(self, call: LiveCall, phase: Phase) -> None:
@@ -526,6 +608,17 @@ class CallFlow:
         if result is not None and call.machine_result != result:
             call.machine_result = result
             self._calls.changed(call)
+
+
+def greeting_text(options: Mapping[str, Any]) -> str:
+    """Return the greeting Bandwidth speaks when no audio is ready for it.
+
+    A media source ID is no greeting to speak: the default one is.
+    """
+    greeting: str = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
+    if greeting.startswith("media-source://"):
+        return DEFAULT_VOICEMAIL_GREETING
+    return greeting
 
 
 def _forwardable(options: Mapping[str, Any]) -> list[str]:

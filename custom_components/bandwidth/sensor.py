@@ -1,8 +1,9 @@
-"""The entry's call history: when the last call was, and the calls missed.
+"""The entry's call history and voicemail: the last call, the calls missed, new messages.
 
-Both follow the entry's call events (signals.py). Neither shows the digits
-pressed or what was said: a sensor's state and attributes are kept in the
-recorder's database and shown to every user.
+The call history follows the entry's call events (signals.py); the Voicemail
+sensor follows the voicemail box. None shows the digits pressed, what was
+said or a transcript: a sensor's state and attributes are kept in the
+recorder's database and shown to every user, and a message may be private.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Final
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
+    SensorEntity,
     SensorStateClass,
 )
 from homeassistant.core import Context, HomeAssistant, callback
@@ -35,6 +37,8 @@ ATTR_DIRECTION: Final = "direction"
 ATTR_NUMBER: Final = "number"
 ATTR_CONTACT: Final = "contact"
 ATTR_OUTCOME: Final = "outcome"
+ATTR_NEWEST_CALLER: Final = "newest_caller"
+ATTR_NEWEST_RECEIVED: Final = "newest_received"
 ATTRIBUTES: Final = (ATTR_DIRECTION, ATTR_NUMBER, ATTR_CONTACT, ATTR_OUTCOME)
 # The events that start a call's story, or end it.
 CALL_EVENTS: Final = frozenset(
@@ -47,8 +51,10 @@ async def async_setup_entry(
     entry: BandwidthConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the entry's last call and missed calls sensors."""
-    async_add_entities([LastCallSensor(entry), MissedCallsSensor(entry)])
+    """Add the entry's Last call, Missed calls and Voicemail sensors."""
+    async_add_entities(
+        [LastCallSensor(entry), MissedCallsSensor(entry), VoicemailSensor(entry)]
+    )
 
 
 class _CallHistorySensor(BandwidthEntity, RestoreSensor):
@@ -186,3 +192,34 @@ def _started(data: dict[str, Any]) -> datetime:
         if isinstance(value, str) and (when := dt_util.parse_datetime(value)):
             return when
     return dt_util.utcnow()
+
+
+class VoicemailSensor(BandwidthEntity, SensorEntity):
+    """The number of messages not marked heard."""
+
+    def __init__(self, entry: BandwidthConfigEntry) -> None:
+        """Describe the sensor of a config entry."""
+        super().__init__(entry, "voicemail")
+        self._box = entry.runtime_data.voicemail
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the messages as they come, are heard and go."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._box.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> int:
+        """How many messages are new."""
+        return sum(not message.heard for message in self._box.messages)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Who left the newest message (the contact's name when known), and when."""
+        messages = self._box.messages
+        if not messages:
+            return {ATTR_NEWEST_CALLER: None, ATTR_NEWEST_RECEIVED: None}
+        newest = messages[0]
+        return {
+            ATTR_NEWEST_CALLER: newest.contact or newest.caller,
+            ATTR_NEWEST_RECEIVED: newest.received,
+        }

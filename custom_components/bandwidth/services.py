@@ -1,4 +1,4 @@
-"""Actions bandwidth.create_call, bandwidth.update_call and bandwidth.hangup_call."""
+"""The actions: create_call, update_call, hangup_call, and the voicemail's."""
 
 from __future__ import annotations
 
@@ -31,14 +31,18 @@ from .validation import (
     validate_hangup_call,
     validate_reset_missed_calls,
     validate_update_call,
+    validate_voicemail,
     with_default_voice,
     with_defaults,
 )
+from .voicemail import VoicemailBox, media_content_id
 
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_UPDATE_CALL = "update_call"
 SERVICE_HANGUP_CALL = "hangup_call"
 SERVICE_RESET_MISSED_CALLS = "reset_missed_calls"
+SERVICE_MARK_VOICEMAIL_HEARD = "mark_voicemail_heard"
+SERVICE_DELETE_VOICEMAIL = "delete_voicemail"
 
 
 def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
@@ -188,6 +192,38 @@ async def _async_reset_missed_calls(call: ServiceCall) -> None:
         reset()
 
 
+def _voicemail(call: ServiceCall) -> tuple[VoicemailBox, list[str] | None]:
+    """Return the entry's voicemail and the messages an action names (None: all).
+
+    Every message named must be one of the entry's: otherwise nothing is done.
+    """
+    data = validate_voicemail(call.data)
+    entry = _entry(call.hass, data)
+    box = entry.runtime_data.voicemail
+    if (content_ids := data.get("media_content_id")) is None:
+        return box, None
+    prefix = media_content_id(entry.entry_id, "")
+    message_ids: list[str] = []
+    for content_id in content_ids:
+        message_id = content_id.removeprefix(prefix)
+        if message_id == content_id or box.message(message_id) is None:
+            raise validation_error("voicemail_not_found", media_content_id=content_id)
+        message_ids.append(message_id)
+    return box, message_ids
+
+
+async def _async_mark_voicemail_heard(call: ServiceCall) -> None:
+    """Mark voicemail messages heard: the Voicemail sensor counts new ones."""
+    box, message_ids = _voicemail(call)
+    box.mark_heard(message_ids)
+
+
+async def _async_delete_voicemail(call: ServiceCall) -> None:
+    """Delete voicemail messages from Home Assistant, their audio too."""
+    box, message_ids = _voicemail(call)
+    await box.async_delete(message_ids)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions.
@@ -206,4 +242,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, SERVICE_HANGUP_CALL, _async_hangup_call)
     hass.services.async_register(
         DOMAIN, SERVICE_RESET_MISSED_CALLS, _async_reset_missed_calls
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_MARK_VOICEMAIL_HEARD, _async_mark_voicemail_heard
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_DELETE_VOICEMAIL, _async_delete_voicemail
     )

@@ -44,9 +44,18 @@ from .const import (
     CONF_RING_TIMEOUT,
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
+    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
+    CONF_VOICEMAIL_GREETING,
+    CONF_VOICEMAIL_MAX_DURATION,
+    CONF_VOICEMAIL_RETENTION_DAYS,
+    CONF_VOICEMAIL_STT_ENTITY_ID,
+    CONF_VOICEMAIL_TRANSCRIPTION,
+    CONF_VOICEMAIL_WHEN_UNANSWERED,
     DOMAIN,
     INBOUND_FORWARD,
     INBOUND_MODES,
+    TRANSCRIPTIONS,
 )
 from .countries import (
     ALLOWABLE_COUNTRY_CODES,
@@ -56,6 +65,10 @@ from .countries import (
 from .errors import validation_error
 
 MAX_DESTINATIONS: Final = 20
+# How long a voicemail message may be, in seconds, and kept, in days.
+MIN_VOICEMAIL_DURATION: Final = 5
+MAX_VOICEMAIL_DURATION: Final = 600
+MAX_RETENTION_DAYS: Final = 3650
 # What Bandwidth speaks in one sentence.
 MAX_TEXT_LENGTH: Final = 10000
 MAX_URL_LENGTH: Final = 2048
@@ -86,6 +99,7 @@ _URL: Final = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
 # A media source ID: media-source://<domain>[/<identifier>].
 MEDIA_SOURCE_ID: Final = re.compile(r"media-source://[a-z0-9_]+(?:/\S*)?")
 TTS_ENTITY_ID: Final = re.compile(r"tts\.[a-z0-9_]+")
+STT_ENTITY_ID: Final = re.compile(r"stt\.[a-z0-9_]+")
 # A language tag as text-to-speech engines name them: en, en-US, en_GB, yue-HK.
 LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 MAX_TTS_OPTIONS: Final = 20
@@ -514,6 +528,10 @@ ASSIST = Unset(Assist())
 PIPELINE_ID = Text(MAX_PIPELINE_ID_LENGTH, empty=False, blank=False)
 ASSIST_MINUTES = Whole(1, MAX_ASSIST_MINUTES)
 ASSIST_CONVERSATIONS = Whole(1, MAX_ASSIST_CONVERSATIONS)
+VOICEMAIL_DURATION = Whole(MIN_VOICEMAIL_DURATION, MAX_VOICEMAIL_DURATION)
+RETENTION_DAYS = Whole(1, MAX_RETENTION_DAYS)
+TRANSCRIPTION = Choice(TRANSCRIPTIONS, rule="invalid_value")
+STT_ENTITY = Pattern(STT_ENTITY_ID, 255, rule="invalid_voicemail_stt_entity")
 # Fields choosing Home Assistant's text-to-speech; empty means not given.
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
@@ -708,12 +726,30 @@ HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Required("call_id"): Pattern(CALL_ID, 256, rule="invalid_call_id"),
 }
 
+
+def _media_content_ids(value: Any) -> list[str]:
+    """Return one media source ID, or a list of them, as a list."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise Refused("invalid_value")
+    return [MEDIA_CONTENT_ID(item) for item in values]
+
+
+MEDIA_CONTENT_ID = Text(1024, empty=False, blank=False)
+VOICEMAIL_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
+    vol.Optional("media_content_id"): _media_content_ids,
+}
+
 CREATE_CALL_SCHEMA: Final = vol.Schema(Object(CREATE_CALL_FIELDS, _check_call))
 UPDATE_CALL_SCHEMA: Final = vol.Schema(Object(UPDATE_CALL_FIELDS, _check_step))
 HANGUP_CALL_SCHEMA: Final = vol.Schema(Object(HANGUP_CALL_FIELDS))
 RESET_MISSED_CALLS_SCHEMA: Final = vol.Schema(
     Object({vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False)})
 )
+
+
+VOICEMAIL_SCHEMA: Final = vol.Schema(Object(VOICEMAIL_FIELDS))
 
 
 # --- Refusals ----------------------------------------------------------------
@@ -802,6 +838,11 @@ def validate_hangup_call(data: Mapping[str, Any]) -> dict[str, Any]:
 def validate_reset_missed_calls(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return reset_missed_calls' validated data, or raise its translated refusal."""
     return _validate(RESET_MISSED_CALLS_SCHEMA, data)
+
+
+def validate_voicemail(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the voicemail actions' validated data, or raise their refusal."""
+    return _validate(VOICEMAIL_SCHEMA, data)
 
 
 def with_defaults(data: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -910,6 +951,18 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
         CONF_ASSIST_MAX_CONVERSATIONS,
         ASSIST_CONVERSATIONS,
         "invalid_assist_max_conversations",
+    ),
+    (CONF_VOICEMAIL_WHEN_UNANSWERED, boolean, "invalid_value"),
+    (CONF_VOICEMAIL_FOR_OTHER_CALLERS, boolean, "invalid_value"),
+    (CONF_VOICEMAIL_GREETING, SPOKEN, "invalid_voicemail_greeting"),
+    (CONF_VOICEMAIL_MAX_DURATION, VOICEMAIL_DURATION, "invalid_voicemail_max_duration"),
+    (CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION, "invalid_value"),
+    (CONF_VOICEMAIL_STT_ENTITY_ID, STT_ENTITY, "invalid_voicemail_stt_entity"),
+    (CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, boolean, "invalid_value"),
+    (
+        CONF_VOICEMAIL_RETENTION_DAYS,
+        RETENTION_DAYS,
+        "invalid_voicemail_retention_days",
     ),
 )
 

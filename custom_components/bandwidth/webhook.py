@@ -73,6 +73,7 @@ from .parse import (
 )
 from .replies import INTERNAL_EVENTS, CallFlow
 from .signals import async_fire_call_event
+from .voicemail import RECORDING_CALLBACKS, Expected
 
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
@@ -81,7 +82,11 @@ OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY, QUERY_STEP})
 
 # What a call to the application's numbers does once Home Assistant answered
 # it (with Assist, a PIN prompt, or an automation's step).
-ANSWERED_PHASES: Final = frozenset({"playing", "holding", "conversing", "pin"})
+# A call received that reached voicemail was answered too (by the house), so
+# it is not a missed call.
+ANSWERED_PHASES: Final = frozenset(
+    {"playing", "holding", "conversing", "pin", "recording"}
+)
 
 # Bandwidth eventType -> (event fired on the bus, event entity event type).
 EVENTS: Final[dict[str, tuple[str, str]]] = {
@@ -121,12 +126,13 @@ class _Unauthenticated(Exception):  # noqa: N818 - a control-flow signal
 
 
 # What a request proved: the secret of this live call, or the entry's own
-# secret (the URL given to the Voice application for calls received).
+# secret (the URL given to the Voice application for calls received), or the
+# secret of a voicemail call that ended (its recording's callbacks).
 ENTRY: Final = "entry"
 # Calls received and turned away at once, whose disconnect (sent to the
 # Voice application's URL) is still to come: the entry's secret may tell it.
 MAX_REJECTED: Final = 500
-type Proof = LiveCall | Literal["entry"]
+type Proof = LiveCall | Expected | Literal["entry"]
 
 
 class CallbackHandler:
@@ -173,11 +179,69 @@ class CallbackHandler:
         if event.call_id is None:
             # About no call (conference events, say): nothing we asked for.
             return Response(status=HTTPStatus.NO_CONTENT)
-
+        if isinstance(proof, Expected) or (
+            isinstance(proof, LiveCall)
+            and proof.phase == "recording"
+            and event.event_type in RECORDING_CALLBACKS
+        ):
+            assert fields is not None  # noqa: S101 - parsed above
+            return self._recording(proof, event, fields)
         return self._answer(proof, event, _step(request))
 
     @callback
-    def _answer(self, proof: Proof, event: CallbackEvent, step: int | None) -> Response:
+    def _recording(
+        self,
+        proof: LiveCall | Expected | None,
+        event: CallbackEvent,
+        fields: dict[str, Any],
+    ) -> Response:
+        """Hand a voicemail call's recording callback over to the voicemail box.
+
+        A call that ended proves only its recording's callbacks; they fire no
+        event: the message's own comes once it is stored. Recording callbacks
+        of other calls are news like any other callback.
+        """
+        if event.event_type not in RECORDING_CALLBACKS:
+            LOGGER.debug("An ended call's secret was given for a %s", event.event_type)
+            return Response(status=HTTPStatus.UNAUTHORIZED)
+        box = self.runtime.voicemail
+        if isinstance(proof, LiveCall):
+            # The recording may be ready before the call's disconnect.
+            self._expect(proof, event)
+            proof = box.expected(proof.ref)
+        if isinstance(proof, Expected):
+            box.receive(proof, event.event_type, fields)
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+    @callback
+    def _expect(self, call: LiveCall, event: CallbackEvent) -> None:
+        """Keep a voicemail call's secret for its recording, once it may end."""
+        if call.phase != "recording" or call.call_id != event.call_id:
+            return
+        contact = self.runtime.contacts.get(call.contact or "")
+        self.runtime.voicemail.expect(
+            call, event.data, contact.name if contact is not None else None
+        )
+
+    @callback
+    def _receive(self, event: CallbackEvent) -> tuple[LiveCall | None, bytes]:
+        """Take a call to the application's numbers: its call, if kept, and BXML."""
+        assert event.call_id is not None  # noqa: S101 - the caller checks
+        contact = self.runtime.contacts.by_number(event.data.get("from"))
+        event.data[ATTR_CONTACT] = contact.name if contact is not None else None
+        call, document = self.flow.receive(event)
+        if call is None:
+            self._rejected[event.call_id] = None
+            while len(self._rejected) > MAX_REJECTED:
+                self._rejected.popitem(last=False)
+        # Whether automations can still answer it (update_call).
+        event.data[ATTR_RINGING] = call is not None and call.phase == "ringing"
+        return call, document
+
+    @callback
+    def _answer(
+        self, proof: LiveCall | Literal["entry"], event: CallbackEvent, step: int | None
+    ) -> Response:
         """Move the call along, tell automations, and reply to Bandwidth."""
         assert event.call_id is not None  # noqa: S101 - the caller checks
         document: bytes | None
@@ -187,15 +251,7 @@ class CallbackHandler:
             if proof != ENTRY:
                 LOGGER.debug("A call's own URL was given for a call received")
                 return Response(status=HTTPStatus.BAD_REQUEST)
-            contact = self.runtime.contacts.by_number(event.data.get("from"))
-            event.data[ATTR_CONTACT] = contact.name if contact is not None else None
-            call, document = self.flow.receive(event)
-            if call is None:
-                self._rejected[event.call_id] = None
-                while len(self._rejected) > MAX_REJECTED:
-                    self._rejected.popitem(last=False)
-            # Whether automations can still answer it (update_call).
-            event.data[ATTR_RINGING] = call is not None and call.phase == "ringing"
+            call, document = self._receive(event)
         else:
             if proof == ENTRY:
                 # The Voice application's URL speaks for the calls it
@@ -214,6 +270,8 @@ class CallbackHandler:
                 self.calls.bind(call, event.call_id)
             private = self.flow.private(call, event)
             self.flow.check_pin(call, event)
+            if call is not None and event.event_type == CALLBACK_DISCONNECT:
+                self._expect(call, event)
             document = self.flow.reply(call, event, step)
             if call is not None:
                 async_follow_stream(self.hass, self.entry, call, event)
@@ -245,6 +303,9 @@ class CallbackHandler:
                 secret = call.secret if call is not None else "-"
                 if _same(key, secret) and call is not None:
                     return call
+                expected = self.runtime.voicemail.expected(ref)
+                if expected is not None and _same(key, expected.secret):
+                    return expected
             elif _same(key, self.entry.data.get(CONF_INBOUND_SECRET) or "-"):
                 return ENTRY
         raise _Unauthenticated

@@ -83,6 +83,19 @@ def _application_path(application_id: str) -> tuple[str, ...]:
     return ("applications", application_id)
 
 
+def _recording_path(call_id: str, recording_id: str) -> tuple[str, ...]:
+    """Return the path of a call's recording below the account.
+
+    Raises:
+        ValueError: an id is empty or a relative path segment.
+
+    """
+    if recording_id in ("", ".", ".."):
+        msg = f"Invalid recording id: {recording_id!r}"
+        raise ValueError(msg)
+    return (*_call_path(call_id), "recordings", recording_id)
+
+
 @lru_cache(maxsize=64)  # the calls path on every creation; others per call
 def _account_url(base: URL, account_id: str, path: tuple[str, ...]) -> URL:
     """Return the URL of a path below an account.
@@ -206,6 +219,68 @@ class BandwidthClient:
         """End a call (or remove it from Bandwidth's queue)."""
         await self.update_call(call_id, UpdateCallRequest(state="completed"))
 
+    def recording_media_url(self, call_id: str, recording_id: str) -> URL:
+        """Return where a recording's audio is, on this account's Voice API.
+
+        A recordingAvailable callback's mediaUrl must be this URL: the
+        credentials go nowhere else.
+
+        Raises:
+            ValueError: an id is empty or a relative path segment.
+
+        """
+        return _account_url(
+            self.voice_url,
+            self.account_id,
+            (*_recording_path(call_id, recording_id), "media"),
+        )
+
+    async def get_recording_media(self, call_id: str, recording_id: str) -> bytes:
+        """Return a recording's audio, as Bandwidth stored it (mp3 or wav).
+
+        Raises:
+            BandwidthError: it could not be fetched.
+            ValueError: an id is empty or a relative path segment.
+
+        """
+        data: bytes = await self._request(
+            "GET", (*_recording_path(call_id, recording_id), "media"), raw=True
+        )
+        return data
+
+    async def get_transcription(self, call_id: str, recording_id: str) -> str | None:
+        """Return a recording's transcript: its transcripts' texts, joined.
+
+        None when Bandwidth heard nothing to transcribe.
+
+        Raises:
+            BandwidthError: it could not be fetched.
+            ValueError: an id is empty or a relative path segment.
+
+        """
+        data = await self._request(
+            "GET", (*_recording_path(call_id, recording_id), "transcription")
+        )
+        transcripts = data.get("transcripts") if isinstance(data, dict) else None
+        if not isinstance(transcripts, list):
+            return None
+        texts = [
+            text.strip()
+            for item in transcripts
+            if isinstance(item, dict) and isinstance(text := item.get("text"), str)
+        ]
+        return " ".join(filter(None, texts)) or None
+
+    async def delete_recording(self, call_id: str, recording_id: str) -> None:
+        """Delete a recording (and its transcript) at Bandwidth.
+
+        Raises:
+            BandwidthError: it could not be deleted.
+            ValueError: an id is empty or a relative path segment.
+
+        """
+        await self._request("DELETE", _recording_path(call_id, recording_id))
+
     async def get_application(self, application_id: str) -> Application:
         """Return one of the account's applications, as `band app get` reads it.
 
@@ -240,11 +315,13 @@ class BandwidthClient:
         deadline: float | None = None,
         paced: bool = False,
         account_api: bool = False,
+        raw: bool = False,
     ) -> Any:
         """Send one request and return its decoded JSON (or None).
 
         The path is below the account on the Voice API; with `account_api`,
-        on the account (Dashboard) API, which answers in XML, parsed.
+        on the account (Dashboard) API, which answers in XML, parsed. `raw`
+        returns the body as it came (media).
 
         A 401 with an OAuth token refreshes the token once and tries again; a
         429 is waited out (Retry-After) until the deadline. Both mean Bandwidth
@@ -276,6 +353,7 @@ class BandwidthClient:
                         json=json,
                         params=params,
                         xml=account_api,
+                        raw=raw,
                     ),
                     sent=True,
                 )
@@ -342,13 +420,14 @@ class BandwidthClient:
         form: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         xml: bool = False,
+        raw: bool = False,
     ) -> Any:
         """Make one HTTP exchange and map its outcome to data or an exception.
 
         Every request goes through here, the token's too, so each answer is
         read and each failure named the same way.
         """
-        accept = "application/xml" if xml else "application/json"
+        accept = "*/*" if raw else "application/xml" if xml else "application/json"
         headers = {"Authorization": authorization, "Accept": accept}
         try:
             async with self._session().request(
@@ -367,6 +446,8 @@ class BandwidthClient:
                 "the request may have been carried out"
             )
             raise BandwidthOutcomeUnknownError(msg) from err
+        if raw:
+            return body
         if not body.strip():
             return None
         try:
