@@ -207,3 +207,23 @@ def test_written_as_element_tree_writes(
         bxml._serialize(response)
         == b'<?xml version="1.0" encoding="UTF-8"?>' + expected
     )
+
+
+def test_voicemail_without_a_tone() -> None:
+    """Where Bandwidth could not fetch the tone, the greeting leads to the recording."""
+    root = parse(
+        bxml.voicemail(
+            greeting="Please leave a message.",
+            audio={},
+            tone_url=None,
+            voice=None,
+            callback_url="https://ha.example.test/api/webhook/x?ref=r&key=k",
+            max_duration=120,
+            transcribe=False,
+            detect_language=False,
+        )
+    )
+    assert verbs(root) == ["SpeakSentence", "Record", "Hangup"]
+    assert root[1].get("recordingAvailableUrl") == (
+        "https://ha.example.test/api/webhook/x?ref=r&key=k"
+    )

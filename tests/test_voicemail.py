@@ -452,10 +452,11 @@ async def test_recording_of_a_call_that_left_no_message(
 ) -> None:
     """Recording callbacks of no voicemail call fetch nothing.
 
-    They are news like any other callback (bandwidth_callback).
+    They are news like any other callback (bandwidth_callback); the Voice
+    application's URL speaks for no call it did not receive.
     """
     url = f"/api/webhook/{WEBHOOK_ID}?key={live.entry.data['inbound_secret']}"
-    assert await caller.post(url, recording_body(live, "c-unknown")) == 204
+    assert await caller.post(url, recording_body(live, "c-unknown")) == 401
     # A live call that is not leaving a message.
     call = LiveCall.create(None, None, direction="inbound", phase="ringing")
     call.call_id = "c-ringing"
@@ -468,7 +469,7 @@ async def test_recording_of_a_call_that_left_no_message(
         event.data["call_id"]
         for event in live.captured
         if event.event_type == EVENT_CALLBACK
-    ] == ["c-unknown", "c-ringing"]
+    ] == ["c-ringing"]
 
 
 async def test_recording_error(live: Live, caller: Caller) -> None:
