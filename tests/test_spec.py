@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,11 +10,17 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from bandwidth.models import (
+    RecordingAvailableCallback,
+    RecordingTranscriptions,
+    TranscriptionAvailableCallback,
+)
 
 import sandbox
 from sandbox import Sandbox, Scenario, basic_auth
 
 from .spec import CALLBACKS, check_against_spec, check_callback, property_names
+from .voices import AUDIO
 
 CREATE_CALL = {
     "to": "+15555550123",
@@ -226,3 +233,58 @@ async def test_sandbox_callbacks_follow_the_spec(
     assert "errorMessage" in events[6]
     assert "answerTime" not in events[7]
     assert set(CALLBACKS) >= {f"{event['eventType']}Callback" for event in events}
+
+
+async def test_sandbox_recording_callbacks_follow_the_sdk(
+    bandwidth_sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A message left at a <Record>: its callbacks are shaped like Bandwidth's.
+
+    Bandwidth's own models (its SDK) read recordingAvailable and
+    transcriptionAvailable as the sandbox sends them, after the disconnect.
+    """
+    bandwidth_sandbox.scenarios[CREATE_CALL["to"]] = Scenario(
+        message=str(AUDIO / "silence.mp3"), transcript="Call me back."
+    )
+    events = await _callbacks(
+        bandwidth_sandbox,
+        session,
+        {
+            "answer": (
+                '<Response><Record recordingAvailableUrl="/recording"'
+                ' transcriptionAvailableUrl="/transcription" transcribe="true"'
+                ' maxDuration="5" fileFormat="mp3"/></Response>'
+            ),
+        },
+    )
+    for _ in range(100):
+        if len(events) >= 4:
+            break
+        await asyncio.sleep(0.05)
+    kinds = [event["eventType"] for event in events]
+    assert kinds == [
+        "answer",
+        "disconnect",
+        "recordingAvailable",
+        "transcriptionAvailable",
+    ]
+    recording = RecordingAvailableCallback.from_dict(events[2])
+    assert recording is not None
+    assert recording.media_url is not None
+    assert recording.media_url.endswith(f"/recordings/{recording.recording_id}/media")
+    assert recording.additional_properties == {}
+    transcription = TranscriptionAvailableCallback.from_dict(events[3])
+    assert transcription is not None
+    assert transcription.transcription is not None
+    assert transcription.transcription.text == "Call me back."
+    assert transcription.additional_properties == {}
+    # The recordings API serves the transcript as Bandwidth's model reads it.
+    auth = {"Authorization": basic_auth(sandbox.USERNAME, sandbox.PASSWORD)}
+    async with session.get(
+        f"{recording.media_url.removesuffix('/media')}/transcription", headers=auth
+    ) as response:
+        assert response.status == 200
+        served = RecordingTranscriptions.from_dict(await response.json())
+    assert served is not None
+    assert served.additional_properties == {}
+    assert [part.text for part in served.transcripts or []] == ["Call me back."]
