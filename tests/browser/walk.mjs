@@ -62,14 +62,25 @@ const OPTION_FIELDS = [
   'from', 'voice', 'tts_entity_id', 'language', 'notify_to', 'calls_per_second',
   'max_calls_per_hour', 'allowed_country_codes', 'hold_time', 'inbound_calls',
   'ring_timeout', 'forward_to', 'assist_pipeline', 'assist_max_minutes',
-  'assist_max_conversations', 'new_address',
+  'assist_max_conversations', 'voicemail_when_unanswered',
+  'voicemail_for_other_callers', 'voicemail_greeting', 'voicemail_max_duration',
+  'voicemail_transcription', 'voicemail_stt_entity_id',
+  'voicemail_delete_at_bandwidth', 'voicemail_retention_days', 'new_address',
 ];
-// The options that came with contacts: their labels and selectors.
+// The options that came with contacts and voicemail: their labels and selectors.
 const NEW_OPTIONS = {
   max_calls_per_hour: { label: 'Maximum calls per hour', selector: 'number' },
   allowed_country_codes: { label: 'Allowed country codes', selector: 'select', multiple: true },
   assist_max_minutes: { label: 'Longest conversation with Assist', selector: 'number', unit: 'min' },
   assist_max_conversations: { label: 'Conversations with Assist at once', selector: 'number' },
+  voicemail_when_unanswered: { label: 'Voicemail when unanswered', selector: 'boolean' },
+  voicemail_for_other_callers: { label: 'Voicemail for callers Assist does not answer', selector: 'boolean' },
+  voicemail_greeting: { label: 'Voicemail greeting', selector: 'text' },
+  voicemail_max_duration: { label: 'Longest voicemail message', selector: 'number', unit: 's' },
+  voicemail_transcription: { label: 'Voicemail transcription', selector: 'select' },
+  voicemail_stt_entity_id: { label: 'Speech-to-text entity for voicemail', selector: 'entity' },
+  voicemail_delete_at_bandwidth: { label: 'Delete messages at Bandwidth once stored', selector: 'boolean' },
+  voicemail_retention_days: { label: 'Keep voicemail messages for', selector: 'number', unit: 'd' },
   new_address: { label: 'New address for the Voice application', selector: 'boolean' },
 };
 // The object fields' order in services.yaml (tests/test_action_form.py).
