@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from homeassistant.const import STATE_UNKNOWN
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import Context, HomeAssistant, State
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.restore_state import DATA_RESTORE_STATE
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -23,6 +24,8 @@ from custom_components.bandwidth.const import (
     CONF_RING_TIMEOUT,
     DOMAIN,
     EVENT_CALL_RECEIVED,
+    EVENT_TYPE_ANSWERED,
+    SIGNAL_CALL_EVENT,
 )
 from custom_components.bandwidth.sensor import ATTRIBUTES, _started
 from sandbox import Call, Scenario
@@ -143,6 +146,24 @@ async def test_an_older_call_ending_later(hass: HomeAssistant, live: Live) -> No
     await hass.async_block_till_done()
     assert state(hass, LAST_CALL).attributes["number"] == CALLER
     assert second["calls"][0]["outcome"] == "answered"
+
+
+async def test_nothing_new_writes_nothing(hass: HomeAssistant, live: Live) -> None:
+    """An event that changes nothing the sensor says leaves its state alone."""
+    signal = SIGNAL_CALL_EVENT.format(live.entry.entry_id)
+    data = {
+        "call_id": "c-1",
+        "direction": "outbound",
+        "to": ALICE,
+        "start_time": "2026-12-07T10:00:00Z",
+    }
+    async_dispatcher_send(hass, signal, EVENT_TYPE_ANSWERED, data, Context())
+    await hass.async_block_till_done()
+    written = state(hass, LAST_CALL)
+    assert written.attributes["number"] == ALICE
+    async_dispatcher_send(hass, signal, EVENT_TYPE_ANSWERED, data, Context())
+    await hass.async_block_till_done()
+    assert state(hass, LAST_CALL).last_reported == written.last_reported
 
 
 @pytest.mark.parametrize("data", [{"config_entry_id": ""}])

@@ -120,13 +120,18 @@ class LastCallSensor(_CallHistorySensor):
         number = data.get("from") if direction == "inbound" else data.get("to")
         contact = self.entry.runtime_data.contacts.by_number(number)
         record = self.entry.runtime_data.watcher.record(data.get("call_id") or "")
-        self._attr_native_value = started
-        self._attr_extra_state_attributes = {
+        attributes = {
             ATTR_DIRECTION: direction,
             ATTR_NUMBER: number,
             ATTR_CONTACT: contact.name if contact is not None else None,
             ATTR_OUTCOME: record.outcome,
         }
+        if started == latest and attributes == self._attr_extra_state_attributes:
+            # Nothing new (another callback of the same call): no state to
+            # write, which the busiest callbacks would otherwise pay for.
+            return
+        self._attr_native_value = started
+        self._attr_extra_state_attributes = attributes
         self.async_set_context(context)
         self.async_write_ha_state()
 
