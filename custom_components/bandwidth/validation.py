@@ -669,10 +669,18 @@ STEP_FIELDS: Final = (
     "transfer_to",
     "hangup",
     "assist",
+    "voicemail",
 )
 # Each ends what the step does: digits call back, a transfer connects, a
-# hang-up ends the call, a conversation with Assist lasts until it is over.
-EXCLUSIVE_STEP_FIELDS: Final = ("gather", "transfer_to", "hangup", "assist")
+# hang-up ends the call, a conversation with Assist lasts until it is over,
+# voicemail records a message.
+EXCLUSIVE_STEP_FIELDS: Final = (
+    "gather",
+    "transfer_to",
+    "hangup",
+    "assist",
+    "voicemail",
+)
 MAX_TRANSFER_DESTINATIONS: Final = 8
 
 
@@ -720,6 +728,7 @@ UPDATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("transfer_timeout"): Number(1, 300),
     vol.Optional("hangup"): boolean,
     vol.Optional("assist"): ASSIST,
+    vol.Optional("voicemail"): boolean,
 }
 HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),
