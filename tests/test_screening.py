@@ -203,8 +203,14 @@ async def test_hung_up(live: Live, answer_file: Path) -> None:
 
 
 async def test_no_transcript(live: Live, answer_file: Path) -> None:
-    """No transcript in time: automations are told without a reason."""
+    """No transcript in time: automations are told without a reason.
+
+    Bandwidth detects the language of an answer in French, say.
+    """
+    live.hass.config.language = "fr"
     call = await screen_call(live, answer_file, transcript=None)
+    [initiate] = [a for a in call.attempts if a.event_type == "initiate"]
+    assert 'detectLanguage="true"' in initiate.body
     [event] = screened(live)
     assert event["reason"] is None
     assert event["call_id"] == call.call_id
@@ -307,6 +313,15 @@ async def test_voicemail_refused(live: Live) -> None:
             blocking=True,
         )
     assert refused.value.translation_key == "exclusive_fields"
+    with pytest.raises(ServiceValidationError) as refused:
+        await live.hass.services.async_call(
+            "bandwidth",
+            "update_call",
+            {"call_id": "c-placed", "voicemail": True, "message": "Hi."},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "exclusive_fields"
+    assert refused.value.translation_placeholders["other"] == "voicemail"
 
 
 async def test_what_bandwidth_sends_amiss(live: Live) -> None:
@@ -347,14 +362,16 @@ async def test_what_bandwidth_sends_amiss(live: Live) -> None:
     media_url = str(client.recording_media_url("c-empty", "r-1"))
     with patch.object(client, "get_recording_media", AsyncMock(return_value=b"")):
         available(empty, "recordingAvailable", mediaUrl=media_url)
-        # A replay, before the answer is heard.
-        screener.receive(
-            empty.ref, "recordingAvailable", {"callId": "c-empty", "recordingId": "r-2"}
-        )
         await live.hass.async_block_till_done(wait_background_tasks=True)
     assert empty.phase == "screened"
     assert [event["reason"] for event in screened(live)] == [None, None, None]
     assert screened(live)[0]["from"] is None
+    # Bandwidth's transcription: the recording, replayed, then nothing.
+    set_options(live, **{CONF_VOICEMAIL_TRANSCRIPTION: "bandwidth"})
+    replayed = screening("c-replayed")
+    available(replayed, "recordingAvailable")
+    available(replayed, "recordingAvailable", recordingId="r-2")
+    assert replayed.phase == "screening"
     gone = screening("c-gone")
     runtime.calls.remove(gone)
     assert not screener.announce(gone.ref, "Hello")

@@ -693,6 +693,11 @@ def _check_step(data: dict[str, Any]) -> None:
     ]
     if len(endings) > 1:
         raise Refused("exclusive_fields", [endings[1]], other=endings[0])
+    if data.get("voicemail"):
+        # The caller hears the voicemail greeting, nothing before it.
+        for key in ("message", "audio_url"):
+            if key in data:
+                raise Refused("exclusive_fields", [key], other="voicemail")
     for key in ("transfer_caller_id", "transfer_timeout"):
         if key in data and "transfer_to" not in data:
             raise Refused("transfer_to_required", [key])
