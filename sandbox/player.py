@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from .server import Sandbox
 
 _LOGGER = logging.getLogger("sandbox")
+# How long Bandwidth takes to make a recording available, in simulated
+# seconds: the callbacks of a call that goes on come meanwhile.
+RECORDING_PROCESSING = 2.0
 
 
 class _Ended(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -68,6 +71,8 @@ class CallPlayer:
         self._sandbox = sandbox
         self._callbacks = callbacks
         self._streams = streams
+        # Recordings' callbacks on their way while their calls go on.
+        self._pending: set[asyncio.Task[None]] = set()
 
     def start(self, call: Call) -> None:
         """Start playing a call that has just been created or come in."""
@@ -492,20 +497,34 @@ class CallPlayer:
                     {**later, "transcription": transcription},
                 )
             )
+        if call.later:
+            task = asyncio.get_running_loop().create_task(self._send_while_live(call))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
         if "recordCompleteUrl" not in verb.attrs:
             return None
         payload = event(call, "recordComplete", **fields)
         hook = verb_hook(call, verb, base, "recordComplete")
         return await self._fetch_bxml(call, "recordComplete", hook, payload)
 
-    async def _send_later(self, call: Call) -> None:
+    async def _send_while_live(self, call: Call) -> None:
+        """Send a recording's callbacks once processed, if the call goes on.
+
+        A call that ended meanwhile has them sent after its disconnect.
+        """
+        await asyncio.sleep(RECORDING_PROCESSING * self._sandbox.time_scale)
+        if not call.completed:
+            await self._send_later(call, ended=False)
+
+    async def _send_later(self, call: Call, *, ended: bool = True) -> None:
         """Send what Bandwidth sends once a call ended: its recordings' callbacks."""
-        for event_type, hook, fields in call.later:
-            payload = event(call, event_type, endTime=call.end_time, **fields)
+        while call.later:
+            event_type, hook, fields = call.later.pop(0)
+            extra = {"endTime": call.end_time} if ended else {}
+            payload = event(call, event_type, **extra, **fields)
             # Neither carries the answer time.
             payload.pop("answerTime", None)
             await self._callbacks.deliver(call, event_type, hook, payload)
-        call.later.clear()
 
     # -- Transfers -----------------------------------------------------------
 

@@ -1595,7 +1595,7 @@ async def test_options_without_an_address(
 
 def test_unknown_inbound_mode() -> None:
     """A mode the form does not offer (it refuses one itself) is refused too."""
-    assert validate_options({CONF_INBOUND_CALLS: "screen"}) == (
+    assert validate_options({CONF_INBOUND_CALLS: "answer_everything"}) == (
         {},
         {CONF_INBOUND_CALLS: "invalid_inbound_calls"},
     )

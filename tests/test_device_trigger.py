@@ -37,6 +37,7 @@ TRIGGER_TYPES = [
     "assist_ended",
     "call_ended",
     "voicemail_received",
+    "call_screened",
 ]
 
 

@@ -77,6 +77,7 @@ async def test_entity_and_device(
         "assist_ended",
         "disconnected",
         "voicemail_received",
+        "call_screened",
         "callback",
     ]
 

@@ -48,6 +48,7 @@ from .media_source import VoicemailView
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
 from .safeguards import CallsPerHour, async_remove_calls_per_hour
+from .screening import Screener
 from .services import async_setup_services
 from .stream import StreamView, async_stream_url
 from .voicemail import VoicemailBox, async_remove_voicemail
@@ -160,6 +161,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
     await calls_per_hour.async_load()
     entry.async_on_unload(calls_per_hour.async_unload)
     greeting = Greeting(hass, lambda: entry.options)
+    screener = Screener(hass, entry.entry_id, client, lambda: entry.options, calls)
     flow = CallFlow(
         calls,
         lambda call, step: async_call_url(hass, entry, call, step),
@@ -170,6 +172,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         language=lambda: hass.config.language,
         greeting=greeting.for_call,
         tone=greeting.tone_url,
+        screener=screener,
     )
     voicemail = VoicemailBox(hass, entry.entry_id, client, lambda: entry.options)
     await voicemail.async_load()
@@ -184,6 +187,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BandwidthConfigEntry) ->
         pins=pins,
         voicemail=voicemail,
         greeting=greeting,
+        screener=screener,
     )
     _apply_options(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))

@@ -29,6 +29,8 @@ PIN_DIGITS: Final = 8
 PIN_TIMEOUT: Final = 10  # seconds
 # A voicemail message ends after this much silence.
 SILENCE_TIMEOUT: Final = 5  # seconds
+# A screened caller's answer (who they are, why they call) is short.
+SCREEN_SILENCE_TIMEOUT: Final = 3  # seconds
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 # Everything outside XML 1.0's Char production (controls, lone surrogates,
@@ -278,6 +280,50 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
         if detect_language:
             record.set("detectLanguage", "true")
     ET.SubElement(response, "Hangup")
+    return _serialize(response)
+
+
+def screen(  # noqa: PLR0913 - the question, then how the answer is kept
+    *,
+    question: str,
+    hold_message: str,
+    voice: str | None,
+    callback_url: str,
+    max_duration: float,
+    transcribe: bool,
+    detect_language: bool,
+    file_format: str = "mp3",
+    method: str = "POST",
+) -> bytes:
+    """Ask who is calling and why, record the answer, then hold the caller.
+
+    The answer ends after `max_duration`, after SCREEN_SILENCE_TIMEOUT
+    seconds of silence, or when the caller presses `#`. Its callbacks come to
+    the call's own URL while the caller, told to hold, waits in the call's
+    loop (the redirect).
+    """
+    response = ET.Element("Response")
+    _speak(response, question, voice)
+    url = clean_text(callback_url)
+    record = ET.SubElement(
+        response,
+        "Record",
+        recordingAvailableUrl=url,
+        maxDuration=_number(max_duration),
+        silenceTimeout=_number(SCREEN_SILENCE_TIMEOUT),
+        terminatingDigits="#",
+        fileFormat=file_format,
+    )
+    _set_method(record, "recordingAvailableMethod", method)
+    if transcribe:
+        record.set("transcribe", "true")
+        record.set("transcriptionAvailableUrl", url)
+        _set_method(record, "transcriptionAvailableMethod", method)
+        if detect_language:
+            record.set("detectLanguage", "true")
+    _speak(response, hold_message, voice)
+    redirect = ET.SubElement(response, "Redirect", redirectUrl=url)
+    _set_method(redirect, "redirectMethod", method)
     return _serialize(response)
 
 

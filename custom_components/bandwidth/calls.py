@@ -52,6 +52,10 @@ Direction = Literal["outbound", "inbound"]
 #   conversing   talking to an Assist pipeline over a media stream
 #   pin          inbound, answered, asked for its contact's PIN
 #   recording    inbound, answered by voicemail: greeting, then the message
+#   screening    inbound, asked who is calling and why; held while the
+#                answer is recorded and transcribed
+#   screened     inbound, held while automations decide (put through,
+#                voicemail or hang up)
 Phase = Literal[
     "placed",
     "ringing",
@@ -62,6 +66,8 @@ Phase = Literal[
     "conversing",
     "pin",
     "recording",
+    "screening",
+    "screened",
 ]
 PHASES: Final = frozenset(
     (
@@ -74,6 +80,8 @@ PHASES: Final = frozenset(
         "conversing",
         "pin",
         "recording",
+        "screening",
+        "screened",
     )
 )
 
@@ -200,6 +208,8 @@ class CallStep:
     media: Media = NO_MEDIA
     # The Assist pipeline the call talks to after the message.
     assist: str | None = None
+    # A call received goes to voicemail.
+    voicemail: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallStep:
@@ -225,6 +235,7 @@ class CallStep:
             hangup=bool(data.get("hangup", False)),
             media=Media.from_dict(data.get("media")),
             assist=_optional_str(data.get("assist")),
+            voicemail=bool(data.get("voicemail", False)),
         )
 
 

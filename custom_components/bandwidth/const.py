@@ -45,12 +45,16 @@ INBOUND_AUTOMATION: Final = "automation"
 INBOUND_FORWARD: Final = "forward"
 INBOUND_ASSIST: Final = "assist"
 INBOUND_VOICEMAIL: Final = "voicemail"
+# Contacts ring as for automations; the house asks anyone else who is calling
+# and why, and an automation decides.
+INBOUND_SCREEN: Final = "screen"
 INBOUND_MODES: Final = (
     INBOUND_REJECT,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
     INBOUND_ASSIST,
     INBOUND_VOICEMAIL,
+    INBOUND_SCREEN,
 )
 # How long an inbound call rings, unanswered, for automations to take it.
 CONF_RING_TIMEOUT: Final = "ring_timeout"
@@ -147,6 +151,7 @@ EVENT_TRANSFER_COMPLETE: Final = "bandwidth_transfer_complete"
 EVENT_ASSIST_STARTED: Final = "bandwidth_assist_started"
 EVENT_ASSIST_ENDED: Final = "bandwidth_assist_ended"
 EVENT_VOICEMAIL_RECEIVED: Final = "bandwidth_voicemail_received"
+EVENT_CALL_SCREENED: Final = "bandwidth_call_screened"
 
 # Event entity event types, by Bandwidth eventType.
 EVENT_TYPE_ANSWERED: Final = "answered"
@@ -160,6 +165,7 @@ EVENT_TYPE_TRANSFER_COMPLETE: Final = "transfer_complete"
 EVENT_TYPE_ASSIST_STARTED: Final = "assist_started"
 EVENT_TYPE_ASSIST_ENDED: Final = "assist_ended"
 EVENT_TYPE_VOICEMAIL_RECEIVED: Final = "voicemail_received"
+EVENT_TYPE_CALL_SCREENED: Final = "call_screened"
 
 # Dispatcher signal carrying (event_type, data) for one config entry.
 SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     # It raises errors and repair issues about this entry: they import this.
     from .safeguards import CallsPerHour
+    from .screening import Screener
 
 
 @dataclass(kw_only=True)
@@ -41,6 +42,8 @@ class BandwidthData:
     voicemail: VoicemailBox
     # The voicemail greeting's audio, kept ready.
     greeting: Greeting
+    # Callers who are not contacts, asked who they are (screen mode).
+    screener: Screener
     watcher: CallWatcher = field(default_factory=CallWatcher)
     # The conversations with Assist going on, by call reference.
     conversations: dict[str, Conversation] = field(default_factory=dict)

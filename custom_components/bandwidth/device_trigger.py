@@ -34,6 +34,7 @@ from .const import (
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALL_RECEIVED,
+    EVENT_CALL_SCREENED,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
     EVENT_TRANSFER_ANSWERED,
@@ -65,6 +66,7 @@ TRIGGER_TRANSFER_COMPLETE: Final = "transfer_complete"
 TRIGGER_ASSIST_STARTED: Final = "assist_started"
 TRIGGER_ASSIST_ENDED: Final = "assist_ended"
 TRIGGER_VOICEMAIL_RECEIVED: Final = "voicemail_received"
+TRIGGER_CALL_SCREENED: Final = "call_screened"
 
 # Who answered is known from the answer callback (synchronous detection) or
 # from the later machineDetectionComplete callback (asynchronous detection).
@@ -90,6 +92,7 @@ TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
     TRIGGER_ASSIST_ENDED: ((EVENT_ASSIST_ENDED, {}),),
     TRIGGER_CALL_ENDED: ((EVENT_CALL_DISCONNECTED, {}),),
     TRIGGER_VOICEMAIL_RECEIVED: ((EVENT_VOICEMAIL_RECEIVED, {}),),
+    TRIGGER_CALL_SCREENED: ((EVENT_CALL_SCREENED, {}),),
 }
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(

@@ -13,6 +13,7 @@ from .const import (
     EVENT_TYPE_ANSWERED,
     EVENT_TYPE_ASSIST_ENDED,
     EVENT_TYPE_ASSIST_STARTED,
+    EVENT_TYPE_CALL_SCREENED,
     EVENT_TYPE_CALLBACK,
     EVENT_TYPE_DISCONNECTED,
     EVENT_TYPE_GATHER_COMPLETE,
@@ -37,6 +38,9 @@ ATTR_BANDWIDTH_EVENT_TYPE = "bandwidth_event_type"
 # written to the recorder's database and shown to every user in history and
 # the logbook, and they outlive the call.
 PRIVATE_FIELDS: Final = frozenset({"digits", "turns", "transcript"})
+# A screened caller's reason is as private as a voicemail transcript (an
+# Assist conversation's ending reason is not).
+PRIVATE_REASON: Final = frozenset({*PRIVATE_FIELDS, "reason"})
 EVENT_TYPES = (
     EVENT_TYPE_RECEIVED,
     EVENT_TYPE_ANSWERED,
@@ -48,6 +52,7 @@ EVENT_TYPES = (
     EVENT_TYPE_ASSIST_ENDED,
     EVENT_TYPE_DISCONNECTED,
     EVENT_TYPE_VOICEMAIL_RECEIVED,
+    EVENT_TYPE_CALL_SCREENED,
     EVENT_TYPE_CALLBACK,
 )
 
@@ -89,9 +94,10 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         self, event_type: str, data: dict[str, Any], context: Context
     ) -> None:
         # A copy: the bus event's data is the listeners'.
-        attributes = {
-            key: value for key, value in data.items() if key not in PRIVATE_FIELDS
-        }
+        private = (
+            PRIVATE_REASON if event_type == EVENT_TYPE_CALL_SCREENED else PRIVATE_FIELDS
+        )
+        attributes = {key: value for key, value in data.items() if key not in private}
         # Assist's events are Home Assistant's own: no Bandwidth eventType.
         if (bandwidth_event_type := attributes.pop(ATTR_EVENT_TYPE, None)) is not None:
             attributes[ATTR_BANDWIDTH_EVENT_TYPE] = bandwidth_event_type

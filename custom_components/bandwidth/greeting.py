@@ -33,6 +33,7 @@ from .const import (
     DEFAULT_VOICEMAIL_GREETING,
     INBOUND_ASSIST,
     INBOUND_AUTOMATION,
+    INBOUND_SCREEN,
     INBOUND_VOICEMAIL,
     LOGGER,
 )
@@ -106,7 +107,7 @@ def voicemail_possible(options: Mapping[str, Any]) -> bool:
     """Tell whether calls to the numbers may go to voicemail, as the options are."""
     mode = options.get(CONF_INBOUND_CALLS)
     return (
-        mode == INBOUND_VOICEMAIL
+        mode in (INBOUND_VOICEMAIL, INBOUND_SCREEN)
         or (
             mode == INBOUND_AUTOMATION
             and options.get(CONF_VOICEMAIL_WHEN_UNANSWERED, True)

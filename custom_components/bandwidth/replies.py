@@ -51,6 +51,7 @@ from .const import (
     INBOUND_ASSIST,
     INBOUND_AUTOMATION,
     INBOUND_FORWARD,
+    INBOUND_SCREEN,
     INBOUND_VOICEMAIL,
     LOGGER,
     TRANSCRIPTION_BANDWIDTH,
@@ -99,6 +100,13 @@ INTERNAL_EVENTS: Final = frozenset(
     }
 )
 PIN_PROMPT: Final = "Please enter your PIN, then press the pound key."
+SCREEN_QUESTION: Final = "Who is calling and why?"
+SCREEN_HOLD: Final = "Thank you. Please hold."
+# How long a screened caller's answer may be, in seconds; and how many rounds
+# after it the call waits for its transcript before automations are told
+# without one.
+SCREEN_MAX_DURATION: Final = 10
+SCREEN_WAIT: Final = 15
 BUSY_MESSAGE: Final = "Sorry, Assist is busy. Please call again later."
 # Callbacks whose reply is what the call does next.
 DOCUMENT_CALLBACKS: Final = frozenset(
@@ -106,6 +114,16 @@ DOCUMENT_CALLBACKS: Final = frozenset(
 )
 
 type UrlResolver = Callable[[LiveCall, int | None], str]
+
+
+class Screening(Protocol):
+    """Screens calls (screening.Screener)."""
+
+    def start(self, call: LiveCall, data: Mapping[str, Any]) -> None:
+        """Screen a call just received."""
+
+    def announce(self, ref: str, reason: str | None) -> bool:
+        """Tell automations who is calling and why; whether they were told."""
 
 
 class PinCheck(Protocol):
@@ -192,6 +210,7 @@ class CallFlow:
         language: Language = lambda: "en",
         greeting: GreetingAudio = lambda: None,
         tone: ToneUrl = lambda: None,
+        screener: Screening | None = None,
     ) -> None:
         """Answer callbacks of these calls.
 
@@ -200,7 +219,8 @@ class CallFlow:
         call's media stream goes when it talks to Assist; ``contacts`` who
         the entry knows, ``pins`` checks their PINs; ``language`` Home
         Assistant's, which voicemail transcripts are in; ``greeting`` the
-        voicemail greeting's audio, ``tone`` its beep's URL.
+        voicemail greeting's audio, ``tone`` its beep's URL; ``screener``
+        screens callers who are not contacts.
         """
         self._calls = calls
         self._callback_url = callback_url
@@ -211,6 +231,7 @@ class CallFlow:
         self._language = language
         self._greeting = greeting
         self._tone = tone
+        self._screener = screener
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -223,6 +244,10 @@ class CallFlow:
         """
         options = self._options()
         mode = options.get(CONF_INBOUND_CALLS)
+        if mode == INBOUND_SCREEN and self._screener is not None:
+            if self._contacts.by_number(event.data.get("from")) is None:
+                return self._screen(event, self._screener)
+            mode = INBOUND_AUTOMATION
         if mode == INBOUND_AUTOMATION:
             call = self._inbound(event, "ringing")
             call.rounds = int(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT))
@@ -243,6 +268,32 @@ class CallFlow:
             return call, self._voicemail(call)
         # Rejected before anything answers it: the caller pays nothing.
         return None, bxml.hangup()
+
+    @callback
+    def _screen(
+        self, event: CallbackEvent, screener: Screening
+    ) -> tuple[LiveCall, bytes]:
+        """Ask a caller who is not a contact who they are and why they call."""
+        options = self._options()
+        call = self._inbound(event, "screening")
+        # Rounds after the answer, while its transcript is awaited.
+        call.rounds = SCREEN_WAIT
+        screener.start(call, event.data)
+        transcription = options.get(
+            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+        )
+        return call, bxml.screen(
+            question=SCREEN_QUESTION,
+            hold_message=SCREEN_HOLD,
+            voice=options.get(CONF_VOICE),
+            callback_url=self._callback_url(call, None),
+            max_duration=SCREEN_MAX_DURATION,
+            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
+            detect_language=not self._language().lower().startswith("en"),
+            # Home Assistant's speech-to-text hears WAV, not MP3.
+            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
+            method=call.method,
+        )
 
     @callback
     def _receive_for_assist(
@@ -434,7 +485,7 @@ class CallFlow:
         if event_type != CALLBACK_REDIRECT or call.phase == "playing":
             # Digits given, a transfer over, or a step played to its end.
             return self._start_holding(call)
-        if call.phase in ("ringing", "holding"):
+        if call.phase in ("ringing", "holding", "screening", "screened"):
             return self._wait(call, counted=True)
         # Sent here by BXML that is not Home Assistant's: nothing to play.
         return bxml.hangup()
@@ -470,6 +521,8 @@ class CallFlow:
         step, call.pending = call.pending, None
         assert step is not None  # noqa: S101 - callers check
         streaming = call.phase == "conversing"
+        if step.voicemail:
+            return self._voicemail(call)
         if step.assist is not None:
             call.assist = step.assist
             if (conversation := self._converse(call, step)) is not None:
@@ -560,7 +613,24 @@ class CallFlow:
             return bxml.ring(url, duration=ROUND, method=call.method)
         if call.phase == "holding" and call.rounds <= 0:
             return bxml.goodbye(_voice(call.script), call.goodbye_audio)
+        if call.phase in ("screening", "screened") and call.rounds <= 0:
+            return self._screening_over(call) or self._wait(call, counted=False)
         return bxml.keep_alive(url, pause=ROUND, method=call.method)
+
+    @callback
+    def _screening_over(self, call: LiveCall) -> bytes | None:
+        """End a screened call's wait: tell automations, or go to voicemail.
+
+        None when the call now waits for automations to decide.
+        """
+        if call.phase == "screening":
+            assert self._screener is not None  # noqa: S101 - it screens the call
+            # No transcript in time: automations hear what is known.
+            if self._screener.announce(call.ref, None):
+                return None
+            # Its screening was lost (Home Assistant restarted).
+        # No automation decided: the caller may leave a message.
+        return self._voicemail(call)
 
     @callback
     def _voicemail(self, call: LiveCall) -> bytes:

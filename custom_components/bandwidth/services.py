@@ -43,6 +43,9 @@ SERVICE_HANGUP_CALL = "hangup_call"
 SERVICE_RESET_MISSED_CALLS = "reset_missed_calls"
 SERVICE_MARK_VOICEMAIL_HEARD = "mark_voicemail_heard"
 SERVICE_DELETE_VOICEMAIL = "delete_voicemail"
+# Where a call received may be sent to voicemail: ringing for automations,
+# or screened.
+VOICEMAIL_PHASES = frozenset({"ringing", "screening", "screened"})
 
 
 def _entry(hass: HomeAssistant, data: dict[str, Any]) -> BandwidthConfigEntry:
@@ -100,6 +103,10 @@ async def _async_update_call(call: ServiceCall) -> None:
     live = entry.runtime_data.calls.by_call_id(data["call_id"])
     if live is None:
         raise validation_error("call_not_live", call_id=data["call_id"])
+    if data.get("voicemail") and not (
+        live.direction == "inbound" and live.phase in VOICEMAIL_PHASES
+    ):
+        raise validation_error("voicemail_not_waiting", call_id=data["call_id"])
     data = with_default_voice(data, entry.options, live.speech)
     if (assist := data.get("assist")) is not None:
         data["assist"] = resolve_pipeline(hass, entry.options, assist=assist)
@@ -151,6 +158,7 @@ def build_step(data: dict[str, Any]) -> CallStep:
         transfer=transfer,
         hangup=data.get("hangup", False),
         assist=data.get("assist"),
+        voicemail=data.get("voicemail", False),
     )
 
 
@@ -163,7 +171,12 @@ def step_texts(step: CallStep) -> list[str]:
     texts = [step.message]
     if step.gather is not None:
         texts.append(step.gather.prompt)
-    if not step.hangup and step.transfer is None and step.assist is None:
+    if (
+        not step.hangup
+        and step.transfer is None
+        and step.assist is None
+        and not step.voicemail
+    ):
         texts.append(GOODBYE)
     return [text for text in texts if text]
 

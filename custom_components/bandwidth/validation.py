@@ -669,10 +669,18 @@ STEP_FIELDS: Final = (
     "transfer_to",
     "hangup",
     "assist",
+    "voicemail",
 )
 # Each ends what the step does: digits call back, a transfer connects, a
-# hang-up ends the call, a conversation with Assist lasts until it is over.
-EXCLUSIVE_STEP_FIELDS: Final = ("gather", "transfer_to", "hangup", "assist")
+# hang-up ends the call, a conversation with Assist lasts until it is over,
+# voicemail records a message.
+EXCLUSIVE_STEP_FIELDS: Final = (
+    "gather",
+    "transfer_to",
+    "hangup",
+    "assist",
+    "voicemail",
+)
 MAX_TRANSFER_DESTINATIONS: Final = 8
 
 
@@ -685,6 +693,11 @@ def _check_step(data: dict[str, Any]) -> None:
     ]
     if len(endings) > 1:
         raise Refused("exclusive_fields", [endings[1]], other=endings[0])
+    if data.get("voicemail"):
+        # The caller hears the voicemail greeting, nothing before it.
+        for key in ("message", "audio_url"):
+            if key in data:
+                raise Refused("exclusive_fields", [key], other="voicemail")
     for key in ("transfer_caller_id", "transfer_timeout"):
         if key in data and "transfer_to" not in data:
             raise Refused("transfer_to_required", [key])
@@ -720,6 +733,7 @@ UPDATE_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("transfer_timeout"): Number(1, 300),
     vol.Optional("hangup"): boolean,
     vol.Optional("assist"): ASSIST,
+    vol.Optional("voicemail"): boolean,
 }
 HANGUP_CALL_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): Text(256, empty=False),

@@ -84,9 +84,12 @@ OWN_PARAMETERS: Final = frozenset({QUERY_REF, QUERY_KEY, QUERY_STEP})
 # it (with Assist, a PIN prompt, or an automation's step).
 # A call received that reached voicemail was answered too (by the house), so
 # it is not a missed call.
+# So was a call screened.
 ANSWERED_PHASES: Final = frozenset(
-    {"playing", "holding", "conversing", "pin", "recording"}
+    {"playing", "holding", "conversing", "pin", "recording", "screening", "screened"}
 )
+# Phases of a call received whose recording callbacks come while it is live.
+RECORDING_PHASES: Final = frozenset({"recording", "screening", "screened"})
 
 # Bandwidth eventType -> (event fired on the bus, event entity event type).
 EVENTS: Final[dict[str, tuple[str, str]]] = {
@@ -181,7 +184,7 @@ class CallbackHandler:
             return Response(status=HTTPStatus.NO_CONTENT)
         if isinstance(proof, Expected) or (
             isinstance(proof, LiveCall)
-            and proof.phase == "recording"
+            and proof.phase in RECORDING_PHASES
             and event.event_type in RECORDING_CALLBACKS
         ):
             assert fields is not None  # noqa: S101 - parsed above
@@ -195,15 +198,23 @@ class CallbackHandler:
         event: CallbackEvent,
         fields: dict[str, Any],
     ) -> Response:
-        """Hand a voicemail call's recording callback over to the voicemail box.
+        """Hand a recording callback to call screening or the voicemail box.
 
-        A call that ended proves only its recording's callbacks; they fire no
-        event: the message's own comes once it is stored. Recording callbacks
-        of other calls are news like any other callback.
+        A screened caller's answer goes to screening (its callbacks may come
+        once the call went to voicemail). A call that ended proves only its
+        recording's callbacks; they fire no event: the message's own comes
+        once it is stored, the screening's once its reason is known.
+        Recording callbacks of other calls are news like any other callback.
         """
         if event.event_type not in RECORDING_CALLBACKS:
             LOGGER.debug("An ended call's secret was given for a %s", event.event_type)
             return Response(status=HTTPStatus.UNAUTHORIZED)
+        screener = self.runtime.screener
+        phase = proof.phase if isinstance(proof, LiveCall) else None
+        assert proof is not None  # noqa: S101 - the caller checks
+        if screener.claims(proof.ref, phase, fields):
+            screener.receive(proof.ref, event.event_type, fields)
+            return Response(status=HTTPStatus.NO_CONTENT)
         box = self.runtime.voicemail
         if isinstance(proof, LiveCall):
             # The recording may be ready before the call's disconnect.
