@@ -18,6 +18,7 @@ from bandwidth.models import (
 
 import sandbox
 from sandbox import Sandbox, Scenario, basic_auth
+from sandbox.player import RECORDING_PROCESSING
 
 from .spec import CALLBACKS, check_against_spec, check_callback, property_names
 from .voices import AUDIO
@@ -261,6 +262,8 @@ async def test_sandbox_recording_callbacks_follow_the_sdk(
         if len(events) >= 4:
             break
         await asyncio.sleep(0.05)
+    # The sandbox's own wait for a recording to be processed runs out too.
+    await asyncio.sleep(RECORDING_PROCESSING * bandwidth_sandbox.time_scale + 0.1)
     kinds = [event["eventType"] for event in events]
     assert kinds == [
         "answer",
