@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.const import STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -48,6 +48,7 @@ EVERYONE = "call_everyone.yaml"
 TRUSTED = "trusted_callers.yaml"
 MENU = "phone_menu.yaml"
 VOICEMAIL = "new_voicemail.yaml"
+SCREEN = "screen_calls.yaml"
 PANEL = "alarm_control_panel.home"
 FIRST, SECOND, THIRD = "+15555550001", "+15555550002", "+15555550003"
 MONITORING = "+15555550911"
@@ -98,7 +99,7 @@ async def set_up_automation(
 
 @pytest.mark.usefixtures("blueprints")
 @pytest.mark.parametrize(
-    "path", [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL]
+    "path", [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL, SCREEN]
 )
 async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
     """Home Assistant loads each blueprint; its metadata points back here."""
@@ -122,7 +123,7 @@ async def test_blueprints_load(hass: HomeAssistant, path: str) -> None:
 def test_every_blueprint_is_tested() -> None:
     """A new blueprint needs tests here too; each parses as Home Assistant YAML."""
     assert sorted(path.name for path in BLUEPRINTS.iterdir()) == sorted(
-        [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL]
+        [ALARM, ESCALATION, EVERYONE, TRUSTED, MENU, VOICEMAIL, SCREEN]
     )
     for path in BLUEPRINTS.iterdir():
         assert load_yaml_dict(path)["blueprint"]["domain"] == "automation"
@@ -752,3 +753,142 @@ async def test_new_voicemail_told_to_no_one(live: Live, tmp_path: Path) -> None:
     state = live.hass.states.get("automation.under_test")
     assert state is not None
     assert state.attributes["last_triggered"] is not None
+
+
+def a_phone(live: Live, name: str) -> str:
+    """Register a Companion app phone; return its device id."""
+    app = MockConfigEntry(domain="mobile_app", title=name)
+    app.add_to_hass(live.hass)
+    return (
+        dr.async_get(live.hass)
+        .async_get_or_create(
+            config_entry_id=app.entry_id,
+            identifiers={("mobile_app", name)},
+            name=name,
+        )
+        .id
+    )
+
+
+async def screen_with_phones(
+    live: Live, tmp_path: Path, *, press: str | None, **inputs: Any
+) -> tuple[Call, list[ServiceCall], list[ServiceCall]]:
+    """Screen a caller with the blueprint, pressing `press` on the second phone.
+
+    Return the call and what each phone was sent.
+    """
+    set_options(live, **{CONF_INBOUND_CALLS: "screen", CONF_HOLD_TIME: 30})
+    live.sandbox.scenarios[MONITORING] = Scenario(ring_seconds=1, talk_seconds=1)
+    pixel = async_mock_service(live.hass, "notify", "mobile_app_pixel_9")
+    iphone: list[ServiceCall] = []
+    asked = asyncio.Event()
+
+    async def ask(call: ServiceCall) -> None:
+        iphone.append(call)
+        asked.set()
+
+    live.hass.services.async_register("notify", "mobile_app_iphone", ask)
+    await set_up_automation(
+        live.hass,
+        SCREEN,
+        {
+            "bandwidth_entry": live.entry.entry_id,
+            "phones": [a_phone(live, "Pixel 9"), a_phone(live, "iPhone")],
+            **inputs,
+        },
+    )
+    answer = tmp_path / "answer.wav"
+    answer.write_bytes(silence_wav(2))
+    url = async_inbound_url(live.hass, live.entry)
+    assert url is not None
+    call = live.sandbox.call_in(
+        url,
+        FIRST,
+        FROM_NUMBER,
+        status_url=url,
+        message=str(answer),
+        transcript="It's Sam from the garage.",
+    )
+    async with asyncio.timeout(15):
+        await asked.wait()
+    if press is not None:
+        [asked] = iphone
+        [button] = [
+            button
+            for button in asked.data["data"]["actions"]
+            if button["title"] == press
+        ]
+        live.hass.bus.async_fire(
+            "mobile_app_notification_action", {"action": button["action"]}
+        )
+    await live.sandbox.wait_for_call(call.call_id, timeout=15)
+    await live.hass.async_block_till_done(wait_background_tasks=True)
+    return call, pixel, iphone
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_screen_calls_put_through(live: Live, tmp_path: Path) -> None:
+    """Both phones are asked; Put through on one rings the number; both are cleared."""
+    call, pixel, iphone = await screen_with_phones(
+        live, tmp_path, press="Put through", put_through_to=MONITORING
+    )
+    [leg] = call.transfers
+    assert leg.request["to"] == MONITORING
+    for sent in (pixel, iphone):
+        asked, cleared = sent
+        assert asked.data["title"] == f"{FIRST} is calling"
+        assert asked.data["message"] == "It's Sam from the garage."
+        assert asked.data["data"]["tag"] == call.call_id
+        assert [button["title"] for button in asked.data["data"]["actions"]] == [
+            "Put through",
+            "Voicemail",
+            "Hang up",
+        ]
+        assert cleared.data == {
+            "message": "clear_notification",
+            "data": {"tag": call.call_id},
+        }
+
+
+@pytest.mark.usefixtures("blueprints")
+@pytest.mark.parametrize(
+    ("press", "inputs", "voicemail"),
+    [
+        ("Voicemail", {}, True),
+        ("Hang up", {}, False),
+        (None, {"decision_time": 1}, True),
+    ],
+)
+async def test_screen_calls_decides(
+    live: Live,
+    tmp_path: Path,
+    press: str | None,
+    inputs: dict[str, Any],
+    voicemail: bool,
+) -> None:
+    """Voicemail, Hang up, or no button in time (voicemail); no Put through offered."""
+    call, _, iphone = await screen_with_phones(live, tmp_path, press=press, **inputs)
+    assert call.transfers == []
+    assert [button["title"] for button in iphone[0].data["data"]["actions"]] == [
+        "Voicemail",
+        "Hang up",
+    ]
+    # The answer, then (voicemail) the message.
+    assert len(call.recordings) == (2 if voicemail else 1)
+    assert iphone[-1].data["message"] == "clear_notification"
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_screen_calls_other_buttons_ignored(live: Live, tmp_path: Path) -> None:
+    """A button of another notification decides nothing."""
+    set_options(live, **{CONF_INBOUND_CALLS: "screen"})
+    await set_up_automation(
+        live.hass,
+        SCREEN,
+        {"bandwidth_entry": live.entry.entry_id, "phones": [a_phone(live, "Pixel")]},
+    )
+    live.hass.bus.async_fire("mobile_app_notification_action", {"action": "OPEN_GATE"})
+    await live.hass.async_block_till_done()
+    state = live.hass.states.get("automation.under_test")
+    assert state is not None
+    assert state.attributes["current"] == 0

@@ -299,6 +299,7 @@ def test_links() -> None:
         "trusted_callers.yaml",
         "phone_menu.yaml",
         "new_voicemail.yaml",
+        "screen_calls.yaml",
     ]
     assert sorted(path.name for path in folder.glob("*.yaml")) == sorted(names)
     assert urls == [
