@@ -28,6 +28,7 @@ from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,
     CONF_RING_TIMEOUT,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
     CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     DEFAULT_VOICEMAIL_GREETING,
@@ -167,8 +168,9 @@ async def test_no_decision_goes_to_voicemail(live: Live, answer_file: Path) -> N
     assert "reason" not in state.attributes
     assert call.spoken[:2] == [SCREEN_QUESTION, SCREEN_HOLD]
     assert call.spoken[-1] == DEFAULT_VOICEMAIL_GREETING
-    # The answer, then the message.
+    # The answer, then the message; Bandwidth keeps neither.
     assert len(call.recordings) == 2
+    assert all(recording.deleted for recording in call.recordings)
     [message] = voicemails(live)
     assert message["call_id"] == call.call_id
 
@@ -238,9 +240,13 @@ async def test_speech_to_text(ears: FakeEars, live: Live, answer_file: Path) -> 
         },
     )
     await decide(live, hangup=True)
+    # Time for the engine to hear it on a busy machine, before the wait ends.
+    live.sandbox.time_scale = 0.2
     call = await screen_call(live, answer_file, hold_time=30)
     [initiate] = [a for a in call.attempts if a.event_type == "initiate"]
     assert 'fileFormat="wav"' in initiate.body
+    [answer] = call.recordings
+    assert answer.deleted
     [event] = screened(live)
     assert event["reason"] == REASON
 
@@ -278,6 +284,16 @@ async def test_contact_rings_through(live: Live, answer_file: Path) -> None:
     [received] = events_of(live, call.call_id, EVENT_CALL_RECEIVED)
     assert received["ringing"] is True
     assert call.spoken == [DEFAULT_VOICEMAIL_GREETING]
+
+
+async def test_answer_kept_at_bandwidth(live: Live, answer_file: Path) -> None:
+    """Delete messages at Bandwidth off: the answer stays there too."""
+    set_options(live, **{CONF_VOICEMAIL_DELETE_AT_BANDWIDTH: False})
+    await decide(live, hangup=True)
+    call = await screen_call(live, answer_file, hold_time=30)
+    assert screened(live)[0]["reason"] == REASON
+    [answer] = call.recordings
+    assert not answer.deleted
 
 
 async def test_screening_lost(
@@ -376,3 +392,10 @@ async def test_what_bandwidth_sends_amiss(live: Live) -> None:
     runtime.calls.remove(gone)
     assert not screener.announce(gone.ref, "Hello")
     assert len(screened(live)) == 3
+    # An answer recorded after automations were told is deleted all the same.
+    late = screening("c-late")
+    assert screener.announce(late.ref, None)
+    with patch.object(client, "delete_recording", AsyncMock()) as delete:
+        available(late, "recordingAvailable")
+        await live.hass.async_block_till_done(wait_background_tasks=True)
+    delete.assert_awaited_once_with("c-late", "r-1")

@@ -9,7 +9,10 @@ speech-to-text entity heard), or SCREEN_WAIT rounds passed without it,
 bandwidth_call_screened is fired, once, and the call waits for an
 automation's decision (replies.py).
 
-Recordings are fetched only from the account's Voice API, as voicemail's are.
+Recordings are fetched only from the account's Voice API, as voicemail's are,
+and, as voicemail's, deleted at Bandwidth once heard (option
+voicemail_delete_at_bandwidth): the answer is the caller's voice, kept
+nowhere once automations were told.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .calls import MAX_CALLS, CallStore, LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_HOLD_TIME,
+    CONF_VOICEMAIL_DELETE_AT_BANDWIDTH,
     CONF_VOICEMAIL_STT_ENTITY_ID,
     CONF_VOICEMAIL_TRANSCRIPTION,
     DEFAULT_HOLD_TIME,
@@ -58,6 +62,8 @@ class Screen:
     transcribe: bool
     stt: str | None
     recording_id: str | None = None
+    # Whether Bandwidth holds a recording of the answer (not an errored one).
+    recorded: bool = False
     announced: bool = False
 
 
@@ -128,19 +134,22 @@ class Screener:
         screen = self._screens.get(ref)
         if (
             screen is None
-            or screen.announced
             or fields.get("callId") != screen.call_id
             or not isinstance(recording_id := fields.get("recordingId"), str)
         ):
             return
         if event_type == CALLBACK_TRANSCRIPTION_AVAILABLE:
-            if screen.transcribe:
+            if screen.transcribe and not screen.announced:
                 self._start(self._async_take_transcript(screen, recording_id))
             return
         if screen.recording_id is not None:
             return  # a replay
         screen.recording_id = recording_id
-        if fields.get("status") == "error":
+        screen.recorded = fields.get("status") != "error"
+        if screen.announced:
+            # Too late to be heard: automations were told without it.
+            self._forget_answer(screen)
+        elif not screen.recorded:
             self.announce(ref, None)
         elif screen.stt is not None:
             self._take_recording(screen, recording_id, fields)
@@ -188,6 +197,21 @@ class Screener:
         self.announce(screen.ref, reason)
 
     @callback
+    def _forget_answer(self, screen: Screen) -> None:
+        """Delete the answer at Bandwidth once it has served (option)."""
+        if screen.recorded and self._options().get(
+            CONF_VOICEMAIL_DELETE_AT_BANDWIDTH, True
+        ):
+            self._start(self._async_delete_answer(screen))
+
+    async def _async_delete_answer(self, screen: Screen) -> None:
+        assert screen.recording_id is not None  # noqa: S101 - recorded has one
+        try:
+            await self._client.delete_recording(screen.call_id, screen.recording_id)
+        except BandwidthError as err:
+            LOGGER.warning("Could not delete a screened caller's answer: %s", err)
+
+    @callback
     def announce(self, ref: str, reason: str | None) -> bool:
         """Tell automations who is calling and why (once), and wait for them.
 
@@ -199,6 +223,7 @@ class Screener:
         if screen is None or screen.announced:
             return False
         screen.announced = True
+        self._forget_answer(screen)
         if call is None or call.phase != "screening":
             return False
         call.phase = "screened"
