@@ -8,11 +8,12 @@ Each must list exactly the kinds of kinds.py, no more, no less.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 
 from custom_components.bandwidth import device_trigger, logbook
-from custom_components.bandwidth.kinds import BY_CALLBACK, KINDS, OTHER
+from custom_components.bandwidth.kinds import BY_CALLBACK, KINDS, OTHER, CallEventKind
 
 from .metadata import ICONS, ROOT, STRINGS
 
@@ -90,3 +91,15 @@ def test_readme_lists_the_kinds() -> None:
         re.findall(r"^\| `([a-z_]+)` \| `(bandwidth_[a-z_]+)`", README, re.MULTILINE)
     )
     assert types == {kind.key: kind.event for kind in KINDS}
+
+
+def test_readme_example_is_a_kind() -> None:
+    """The development section's example row is a kind as kinds.py writes one."""
+    section = README[README.index("### Adding a callback kind") :]
+    [row] = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    namespace: dict[str, object] = {"CallEventKind": CallEventKind, "Final": Final}
+    exec(row, namespace)  # noqa: S102 - the README's own example
+    kind = namespace["TRANSFER_DISCONNECTED"]
+    assert isinstance(kind, CallEventKind)
+    assert kind.callback not in BY_CALLBACK
+    assert kind.key not in EVENT_TYPE_STATES
