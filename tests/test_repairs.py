@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 
 from homeassistant.config_entries import ConfigEntryState
@@ -21,11 +22,11 @@ from custom_components.bandwidth.const import (
     CONF_CLOUDHOOK_URL,
     DOMAIN,
 )
-from custom_components.bandwidth.issues import DOCUMENTATION_URL
+from custom_components.bandwidth.issues import DOCUMENTATION_URL, ISSUES
 from sandbox import Sandbox
 
 from .helpers import CLOUDHOOK_URL, EXTERNAL_URL, basic_entry, set_up
-from .metadata import MANIFEST, STRINGS
+from .metadata import MANIFEST, ROOT, STRINGS
 
 HTTP_URL = "http://ha.example.test:8123"
 
@@ -242,3 +243,15 @@ def test_every_issue_is_translated() -> None:
         assert "{title}" in issue["description"]
         assert "goes away by itself" in issue["description"]
     assert "{external_url}" in strings["insecure_external_url"]["description"]
+
+
+def test_every_issue_links_to_its_section() -> None:
+    """Each issue's Learn more opens a section of the README, as GitHub names it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    anchors = {
+        re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", readme, re.MULTILINE)
+    }
+    for issue in ISSUES:
+        assert issue.learn_more in anchors, issue.key
+        assert issue.learn_more_url == f"{DOCUMENTATION_URL}#{issue.learn_more}"

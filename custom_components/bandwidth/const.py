@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from . import kinds
+
 DOMAIN: Final = "bandwidth"
 LOGGER = logging.getLogger(__package__)
 
@@ -139,33 +141,32 @@ VOICES: Final = (
     "liam",
 )
 
-# Events fired on the bus for Bandwidth callbacks.
-EVENT_CALL_ANSWERED: Final = "bandwidth_call_answered"
-EVENT_MACHINE_DETECTION_COMPLETE: Final = "bandwidth_machine_detection_complete"
-EVENT_GATHER_COMPLETE: Final = "bandwidth_gather_complete"
-EVENT_CALL_DISCONNECTED: Final = "bandwidth_call_disconnected"
-EVENT_CALLBACK: Final = "bandwidth_callback"
-EVENT_CALL_RECEIVED: Final = "bandwidth_call_received"
-EVENT_TRANSFER_ANSWERED: Final = "bandwidth_transfer_answered"
-EVENT_TRANSFER_COMPLETE: Final = "bandwidth_transfer_complete"
-EVENT_ASSIST_STARTED: Final = "bandwidth_assist_started"
-EVENT_ASSIST_ENDED: Final = "bandwidth_assist_ended"
-EVENT_VOICEMAIL_RECEIVED: Final = "bandwidth_voicemail_received"
-EVENT_CALL_SCREENED: Final = "bandwidth_call_screened"
-
-# Event entity event types, by Bandwidth eventType.
-EVENT_TYPE_ANSWERED: Final = "answered"
-EVENT_TYPE_MACHINE_DETECTION_COMPLETE: Final = "machine_detection_complete"
-EVENT_TYPE_GATHER_COMPLETE: Final = "gather_complete"
-EVENT_TYPE_DISCONNECTED: Final = "disconnected"
-EVENT_TYPE_CALLBACK: Final = "callback"
-EVENT_TYPE_RECEIVED: Final = "received"
-EVENT_TYPE_TRANSFER_ANSWERED: Final = "transfer_answered"
-EVENT_TYPE_TRANSFER_COMPLETE: Final = "transfer_complete"
-EVENT_TYPE_ASSIST_STARTED: Final = "assist_started"
-EVENT_TYPE_ASSIST_ENDED: Final = "assist_ended"
-EVENT_TYPE_VOICEMAIL_RECEIVED: Final = "voicemail_received"
-EVENT_TYPE_CALL_SCREENED: Final = "call_screened"
+# Each kind of call event is described once, in kinds.py; these names of its
+# bus event and event entity type are the modules' that name one kind.
+EVENT_CALL_RECEIVED: Final = kinds.RECEIVED.event
+EVENT_CALL_ANSWERED: Final = kinds.ANSWERED.event
+EVENT_MACHINE_DETECTION_COMPLETE: Final = kinds.MACHINE_DETECTION_COMPLETE.event
+EVENT_GATHER_COMPLETE: Final = kinds.GATHER_COMPLETE.event
+EVENT_TRANSFER_ANSWERED: Final = kinds.TRANSFER_ANSWERED.event
+EVENT_TRANSFER_COMPLETE: Final = kinds.TRANSFER_COMPLETE.event
+EVENT_ASSIST_STARTED: Final = kinds.ASSIST_STARTED.event
+EVENT_ASSIST_ENDED: Final = kinds.ASSIST_ENDED.event
+EVENT_CALL_DISCONNECTED: Final = kinds.DISCONNECTED.event
+EVENT_VOICEMAIL_RECEIVED: Final = kinds.VOICEMAIL_RECEIVED.event
+EVENT_CALL_SCREENED: Final = kinds.CALL_SCREENED.event
+EVENT_CALLBACK: Final = kinds.OTHER.event
+EVENT_TYPE_RECEIVED: Final = kinds.RECEIVED.key
+EVENT_TYPE_ANSWERED: Final = kinds.ANSWERED.key
+EVENT_TYPE_MACHINE_DETECTION_COMPLETE: Final = kinds.MACHINE_DETECTION_COMPLETE.key
+EVENT_TYPE_GATHER_COMPLETE: Final = kinds.GATHER_COMPLETE.key
+EVENT_TYPE_TRANSFER_ANSWERED: Final = kinds.TRANSFER_ANSWERED.key
+EVENT_TYPE_TRANSFER_COMPLETE: Final = kinds.TRANSFER_COMPLETE.key
+EVENT_TYPE_ASSIST_STARTED: Final = kinds.ASSIST_STARTED.key
+EVENT_TYPE_ASSIST_ENDED: Final = kinds.ASSIST_ENDED.key
+EVENT_TYPE_DISCONNECTED: Final = kinds.DISCONNECTED.key
+EVENT_TYPE_VOICEMAIL_RECEIVED: Final = kinds.VOICEMAIL_RECEIVED.key
+EVENT_TYPE_CALL_SCREENED: Final = kinds.CALL_SCREENED.key
+EVENT_TYPE_CALLBACK: Final = kinds.OTHER.key
 
 # Dispatcher signal carrying (event_type, data) for one config entry.
 SIGNAL_CALL_EVENT: Final = "bandwidth_call_event_{}"

@@ -26,21 +26,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .const import (
-    ATTR_CONFIG_ENTRY_ID,
-    DOMAIN,
-    EVENT_ASSIST_ENDED,
-    EVENT_ASSIST_STARTED,
-    EVENT_CALL_ANSWERED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_CALL_RECEIVED,
-    EVENT_CALL_SCREENED,
-    EVENT_GATHER_COMPLETE,
-    EVENT_MACHINE_DETECTION_COMPLETE,
-    EVENT_TRANSFER_ANSWERED,
-    EVENT_TRANSFER_COMPLETE,
-    EVENT_VOICEMAIL_RECEIVED,
-)
+from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
+from .kinds import KINDS
 from .parse import (
     ATTR_MACHINE_DETECTION_RESULT,
     ATTR_VALUE,
@@ -55,45 +42,44 @@ if TYPE_CHECKING:
 else:
     import voluptuous as vol
 
-TRIGGER_ANSWERED: Final = "answered"
-TRIGGER_ANSWERED_HUMAN: Final = "answered_human"
-TRIGGER_ANSWERED_MACHINE: Final = "answered_machine"
-TRIGGER_DIGITS_RECEIVED: Final = "digits_received"
-TRIGGER_CALL_ENDED: Final = "call_ended"
-TRIGGER_CALL_RECEIVED: Final = "call_received"
-TRIGGER_TRANSFER_ANSWERED: Final = "transfer_answered"
-TRIGGER_TRANSFER_COMPLETE: Final = "transfer_complete"
-TRIGGER_ASSIST_STARTED: Final = "assist_started"
-TRIGGER_ASSIST_ENDED: Final = "assist_ended"
-TRIGGER_VOICEMAIL_RECEIVED: Final = "voicemail_received"
-TRIGGER_CALL_SCREENED: Final = "call_screened"
+# The triggers telling who answered, by the machine detection results that
+# fire them. Who answered is known from the answer callback (synchronous
+# detection) or from the later machineDetectionComplete callback
+# (asynchronous detection): the kinds that tell who answered.
+WHO_ANSWERED: Final = {
+    "answered_human": (RESULT_HUMAN,),
+    "answered_machine": tuple(sorted(MACHINE_RESULTS)),
+}
 
-# Who answered is known from the answer callback (synchronous detection) or
-# from the later machineDetectionComplete callback (asynchronous detection).
-_DETECTION_EVENTS: Final = (EVENT_CALL_ANSWERED, EVENT_MACHINE_DETECTION_COMPLETE)
+type Trigger = tuple[tuple[str, dict[str, Any]], ...]
+
+
+def _triggers() -> dict[str, Trigger]:
+    """Return each trigger type's (bus event, extra event_data) pairs.
+
+    Each kind's own trigger, in the kinds' order; those telling who answered
+    follow the first kind telling it (the call answered).
+    """
+    detecting = [kind for kind in KINDS if kind.tells_who_answered]
+    who_answered: dict[str, Trigger] = {
+        trigger_type: tuple(
+            (kind.event, {ATTR_MACHINE_DETECTION_RESULT: {ATTR_VALUE: result}})
+            for kind in detecting
+            for result in results
+        )
+        for trigger_type, results in WHO_ANSWERED.items()
+    }
+    triggers: dict[str, Trigger] = {}
+    for kind in KINDS:
+        if kind.trigger is not None:
+            triggers[kind.trigger] = ((kind.event, {}),)
+        if kind is detecting[0]:
+            triggers |= who_answered
+    return triggers
+
 
 # Trigger type -> the (bus event, extra event_data) pairs that fire it.
-TRIGGERS: Final[dict[str, tuple[tuple[str, dict[str, Any]], ...]]] = {
-    TRIGGER_CALL_RECEIVED: ((EVENT_CALL_RECEIVED, {}),),
-    TRIGGER_ANSWERED: ((EVENT_CALL_ANSWERED, {}),),
-    TRIGGER_ANSWERED_HUMAN: tuple(
-        (event, {ATTR_MACHINE_DETECTION_RESULT: {ATTR_VALUE: RESULT_HUMAN}})
-        for event in _DETECTION_EVENTS
-    ),
-    TRIGGER_ANSWERED_MACHINE: tuple(
-        (event, {ATTR_MACHINE_DETECTION_RESULT: {ATTR_VALUE: result}})
-        for event in _DETECTION_EVENTS
-        for result in sorted(MACHINE_RESULTS)
-    ),
-    TRIGGER_DIGITS_RECEIVED: ((EVENT_GATHER_COMPLETE, {}),),
-    TRIGGER_TRANSFER_ANSWERED: ((EVENT_TRANSFER_ANSWERED, {}),),
-    TRIGGER_TRANSFER_COMPLETE: ((EVENT_TRANSFER_COMPLETE, {}),),
-    TRIGGER_ASSIST_STARTED: ((EVENT_ASSIST_STARTED, {}),),
-    TRIGGER_ASSIST_ENDED: ((EVENT_ASSIST_ENDED, {}),),
-    TRIGGER_CALL_ENDED: ((EVENT_CALL_DISCONNECTED, {}),),
-    TRIGGER_VOICEMAIL_RECEIVED: ((EVENT_VOICEMAIL_RECEIVED, {}),),
-    TRIGGER_CALL_SCREENED: ((EVENT_CALL_SCREENED, {}),),
-}
+TRIGGERS: Final = _triggers()
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {vol.Required(CONF_TYPE): vol.In(list(TRIGGERS))}

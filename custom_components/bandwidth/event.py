@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import (
-    EVENT_TYPE_ANSWERED,
-    EVENT_TYPE_ASSIST_ENDED,
-    EVENT_TYPE_ASSIST_STARTED,
-    EVENT_TYPE_CALL_SCREENED,
-    EVENT_TYPE_CALLBACK,
-    EVENT_TYPE_DISCONNECTED,
-    EVENT_TYPE_GATHER_COMPLETE,
-    EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
-    EVENT_TYPE_RECEIVED,
-    EVENT_TYPE_TRANSFER_ANSWERED,
-    EVENT_TYPE_TRANSFER_COMPLETE,
-    EVENT_TYPE_VOICEMAIL_RECEIVED,
-    SIGNAL_CALL_EVENT,
-)
+from .const import SIGNAL_CALL_EVENT
 from .data import BandwidthConfigEntry
 from .entity import BandwidthEntity
+from .kinds import BY_KEY, KINDS
 from .parse import ATTR_EVENT_TYPE
 
 PARALLEL_UPDATES = 0
@@ -33,28 +20,6 @@ PARALLEL_UPDATES = 0
 # The entity's own event_type attribute names the kind of event; Bandwidth's
 # eventType, verbatim, goes under this name instead.
 ATTR_BANDWIDTH_EVENT_TYPE = "bandwidth_event_type"
-# What a caller typed (a PIN, an alarm code) and what Assist heard and
-# answered stay on the bus events, for automations. A state's attributes are
-# written to the recorder's database and shown to every user in history and
-# the logbook, and they outlive the call.
-PRIVATE_FIELDS: Final = frozenset({"digits", "turns", "transcript"})
-# A screened caller's reason is as private as a voicemail transcript (an
-# Assist conversation's ending reason is not).
-PRIVATE_REASON: Final = frozenset({*PRIVATE_FIELDS, "reason"})
-EVENT_TYPES = (
-    EVENT_TYPE_RECEIVED,
-    EVENT_TYPE_ANSWERED,
-    EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
-    EVENT_TYPE_GATHER_COMPLETE,
-    EVENT_TYPE_TRANSFER_ANSWERED,
-    EVENT_TYPE_TRANSFER_COMPLETE,
-    EVENT_TYPE_ASSIST_STARTED,
-    EVENT_TYPE_ASSIST_ENDED,
-    EVENT_TYPE_DISCONNECTED,
-    EVENT_TYPE_VOICEMAIL_RECEIVED,
-    EVENT_TYPE_CALL_SCREENED,
-    EVENT_TYPE_CALLBACK,
-)
 
 
 async def async_setup_entry(
@@ -69,8 +34,8 @@ async def async_setup_entry(
 class BandwidthCallEvent(BandwidthEntity, EventEntity):
     """Fires for every callback about the entry's calls.
 
-    Its attributes are the bus event's data without the digits pressed or
-    Assist's transcripts, and with Bandwidth's own eventType named
+    Its attributes are the bus event's data without what its kind keeps
+    private (the digits pressed, Assist's transcripts...), and with Bandwidth's own eventType named
     bandwidth_event_type: event_type is the entity's.
     """
 
@@ -78,7 +43,7 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         """Describe the entity of a config entry."""
         super().__init__(entry, "call")
         self._entry_id = entry.entry_id
-        self._attr_event_types = list(EVENT_TYPES)
+        self._attr_event_types = [kind.key for kind in KINDS]
 
     async def async_added_to_hass(self) -> None:
         """Listen for the entry's callbacks."""
@@ -94,9 +59,7 @@ class BandwidthCallEvent(BandwidthEntity, EventEntity):
         self, event_type: str, data: dict[str, Any], context: Context
     ) -> None:
         # A copy: the bus event's data is the listeners'.
-        private = (
-            PRIVATE_REASON if event_type == EVENT_TYPE_CALL_SCREENED else PRIVATE_FIELDS
-        )
+        private = BY_KEY[event_type].private
         attributes = {key: value for key, value in data.items() if key not in private}
         # Assist's events are Home Assistant's own: no Bandwidth eventType.
         if (bandwidth_event_type := attributes.pop(ATTR_EVENT_TYPE, None)) is not None:

@@ -15,6 +15,7 @@ None has a fix flow: the fix is made elsewhere in the UI, as each one says.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
@@ -28,46 +29,76 @@ from .const import AUTH_BASIC, CONF_AUTH_TYPE, CONF_TTS_ENTITY_ID, DOMAIN
 from .data import BandwidthConfigEntry
 from .media import audio_base_url
 
-ISSUE_NO_EXTERNAL_URL: Final = "no_external_url"
-ISSUE_INSECURE_EXTERNAL_URL: Final = "insecure_external_url"
-ISSUE_LEGACY_API_USER: Final = "legacy_api_user"
-ISSUE_TTS_UNREACHABLE: Final = "tts_unreachable"
-ISSUE_CALLS_PER_HOUR: Final = "calls_per_hour_reached"
-
-# Issues about how Bandwidth reaches Home Assistant only matter while the
-# entry is loaded; the legacy API user one stays until the entry changes.
-URL_ISSUES: Final = (
-    ISSUE_NO_EXTERNAL_URL,
-    ISSUE_INSECURE_EXTERNAL_URL,
-    ISSUE_TTS_UNREACHABLE,
-)
-# The issues the entry's configuration decides, re-checked together.
-CHECKED_ISSUES: Final = (*URL_ISSUES, ISSUE_LEGACY_API_USER)
-# Deleted when the entry unloads: the calls per hour are counted by a loaded
-# entry, which raises the issue again should it refuse calls again.
-LOADED_ISSUES: Final = (*URL_ISSUES, ISSUE_CALLS_PER_HOUR)
-ALL_ISSUES: Final = (*CHECKED_ISSUES, ISSUE_CALLS_PER_HOUR)
-
 DOCUMENTATION_URL: Final = "https://github.com/bandwidth-voice-ha/bandwidth-voice"
-LEARN_MORE: Final[dict[str, str]] = {
-    ISSUE_NO_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
-    ISSUE_INSECURE_EXTERNAL_URL: f"{DOCUMENTATION_URL}#how-callbacks-reach-home-assistant",
-    ISSUE_LEGACY_API_USER: f"{DOCUMENTATION_URL}#which-api-credentials-to-create",
-    ISSUE_TTS_UNREACHABLE: f"{DOCUMENTATION_URL}#how-audio-reaches-bandwidth",
-    ISSUE_CALLS_PER_HOUR: f"{DOCUMENTATION_URL}#costs-and-abuse",
-}
-SEVERITY: Final[dict[str, ir.IssueSeverity]] = {
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IssueDescription:
+    """One kind of repair issue an entry can have."""
+
+    # Its translation key, and the start of each entry's issue id.
+    key: str
+    severity: ir.IssueSeverity
+    # The README's section on fixing it.
+    learn_more: str
+    # Whether the entry's configuration decides it: re-checked with the others
+    # so decided, when the entry or the core configuration changes.
+    checked: bool = True
+    # Whether it only matters while the entry is loaded: deleted on unloading.
+    while_loaded: bool = True
+
+    @property
+    def learn_more_url(self) -> str:
+        """Return the address of the README's section on fixing it."""
+        return f"{DOCUMENTATION_URL}#{self.learn_more}"
+
+
+NO_EXTERNAL_URL: Final = IssueDescription(
+    key="no_external_url",
     # No call can be placed at all.
-    ISSUE_NO_EXTERNAL_URL: ir.IssueSeverity.ERROR,
+    severity=ir.IssueSeverity.ERROR,
+    learn_more="how-callbacks-reach-home-assistant",
+)
+INSECURE_EXTERNAL_URL: Final = IssueDescription(
+    key="insecure_external_url",
     # Calls work, but anyone on the path can read and forge their callbacks.
-    ISSUE_INSECURE_EXTERNAL_URL: ir.IssueSeverity.WARNING,
-    # Works today; Bandwidth is retiring it.
-    ISSUE_LEGACY_API_USER: ir.IssueSeverity.WARNING,
+    severity=ir.IssueSeverity.WARNING,
+    learn_more="how-callbacks-reach-home-assistant",
+)
+TTS_UNREACHABLE: Final = IssueDescription(
+    key="tts_unreachable",
     # Every call the entry speaks fails before it is placed.
-    ISSUE_TTS_UNREACHABLE: ir.IssueSeverity.ERROR,
+    severity=ir.IssueSeverity.ERROR,
+    learn_more="how-audio-reaches-bandwidth",
+)
+LEGACY_API_USER: Final = IssueDescription(
+    key="legacy_api_user",
+    # Works today; Bandwidth is retiring it.
+    severity=ir.IssueSeverity.WARNING,
+    learn_more="which-api-credentials-to-create",
+    # Not about how Bandwidth reaches Home Assistant: it stays until the
+    # entry changes.
+    while_loaded=False,
+)
+CALLS_PER_HOUR: Final = IssueDescription(
+    key="calls_per_hour_reached",
     # Calls fail for a while, by design; it may be what was wanted, or not.
-    ISSUE_CALLS_PER_HOUR: ir.IssueSeverity.WARNING,
-}
+    severity=ir.IssueSeverity.WARNING,
+    learn_more="costs-and-abuse",
+    # Raised by the calls a loaded entry counts, which raises it again should
+    # it refuse calls again.
+    checked=False,
+)
+ISSUES: Final = (
+    NO_EXTERNAL_URL,
+    INSECURE_EXTERNAL_URL,
+    TTS_UNREACHABLE,
+    LEGACY_API_USER,
+    CALLS_PER_HOUR,
+)
+ALL_ISSUES: Final = tuple(issue.key for issue in ISSUES)
+CHECKED_ISSUES: Final = tuple(issue for issue in ISSUES if issue.checked)
+LOADED_ISSUES: Final = tuple(issue.key for issue in ISSUES if issue.while_loaded)
 
 
 def issue_id(issue: str, entry_id: str) -> str:
@@ -98,25 +129,25 @@ def async_check_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None
     try:
         url = URL(async_get_webhook_url(hass, entry))
     except NoURLAvailableError:
-        problems = {ISSUE_NO_EXTERNAL_URL}
+        problems = {NO_EXTERNAL_URL}
     else:
-        problems = {ISSUE_INSECURE_EXTERNAL_URL} if url.scheme == "http" else set()
+        problems = {INSECURE_EXTERNAL_URL} if url.scheme == "http" else set()
     if entry.data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
-        problems.add(ISSUE_LEGACY_API_USER)
+        problems.add(LEGACY_API_USER)
     engine = entry.options.get(CONF_TTS_ENTITY_ID)
     if engine and audio_base_url(hass) is None:
-        problems.add(ISSUE_TTS_UNREACHABLE)
+        problems.add(TTS_UNREACHABLE)
 
     placeholders = {
         "title": entry.title,
         "external_url": str(hass.config.external_url),
     }
-    extra = {ISSUE_TTS_UNREACHABLE: {"entity_id": str(engine)}}
+    extra = {TTS_UNREACHABLE: {"entity_id": str(engine)}}
     for issue in CHECKED_ISSUES:
         if issue in problems:
             _async_create_issue(hass, entry, issue, placeholders | extra.get(issue, {}))
         else:
-            ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry.entry_id))
+            ir.async_delete_issue(hass, DOMAIN, issue_id(issue.key, entry.entry_id))
 
 
 @callback
@@ -127,7 +158,7 @@ def async_raise_calls_per_hour(
     _async_create_issue(
         hass,
         entry,
-        ISSUE_CALLS_PER_HOUR,
+        CALLS_PER_HOUR,
         {"title": entry.title, "max_calls_per_hour": str(limit)},
     )
 
@@ -136,18 +167,18 @@ def async_raise_calls_per_hour(
 def _async_create_issue(
     hass: HomeAssistant,
     entry: BandwidthConfigEntry,
-    issue: str,
+    issue: IssueDescription,
     placeholders: dict[str, str],
 ) -> None:
     ir.async_create_issue(
         hass,
         DOMAIN,
-        issue_id(issue, entry.entry_id),
+        issue_id(issue.key, entry.entry_id),
         is_fixable=False,
         is_persistent=False,
-        learn_more_url=LEARN_MORE[issue],
-        severity=SEVERITY[issue],
-        translation_key=issue,
+        learn_more_url=issue.learn_more_url,
+        severity=issue.severity,
+        translation_key=issue.key,
         translation_placeholders=placeholders,
     )
 

@@ -29,20 +29,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
-from .const import (
-    ATTR_CONFIG_ENTRY_ID,
-    DOMAIN,
-    EVENT_ASSIST_ENDED,
-    EVENT_ASSIST_STARTED,
-    EVENT_CALL_ANSWERED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_CALL_RECEIVED,
-    EVENT_CALLBACK,
-    EVENT_GATHER_COMPLETE,
-    EVENT_MACHINE_DETECTION_COMPLETE,
-    EVENT_TRANSFER_ANSWERED,
-    EVENT_TRANSFER_COMPLETE,
-)
+from . import kinds
+from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .parse import ATTR_CONTACT, ATTR_PIN_VALID, MACHINE_RESULTS
 
 # North American numbers, written as people read them: +1 704 555 0199.
@@ -58,6 +46,7 @@ UNANSWERED: Final = {
 }
 
 type Describer = Callable[[Event], dict[str, str]]
+type Describe = Callable[[HomeAssistant, Mapping[str, Any]], str]
 
 
 @callback
@@ -65,28 +54,19 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Describer], None],
 ) -> None:
-    """Describe each event the integration fires."""
-    describers: dict[str, Callable[[HomeAssistant, Mapping[str, Any]], str]] = {
-        EVENT_CALL_RECEIVED: _received,
-        EVENT_CALL_ANSWERED: _answered,
-        EVENT_MACHINE_DETECTION_COMPLETE: _detected,
-        EVENT_GATHER_COMPLETE: _gathered,
-        EVENT_TRANSFER_ANSWERED: lambda hass, _: _words(hass, "transfer_answered"),
-        EVENT_TRANSFER_COMPLETE: lambda hass, _: _words(hass, "transfer_complete"),
-        EVENT_ASSIST_STARTED: lambda hass, _: _words(hass, "assist_started"),
-        EVENT_ASSIST_ENDED: _assist_ended,
-        EVENT_CALL_DISCONNECTED: _disconnected,
-        EVENT_CALLBACK: lambda hass, data: _words(
-            hass, "callback", event=str(data.get("event_type"))
-        ),
-    }
-    for event_type, describe in describers.items():
-        async_describe_event(DOMAIN, event_type, _describer(hass, describe))
+    """Describe each kind of event the logbook tells."""
+    for kind in kinds.KINDS:
+        if kind.logbook:
+            describe = DESCRIBERS.get(kind.key, _words_of(kind.key))
+            async_describe_event(DOMAIN, kind.event, _describer(hass, describe))
 
 
-def _describer(
-    hass: HomeAssistant, describe: Callable[[HomeAssistant, Mapping[str, Any]], str]
-) -> Describer:
+def _words_of(key: str) -> Describe:
+    """Return the describer of a kind told in the same words every time."""
+    return lambda hass, _: _words(hass, key)
+
+
+def _describer(hass: HomeAssistant, describe: Describe) -> Describer:
     """Return the logbook's describer of one event type."""
 
     @callback
@@ -178,3 +158,20 @@ def _disconnected(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     elif isinstance(cause, str) and cause in UNANSWERED:
         return _words(hass, UNANSWERED[cause])
     return _words(hass, "failed", cause=str(cause))
+
+
+def _other(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    return _words(hass, "callback", event=str(data.get("event_type")))
+
+
+# The kinds whose words depend on their data, by kind; any other kind the
+# logbook tells is told in its words, common.logbook_<key>.
+DESCRIBERS: Final[dict[str, Describe]] = {
+    kinds.RECEIVED.key: _received,
+    kinds.ANSWERED.key: _answered,
+    kinds.MACHINE_DETECTION_COMPLETE.key: _detected,
+    kinds.GATHER_COMPLETE.key: _gathered,
+    kinds.ASSIST_ENDED.key: _assist_ended,
+    kinds.DISCONNECTED.key: _disconnected,
+    kinds.OTHER.key: _other,
+}

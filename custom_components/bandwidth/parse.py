@@ -14,17 +14,19 @@ from typing import Any, Final
 
 from homeassistant.util.json import json_loads
 
+from . import kinds
 from .identity import caller_verified
 
-# Bandwidth eventType values the integration acts on.
-CALLBACK_ANSWER: Final = "answer"
-CALLBACK_MACHINE_DETECTION_COMPLETE: Final = "machineDetectionComplete"
-CALLBACK_GATHER: Final = "gather"
-CALLBACK_DISCONNECT: Final = "disconnect"
+# Bandwidth eventType values the integration acts on. Those that are kinds
+# of call event are described in kinds.py.
+CALLBACK_ANSWER: Final = kinds.ANSWERED.callback
+CALLBACK_MACHINE_DETECTION_COMPLETE: Final = kinds.MACHINE_DETECTION_COMPLETE.callback
+CALLBACK_GATHER: Final = kinds.GATHER_COMPLETE.callback
+CALLBACK_DISCONNECT: Final = kinds.DISCONNECTED.callback
 CALLBACK_REDIRECT: Final = "redirect"
-CALLBACK_INITIATE: Final = "initiate"
-CALLBACK_TRANSFER_ANSWER: Final = "transferAnswer"
-CALLBACK_TRANSFER_COMPLETE: Final = "transferComplete"
+CALLBACK_INITIATE: Final = kinds.RECEIVED.callback
+CALLBACK_TRANSFER_ANSWER: Final = kinds.TRANSFER_ANSWERED.callback
+CALLBACK_TRANSFER_COMPLETE: Final = kinds.TRANSFER_COMPLETE.callback
 CALLBACK_TRANSFER_DISCONNECT: Final = "transferDisconnect"
 # How a conversation's media stream fares (StartStream's streamEventUrl).
 CALLBACK_MEDIA_STREAM_STARTED: Final = "mediaStreamStarted"

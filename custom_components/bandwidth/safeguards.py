@@ -39,11 +39,7 @@ from .const import (
 )
 from .data import BandwidthConfigEntry
 from .errors import validation_error
-from .issues import (
-    ISSUE_CALLS_PER_HOUR,
-    async_delete_issues,
-    async_raise_calls_per_hour,
-)
+from .issues import CALLS_PER_HOUR, async_delete_issues, async_raise_calls_per_hour
 from .validation import check_destinations
 
 # create_call's fields that hand the call to a server or Voice application
@@ -204,9 +200,7 @@ class CallsPerHour:
         if placed + min(self._refused, limit) <= limit:
             self._refused = 0
             self._cancel_timer()
-            async_delete_issues(
-                self._hass, self._entry.entry_id, (ISSUE_CALLS_PER_HOUR,)
-            )
+            async_delete_issues(self._hass, self._entry.entry_id, (CALLS_PER_HOUR.key,))
             return
         # The limit may have changed: the issue says the new one.
         async_raise_calls_per_hour(self._hass, self._entry, limit)

@@ -36,36 +36,16 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_INBOUND_SECRET,
     DOMAIN,
-    EVENT_CALL_ANSWERED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_CALL_RECEIVED,
-    EVENT_CALLBACK,
-    EVENT_GATHER_COMPLETE,
-    EVENT_MACHINE_DETECTION_COMPLETE,
-    EVENT_TRANSFER_ANSWERED,
-    EVENT_TRANSFER_COMPLETE,
-    EVENT_TYPE_ANSWERED,
-    EVENT_TYPE_CALLBACK,
-    EVENT_TYPE_DISCONNECTED,
-    EVENT_TYPE_GATHER_COMPLETE,
-    EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
-    EVENT_TYPE_RECEIVED,
-    EVENT_TYPE_TRANSFER_ANSWERED,
-    EVENT_TYPE_TRANSFER_COMPLETE,
     LOGGER,
 )
 from .conversation import async_follow_stream
 from .data import BandwidthConfigEntry
+from .kinds import BY_CALLBACK, OTHER
 from .parse import (
     ATTR_CONTACT,
     ATTR_RINGING,
-    CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
-    CALLBACK_GATHER,
     CALLBACK_INITIATE,
-    CALLBACK_MACHINE_DETECTION_COMPLETE,
-    CALLBACK_TRANSFER_ANSWER,
-    CALLBACK_TRANSFER_COMPLETE,
     CallbackEvent,
     InvalidCallbackError,
     decode_json_body,
@@ -90,20 +70,6 @@ ANSWERED_PHASES: Final = frozenset(
 )
 # Phases of a call received whose recording callbacks come while it is live.
 RECORDING_PHASES: Final = frozenset({"recording", "screening", "screened"})
-
-# Bandwidth eventType -> (event fired on the bus, event entity event type).
-EVENTS: Final[dict[str, tuple[str, str]]] = {
-    CALLBACK_ANSWER: (EVENT_CALL_ANSWERED, EVENT_TYPE_ANSWERED),
-    CALLBACK_MACHINE_DETECTION_COMPLETE: (
-        EVENT_MACHINE_DETECTION_COMPLETE,
-        EVENT_TYPE_MACHINE_DETECTION_COMPLETE,
-    ),
-    CALLBACK_GATHER: (EVENT_GATHER_COMPLETE, EVENT_TYPE_GATHER_COMPLETE),
-    CALLBACK_DISCONNECT: (EVENT_CALL_DISCONNECTED, EVENT_TYPE_DISCONNECTED),
-    CALLBACK_INITIATE: (EVENT_CALL_RECEIVED, EVENT_TYPE_RECEIVED),
-    CALLBACK_TRANSFER_ANSWER: (EVENT_TRANSFER_ANSWERED, EVENT_TYPE_TRANSFER_ANSWERED),
-    CALLBACK_TRANSFER_COMPLETE: (EVENT_TRANSFER_COMPLETE, EVENT_TYPE_TRANSFER_COMPLETE),
-}
 
 
 @callback
@@ -325,12 +291,10 @@ class CallbackHandler:
     def _fire_events(self, event: CallbackEvent) -> None:
         """Tell automations and the event entity about a callback."""
         assert event.call_id is not None  # noqa: S101 - callers check
-        bus_event, entity_event = EVENTS.get(
-            event.event_type, (EVENT_CALLBACK, EVENT_TYPE_CALLBACK)
-        )
+        kind = BY_CALLBACK.get(event.event_type, OTHER)
         data = {**event.data, ATTR_CONFIG_ENTRY_ID: self.entry.entry_id}
         async_fire_call_event(
-            self.hass, self.entry.entry_id, bus_event, entity_event, data
+            self.hass, self.entry.entry_id, kind.event, kind.key, data
         )
         self.calls.record(event.call_id, event.event_type)
 
