@@ -60,19 +60,19 @@ def test_device_triggers_are_named() -> None:
 
 def test_logbook_words() -> None:
     """The logbook has a describer of its own, or words, for each kind it tells."""
-    told = {kind.key for kind in KINDS if kind.logbook}
+    told = {kind.key for kind in KINDS}
     assert set(logbook.DESCRIBERS) <= told
     for key in told - set(logbook.DESCRIBERS):
         assert STRINGS["common"][f"logbook_{key}"], key
 
 
 async def test_logbook_tells_the_kinds(hass: HomeAssistant) -> None:
-    """The logbook is told of each kind's bus event, unless the kind says not."""
+    """The logbook is told of each kind's bus event."""
     described: list[str] = []
     logbook.async_describe_events(
         hass, lambda _domain, event, _describer: described.append(event)
     )
-    assert described == [kind.event for kind in KINDS if kind.logbook]
+    assert described == [kind.event for kind in KINDS]
 
 
 def test_readme_lists_the_kinds() -> None:

@@ -16,11 +16,13 @@ from custom_components.bandwidth.const import (
     EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_CALL_RECEIVED,
+    EVENT_CALL_SCREENED,
     EVENT_CALLBACK,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
     EVENT_TRANSFER_ANSWERED,
     EVENT_TRANSFER_COMPLETE,
+    EVENT_VOICEMAIL_RECEIVED,
 )
 
 from .helpers import add_contact
@@ -39,6 +41,8 @@ EVENTS = (
     EVENT_ASSIST_STARTED,
     EVENT_ASSIST_ENDED,
     EVENT_CALL_DISCONNECTED,
+    EVENT_VOICEMAIL_RECEIVED,
+    EVENT_CALL_SCREENED,
     EVENT_CALLBACK,
 )
 
@@ -168,6 +172,21 @@ MACHINE = {"machine_detection_result": {"value": "answering-machine"}}
             EVENT_CALL_DISCONNECTED,
             outbound(answer_time="t", cause="application-error"),
             "+1 704 555 0199 could not be reached (application-error)",
+        ),
+        (
+            EVENT_VOICEMAIL_RECEIVED,
+            {"from": STRANGER, "to": "+15555550100", "duration": 12.4},
+            "+1 704 555 0199 left a voicemail message (12 s)",
+        ),
+        (
+            EVENT_VOICEMAIL_RECEIVED,
+            {"from": None, "duration": None},
+            "Someone left a voicemail message (0 s)",
+        ),
+        (
+            EVENT_CALL_SCREENED,
+            {"from": STRANGER, "reason": "It's Sam, about your car."},
+            "+1 704 555 0199 was asked who is calling (call screening)",
         ),
         (
             EVENT_CALLBACK,

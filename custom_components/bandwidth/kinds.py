@@ -44,9 +44,6 @@ class CallEventKind:
     # Its data may hold machine_detection_result: the device triggers telling
     # who answered (a person, a machine) fire on it too.
     tells_who_answered: bool = False
-    # Whether the logbook tells it, in words of common.logbook_<key> unless
-    # logbook.py has a describer of its own for it.
-    logbook: bool = True
     # Keys of the bus event's data the event entity leaves out.
     private: frozenset[str] = PRIVATE_FIELDS
 
@@ -110,15 +107,11 @@ VOICEMAIL_RECEIVED: Final = CallEventKind(
     key="voicemail_received",
     event="bandwidth_voicemail_received",
     trigger="voicemail_received",
-    # Not in the logbook yet: its words are still to be written.
-    logbook=False,
 )
 CALL_SCREENED: Final = CallEventKind(
     key="call_screened",
     event="bandwidth_call_screened",
     trigger="call_screened",
-    # Not in the logbook yet, like VOICEMAIL_RECEIVED.
-    logbook=False,
     # A screened caller's reason is as private as a voicemail transcript (an
     # Assist conversation's ending reason is not).
     private=PRIVATE_FIELDS | {"reason"},

@@ -11,8 +11,9 @@ place for them): Home Assistant caches every category of an integration's
 translations in its language (English besides) when setting it up, so the
 synchronous describers read them from the cache.
 
-What a caller typed stays out, as on the event entity: a single key (a menu
-choice) is named, longer input only counted.
+What a caller typed or said stays out, as on the event entity: a single key
+(a menu choice) is named, longer input only counted; a voicemail's transcript
+and a screened caller's reason are not told.
 """
 
 from __future__ import annotations
@@ -54,11 +55,10 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Describer], None],
 ) -> None:
-    """Describe each kind of event the logbook tells."""
+    """Describe each kind of event, in its words or with its describer."""
     for kind in kinds.KINDS:
-        if kind.logbook:
-            describe = DESCRIBERS.get(kind.key, _words_of(kind.key))
-            async_describe_event(DOMAIN, kind.event, _describer(hass, describe))
+        describe = DESCRIBERS.get(kind.key, _words_of(kind.key))
+        async_describe_event(DOMAIN, kind.event, _describer(hass, describe))
 
 
 def _words_of(key: str) -> Describe:
@@ -94,7 +94,10 @@ def _who(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     """Return the other party: a contact's name, or the number."""
     if isinstance(contact := data.get(ATTR_CONTACT), str) and contact:
         return contact
-    number = data.get("from") if data.get("direction") == "inbound" else data.get("to")
+    # Events of calls received only (Assist, voicemail, screening) say no
+    # direction.
+    inbound = data.get("direction", "inbound") == "inbound"
+    number = data.get("from") if inbound else data.get("to")
     if not isinstance(number, str) or not number:
         return _words(hass, "someone")
     entry = hass.config_entries.async_get_entry(str(data.get(ATTR_CONFIG_ENTRY_ID)))
@@ -160,6 +163,12 @@ def _disconnected(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     return _words(hass, "failed", cause=str(cause))
 
 
+def _voicemail_received(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    duration = data.get("duration")
+    seconds = round(duration) if isinstance(duration, int | float) else 0
+    return _words(hass, "voicemail_received", seconds=str(seconds))
+
+
 def _other(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     return _words(hass, "callback", event=str(data.get("event_type")))
 
@@ -173,5 +182,6 @@ DESCRIBERS: Final[dict[str, Describe]] = {
     kinds.GATHER_COMPLETE.key: _gathered,
     kinds.ASSIST_ENDED.key: _assist_ended,
     kinds.DISCONNECTED.key: _disconnected,
+    kinds.VOICEMAIL_RECEIVED.key: _voicemail_received,
     kinds.OTHER.key: _other,
 }
