@@ -83,7 +83,8 @@ async def async_transcribe(
     if entity is None:
         LOGGER.warning("No speech-to-text entity %s for voicemail", entity_id)
         return None
-    if (audio := pcm16k(wav)) is None:
+    # Sample by sample in Python: seconds for a long message, off the loop.
+    if (audio := await hass.async_add_executor_job(pcm16k, wav)) is None:
         LOGGER.warning("A voicemail message is not audio %s can hear", entity_id)
         return None
     language = _language(entity.supported_languages, hass.config.language)
