@@ -38,7 +38,7 @@ from custom_components.bandwidth.const import (
 from custom_components.bandwidth.parse import CallbackEvent
 from custom_components.bandwidth.replies import CallFlow
 from sandbox import Call, Sandbox, Scenario
-from sandbox.stream import MediaStream
+from sandbox.models import MediaStream
 
 from .helpers import (
     EXTERNAL_URL,
