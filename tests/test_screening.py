@@ -39,9 +39,8 @@ from custom_components.bandwidth.replies import SCREEN_HOLD, SCREEN_QUESTION
 from sandbox import Call, Scenario
 from sandbox.audio import silence_wav
 
-from .helpers import Live, add_contact
-from .test_event import entity_id_of
-from .test_two_way import (
+from .helpers import Live, add_contact, entity_id_of
+from .live_calls import (
     CALLER,
     MONITORING,
     automate,

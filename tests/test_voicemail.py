@@ -69,9 +69,8 @@ from custom_components.bandwidth.voicemail_stt import async_transcribe, pcm16k
 from sandbox import Call
 from sandbox.audio import silence_wav
 
-from .helpers import WEBHOOK_ID, Live, add_contact
-from .test_event import entity_id_of
-from .test_two_way import (
+from .helpers import WEBHOOK_ID, Live, add_contact, entity_id_of
+from .live_calls import (
     CALLER,
     OUR_NUMBER,
     automate,

@@ -48,6 +48,7 @@ from .helpers import (
     callback,
     live_call,
     query,
+    verbs,
 )
 
 OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
@@ -97,11 +98,6 @@ async def bxml_of(response: ClientResponse) -> ET.Element:
     root = ET.fromstring(body)  # noqa: S314 - our own output
     assert root.tag == "Response"
     return root
-
-
-def verbs(root: ET.Element) -> list[str]:
-    """Return the names of a document's top-level verbs."""
-    return [child.tag for child in root]
 
 
 def spoken_in(root: ET.Element) -> list[str]:
