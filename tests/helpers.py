@@ -35,7 +35,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 import sandbox
-from custom_components.bandwidth.calls import CallScript, LiveCall
+from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -70,9 +70,20 @@ FROM_NUMBER = "+15555550100"
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 WEBHOOK_URL = f"{EXTERNAL_URL}{PATH}"
 CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
+OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
+# Callback credentials as entries stored them until 0.2: they prove nothing now.
+CALLBACK_USERNAME = "cb-user-3f9a"
+CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
 CLOUDHOOK_ID = "Y2xvdWRob29rLWlkLWV4YW1wbGU"
 CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
 
+# What the webhook's tests have a call play.
+SCRIPT = CallScript(
+    message="The garage door is open.",
+    voice="kate",
+    machine_message="Please check the garage.",
+    gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
+)
 # A contact's number in the logbook's stories.
 ALICE = "+17045550100"
 # Every event the integration fires on the bus.

@@ -1,9 +1,9 @@
 """Helpers for the tests that play whole calls on the live stack.
 
 With the `live` fixture (Home Assistant serving the webhook, the sandbox
-playing Bandwidth): ring the application's number, change the entry's
-options, set up automations, wait for what happens and read the events a
-call fired.
+playing Bandwidth): place a call or ring the application's number, change
+the entry's options, set up automations, wait for what happens and read the
+events a call fired.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from custom_components.bandwidth.cloudhook import async_inbound_url
+from custom_components.bandwidth.const import (
+    EVENT_CALL_ANSWERED,
+    EVENT_CALL_DISCONNECTED,
+    EVENT_GATHER_COMPLETE,
+    EVENT_MACHINE_DETECTION_COMPLETE,
+)
 from sandbox import Call
 from sandbox.models import MediaStream
 
@@ -25,6 +31,16 @@ CALLER = "+15555550177"
 OUR_NUMBER = "+15555550100"
 MONITORING = "+15555550911"
 TO = "+15553334444"
+# A call placed to TO: what it says, to a person and to a machine, and asks.
+MESSAGE = "The garage door is open."
+MACHINE_MESSAGE = "Hello, this is Home Assistant: the garage door is open."
+PROMPT = "Press 1 to close it."
+GATHER = {"prompt": PROMPT, "max_digits": 1}
+# What each kind of call fires, as (bus event, Bandwidth eventType).
+ANSWERED = (EVENT_CALL_ANSWERED, "answer")
+DETECTED = (EVENT_MACHINE_DETECTION_COMPLETE, "machineDetectionComplete")
+GATHERED = (EVENT_GATHER_COMPLETE, "gather")
+DISCONNECTED = (EVENT_CALL_DISCONNECTED, "disconnect")
 # Bandwidth's 2026 spellings (the 2023 docs said TN-Verification-...).
 PASSED = "TN-Validation-Passed"
 FAILED = "TN-Validation-Failed"
