@@ -12,20 +12,16 @@ import pytest
 
 from custom_components.bandwidth import dialer, services, webhook
 
-# The suite's fixtures: the integration set up against the loopback sandbox.
-from tests.conftest import (  # noqa: F401
-    auto_enable_custom_integrations,
-    external_url,
-    init_integration,
-    live,
-    mock_config_entry,
-)
-
 from .load_client import LoadClient
 from .report import FULL, QUICK, ROWS, Rounds, missed, table
 from .stub import StubApi
 
-pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
+# The suite's fixtures: the integration set up against the loopback sandbox.
+pytest_plugins = [
+    "tests.integration_plugin",
+    "tests.sandbox_plugin",
+    "tests.voices",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -33,8 +33,7 @@ from custom_components.bandwidth.const import CONF_INBOUND_CALLS, INBOUND_ASSIST
 from custom_components.bandwidth.conversation import Conversation
 from custom_components.bandwidth.stream import MediaStream
 from tests.helpers import Live, add_contact
-from tests.test_assist import wait_for
-from tests.test_two_way import CALLER, ring_in, set_options
+from tests.live_calls import CALLER, ring_in, set_options, wait_for
 from tests.voices import PORCH, Assist
 
 from .report import Row, median, ms, percentile, record

@@ -51,9 +51,19 @@ from custom_components.bandwidth.helpers import async_create_client
 from custom_components.bandwidth.media import async_prepare_media
 from custom_components.bandwidth.replies import ROUND
 from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR
-from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
-from tests.conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data
-from tests.helpers import CLOUDHOOK_URL, ClientFactory, CloudRelay, Live, query
+from sandbox import Call, Sandbox, Scenario
+from tests.helpers import (
+    CLOUDHOOK_URL,
+    EXTERNAL_URL,
+    FROM_NUMBER,
+    WEBHOOK_ID,
+    ClientFactory,
+    CloudRelay,
+    Live,
+    callback,
+    entry_data,
+    query,
+)
 from tests.voices import TTS_ENTITY_ID, FakeVoice
 
 from .load_client import LoadClient
@@ -92,25 +102,6 @@ CREATE_CALL_P50 = 1.7
 # Answering a call spoken by a Home Assistant voice vs by Bandwidth's.
 TTS_ANSWER_P50 = 1.1
 FAN_OUT = 1.3
-
-
-def callback(event_type: str, call_id: str, **extra: Any) -> dict[str, Any]:
-    """Return a callback as Bandwidth sends it."""
-    return {
-        "eventType": event_type,
-        "eventTime": "2026-11-27T10:00:05.435Z",
-        "accountId": ACCOUNT_ID,
-        "applicationId": APPLICATION_ID,
-        "from": "+15555550100",
-        "to": TO,
-        "direction": "outbound",
-        "callId": call_id,
-        "callUrl": f"https://voice.bandwidth.com/api/v2/accounts/{ACCOUNT_ID}/calls/{call_id}",
-        "enqueuedTime": "2026-11-27T10:00:00.012Z",
-        "startTime": "2026-11-27T10:00:00.234Z",
-        "answerTime": "2026-11-27T10:00:05.432Z",
-        **extra,
-    }
 
 
 async def unthrottle(

@@ -23,22 +23,24 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-from .applications import NOT_FOUND_CODE, application_document, error_document
+from .applications import (
+    NOT_FOUND_CODE,
+    Application,
+    application_document,
+    error_document,
+)
 from .auth import credentials_from, parse_basic_auth
 from .faults import Fault, Faults
 from .models import Call, Hook, RecordedRequest, Recording, new_call_id, now
 from .player import CallPlayer
 from .validation import CREATE_CALL, UPDATE_CALL, create_call_rules, validate
-
-if TYPE_CHECKING:
-    from .server import Sandbox
 
 _LOGGER = logging.getLogger("sandbox")
 
@@ -59,10 +61,54 @@ def _oauth_error(
     return web.json_response(body, status=status, headers=headers)
 
 
-class HttpApi:
-    """Serves the sandbox's routes; calls it creates go to the call player."""
+class ApiSettings(Protocol):
+    """What the HTTP API reads and records of the sandbox, and rings it with."""
 
-    def __init__(self, sandbox: Sandbox, player: CallPlayer, faults: Faults) -> None:
+    account_id: str
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+    application_ids: set[str]
+    applications: dict[str, Application]
+    lifecycle: bool
+    delay: float
+    rate_limit: tuple[int, float] | None
+    max_active_calls: int
+    token_expires_in: int
+    allow_insecure_callbacks: bool
+    requests: list[RecordedRequest]
+    token_requests: int
+    calls: dict[str, Call]
+    recordings: dict[str, Recording]
+
+    def call_in(  # noqa: PLR0913 - the inbound call's settings the API passes on
+        self,
+        url: str,
+        from_: str,
+        to: str,
+        *,
+        method: str = ...,
+        verstat: str | None = ...,
+        attestation: str | None = ...,
+        status_url: str | None = ...,
+        digits: str | Sequence[str] | None = ...,
+        speech: str | None = ...,
+        application_id: str | None = ...,
+        message: str | None = ...,
+    ) -> Call:
+        """Ring the application: a call from `from_` to its number `to`."""
+
+
+class HttpApi:
+    """Serves the sandbox's routes; calls it creates go to the call player.
+
+    Its settings and records are the sandbox's (`ApiSettings`).
+    """
+
+    def __init__(
+        self, sandbox: ApiSettings, player: CallPlayer, faults: Faults
+    ) -> None:
         """Answer for this sandbox, starting its calls and applying its faults."""
         self._sandbox = sandbox
         self._player = player

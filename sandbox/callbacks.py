@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 from multidict import CIMultiDict
@@ -28,9 +28,6 @@ from .audio import AudioError, audio_duration, audio_format
 from .auth import Credentials, basic_auth, credentials_from
 from .bxml import Verb
 from .models import AudioFetch, Call, CallbackAttempt, Hook, now
-
-if TYPE_CHECKING:
-    from .server import Sandbox
 
 _LOGGER = logging.getLogger("sandbox")
 _BXML_EVENTS = frozenset({"answer", "gather", "redirect"})
@@ -45,15 +42,25 @@ type CallbackTransport = Callable[
 ]
 
 
+class CallbackSettings(Protocol):
+    """What the callback client reads and records of the sandbox."""
+
+    url_rewrites: dict[str, str]
+    callback_transport: CallbackTransport | None
+    query_objects: str
+    callback_attempts: list[CallbackAttempt]
+    callback_deliveries: int
+
+
 class CallbackClient:
     """Sends callbacks and fetches media for the calls the sandbox plays.
 
-    Its settings and records are the sandbox's: url_rewrites,
-    callback_transport, query_objects, callback_attempts and
+    Its settings and records are the sandbox's (`CallbackSettings`):
+    url_rewrites, callback_transport, query_objects, callback_attempts and
     callback_deliveries.
     """
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: CallbackSettings) -> None:
         """Work for this sandbox; the HTTP session is made on first use."""
         self._sandbox = sandbox
         self._session: aiohttp.ClientSession | None = None

@@ -3,26 +3,25 @@
 `RecordedRequest` is one request the API received; `CallbackAttempt` one
 callback exchange and `AudioFetch` one <PlayAudio> media request the sandbox
 made. `Call` is a call with everything that happened on it, `Scenario` what
-its callee does, `Hook` where one of its callbacks goes. Tests read these.
+its callee does, `Hook` where one of its callbacks goes, `MediaStream` one
+<StartStream> of it. Tests read these.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from multidict import CIMultiDict
 
 from .auth import Credentials
 from .bxml import Verb
-
-if TYPE_CHECKING:
-    from .stream import MediaStream
 
 type Document = tuple[list[Verb], str]  # BXML verbs and the URL they came from
 
@@ -239,3 +238,65 @@ class Call:
         if error:
             self.error_message, self.error_id = error, str(uuid.uuid4())
         self.interrupt.set()
+
+
+@dataclass
+class MediaStream:
+    """One <StartStream> of a call, and everything that went over it."""
+
+    name: str  # the verb's name, else the stream id (as at Bandwidth)
+    destination: str  # as in the BXML, before url_rewrites
+    stream_id: str = field(default_factory=lambda: f"s-{secrets.token_hex(16)}")
+    tracks: tuple[str, ...] = ("inbound",)  # as asked; only inbound is streamed
+    start_time: str = field(default_factory=now)  # when <StartStream> ran
+    # Why it was never started: "duplicate" (its name was in use) or
+    # "connection-error" (the websocket could not be opened); error says more.
+    rejected: str | None = None
+    status: int | None = None  # the handshake's status when it was refused
+    error: str | None = None  # why it could not connect, or was rejected
+    connected: bool = False
+    frames_sent: int = 0
+    # µ-law audio the destination sent (playAudio), all of it, and what the
+    # caller heard of it before a clear or the end of the stream.
+    received: bytearray = field(default_factory=bytearray)
+    heard: bytearray = field(default_factory=bytearray)
+    clears: int = 0
+    # What came back and the caller has not heard yet.
+    pending: bytearray = field(default_factory=bytearray, repr=False)
+    # What the caller says over the first answer, not said yet.
+    barge_in: bytes = field(default=b"", repr=False)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    # "stop": the sandbox stopped it; "closed": the destination closed it.
+    ended: str | None = None
+    close_code: int | None = None  # the websocket's, once closed
+    # time.monotonic() when the websocket opened, and when the stream ended
+    # (its socket closed, or it was never started).
+    connected_at: float | None = None
+    ended_at: float | None = None
+    # Runs the stream and sends its events to streamEventUrl.
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # Set once the stream has ended (or was never started): its name is free.
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether the stream holds its name: starting or started, not ended."""
+        return self.rejected is None and not self.finished.is_set()
+
+    def finish(self) -> None:
+        """Mark the stream ended (once)."""
+        if not self.finished.is_set():
+            self.ended_at = time.monotonic()
+            self.finished.set()
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the stream as stream events do (their mediaStream)."""
+        return {
+            "id": self.stream_id,
+            "name": self.name,
+            "destination": self.destination,
+            "startTime": self.start_time,
+            "tracks": list(self.tracks),
+            "type": "WebSocket",
+        }

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from yarl import URL
 
@@ -34,11 +34,17 @@ from .callbacks import (
     verb_hook,
     without_query,
 )
-from .models import Call, Document, Hook, Recording, Scenario, new_call_id, now
+from .models import (
+    AudioFetch,
+    Call,
+    Document,
+    Hook,
+    Recording,
+    Scenario,
+    new_call_id,
+    now,
+)
 from .stream import StreamPlayer
-
-if TYPE_CHECKING:
-    from .server import Sandbox
 
 _LOGGER = logging.getLogger("sandbox")
 # How long Bandwidth takes to make a recording available, in simulated
@@ -56,16 +62,32 @@ class _Interrupted(Exception):  # noqa: N818 - Update Call redirected the call
     pass
 
 
+class PlayerSettings(Protocol):
+    """What the call player reads and records of the sandbox."""
+
+    url: str
+    account_id: str
+    time_scale: float
+    seconds_per_word: float
+    execute_machine_detection_bxml: bool
+    audio_fetches: list[AudioFetch]
+    recordings: dict[str, Recording]
+
+    def scenario_for(self, to: str) -> Scenario:
+        """Pick the scenario a call to this destination plays."""
+
+
 class CallPlayer:
     """Plays the sandbox's calls, each in a task of its own (`Call.task`).
 
-    Its settings and records are the sandbox's: time_scale,
-    seconds_per_word, scenarios (through scenario_for),
-    execute_machine_detection_bxml and audio_fetches.
+    Its settings and records are the sandbox's (`PlayerSettings`): url,
+    account_id, time_scale, seconds_per_word, scenarios (through
+    scenario_for), execute_machine_detection_bxml, audio_fetches and
+    recordings.
     """
 
     def __init__(
-        self, sandbox: Sandbox, callbacks: CallbackClient, streams: StreamPlayer
+        self, sandbox: PlayerSettings, callbacks: CallbackClient, streams: StreamPlayer
     ) -> None:
         """Play calls for this sandbox, sending callbacks through `callbacks`."""
         self._sandbox = sandbox

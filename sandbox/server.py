@@ -19,6 +19,12 @@ set, and the controls they call. The work is done by its parts:
 - auth.py: HTTP Basic credentials;
 - bxml.py, audio.py, applications.py: parsing BXML, decoding media, the
   account API's application documents.
+
+Only this module knows every part. A part never imports it: it declares, as
+a Protocol of its own (`ApiSettings`, `PlayerSettings`, `StreamSettings`,
+`CallbackSettings`), the few settings and records it reads, and the facade,
+which has them all, is handed to it as that; the parts it works with are
+handed to it too.
 """
 
 from __future__ import annotations

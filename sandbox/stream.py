@@ -39,22 +39,16 @@ import base64
 import contextlib
 import json
 import logging
-import secrets
 import struct
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 
 from .bxml import Verb
 from .callbacks import CallbackClient, event, stream_hook
-from .models import Hook, now
-
-if TYPE_CHECKING:
-    from .models import Call
-    from .server import Sandbox
+from .models import Call, Hook, MediaStream, Scenario
 
 _LOGGER = logging.getLogger("sandbox")
 
@@ -67,68 +61,6 @@ _TRACKS = {
     "outbound": ("outbound",),
     "both": ("inbound", "outbound"),
 }
-
-
-@dataclass
-class MediaStream:
-    """One <StartStream> of a call, and everything that went over it."""
-
-    name: str  # the verb's name, else the stream id (as at Bandwidth)
-    destination: str  # as in the BXML, before url_rewrites
-    stream_id: str = field(default_factory=lambda: f"s-{secrets.token_hex(16)}")
-    tracks: tuple[str, ...] = ("inbound",)  # as asked; only inbound is streamed
-    start_time: str = field(default_factory=now)  # when <StartStream> ran
-    # Why it was never started: "duplicate" (its name was in use) or
-    # "connection-error" (the websocket could not be opened); error says more.
-    rejected: str | None = None
-    status: int | None = None  # the handshake's status when it was refused
-    error: str | None = None  # why it could not connect, or was rejected
-    connected: bool = False
-    frames_sent: int = 0
-    # µ-law audio the destination sent (playAudio), all of it, and what the
-    # caller heard of it before a clear or the end of the stream.
-    received: bytearray = field(default_factory=bytearray)
-    heard: bytearray = field(default_factory=bytearray)
-    clears: int = 0
-    # What came back and the caller has not heard yet.
-    pending: bytearray = field(default_factory=bytearray, repr=False)
-    # What the caller says over the first answer, not said yet.
-    barge_in: bytes = field(default=b"", repr=False)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    # "stop": the sandbox stopped it; "closed": the destination closed it.
-    ended: str | None = None
-    close_code: int | None = None  # the websocket's, once closed
-    # time.monotonic() when the websocket opened, and when the stream ended
-    # (its socket closed, or it was never started).
-    connected_at: float | None = None
-    ended_at: float | None = None
-    # Runs the stream and sends its events to streamEventUrl.
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
-    stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    # Set once the stream has ended (or was never started): its name is free.
-    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-    @property
-    def active(self) -> bool:
-        """Whether the stream holds its name: starting or started, not ended."""
-        return self.rejected is None and not self.finished.is_set()
-
-    def finish(self) -> None:
-        """Mark the stream ended (once)."""
-        if not self.finished.is_set():
-            self.ended_at = time.monotonic()
-            self.finished.set()
-
-    def describe(self) -> dict[str, Any]:
-        """Describe the stream as stream events do (their mediaStream)."""
-        return {
-            "id": self.stream_id,
-            "name": self.name,
-            "destination": self.destination,
-            "startTime": self.start_time,
-            "tracks": list(self.tracks),
-            "type": "WebSocket",
-        }
 
 
 def _stop_cause(stream: MediaStream) -> dict[str, str]:
@@ -207,10 +139,25 @@ def write_ulaw_wav(path: Path, audio: bytes) -> None:
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
-class StreamPlayer:
-    """Runs the media streams of the sandbox's calls (Call.streams)."""
+class StreamSettings(Protocol):
+    """What the stream player reads of the sandbox."""
 
-    def __init__(self, sandbox: Sandbox, callbacks: CallbackClient) -> None:
+    account_id: str
+    url_rewrites: dict[str, str]
+    stream_recordings: Path | None
+
+    def scenario_for(self, to: str) -> Scenario:
+        """Pick the scenario a call to this destination plays."""
+
+
+class StreamPlayer:
+    """Runs the media streams of the sandbox's calls (Call.streams).
+
+    Its settings are the sandbox's (`StreamSettings`): account_id,
+    url_rewrites, stream_recordings and scenarios (through scenario_for).
+    """
+
+    def __init__(self, sandbox: StreamSettings, callbacks: CallbackClient) -> None:
         """Stream for this sandbox, sending stream events through `callbacks`."""
         self._sandbox = sandbox
         self._callbacks = callbacks

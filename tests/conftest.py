@@ -1,19 +1,22 @@
 """Fixtures shared by the Bandwidth Voice tests.
 
-Constants and helpers shared by the test modules are in helpers.py.
+Those the benchmarks use too are plugins: the integration set up against
+the sandbox in integration_plugin.py, the sandbox in sandbox_plugin.py, the
+test voices in voices.py. Constants and helpers shared by the test modules
+are in helpers.py and live_calls.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from unittest.mock import AsyncMock, Mock
 
+import aiohttp
 import pytest
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import HomeAssistant
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -24,27 +27,22 @@ from pytest_homeassistant_custom_component.syrupy import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-import sandbox
-from custom_components.bandwidth.const import CONF_FROM, CONF_VOICE, DOMAIN
+from custom_components.bandwidth.const import DOMAIN
 from sandbox import Sandbox
 
 from .helpers import (
     CLOUDHOOK_URL,
-    EXTERNAL_URL,
-    FROM_NUMBER,
     WEBHOOK_ID,
     CloudRelay,
     Live,
-    entry_data,
     set_up,
 )
 
-pytest_plugins = ["tests.sandbox_plugin", "tests.voices"]
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load custom_components/bandwidth in every test."""
+pytest_plugins = [
+    "tests.integration_plugin",
+    "tests.sandbox_plugin",
+    "tests.voices",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -95,50 +93,16 @@ async def voice_stack(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, as Home Assistant would inject."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's snapshot format, kept in tests/snapshots/."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture
-def mock_config_entry(bandwidth_sandbox: Sandbox) -> MockConfigEntry:
-    """A config entry for the sandbox account (not yet added to hass)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Bandwidth {sandbox.ACCOUNT_ID}",
-        unique_id=f"{sandbox.ACCOUNT_ID}_{sandbox.APPLICATION_ID}",
-        data=entry_data(bandwidth_sandbox.url),
-        options={CONF_FROM: FROM_NUMBER, CONF_VOICE: "susan"},
-    )
-
-
-@pytest.fixture
-async def external_url(hass: HomeAssistant) -> str:
-    """Give Home Assistant an external https URL, as callbacks need one."""
-    await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
-    return EXTERNAL_URL
-
-
-@pytest.fixture
-async def init_integration(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, external_url: str
-) -> MockConfigEntry:
-    """Set up the integration against the sandbox and return its entry."""
-    await set_up(hass, mock_config_entry)
-    return mock_config_entry
-
-
-@pytest.fixture
-async def live(
-    hass: HomeAssistant, init_integration: MockConfigEntry, live_sandbox: Sandbox
-) -> Live:
-    """The integration on a real HTTP server, the sandbox playing its calls.
-
-    The sandbox is `live_sandbox`; every event fired meanwhile is captured.
-    """
-    return Live(
-        hass, init_integration, live_sandbox, async_capture_events(hass, MATCH_ALL)
-    )
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Constants and helpers shared by the test modules.
 
-The test account's settings, callbacks, actions, live calls, the cloud relay.
-Fixtures are in conftest.py.
+The test account's settings, callbacks, actions, live calls, the cloud relay,
+the entry's entities. Helpers for calls played end to end are in
+live_calls.py, for the API client in api_client.py; fixtures are in
+conftest.py (and, shared with the benchmarks, in the *_plugin.py modules).
 """
 
 from __future__ import annotations
@@ -13,19 +15,27 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from aiohttp.test_utils import TestClient
+from homeassistant.components.notify import ATTR_MESSAGE
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 from multidict import CIMultiDict
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 import sandbox
-from custom_components.bandwidth.calls import CallScript, LiveCall
+from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -37,6 +47,18 @@ from custom_components.bandwidth.const import (
     CONF_CLIENT_SECRET,
     CONF_INBOUND_SECRET,
     DOMAIN,
+    EVENT_ASSIST_ENDED,
+    EVENT_ASSIST_STARTED,
+    EVENT_CALL_ANSWERED,
+    EVENT_CALL_DISCONNECTED,
+    EVENT_CALL_RECEIVED,
+    EVENT_CALL_SCREENED,
+    EVENT_CALLBACK,
+    EVENT_GATHER_COMPLETE,
+    EVENT_MACHINE_DETECTION_COMPLETE,
+    EVENT_TRANSFER_ANSWERED,
+    EVENT_TRANSFER_COMPLETE,
+    EVENT_VOICEMAIL_RECEIVED,
 )
 from sandbox import Call, Sandbox, basic_auth
 
@@ -50,8 +72,37 @@ FROM_NUMBER = "+15555550100"
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 WEBHOOK_URL = f"{EXTERNAL_URL}{PATH}"
 CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
+OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
+# Callback credentials as entries stored them until 0.2: they prove nothing now.
+CALLBACK_USERNAME = "cb-user-3f9a"
+CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
 CLOUDHOOK_ID = "Y2xvdWRob29rLWlkLWV4YW1wbGU"
 CLOUDHOOK_URL = f"https://hooks.nabu.casa/{CLOUDHOOK_ID}"
+
+# What the webhook's tests have a call play.
+SCRIPT = CallScript(
+    message="The garage door is open.",
+    voice="kate",
+    machine_message="Please check the garage.",
+    gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
+)
+# A contact's number in the logbook's stories.
+ALICE = "+17045550100"
+# Every event the integration fires on the bus.
+EVENTS = (
+    EVENT_CALL_RECEIVED,
+    EVENT_CALL_ANSWERED,
+    EVENT_MACHINE_DETECTION_COMPLETE,
+    EVENT_GATHER_COMPLETE,
+    EVENT_TRANSFER_ANSWERED,
+    EVENT_TRANSFER_COMPLETE,
+    EVENT_ASSIST_STARTED,
+    EVENT_ASSIST_ENDED,
+    EVENT_CALL_DISCONNECTED,
+    EVENT_VOICEMAIL_RECEIVED,
+    EVENT_CALL_SCREENED,
+    EVENT_CALLBACK,
+)
 
 MEDIA_STREAM_EVENTS = frozenset(
     {"mediaStreamStarted", "mediaStreamStopped", "mediaStreamRejected"}
@@ -360,3 +411,38 @@ def wav(seconds: float, rate: int = 8000, channels: int = 1) -> bytes:
         file.setframerate(rate)
         file.writeframes(b"\0\0" * int(rate * seconds) * channels)
     return out.getvalue()
+
+
+def verbs(root: ET.Element) -> list[str]:
+    """Return the names of a document's top-level verbs."""
+    return [child.tag for child in root]
+
+
+def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the entity id of the entry's call event entity."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{entry.entry_id}_call"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+def notify_entity_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the entity id of the entry's notify entity."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "notify", DOMAIN, f"{entry.entry_id}_phone_call"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def send_message(
+    hass: HomeAssistant, entry: MockConfigEntry, message: str, **data: Any
+) -> None:
+    """Run notify.send_message on the entry's entity."""
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {ATTR_ENTITY_ID: notify_entity_id(hass, entry), ATTR_MESSAGE: message, **data},
+        blocking=True,
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -42,35 +41,11 @@ from sandbox import (
     Sandbox,
 )
 
+from .api_client import make_client
 from .helpers import basic
 from .spec import check_against_spec, property_names
 
 ANSWER_URL = "https://ha.example.test/api/webhook/abc"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp session, as Home Assistant would inject."""
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def make_client(
-    sandbox: Sandbox,
-    session: aiohttp.ClientSession | None,
-    credentials: OAuth2Credentials | BasicCredentials | None = None,
-    **kwargs: Any,
-) -> BandwidthClient:
-    """A client for the sandbox's demo account."""
-    voice_url, token_url = api_urls(sandbox.url)
-    return BandwidthClient(
-        account_id=kwargs.pop("account_id", ACCOUNT_ID),
-        credentials=credentials or OAuth2Credentials(CLIENT_ID, CLIENT_SECRET),
-        session=session,
-        voice_url=voice_url,
-        token_url=token_url,
-        **kwargs,
-    )
 
 
 def minimal_request(**overrides: Any) -> CreateCallRequest:

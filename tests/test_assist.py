@@ -10,7 +10,6 @@ conversation agent acts on them, and the test voice answers.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -37,8 +36,7 @@ from custom_components.bandwidth.const import (
 )
 from custom_components.bandwidth.parse import CallbackEvent
 from custom_components.bandwidth.replies import CallFlow
-from sandbox import Call, Sandbox, Scenario
-from sandbox.stream import MediaStream
+from sandbox import Sandbox, Scenario
 
 from .helpers import (
     EXTERNAL_URL,
@@ -49,21 +47,17 @@ from .helpers import (
     created_bodies,
     wav,
 )
-from .test_two_way import CALLER, TO, events_of, finish, ring_in, set_options
+from .live_calls import (
+    CALLER,
+    TO,
+    events_of,
+    finish,
+    ring_in,
+    set_options,
+    stream_of,
+    wait_for,
+)
 from .voices import PORCH, PORCH_LIGHT, Assist
-
-
-async def wait_for(predicate: Any, timeout: float = 20) -> None:  # noqa: ASYNC109
-    """Wait, in real time, until `predicate()` holds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - polls the sandbox's records
-            await asyncio.sleep(0.05)
-
-
-def stream_of(call: Call) -> MediaStream:
-    """The call's one media stream."""
-    [stream] = call.streams
-    return stream
 
 
 async def test_caller_turns_on_the_porch_light(

@@ -28,8 +28,7 @@ from custom_components.bandwidth.replies import BUSY_MESSAGE, PIN_PROMPT
 from sandbox import Call
 
 from .helpers import Live, add_contact
-from .test_assist import stream_of, wait_for
-from .test_two_way import (
+from .live_calls import (
     CALLER,
     FAILED,
     PASSED,
@@ -37,6 +36,8 @@ from .test_two_way import (
     finish,
     ring_in,
     set_options,
+    stream_of,
+    wait_for,
 )
 
 STRANGER = "+15555550666"

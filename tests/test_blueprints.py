@@ -38,6 +38,7 @@ from sandbox import Call, Sandbox, Scenario
 from sandbox.audio import silence_wav
 
 from .helpers import FROM_NUMBER, Live, add_contact, script_of
+from .live_calls import set_options
 from .metadata import HACS, MANIFEST, ROOT
 from .voices import TTS_ENTITY_ID, FakeVoice
 
@@ -482,13 +483,6 @@ async def ring_in(live: Live, caller: str, **kwargs: Any) -> Call:
     await live.sandbox.wait_for_call(call.call_id, timeout=15)
     await live.hass.async_block_till_done()
     return call
-
-
-def set_options(live: Live, **options: Any) -> None:
-    """Change the entry's options."""
-    live.hass.config_entries.async_update_entry(
-        live.entry, options={**live.entry.options, **options}
-    )
 
 
 @pytest.mark.usefixtures("blueprints", "voice_stack")

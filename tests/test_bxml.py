@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from custom_components.bandwidth import bxml
 from custom_components.bandwidth.calls import CallScript, GatherScript
 
+from .helpers import verbs
+
 GATHER_URL = "https://ha.example.test/api/webhook/abc"
 
 
@@ -20,11 +22,6 @@ def parse(document: bytes) -> ET.Element:
     root = ET.fromstring(document)  # noqa: S314 - our own output
     assert root.tag == "Response"
     return root
-
-
-def verbs(root: ET.Element) -> list[str]:
-    """Return the names of a document's top-level verbs."""
-    return [child.tag for child in root]
 
 
 def test_hangup() -> None:

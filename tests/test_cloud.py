@@ -30,8 +30,6 @@ from custom_components.bandwidth.const import (
     CONF_CLOUDHOOK_URL,
     DOMAIN,
     EVENT_CALL_ANSWERED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
 )
 from sandbox import Sandbox, Scenario
@@ -45,17 +43,17 @@ from .helpers import (
     callback,
     live_call,
 )
-
-TO = "+15553334444"
-MESSAGE = "The garage door is open."
-MACHINE_MESSAGE = "Hello, this is Home Assistant: the garage door is open."
-PROMPT = "Press 1 to close it."
-GATHER = {"prompt": PROMPT, "max_digits": 1}
-
-ANSWERED = (EVENT_CALL_ANSWERED, "answer")
-DETECTED = (EVENT_MACHINE_DETECTION_COMPLETE, "machineDetectionComplete")
-GATHERED = (EVENT_GATHER_COMPLETE, "gather")
-DISCONNECTED = (EVENT_CALL_DISCONNECTED, "disconnect")
+from .live_calls import (
+    ANSWERED,
+    DETECTED,
+    DISCONNECTED,
+    GATHER,
+    GATHERED,
+    MACHINE_MESSAGE,
+    MESSAGE,
+    PROMPT,
+    TO,
+)
 
 # (method of every callback, how a GET carries machineDetectionResult)
 METHODS = [("POST", "json"), ("GET", "json"), ("GET", "dotted")]

@@ -33,7 +33,9 @@ from custom_components.bandwidth.parse import CallbackEvent
 from custom_components.bandwidth.stream import MediaStream
 
 from .helpers import wav
-from .test_assist import wait_for
+from .live_calls import (
+    wait_for,
+)
 
 
 class Message:

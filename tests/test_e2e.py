@@ -14,7 +14,6 @@ from homeassistant.exceptions import ServiceValidationError
 from custom_components.bandwidth.bxml import GOODBYE
 from custom_components.bandwidth.const import (
     DOMAIN,
-    EVENT_CALL_ANSWERED,
     EVENT_CALL_DISCONNECTED,
     EVENT_GATHER_COMPLETE,
     EVENT_MACHINE_DETECTION_COMPLETE,
@@ -22,18 +21,17 @@ from custom_components.bandwidth.const import (
 from sandbox import Scenario
 
 from .helpers import EXTERNAL_URL, Live
-
-TO = "+15553334444"
-MESSAGE = "The garage door is open."
-MACHINE_MESSAGE = "Hello, this is Home Assistant: the garage door is open."
-PROMPT = "Press 1 to close it."
-GATHER = {"prompt": PROMPT, "max_digits": 1}
-
-# What each kind of call fires, as (bus event, Bandwidth eventType).
-ANSWERED = (EVENT_CALL_ANSWERED, "answer")
-DETECTED = (EVENT_MACHINE_DETECTION_COMPLETE, "machineDetectionComplete")
-GATHERED = (EVENT_GATHER_COMPLETE, "gather")
-DISCONNECTED = (EVENT_CALL_DISCONNECTED, "disconnect")
+from .live_calls import (
+    ANSWERED,
+    DETECTED,
+    DISCONNECTED,
+    GATHER,
+    GATHERED,
+    MACHINE_MESSAGE,
+    MESSAGE,
+    PROMPT,
+    TO,
+)
 
 
 async def test_person_answers(live: Live) -> None:

@@ -30,16 +30,15 @@ from custom_components.bandwidth.const import (
 )
 from custom_components.bandwidth.signals import async_fire_call_event
 
-from .helpers import CALL_ID, PATH, ClientFactory, callback, live_call, query
-
-
-def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the entity id of the entry's call event entity."""
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "event", DOMAIN, f"{entry.entry_id}_call"
-    )
-    assert entity_id is not None
-    return entity_id
+from .helpers import (
+    CALL_ID,
+    PATH,
+    ClientFactory,
+    callback,
+    entity_id_of,
+    live_call,
+    query,
+)
 
 
 async def test_entity_and_device(

@@ -32,7 +32,7 @@ from yarl import URL
 import sandbox
 from custom_components.bandwidth import bxml
 from custom_components.bandwidth import webhook as webhook_module
-from custom_components.bandwidth.calls import CallScript, GatherScript, LiveCall
+from custom_components.bandwidth.calls import LiveCall
 from custom_components.bandwidth.const import (
     CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
@@ -52,8 +52,13 @@ from sandbox.bxml import parse_bxml
 
 from .fuzzing import FUZZ, JUNK, NASTY_TEXT, Bridge, run_in_worker
 from .helpers import (
+    CALL_ID,
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
     INBOUND_SECRET,
+    OTHER_CALL_ID,
     PATH,
+    SCRIPT,
     WEBHOOK_ID,
     WEBHOOK_URL,
     ClientFactory,
@@ -61,13 +66,8 @@ from .helpers import (
     query,
 )
 
-CALL_ID = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"
-OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
 CALL_REF = "fuzz-ref-4Qk2"
 CALL_SECRET = "per-call-Secret-9b1f-A7c3-Zq81-xY"
-# Callback credentials as entries stored them until 0.2: they prove nothing now.
-CALLBACK_USERNAME = "cb-user-3f9a"
-CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
 SECRETS = (INBOUND_SECRET, WEBHOOK_ID, sandbox.CLIENT_SECRET, CALL_SECRET)
 # Where a BXML answer legitimately carries the call's own URL, its secret
 # included: the verbs that call back.
@@ -83,12 +83,6 @@ EVENTS = (
     EVENT_CALLBACK,
 )
 MAX_BODY = webhook_module.MAX_BODY_SIZE
-SCRIPT = CallScript(
-    message="The garage door is open.",
-    voice="kate",
-    machine_message="Please check the garage.",
-    gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
-)
 
 
 def fuzz_call() -> LiveCall:

@@ -25,26 +25,10 @@ from custom_components.bandwidth.const import (
     EVENT_VOICEMAIL_RECEIVED,
 )
 
-from .helpers import add_contact
+from .helpers import ALICE, EVENTS, add_contact
 
-ALICE = "+17045550100"
 STRANGER = "+17045550199"
 ABROAD = "+442071838750"
-
-EVENTS = (
-    EVENT_CALL_RECEIVED,
-    EVENT_CALL_ANSWERED,
-    EVENT_MACHINE_DETECTION_COMPLETE,
-    EVENT_GATHER_COMPLETE,
-    EVENT_TRANSFER_ANSWERED,
-    EVENT_TRANSFER_COMPLETE,
-    EVENT_ASSIST_STARTED,
-    EVENT_ASSIST_ENDED,
-    EVENT_CALL_DISCONNECTED,
-    EVENT_VOICEMAIL_RECEIVED,
-    EVENT_CALL_SCREENED,
-    EVENT_CALLBACK,
-)
 
 
 def describers(hass: HomeAssistant) -> dict[str, Any]:

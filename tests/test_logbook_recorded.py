@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from sandbox import Scenario
 
-from .helpers import Live, add_contact, create_call
-from .test_logbook import ALICE, EVENTS
+from .helpers import ALICE, EVENTS, Live, add_contact, create_call
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 from homeassistant.components.notify import (
-    ATTR_MESSAGE,
     ATTR_TITLE,
     NotifyEntityFeature,
 )
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     ATTR_FRIENDLY_NAME,
     ATTR_SUPPORTED_FEATURES,
     STATE_UNKNOWN,
@@ -41,31 +39,12 @@ from .helpers import (
     WEBHOOK_URL,
     assert_refused,
     created_bodies,
+    notify_entity_id,
     script_of,
+    send_message,
 )
 
 RECIPIENTS = ["+15555551234", "sip:alarm@pbx.example.test"]
-
-
-def notify_entity_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the entity id of the entry's notify entity."""
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "notify", DOMAIN, f"{entry.entry_id}_phone_call"
-    )
-    assert entity_id is not None
-    return entity_id
-
-
-async def send_message(
-    hass: HomeAssistant, entry: MockConfigEntry, message: str, **data: Any
-) -> None:
-    """Run notify.send_message on the entry's entity."""
-    await hass.services.async_call(
-        "notify",
-        "send_message",
-        {ATTR_ENTITY_ID: notify_entity_id(hass, entry), ATTR_MESSAGE: message, **data},
-        blocking=True,
-    )
 
 
 def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:

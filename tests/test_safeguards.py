@@ -50,11 +50,12 @@ from .helpers import (
     assert_refused,
     created_bodies,
     live_call,
+    notify_entity_id,
+    send_message,
     set_up,
 )
+from .live_calls import MONITORING, finish, ring_in
 from .metadata import STRINGS
-from .test_notify import notify_entity_id, send_message
-from .test_two_way import MONITORING, finish, ring_in
 
 UK = "+447700900123"
 FRANCE = "+33612345678"

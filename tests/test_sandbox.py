@@ -55,13 +55,6 @@ def _call_body(
 
 
 @pytest.fixture
-async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
-    """Open a plain HTTP client."""
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def basic() -> dict[str, str]:
     """Headers with the legacy API credentials."""
     return {"Authorization": basic_auth(sandbox.USERNAME, sandbox.PASSWORD)}

@@ -25,8 +25,13 @@ from custom_components.bandwidth.stream import stream_base
 from sandbox import Call, Scenario
 
 from .helpers import FROM_NUMBER, Live, add_contact, rendered
-from .test_assist import stream_of, wait_for
-from .test_two_way import CALLER, events_of, set_options
+from .live_calls import (
+    CALLER,
+    events_of,
+    set_options,
+    stream_of,
+    wait_for,
+)
 from .voices import PORCH, Assist, Chat
 
 SATELLITE = "assist_satellite.alice"

@@ -8,18 +8,15 @@ bandwidth.update_call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
 import pytest
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import (
     async_mock_service,
-    mock_config_flow,
 )
 
 from custom_components.bandwidth.api import BandwidthConnectionError
@@ -40,9 +37,8 @@ from custom_components.bandwidth.replies import SCREEN_HOLD, SCREEN_QUESTION
 from sandbox import Call, Scenario
 from sandbox.audio import silence_wav
 
-from .helpers import Live, add_contact
-from .test_event import entity_id_of
-from .test_two_way import (
+from .helpers import Live, add_contact, entity_id_of
+from .live_calls import (
     CALLER,
     MONITORING,
     automate,
@@ -52,11 +48,8 @@ from .test_two_way import (
     set_options,
 )
 from .voices import (
-    EARS_DOMAIN,
     STT_ENTITY_ID,
     FakeEars,
-    VoiceFlow,
-    async_set_up_ears,
 )
 
 REASON = "It's Sam from the garage, about your car."
@@ -68,13 +61,6 @@ def answer_file(tmp_path: Path) -> Path:
     path = tmp_path / "answer.wav"
     path.write_bytes(silence_wav(2))
     return path
-
-
-@pytest.fixture
-async def ears(hass: HomeAssistant) -> AsyncIterator[FakeEars]:
-    """stt.test_ears, set up before Home Assistant's HTTP server starts."""
-    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
-        yield await async_set_up_ears(hass)
 
 
 def screened(live: Live) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from custom_components.bandwidth.sensor import ATTRIBUTES, _started
 from sandbox import Call, Scenario
 
 from .helpers import FROM_NUMBER, Live, add_contact, create_call, set_up
+from .live_calls import set_options
 
 LAST_CALL = "sensor.bandwidth_9900000_last_call"
 MISSED = "sensor.bandwidth_9900000_missed_calls"
@@ -55,13 +56,6 @@ async def ring_in(live: Live, caller: str = CALLER) -> Call:
     await live.sandbox.wait_for_call(call.call_id, timeout=15)
     await live.hass.async_block_till_done()
     return call
-
-
-def set_options(live: Live, **options: Any) -> None:
-    """Change the entry's options (they apply at once)."""
-    live.hass.config_entries.async_update_entry(
-        live.entry, options={**live.entry.options, **options}
-    )
 
 
 async def test_sensor_names(hass: HomeAssistant, live: Live) -> None:

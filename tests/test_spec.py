@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -145,13 +144,6 @@ class Receiver:
         if (bxml := self.bxml.get(request.match_info["name"])) is not None:
             return web.Response(text=bxml, content_type="application/xml")
         return web.Response(status=204)
-
-
-@pytest.fixture
-async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
-    """Open a plain HTTP client."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def _callbacks(

@@ -12,11 +12,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, callback
 from homeassistant.setup import async_setup_component
 
 from custom_components.bandwidth.bxml import GOODBYE
-from custom_components.bandwidth.cloudhook import async_inbound_url
 from custom_components.bandwidth.const import (
     CONF_FORWARD_TO,
     CONF_HOLD_TIME,
@@ -30,62 +29,22 @@ from custom_components.bandwidth.const import (
     EVENT_TRANSFER_ANSWERED,
     EVENT_TRANSFER_COMPLETE,
 )
-from sandbox import Call, Scenario
+from sandbox import Scenario
 
 from .helpers import Live
-
-CALLER = "+15555550177"
-OUR_NUMBER = "+15555550100"
-MONITORING = "+15555550911"
-TO = "+15553334444"
-# Bandwidth's 2026 spellings (the 2023 docs said TN-Verification-...).
-PASSED = "TN-Validation-Passed"
-FAILED = "TN-Validation-Failed"
-
-
-def set_options(live: Live, **options: Any) -> None:
-    """Change the entry's options (they apply at once)."""
-    live.hass.config_entries.async_update_entry(
-        live.entry, options={**live.entry.options, **options}
-    )
-
-
-def ring_in(live: Live, **kwargs: Any) -> Call:
-    """Call the application's number, as the Voice application would be told."""
-    url = async_inbound_url(live.hass, live.entry)
-    assert url is not None
-    kwargs.setdefault("verstat", PASSED)
-    if kwargs["verstat"] == PASSED:
-        kwargs.setdefault("attestation", "A")
-    return live.sandbox.call_in(url, CALLER, OUR_NUMBER, status_url=url, **kwargs)
-
-
-def events_of(live: Live, call_id: str, name: str) -> list[dict[str, Any]]:
-    """The data of the events of one name about one call."""
-    return [
-        dict(event.data)
-        for event in live.captured
-        if event.event_type == name and event.data.get("call_id") == call_id
-    ]
-
-
-async def finish(live: Live, call: Call) -> Call:
-    """Wait until the call has ended and Home Assistant has forgotten it."""
-    await live.sandbox.wait_for_call(call.call_id, timeout=15)
-    await live.hass.async_block_till_done()
-    assert call.completed
-    assert all(attempt.ok for attempt in call.attempts), call.callbacks
-    assert live.entry.runtime_data.calls.by_call_id(call.call_id) is None
-    return call
-
-
-async def automate(hass: HomeAssistant, *automations: dict[str, Any]) -> None:
-    """Set up automations, as written in YAML."""
-    assert await async_setup_component(
-        hass, "automation", {"automation": list(automations)}
-    )
-    await hass.async_block_till_done()
-
+from .live_calls import (
+    CALLER,
+    FAILED,
+    MONITORING,
+    OUR_NUMBER,
+    PASSED,
+    TO,
+    automate,
+    events_of,
+    finish,
+    ring_in,
+    set_options,
+)
 
 # --- Calls received -------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from .helpers import (
     callback,
     live_call,
     query,
+    verbs,
 )
 
 
@@ -51,11 +52,6 @@ async def document(
     response = await client.post(PATH, json=body, params=params)
     assert response.status == 200
     return ET.fromstring(await response.read())  # noqa: S314 - our own output
-
-
-def verbs(root: ET.Element) -> list[str]:
-    """The names of a document's verbs."""
-    return [child.tag for child in root]
 
 
 @pytest.mark.parametrize(

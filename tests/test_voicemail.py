@@ -9,7 +9,7 @@ as Bandwidth does; the messages are fetched from its recordings API.
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -69,9 +69,8 @@ from custom_components.bandwidth.voicemail_stt import async_transcribe, pcm16k
 from sandbox import Call
 from sandbox.audio import silence_wav
 
-from .helpers import WEBHOOK_ID, Live, add_contact
-from .test_event import entity_id_of
-from .test_two_way import (
+from .helpers import WEBHOOK_ID, Live, add_contact, entity_id_of
+from .live_calls import (
     CALLER,
     OUR_NUMBER,
     automate,
@@ -86,7 +85,6 @@ from .voices import (
     FakeEars,
     VoiceFlow,
     _async_set_up_entity,
-    async_set_up_ears,
 )
 
 TRANSCRIPT = "Hi, it's Sam. Call me back."
@@ -967,13 +965,6 @@ async def test_no_tone_without_an_address(hass: HomeAssistant) -> None:
 
 
 # --- Transcripts by Home Assistant's speech-to-text ----------------------------------
-
-
-@pytest.fixture
-async def ears(hass: HomeAssistant) -> AsyncIterator[FakeEars]:
-    """stt.test_ears, set up before Home Assistant's HTTP server starts."""
-    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
-        yield await async_set_up_ears(hass)
 
 
 async def test_speech_to_text(ears: FakeEars, live: Live, message_file: Path) -> None:

@@ -24,7 +24,6 @@ from custom_components.bandwidth import webhook as webhook_module
 from custom_components.bandwidth.calls import (
     CallScript,
     CallStore,
-    GatherScript,
     LiveCall,
 )
 from custom_components.bandwidth.const import (
@@ -40,17 +39,21 @@ from custom_components.bandwidth.const import (
 
 from .helpers import (
     CALL_ID,
+    CALLBACK_PASSWORD,
+    CALLBACK_USERNAME,
     INBOUND_SECRET,
+    OTHER_CALL_ID,
     PATH,
+    SCRIPT,
     WEBHOOK_URL,
     ClientFactory,
     basic,
     callback,
     live_call,
     query,
+    verbs,
 )
 
-OTHER_CALL_ID = "c-aa90dc63-4a750bed-ddbf-47ac-8375-a90af5ca3ad1"
 EVENTS = (
     EVENT_CALL_ANSWERED,
     EVENT_MACHINE_DETECTION_COMPLETE,
@@ -58,15 +61,6 @@ EVENTS = (
     EVENT_CALL_DISCONNECTED,
     EVENT_CALLBACK,
 )
-SCRIPT = CallScript(
-    message="The garage door is open.",
-    voice="kate",
-    machine_message="Please check the garage.",
-    gather=GatherScript(prompt="Press 1 to close it.", max_digits=1),
-)
-# Callback credentials as entries stored them until 0.2: they prove nothing now.
-CALLBACK_USERNAME = "cb-user-3f9a"
-CALLBACK_PASSWORD = "cb-pass-7d1e5c0b2a"
 ENTRY_KEY = {"key": INBOUND_SECRET}
 
 
@@ -97,11 +91,6 @@ async def bxml_of(response: ClientResponse) -> ET.Element:
     root = ET.fromstring(body)  # noqa: S314 - our own output
     assert root.tag == "Response"
     return root
-
-
-def verbs(root: ET.Element) -> list[str]:
-    """Return the names of a document's top-level verbs."""
-    return [child.tag for child in root]
 
 
 def spoken_in(root: ET.Element) -> list[str]:

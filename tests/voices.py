@@ -261,6 +261,13 @@ async def assist(hass: HomeAssistant, voice: FakeVoice) -> AsyncIterator[Assist]
         yield Assist(ears, voice, pipeline.id, turned_on)
 
 
+@pytest.fixture
+async def ears(hass: HomeAssistant) -> AsyncIterator[FakeEars]:
+    """stt.test_ears, set up before Home Assistant's HTTP server starts."""
+    with mock_config_flow(EARS_DOMAIN, VoiceFlow):
+        yield await async_set_up_ears(hass)
+
+
 async def async_set_up_ears(hass: HomeAssistant) -> FakeEars:
     """Set up Home Assistant's stt component with one entity; return it."""
     ears = FakeEars()
