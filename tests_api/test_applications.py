@@ -7,25 +7,22 @@ account API, with the Voice API's authorization, answered in XML.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import aiohttp
 import pytest
-
-from custom_components.bandwidth.api import (
+from bandwidth_voice import (
     DASHBOARD_URL,
     Application,
     BandwidthApiError,
     BandwidthAuthenticationError,
-    BandwidthClient,
     BandwidthConnectionError,
     BasicCredentials,
     OAuth2Credentials,
-    api_urls,
     dashboard_api_url,
 )
+
 from sandbox import (
     ACCOUNT_ID,
     APPLICATION_ID,
@@ -39,32 +36,9 @@ from sandbox import (
 )
 from sandbox import Application as SandboxApplication
 
+from .helpers import make_client
+
 APPLICATIONS = f"/api/v2/accounts/{ACCOUNT_ID}/applications"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp session, as Home Assistant would inject."""
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def make_client(
-    box: Sandbox,
-    session: aiohttp.ClientSession,
-    credentials: OAuth2Credentials | BasicCredentials | None = None,
-    account_id: str = ACCOUNT_ID,
-) -> BandwidthClient:
-    """A client for the sandbox's demo account, every API on the sandbox."""
-    voice_url, token_url = api_urls(box.url)
-    return BandwidthClient(
-        account_id=account_id,
-        credentials=credentials or OAuth2Credentials(CLIENT_ID, CLIENT_SECRET),
-        session=session,
-        voice_url=voice_url,
-        token_url=token_url,
-        dashboard_url=dashboard_api_url(box.url),
-    )
 
 
 def test_dashboard_url() -> None:
