@@ -2,8 +2,7 @@
 
 The test account's settings, callbacks, actions, live calls, the cloud relay,
 the entry's entities. Helpers for calls played end to end are in
-live_calls.py, for the API client in api_client.py; fixtures are in
-conftest.py (and, shared with the benchmarks, in the *_plugin.py modules).
+live_calls.py; fixtures are in conftest.py (and, shared with the benchmarks, in the *_plugin.py modules).
 """
 
 from __future__ import annotations

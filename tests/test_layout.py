@@ -1,7 +1,7 @@
 """How the tests, the benchmarks and the sandbox import one another.
 
 A test module imports no other test module, nor conftest.py: what several
-share is in helper modules (helpers.py, live_calls.py, api_client.py...) and
+share is in helper modules (helpers.py, live_calls.py...) and
 fixtures are found by pytest (conftest.py, the *_plugin.py modules). The
 sandbox's modules import no circle: its parts never import the facade.
 """
@@ -16,7 +16,7 @@ import pytest
 from .metadata import ROOT
 
 # The packages of the suite and of the benchmarks, and every module of them.
-OURS = ("tests", "benchmarks")
+OURS = ("tests", "tests_api", "benchmarks")
 SCAFFOLDING = sorted(path for folder in OURS for path in (ROOT / folder).glob("*.py"))
 
 
@@ -49,6 +49,7 @@ def test_modules_found() -> None:
         "helpers.py",
         "test_layout.py",
         "test_benchmarks.py",
+        "test_client.py",
     } <= names
 
 

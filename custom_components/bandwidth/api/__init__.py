@@ -1,4 +1,10 @@
-"""Asynchronous client for Bandwidth's Voice API v2 (no Home Assistant imports)."""
+"""Asynchronous client for Bandwidth's Voice API v2 (no Home Assistant imports).
+
+The integration imports this folder as its `api` package. Built on its own
+(pyproject.toml) it is the `bandwidth-voice` distribution, imported as
+`bandwidth_voice`: its modules import one another relatively and otherwise
+only the standard library, aiohttp and yarl, so they work under either name.
+"""
 
 from .auth import BasicCredentials, OAuth2Credentials
 from .client import (

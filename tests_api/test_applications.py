@@ -12,8 +12,7 @@ from xml.etree import ElementTree as ET
 
 import aiohttp
 import pytest
-
-from custom_components.bandwidth.api import (
+from bandwidth_voice import (
     DASHBOARD_URL,
     Application,
     BandwidthApiError,
@@ -23,6 +22,7 @@ from custom_components.bandwidth.api import (
     OAuth2Credentials,
     dashboard_api_url,
 )
+
 from sandbox import (
     ACCOUNT_ID,
     APPLICATION_ID,
@@ -36,7 +36,7 @@ from sandbox import (
 )
 from sandbox import Application as SandboxApplication
 
-from .api_client import make_client
+from .helpers import make_client
 
 APPLICATIONS = f"/api/v2/accounts/{ACCOUNT_ID}/applications"
 

@@ -1,0 +1,1 @@
+"""Tests for the Bandwidth Voice API client, the `bandwidth-voice` package."""
