@@ -24,7 +24,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
 from custom_components.bandwidth.api import BandwidthClient
-from custom_components.bandwidth.config_flow import CONF_NEW_ADDRESS
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -59,6 +58,7 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     INBOUND_REJECT,
 )
+from custom_components.bandwidth.options_flow import CONF_NEW_ADDRESS
 from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 

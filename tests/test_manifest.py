@@ -314,7 +314,12 @@ def test_flow_errors_and_aborts_exist() -> None:
     """Form errors and abort reasons of the config and options flows are translated."""
     source = "".join(
         (INTEGRATION / name).read_text(encoding="utf-8")
-        for name in ("config_flow.py", "validation.py")
+        for name in (
+            "config_flow.py",
+            "flow_checks.py",
+            "options_flow.py",
+            "validation.py",
+        )
     )
     errors = set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'\{"base": "([a-z_]+)"\}', source))
