@@ -58,8 +58,8 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     INBOUND_REJECT,
 )
+from custom_components.bandwidth.option_rules import validate_options
 from custom_components.bandwidth.options_flow import CONF_NEW_ADDRESS
-from custom_components.bandwidth.validation import validate_options
 from sandbox import Application, Sandbox
 
 from .helpers import (

@@ -18,10 +18,10 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .call_values import E164, SIP_URI
 from .const import CONF_FROM
 from .flow_selectors import PASSWORD_SELECTOR, TEXT_SELECTOR
 from .identity import CONF_ASSIST, CONF_NAME, CONF_NUMBER, CONF_PIN, number_key
-from .validation import E164, SIP_URI
 
 if TYPE_CHECKING:
     import probatio as vol

@@ -70,7 +70,7 @@ from .countries import ALLOWABLE_COUNTRY_CODES, allowed_country_codes
 from .flow_checks import trimmed
 from .flow_selectors import TEXT_SELECTOR, whole_number_selector
 from .media import speech_error
-from .validation import (
+from .option_rules import (
     MAX_ASSIST_CONVERSATIONS,
     MAX_ASSIST_MINUTES,
     MAX_CALLS_PER_HOUR,

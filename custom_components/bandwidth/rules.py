@@ -1,0 +1,272 @@
+"""The rules single values are held to, each refusing with a key of its own.
+
+A rule is a callable that returns the value (perhaps converted) or raises
+`Refused`: a `vol.Invalid` carrying the rule's translation key and its limits,
+which voluptuous (and probatio) keep intact through `vol.Schema`, `vol.All`
+and `vol.Any`, prefixing its path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Hashable
+from typing import Any, Final
+
+import voluptuous as vol
+
+# JSON numbers past 2**53 are not portable; past 2**64 they cannot be sent.
+MAX_SAFE_INTEGER: Final = 2**53
+
+
+class Refused(vol.Invalid):
+    """A value broke a rule: the rule's translation key and placeholders.
+
+    The message voluptuous keeps is the key itself, never English words.
+    `values` are the rule's limits (numbers), other fields' names or
+    country calling codes (+44).
+    """
+
+    def __init__(
+        self, rule: str, path: list[Hashable] | None = None, /, **values: int | str
+    ) -> None:
+        """Refuse with `rule`, at `path` below the value being validated."""
+        super().__init__(rule, path)
+        self.rule = rule
+        self.values = values
+
+
+def encodable(value: str) -> bool:
+    """Return whether text can be sent: no lone surrogates."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_blank(value: str) -> bool:
+    """Return whether text is only whitespace, control or invisible format characters."""
+    return all(
+        char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in value
+    )
+
+
+class Text:
+    """Text (not a number or a list) of bounded length."""
+
+    def __init__(
+        self, max_length: int, *, empty: bool = True, blank: bool = True
+    ) -> None:
+        """Allow at most `max_length` characters; `empty`/`blank` text or not."""
+        self.max_length = max_length
+        self.empty = empty
+        self.blank = blank
+        self.limits = {"max": max_length}
+
+    def __call__(self, value: Any) -> str:
+        """Return the text, or refuse it."""
+        if not isinstance(value, str):
+            raise Refused("invalid_text")
+        if not encodable(value):
+            raise Refused("invalid_unicode")
+        if not value and not self.empty:
+            raise Refused("text_empty")
+        if len(value) > self.max_length:
+            raise Refused("text_too_long", max=self.max_length)
+        if not self.blank and is_blank(value):
+            raise Refused("text_blank")
+        return value
+
+
+class DisplayName(Text):
+    """Text without control characters: Bandwidth refuses a new line in a name."""
+
+    def __call__(self, value: Any) -> str:
+        """Return the name, or refuse it."""
+        name = super().__call__(value)
+        # isprintable() is also false for invisible and non-space separators.
+        if not name.isprintable():
+            raise Refused("control_characters")
+        return name
+
+
+class Pattern:
+    """Text of a fixed form and bounded length, refused with one key."""
+
+    def __init__(self, pattern: re.Pattern[str], max_length: int, *, rule: str) -> None:
+        """Match `pattern` whole, in at most `max_length` characters."""
+        self.pattern = pattern
+        self.rule = rule
+        self.limits = {"max": max_length}
+
+    def __call__(self, value: Any) -> str:
+        """Return the text, or refuse it."""
+        if (
+            not isinstance(value, str)
+            or len(value) > self.limits["max"]
+            or not self.pattern.fullmatch(value)
+            or not encodable(value)
+        ):
+            raise Refused(self.rule, **self.limits)
+        return value
+
+
+def is_number(value: Any) -> bool:
+    """Return whether value is a finite number (booleans and strings are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    # Only floats can be infinite or NaN (math.isfinite overflows on huge ints).
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+class Number:
+    """A number (decimals allowed) from `minimum` to `maximum`."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        """Allow numbers from `minimum` to `maximum`, both included."""
+        self.limits = {"min": minimum, "max": maximum}
+
+    def __call__(self, value: Any) -> float:
+        """Return the number as given, or refuse it."""
+        if not is_number(value) or not (
+            self.limits["min"] <= value <= self.limits["max"]
+        ):
+            raise Refused("number_range", **self.limits)
+        number: float = value
+        return number
+
+
+class Whole:
+    """A whole number from `minimum` to `maximum`; 3.0 is taken as 3."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        """Allow whole numbers from `minimum` to `maximum`, both included."""
+        self.limits = {"min": minimum, "max": maximum}
+
+    def __call__(self, value: Any) -> int:
+        """Return the number as an int, or refuse it."""
+        if (
+            not is_number(value)
+            or (isinstance(value, float) and not value.is_integer())
+            or not self.limits["min"] <= value <= self.limits["max"]
+        ):
+            raise Refused("whole_number_range", **self.limits)
+        return int(value)
+
+
+class WholeSeconds:
+    """Whole seconds, at least one, for machine detection.
+
+    Bandwidth's spec warns that decimals are not processed correctly there,
+    and gives no maximum; numbers past 2**53 cannot be sent faithfully.
+    """
+
+    limits: Final = {"min": 1}
+
+    def __call__(self, value: Any) -> int:
+        """Return the seconds as an int, or refuse them."""
+        if (
+            not is_number(value)
+            or (isinstance(value, float) and not value.is_integer())
+            or value < 1
+        ):
+            raise Refused("whole_seconds", **self.limits)
+        if value > MAX_SAFE_INTEGER:
+            raise Refused("number_too_large", max=MAX_SAFE_INTEGER)
+        return int(value)
+
+
+class Choice:
+    """One of a few exact values (named in the rule's message)."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __init__(self, choices: tuple[str, ...], *, rule: str) -> None:
+        """Allow exactly `choices`."""
+        self.choices = choices
+        self.rule = rule
+
+    def __call__(self, value: Any) -> str:
+        """Return the value, or refuse it."""
+        if not isinstance(value, str) or value not in self.choices:
+            raise Refused(self.rule)
+        return value
+
+
+def boolean(value: Any) -> bool:
+    """Return true or false; nothing else is taken for one."""
+    if not isinstance(value, bool):
+        raise Refused("boolean")
+    return value
+
+
+class Unset:
+    """A rule that also takes "nothing": None, or an empty value, is no value.
+
+    Blueprints pass an optional input left empty as "" (or as {}): the field
+    is then left out, as if not given.
+    """
+
+    def __init__(self, rule: Callable[[Any], Any]) -> None:
+        """Apply `rule` to anything but an empty value."""
+        self.rule = rule
+        self.limits = getattr(rule, "limits", {})
+
+    def __call__(self, value: Any) -> Any:
+        """Return None for an empty value, else the rule's result."""
+        if value is None or value in ("", {}):
+            return None
+        return self.rule(value)
+
+
+class Object:
+    """A mapping of known fields, each checked by its rule, then checked whole."""
+
+    limits: Final[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        fields: dict[vol.Marker, Any],
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Take `fields` (vol.Required / vol.Optional markers to rules)."""
+        self.fields = fields
+        self.known = {marker.schema for marker in fields}
+        self.required = [
+            marker.schema for marker in fields if isinstance(marker, vol.Required)
+        ]
+        self.check = check
+        self.rules: dict[str, Callable[[Any], Any]] = {
+            marker.schema: rule for marker, rule in fields.items()
+        }
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        """Return the validated mapping, or refuse the first bad field.
+
+        Fields are checked in the order given, as voluptuous walks a mapping.
+        """
+        if not isinstance(value, dict):
+            raise Refused("invalid_object")
+        for key in value:
+            if key not in self.known:
+                raise Refused("unknown_field", [str(key)])
+        for key in self.required:
+            if key not in value:
+                raise Refused("required_field", [key])
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                result[key] = self.rules[key](item)
+            except vol.Invalid as err:
+                err.prepend([key])
+                raise
+        if self.check is not None:
+            self.check(result)
+        return result
+
+
+def field_name(path: list[Hashable]) -> str:
+    """Return a field's name as users type it: `gather.max_digits`."""
+    return ".".join(str(part) for part in path if not isinstance(part, int))
