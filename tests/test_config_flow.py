@@ -268,21 +268,6 @@ async def test_api_url_only_in_advanced_mode(
     assert selectors[SECRET_KEY[auth_type]].config["type"] == "password"
 
 
-async def test_api_url_offered_to_a_development_instance(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """scripts/develop names its sandbox; the field is then shown, prefilled."""
-    monkeypatch.setenv("BANDWIDTH_SANDBOX_URL", "http://127.0.0.1:8090")
-    result = await _start_form(hass, AUTH_OAUTH, advanced=False)
-    assert _fields(result)[-1] == CONF_API_URL
-    schema = result["data_schema"]
-    assert schema is not None
-    keys = {str(key.schema): key for key in schema.schema}
-    assert keys[CONF_API_URL].description == {
-        "suggested_value": "http://127.0.0.1:8090"
-    }
-
-
 @pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])
 async def test_user_flow(
     hass: HomeAssistant, bandwidth_sandbox: Sandbox, auth_type: str

@@ -13,7 +13,6 @@ Contacts are the entry's subentries (contact_flow.py).
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -67,8 +66,6 @@ STEP_RECONFIGURE_OAUTH = "reconfigure_oauth"
 STEP_RECONFIGURE_BASIC = "reconfigure_basic"
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-# Set by scripts/develop so its instance can point entries at the sandbox.
-SANDBOX_URL_ENV = "BANDWIDTH_SANDBOX_URL"
 
 
 def _unique_id(account_id: str, application_id: str) -> str:
@@ -141,13 +138,14 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
     def _advanced_mode(self) -> bool:
         """Return whether to offer the sandbox-only API root field.
 
-        Shown in advanced mode (read from the flow context, as
+        Shown in advanced mode, read from the flow context (as
         `show_advanced_options` did: releases without advanced mode make that
-        property always true, which would show the field to everyone), or when
-        a development instance names its sandbox in BANDWIDTH_SANDBOX_URL.
+        property always true, which would show the field to everyone). Those
+        releases' frontend no longer puts it in the context; the development
+        tooling starts its flows with it (scripts/develop_sandbox/).
         """
         context: Mapping[str, object] = self.context
-        return bool(context.get("show_advanced_options")) or bool(_sandbox_url())
+        return bool(context.get("show_advanced_options"))
 
     def _credentials_schema(
         self,
@@ -222,7 +220,7 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=auth_type,
             data_schema=self.add_suggested_values_to_schema(
                 self._credentials_schema(auth_type, account_id=True),
-                without_secrets(user_input or {CONF_API_URL: _sandbox_url()}),
+                without_secrets(user_input or {}),
             ),
             errors=errors,
         )
@@ -375,8 +373,3 @@ class BandwidthConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=_placeholders(entry),
             errors=errors,
         )
-
-
-def _sandbox_url() -> str:
-    """Return the local sandbox's root URL a development instance announces."""
-    return os.environ.get(SANDBOX_URL_ENV, "")
