@@ -16,7 +16,17 @@ from yarl import URL
 from .const import (
     CALLER_ID_KEYWORDS,
 )
-from .rules import Choice, Pattern, Refused, Text, Unset, encodable, is_blank, is_number
+from .rules import (
+    Choice,
+    Pattern,
+    Refused,
+    Text,
+    Translated,
+    Unset,
+    encodable,
+    finite,
+    is_blank,
+)
 
 MAX_DESTINATIONS: Final = 20
 # What Bandwidth speaks in one sentence.
@@ -118,24 +128,27 @@ class Assist:
         raise Refused("invalid_assist")
 
 
-class TtsOptions:
-    """A text-to-speech engine's options: names to texts, numbers or booleans."""
+def _sendable(value: Any) -> str:
+    """Return text Bandwidth can be sent as an option's value, or refuse it."""
+    if not isinstance(value, str) or not encodable(value):
+        raise vol.Invalid("not sendable text")
+    return value
 
-    limits: Final = {"max": MAX_TTS_OPTIONS}
 
-    def __call__(self, value: Any) -> dict[str, Any]:
-        """Return the options, or refuse them."""
-        if not isinstance(value, dict) or len(value) > MAX_TTS_OPTIONS:
-            raise Refused("invalid_tts_options", **self.limits)
-        for key, item in value.items():
-            if not isinstance(key, str) or not key or len(key) > 64:  # noqa: PLR2004
-                raise Refused("invalid_tts_options", **self.limits)
-            if isinstance(item, str):
-                if len(item) > MAX_TEXT_LENGTH or not encodable(item):
-                    raise Refused("invalid_tts_options", **self.limits)
-            elif not isinstance(item, bool) and not is_number(item):
-                raise Refused("invalid_tts_options", **self.limits)
-        return dict(value)
+# A text-to-speech engine's options: names to texts, numbers or booleans.
+TTS_OPTIONS: Final = Translated(
+    vol.All(
+        dict,
+        vol.Length(max=MAX_TTS_OPTIONS),
+        {
+            vol.All(str, vol.Length(min=1, max=64)): vol.Any(
+                bool, finite, vol.All(_sendable, vol.Length(max=MAX_TEXT_LENGTH))
+            )
+        },
+    ),
+    rule="invalid_tts_options",
+    max=MAX_TTS_OPTIONS,
+)
 
 
 class Destinations:
@@ -209,5 +222,5 @@ ASSIST = Unset(Assist())
 SPEECH_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional("tts_entity_id"): Unset(TTS_ENTITY),
     vol.Optional("language"): Unset(LANGUAGE),
-    vol.Optional("tts_options"): Unset(TtsOptions()),
+    vol.Optional("tts_options"): Unset(TTS_OPTIONS),
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import voluptuous as vol
+
 from .call_values import (
     CALLER_ID,
     DESTINATIONS,
@@ -53,7 +55,7 @@ from .countries import (
     allowed_country_codes,
     destination_refusal,
 )
-from .rules import Choice, Pattern, Refused, Text, Whole, boolean
+from .rules import Choice, Pattern, Refused, Text, Translated, Whole, boolean
 
 # How long a voicemail message may be, in seconds, and kept, in days.
 MIN_VOICEMAIL_DURATION: Final = 5
@@ -74,18 +76,10 @@ MIN_CALLS_PER_HOUR: Final = 1
 MAX_CALLS_PER_HOUR: Final = 100_000
 
 
-class CountryCodes:
-    """Country calling codes calls may go to, as the options form offers them."""
-
-    limits: Final[dict[str, int]] = {}
-
-    def __call__(self, value: Any) -> list[str]:
-        """Return the codes, or refuse them."""
-        if not isinstance(value, list) or not all(
-            code in ALLOWABLE_COUNTRY_CODES for code in value
-        ):
-            raise Refused("invalid_value")
-        return list(value)
+# Country calling codes calls may go to, as the options form offers them.
+COUNTRY_CODES: Final = Translated(
+    vol.Schema([vol.In(ALLOWABLE_COUNTRY_CODES)]), rule="invalid_value"
+)
 
 
 CALLS_PER_SECOND = Whole(MIN_CALLS_PER_SECOND, MAX_CALLS_PER_SECOND)
@@ -111,7 +105,7 @@ OPTION_RULES: Final[tuple[tuple[str, Callable[[Any], Any], str], ...]] = (
     (CONF_LANGUAGE, LANGUAGE, "invalid_language"),
     (CONF_CALLS_PER_SECOND, CALLS_PER_SECOND, "invalid_calls_per_second"),
     (CONF_MAX_CALLS_PER_HOUR, CALLS_PER_HOUR, "invalid_max_calls_per_hour"),
-    (CONF_ALLOWED_COUNTRY_CODES, CountryCodes(), "invalid_allowed_country_codes"),
+    (CONF_ALLOWED_COUNTRY_CODES, COUNTRY_CODES, "invalid_allowed_country_codes"),
     (CONF_HOLD_TIME, SECONDS, "invalid_seconds"),
     (CONF_INBOUND_CALLS, INBOUND_CALLS, "invalid_inbound_calls"),
     (CONF_RING_TIMEOUT, SECONDS, "invalid_seconds"),

@@ -3,7 +3,11 @@
 A rule is a callable that returns the value (perhaps converted) or raises
 `Refused`: a `vol.Invalid` carrying the rule's translation key and its limits,
 which voluptuous (and probatio) keep intact through `vol.Schema`, `vol.All`
-and `vol.Any`, prefixing its path.
+and `vol.Any`, prefixing its path. Where one of voluptuous's validators
+already checks the value (`vol.Range`, `vol.In`, a type, a mapping's fields),
+the rule is that validator, `Translated`; the others check what voluptuous has
+no validator for: text that can be sent and is not blank, a whole pattern,
+unknown fields refused before any value.
 """
 
 from __future__ import annotations
@@ -121,39 +125,68 @@ def is_number(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
-class Number:
+class Translated:
+    """One of voluptuous's own validators, refusing with a rule's key and limits.
+
+    voluptuous checks the value (its range, its type, one of a few values);
+    the refusal is the rule's, translated, not the library's English.
+    """
+
+    def __init__(
+        self, validator: Callable[[Any], Any], *, rule: str, **limits: int
+    ) -> None:
+        """Check with `validator`; refuse with `rule` and `limits`."""
+        self.rule = rule
+        self.validator = validator
+        self.limits = limits
+
+    def __call__(self, value: Any) -> Any:
+        """Return what the validator returns, or refuse the value."""
+        try:
+            return self.validator(value)
+        except vol.Invalid:
+            raise Refused(self.rule, **self.limits) from None
+
+
+def finite(value: Any) -> float:
+    """Return a finite number; refuse booleans, strings, infinities and NaN."""
+    if not is_number(value):
+        raise vol.Invalid("not a number")
+    number: float = value
+    return number
+
+
+def whole(value: Any) -> int:
+    """Return a number with no fraction as an int (3.0 is taken as 3)."""
+    if isinstance(value, float) and not value.is_integer():
+        raise vol.Invalid("not a whole number")
+    return int(value)
+
+
+class Number(Translated):
     """A number (decimals allowed) from `minimum` to `maximum`."""
 
     def __init__(self, minimum: int, maximum: int) -> None:
         """Allow numbers from `minimum` to `maximum`, both included."""
-        self.limits = {"min": minimum, "max": maximum}
-
-    def __call__(self, value: Any) -> float:
-        """Return the number as given, or refuse it."""
-        if not is_number(value) or not (
-            self.limits["min"] <= value <= self.limits["max"]
-        ):
-            raise Refused("number_range", **self.limits)
-        number: float = value
-        return number
+        super().__init__(
+            vol.All(finite, vol.Range(min=minimum, max=maximum)),
+            rule="number_range",
+            min=minimum,
+            max=maximum,
+        )
 
 
-class Whole:
+class Whole(Translated):
     """A whole number from `minimum` to `maximum`; 3.0 is taken as 3."""
 
     def __init__(self, minimum: int, maximum: int) -> None:
         """Allow whole numbers from `minimum` to `maximum`, both included."""
-        self.limits = {"min": minimum, "max": maximum}
-
-    def __call__(self, value: Any) -> int:
-        """Return the number as an int, or refuse it."""
-        if (
-            not is_number(value)
-            or (isinstance(value, float) and not value.is_integer())
-            or not self.limits["min"] <= value <= self.limits["max"]
-        ):
-            raise Refused("whole_number_range", **self.limits)
-        return int(value)
+        super().__init__(
+            vol.All(finite, whole, vol.Range(min=minimum, max=maximum)),
+            rule="whole_number_range",
+            min=minimum,
+            max=maximum,
+        )
 
 
 class WholeSeconds:
@@ -164,42 +197,28 @@ class WholeSeconds:
     """
 
     limits: Final = {"min": 1}
+    seconds: Final = Translated(
+        vol.All(finite, whole, vol.Range(min=1)), rule="whole_seconds", min=1
+    )
 
     def __call__(self, value: Any) -> int:
         """Return the seconds as an int, or refuse them."""
-        if (
-            not is_number(value)
-            or (isinstance(value, float) and not value.is_integer())
-            or value < 1
-        ):
-            raise Refused("whole_seconds", **self.limits)
-        if value > MAX_SAFE_INTEGER:
+        seconds: int = self.seconds(value)
+        if seconds > MAX_SAFE_INTEGER:
             raise Refused("number_too_large", max=MAX_SAFE_INTEGER)
-        return int(value)
+        return seconds
 
 
-class Choice:
+class Choice(Translated):
     """One of a few exact values (named in the rule's message)."""
-
-    limits: Final[dict[str, int]] = {}
 
     def __init__(self, choices: tuple[str, ...], *, rule: str) -> None:
         """Allow exactly `choices`."""
-        self.choices = choices
-        self.rule = rule
-
-    def __call__(self, value: Any) -> str:
-        """Return the value, or refuse it."""
-        if not isinstance(value, str) or value not in self.choices:
-            raise Refused(self.rule)
-        return value
+        super().__init__(vol.In(choices), rule=rule)
 
 
-def boolean(value: Any) -> bool:
-    """Return true or false; nothing else is taken for one."""
-    if not isinstance(value, bool):
-        raise Refused("boolean")
-    return value
+# true or false; nothing else is taken for one (not 1, not "yes").
+boolean: Final = Translated(vol.Schema(bool), rule="boolean")
 
 
 class Unset:
@@ -238,14 +257,14 @@ class Object:
             marker.schema for marker in fields if isinstance(marker, vol.Required)
         ]
         self.check = check
-        self.rules: dict[str, Callable[[Any], Any]] = {
-            marker.schema: rule for marker, rule in fields.items()
-        }
+        # Walks the values in the order given, naming each failure's path.
+        self.schema = vol.Schema(fields)
 
     def __call__(self, value: Any) -> dict[str, Any]:
-        """Return the validated mapping, or refuse the first bad field.
+        """Return the validated mapping, or refuse it.
 
-        Fields are checked in the order given, as voluptuous walks a mapping.
+        Unknown fields are refused first, then missing ones (whatever the
+        library would have reported first), then the first bad value.
         """
         if not isinstance(value, dict):
             raise Refused("invalid_object")
@@ -255,13 +274,7 @@ class Object:
         for key in self.required:
             if key not in value:
                 raise Refused("required_field", [key])
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            try:
-                result[key] = self.rules[key](item)
-            except vol.Invalid as err:
-                err.prepend([key])
-                raise
+        result: dict[str, Any] = self.schema(value)
         if self.check is not None:
             self.check(result)
         return result
