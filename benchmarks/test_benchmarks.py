@@ -49,8 +49,8 @@ from custom_components.bandwidth.const import (
 )
 from custom_components.bandwidth.helpers import async_create_client
 from custom_components.bandwidth.media import async_prepare_media
+from custom_components.bandwidth.option_rules import MAX_CALLS_PER_HOUR
 from custom_components.bandwidth.replies import ROUND
-from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR
 from sandbox import Call, Sandbox, Scenario
 from tests.helpers import (
     CLOUDHOOK_URL,

@@ -18,12 +18,12 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 
-from custom_components.bandwidth.const import DOMAIN
-from custom_components.bandwidth.validation import (
+from custom_components.bandwidth.action_fields import (
     GATHER_FIELDS,
     MACHINE_DETECTION_FIELDS,
-    Object,
 )
+from custom_components.bandwidth.const import DOMAIN
+from custom_components.bandwidth.rules import Object
 
 from .metadata import SERVICES, STRINGS
 

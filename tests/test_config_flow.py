@@ -24,7 +24,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import sandbox
 from custom_components.bandwidth.api import BandwidthClient
-from custom_components.bandwidth.config_flow import CONF_NEW_ADDRESS
 from custom_components.bandwidth.const import (
     AUTH_BASIC,
     AUTH_OAUTH,
@@ -59,7 +58,8 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     INBOUND_REJECT,
 )
-from custom_components.bandwidth.validation import validate_options
+from custom_components.bandwidth.option_rules import validate_options
+from custom_components.bandwidth.options_flow import CONF_NEW_ADDRESS
 from sandbox import Application, Sandbox
 
 from .helpers import (
@@ -266,21 +266,6 @@ async def test_api_url_only_in_advanced_mode(
     assert schema is not None
     selectors = {str(key.schema): value for key, value in schema.schema.items()}
     assert selectors[SECRET_KEY[auth_type]].config["type"] == "password"
-
-
-async def test_api_url_offered_to_a_development_instance(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """scripts/develop names its sandbox; the field is then shown, prefilled."""
-    monkeypatch.setenv("BANDWIDTH_SANDBOX_URL", "http://127.0.0.1:8090")
-    result = await _start_form(hass, AUTH_OAUTH, advanced=False)
-    assert _fields(result)[-1] == CONF_API_URL
-    schema = result["data_schema"]
-    assert schema is not None
-    keys = {str(key.schema): key for key in schema.schema}
-    assert keys[CONF_API_URL].description == {
-        "suggested_value": "http://127.0.0.1:8090"
-    }
 
 
 @pytest.mark.parametrize("auth_type", [AUTH_OAUTH, AUTH_BASIC])

@@ -20,18 +20,16 @@ from hypothesis import strategies as st
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from yarl import URL
 
+from custom_components.bandwidth.call_values import MAX_DESTINATIONS
 from custom_components.bandwidth.const import (
     CALLER_ID_KEYWORDS,
     CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
     VOICES,
 )
-from custom_components.bandwidth.validation import (
-    MAX_CALLS_PER_HOUR,
-    MAX_DESTINATIONS,
-    is_blank,
-    validate_create_call,
-)
+from custom_components.bandwidth.option_rules import MAX_CALLS_PER_HOUR
+from custom_components.bandwidth.rules import is_blank
+from custom_components.bandwidth.validation import validate_create_call
 from sandbox import Sandbox
 
 from .fuzzing import FUZZ, JUNK, NASTY_PIECES, NASTY_TEXT, Bridge, run_in_worker

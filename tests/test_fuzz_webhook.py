@@ -46,7 +46,8 @@ from custom_components.bandwidth.const import (
     EVENT_TRANSFER_COMPLETE,
     SIGNAL_CALL_EVENT,
 )
-from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR, is_blank
+from custom_components.bandwidth.option_rules import MAX_CALLS_PER_HOUR
+from custom_components.bandwidth.rules import is_blank
 from sandbox import Sandbox
 from sandbox.bxml import parse_bxml
 

@@ -23,7 +23,7 @@ from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
 from PIL import Image
 
-from custom_components.bandwidth import services, validation
+from custom_components.bandwidth import action_fields, services
 from custom_components.bandwidth.issues import ALL_ISSUES, DOCUMENTATION_URL
 from custom_components.bandwidth.pins import ISSUE_PIN_LOCKOUT
 
@@ -134,9 +134,9 @@ def test_hacs_json() -> None:
 @pytest.mark.parametrize(
     ("action", "rules"),
     [
-        (services.SERVICE_CREATE_CALL, validation.CREATE_CALL_FIELDS),
-        (services.SERVICE_UPDATE_CALL, validation.UPDATE_CALL_FIELDS),
-        (services.SERVICE_HANGUP_CALL, validation.HANGUP_CALL_FIELDS),
+        (services.SERVICE_CREATE_CALL, action_fields.CREATE_CALL_FIELDS),
+        (services.SERVICE_UPDATE_CALL, action_fields.UPDATE_CALL_FIELDS),
+        (services.SERVICE_HANGUP_CALL, action_fields.HANGUP_CALL_FIELDS),
     ],
 )
 def test_services_yaml_matches_the_schemas(action: str, rules: dict[Any, Any]) -> None:
@@ -149,7 +149,7 @@ def test_services_yaml_matches_the_schemas(action: str, rules: dict[Any, Any]) -
     )
     for name, field in fields.items():
         assert "selector" in field, name
-        assert name in validation.FIELD_NAMES, name
+        assert name in action_fields.FIELD_NAMES, name
 
 
 def test_services_yaml_lists_every_action() -> None:
@@ -314,7 +314,12 @@ def test_flow_errors_and_aborts_exist() -> None:
     """Form errors and abort reasons of the config and options flows are translated."""
     source = "".join(
         (INTEGRATION / name).read_text(encoding="utf-8")
-        for name in ("config_flow.py", "validation.py")
+        for name in (
+            "config_flow.py",
+            "flow_checks.py",
+            "options_flow.py",
+            "option_rules.py",
+        )
     )
     errors = set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'\{"base": "([a-z_]+)"\}', source))

@@ -30,6 +30,12 @@ from pytest_homeassistant_custom_component.common import (
 
 import sandbox
 from custom_components.bandwidth import const
+from custom_components.bandwidth.action_fields import (
+    CREATE_CALL_FIELDS,
+    HANGUP_CALL_FIELDS,
+    STEP_FIELDS,
+    UPDATE_CALL_FIELDS,
+)
 from custom_components.bandwidth.api import CreateCallResponse
 from custom_components.bandwidth.const import CONF_FROM, CONF_NOTIFY_TO, DOMAIN
 from custom_components.bandwidth.parse import (
@@ -41,12 +47,8 @@ from custom_components.bandwidth.parse import (
     OBJECTS,
     STRING_FIELDS,
 )
+from custom_components.bandwidth.rules import Object
 from custom_components.bandwidth.validation import (
-    CREATE_CALL_FIELDS,
-    HANGUP_CALL_FIELDS,
-    STEP_FIELDS,
-    UPDATE_CALL_FIELDS,
-    Object,
     validate_create_call,
     validate_hangup_call,
     validate_update_call,

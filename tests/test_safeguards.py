@@ -39,8 +39,8 @@ from custom_components.bandwidth.const import (
 )
 from custom_components.bandwidth.countries import ALLOWABLE_COUNTRY_CODES
 from custom_components.bandwidth.issues import DOCUMENTATION_URL
+from custom_components.bandwidth.option_rules import validate_options
 from custom_components.bandwidth.safeguards import STORAGE_KEY
-from custom_components.bandwidth.validation import validate_options
 from sandbox import Sandbox, Scenario
 
 from .helpers import (

@@ -14,6 +14,8 @@ import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
+from custom_components.bandwidth.action_fields import CREATE_CALL_SCHEMA, FIELD_NAMES
+from custom_components.bandwidth.call_values import DIGITS
 from custom_components.bandwidth.calls import Speech
 from custom_components.bandwidth.const import (
     CONF_CALLS_PER_SECOND,
@@ -23,17 +25,11 @@ from custom_components.bandwidth.const import (
     CONF_TTS_ENTITY_ID,
     CONF_VOICE,
 )
+from custom_components.bandwidth.option_rules import validate_options
+from custom_components.bandwidth.rules import Pattern, Refused, Text, Whole
 from custom_components.bandwidth.validation import (
-    CREATE_CALL_SCHEMA,
-    DIGITS,
-    FIELD_NAMES,
-    Pattern,
-    Refused,
-    Text,
-    Whole,
     refusal,
     validate_create_call,
-    validate_options,
     with_default_voice,
 )
 

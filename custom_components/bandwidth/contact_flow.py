@@ -18,9 +18,10 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .call_values import E164, SIP_URI
 from .const import CONF_FROM
+from .flow_selectors import PASSWORD_SELECTOR, TEXT_SELECTOR
 from .identity import CONF_ASSIST, CONF_NAME, CONF_NUMBER, CONF_PIN, number_key
-from .validation import E164, SIP_URI
 
 if TYPE_CHECKING:
     import probatio as vol
@@ -31,18 +32,14 @@ PIN: Final = re.compile(r"[0-9]{4,8}")
 MAX_NAME_LENGTH: Final = 100
 MAX_NUMBER_LENGTH: Final = 256
 
-TEXT: Final = TextSelector(TextSelectorConfig(autocomplete="off"))
 PHONE: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
-PIN_SELECTOR: Final = TextSelector(
-    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
-)
 # Shown when editing a contact that has a PIN: the PIN itself never is.
 CONF_REMOVE_PIN: Final = "remove_pin"
 FIELDS: Final[dict[vol.Marker, Any]] = {
-    vol.Required(CONF_NAME): TEXT,
+    vol.Required(CONF_NAME): TEXT_SELECTOR,
     vol.Required(CONF_NUMBER): PHONE,
     vol.Required(CONF_ASSIST, default=False): BooleanSelector(),
-    vol.Optional(CONF_PIN): PIN_SELECTOR,
+    vol.Optional(CONF_PIN): PASSWORD_SELECTOR,
 }
 
 

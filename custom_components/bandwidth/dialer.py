@@ -11,6 +11,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.network import NoURLAvailableError
 
 from . import bxml
+from .action_fields import SCRIPT_FIELDS
 from .api import (
     BandwidthError,
     BandwidthOutcomeUnknownError,
@@ -33,7 +34,6 @@ from .data import BandwidthConfigEntry
 from .errors import bandwidth_errors
 from .media import async_prepare_media, speech_settings
 from .replies import largest_document
-from .validation import SCRIPT_FIELDS
 
 # Action fields copied unchanged into createCall / machineDetection.
 CALL_FIELDS = (

@@ -41,9 +41,9 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
+from .action_fields import MAX_CALL_TIMEOUT
 from .calls import MAX_AGE, NO_MEDIA, Media, Speech
 from .const import DOMAIN, LOGGER
-from .validation import MAX_CALL_TIMEOUT
 
 DATA_AUDIO: HassKey[AudioLibrary] = HassKey(f"{DOMAIN}_audio")
 AUDIO_PATH: Final = "/api/bandwidth/audio"

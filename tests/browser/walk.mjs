@@ -480,9 +480,11 @@ class Walk {
 // --- The walk ---------------------------------------------------------------
 
 async function startFlow(walk, option) {
-  await walk.goto('/config/integrations/dashboard/add?domain=bandwidth');
+  // Through scripts/develop_sandbox/, which opens Bandwidth Voice's setup
+  // with its Bandwidth API root field, as scripts/develop does.
+  await walk.goto('/config/integrations/dashboard/add?domain=develop_sandbox');
   // The frontend first asks whether to set the integration up.
-  await walk.see('Do you want to set up Bandwidth Voice?');
+  await walk.see('Do you want to set up Bandwidth sandbox?');
   await walk.click('OK');
   await walk.see('Connect to Bandwidth');
   if (option) await walk.text(option).click();
@@ -499,6 +501,7 @@ async function setup(walk) {
     application_id: 'no-such-application',
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
+    api_url: walk.sandboxUrl,
   });
   await walk.step('setup-oauth-form');
   await walk.click('Submit');
@@ -520,6 +523,7 @@ async function setup(walk) {
     application_id: OTHER_APPLICATION_ID,
     username: USERNAME,
     password: PASSWORD,
+    api_url: walk.sandboxUrl,
   });
   await walk.step('setup-basic-form');
   await walk.click('Submit');
@@ -946,8 +950,7 @@ async function main() {
   const sandbox = { port: sandboxPort, child: await startSandbox(sandboxPort, CLIENT_SECRET) };
   const ha = start('home-assistant', ['hass', '--config', config, '--skip-pip'], {
     SETUP_PORT: String(haPort),
-    PYTHONPATH: REPO,
-    BANDWIDTH_SANDBOX_URL: sandboxUrl,
+    PYTHONPATH: [REPO, path.join(REPO, 'scripts', 'develop_sandbox')].join(':'),
   });
   await waitFor('Home Assistant', async () => (await fetch(`${haUrl}/api/onboarding`)).ok, ha, 180);
   const tokens = await onboard(haUrl);
@@ -975,6 +978,8 @@ async function main() {
   }, hassTokens);
   const page = context.pages()[0] ?? await context.newPage();
   const walk = new Walk(page, haUrl, tokens);
+  // Where the setup forms point the entries.
+  walk.sandboxUrl = sandboxUrl;
   try {
     const parts = {
       setup: () => setup(walk),
