@@ -186,6 +186,7 @@ async def test_descriptions(
     await async_get_translations(hass, "en", "common", {"bandwidth"})
     described = describers(hass)[event_type](Event(event_type, data))
     assert f"{described['name']} {described['message']}" == told
+    assert described["icon"] == "mdi:phone-log"
 
 
 async def test_every_event_is_described(hass: HomeAssistant) -> None:

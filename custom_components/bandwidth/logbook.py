@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ICON,
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
@@ -34,6 +35,9 @@ from . import kinds
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .parse import ATTR_CONTACT, ATTR_PIN_VALID, MACHINE_RESULTS
 
+# The Call events entity's icon: without one, the frontend looks for the
+# integration's brand image, which a custom integration may not have.
+ICON: Final = "mdi:phone-log"
 # North American numbers, written as people read them: +1 704 555 0199.
 NANP: Final = re.compile(r"\+1([2-9][0-9]{2})([0-9]{3})([0-9]{4})")
 # Bandwidth's causes of a call placed and never answered, by their words;
@@ -75,6 +79,7 @@ def _describer(hass: HomeAssistant, describe: Describe) -> Describer:
         return {
             LOGBOOK_ENTRY_NAME: _who(hass, data),
             LOGBOOK_ENTRY_MESSAGE: describe(hass, data),
+            LOGBOOK_ENTRY_ICON: ICON,
         }
 
     return describer

@@ -628,6 +628,18 @@ async function newAddress(walk) {
   await walk.click('Submit');
   await walk.see('Paste it into your Voice application', false);
   await walk.see('/api/webhook/', false);
+  // The new address, as a person would copy it into the Voice application.
+  walk.inboundUrl = await walk.page.evaluate(() => {
+    const found = [];
+    const visit = (node) => {
+      if (node.nodeType === Node.TEXT_NODE) found.push(node.textContent);
+      if (node.shadowRoot) visit(node.shadowRoot);
+      for (const child of node.childNodes) visit(child);
+    };
+    visit(document.body);
+    return found.join(' ').match(/https?:\/\/\S+\/api\/webhook\/\S+/)?.[0];
+  });
+  if (!walk.inboundUrl) throw new Error('options-new-address: no URL shown');
   await walk.step('options-new-address');
   await walk.click('Submit');
   await walk.see('Options successfully saved.', false);
@@ -722,6 +734,7 @@ async function contacts(walk) {
   await walk.see(reconfigure.data.remove_pin);
   await walk.step('contact-reconfigure');
   await walk.fill({ name: RENAMED });
+  walk.contactName = RENAMED;
   await walk.page.locator('ha-selector').filter({ hasText: reconfigure.data.remove_pin }).locator('ha-switch').click();
   await walk.click('Submit');
   // Home Assistant's own words since 2025.5 (before, the contact's abort text).
@@ -734,6 +747,63 @@ async function contacts(walk) {
   if (await walk.text(reconfigure.data.remove_pin).count()) throw new Error('contact-reconfigure: Remove the PIN shown without a PIN');
   await walk.step('contact-reconfigure-no-pin');
   await walk.closeDialog();
+}
+
+// Calls to the number, as a person meets them afterwards: in the logbook,
+// each told in plain words, named after the caller (the contact's name when
+// the number is a contact's), and on the Call events entity.
+async function calls(walk, sandbox) {
+  console.log('Calls in the logbook and on the Call events entity');
+  if (!walk.inboundUrl) await newAddress(walk);
+  const ring = async (name, args) => {
+    const child = start(name, [
+      'python', '-m', 'sandbox', 'call', '--sandbox', `http://127.0.0.1:${sandbox.port}`,
+      '--url', walk.inboundUrl, '--status-url', walk.inboundUrl, ...args,
+    ]);
+    const code = await Promise.race([
+      child.exited,
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), TIMEOUT)),
+    ]);
+    if (code !== 0) throw new Error(`${name} ended with ${code}; see ${name}.log`);
+  };
+  await ring('call-stranger', ['--from', '+17045550199', '--unverified']);
+  const contact = walk.contactName;
+  if (contact) await ring('call-contact', ['--from', CONTACT.number]);
+
+  // The recorder writes every few seconds: the page may open before it has.
+  const deadline = Date.now() + 4 * TIMEOUT;
+  for (;;) {
+    await walk.goto('/logbook');
+    try {
+      await walk.text('+1 704 555 0199').waitFor({ timeout: 5000 });
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+  await walk.see('called (caller ID not verified)', false);
+  await walk.see('called; nobody answered', false);
+  if (contact) await walk.see(contact);
+  await walk.step('logbook');
+
+  // The entity's last event, with its attributes named in words.
+  const [events] = Object.keys(await walk.page.evaluate(
+    () => document.querySelector('home-assistant').hass.states,
+  )).filter((entityId) => /^event\.bandwidth_.*_call_events$/.test(entityId));
+  if (!events) throw new Error('no Call events entity');
+  await walk.page.evaluate((entityId) => {
+    document.querySelector('home-assistant').dispatchEvent(
+      new CustomEvent('hass-more-info', { detail: { entityId }, bubbles: true, composed: true }),
+    );
+  }, events);
+  // Its events, each in its translated name.
+  const eventTypes = STRINGS.entity.event.call.state_attributes.event_type.state;
+  const dialog = walk.page.locator('ha-more-info-dialog');
+  await dialog.getByText(eventTypes.disconnected, { exact: true }).first().waitFor();
+  await dialog.getByText(eventTypes.received, { exact: true }).first().waitFor();
+  if (await dialog.getByText('Unknown').count()) throw new Error('call-events: shows "Unknown"');
+  await walk.step('call-events');
+  await walk.page.keyboard.press('Escape');
 }
 
 async function reconfigure(walk) {
@@ -939,6 +1009,7 @@ async function main() {
     '  country: US',
     `  external_url: ${haUrl}`,
     'frontend:',
+    'logbook:',
     'logger:',
     '  default: warning',
     '  logs:',
@@ -986,6 +1057,7 @@ async function main() {
       entries: () => integrationPage(walk),
       options: () => options(walk),
       contacts: () => contacts(walk),
+      calls: () => calls(walk, sandbox),
       reconfigure: () => reconfigure(walk),
       repairs: () => repairs(walk),
       reauth: () => reauth(walk, sandbox),
