@@ -94,6 +94,10 @@ ROOT = Path(__file__).parents[1]
 # reply but on the same loop, which alone costs about a quarter of Twilio's
 # whole request.
 WEBHOOK_P50 = 1.7
+# One callback at a time, as Bandwidth sends a call's: the reply goes before
+# the entity's state is written, so Bandwidth waits for none of it. Callbacks
+# in parallel share the loop with the writes of the others, which count there.
+WEBHOOK_P50_ONE = 1.3
 WEBHOOK_P99 = 2.0
 # The action's own work on top of the least any action placing a call does
 # (Home Assistant's service call, the POST, reading its answer): validation,
@@ -192,7 +196,7 @@ def _pooled(rounds: list[list[float]]) -> list[float]:
 
 
 @pytest.mark.quick
-@pytest.mark.parametrize("concurrency", [10, 50])
+@pytest.mark.parametrize("concurrency", [1, 10, 50])
 async def test_webhook_answer_path(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -243,6 +247,7 @@ async def test_webhook_answer_path(
     p50, p99 = percentile(ours, 0.5), percentile(ours, 0.99)
     base_p50, base_p99 = percentile(twilio_, 0.5), percentile(twilio_, 0.99)
     ratio = round_ratio(our_rounds, twilio_rounds)
+    goal = WEBHOOK_P50_ONE if concurrency == 1 else WEBHOOK_P50
     counted = f"{len(ours):,} answer callbacks, {concurrency} concurrent"
     record(
         Row(
@@ -250,8 +255,8 @@ async def test_webhook_answer_path(
             ms(p50),
             ms(base_p50) + " (Home Assistant's Twilio webhook)",
             f"{ratio:.2f}x",
-            rounds.target(WEBHOOK_P50),
-            ratio <= rounds.bound(WEBHOOK_P50),
+            rounds.target(goal),
+            ratio <= rounds.bound(goal),
         )
     )
     record(

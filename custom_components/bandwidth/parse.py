@@ -162,12 +162,13 @@ def parse_callback(fields: Mapping[str, Any], *, from_query: bool) -> CallbackEv
     if not isinstance(event_type, str) or not event_type:
         raise InvalidCallbackError("eventType is missing")
 
-    data: dict[str, Any] = {}
-    for name, key in STRING_FIELDS.items():
-        if name in fields and (
-            (value := fields[name]) is None or isinstance(value, str)
-        ):
-            data[key] = value
+    # In the callback's order: it has fewer fields than STRING_FIELDS knows.
+    data: dict[str, Any] = {
+        key: value
+        for name, value in fields.items()
+        if (key := STRING_FIELDS.get(name)) is not None
+        and (value is None or isinstance(value, str))
+    }
     call_id = peek_call_id(fields)
     if call_id is None:
         data.pop(ATTR_CALL_ID, None)
