@@ -32,9 +32,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.api.pacing import WINDOW
 from custom_components.bandwidth.bxml import GOODBYE
+from custom_components.bandwidth.call_store import SAVE_DELAY, STORAGE_KEY
 from custom_components.bandwidth.calls import (
-    SAVE_DELAY,
-    STORAGE_KEY,
     CallScript,
     GatherScript,
     LiveCall,

@@ -14,7 +14,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
-from .calls import CallStore, async_remove_call_store
+from .call_store import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
     CONF_ASSIST_CALLERS,

@@ -41,7 +41,8 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
-from .calls import MAX_AGE, NO_MEDIA, Media, Speech
+from .call_store import MAX_AGE
+from .calls import NO_MEDIA, Media, Speech
 from .const import DOMAIN, LOGGER
 from .validation import MAX_CALL_TIMEOUT
 

@@ -22,10 +22,10 @@ from typing import Any, Final, Protocol
 from homeassistant.core import callback
 
 from . import bxml
+from .call_store import CallStore
 from .calls import (
     CallScript,
     CallStep,
-    CallStore,
     LiveCall,
     Media,
     Phase,

@@ -31,7 +31,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
-from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, CallStore, LiveCall
+from .call_store import CallStore
+from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_INBOUND_SECRET,
