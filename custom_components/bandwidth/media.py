@@ -37,12 +37,12 @@ from homeassistant.core import HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.http import HomeAssistantView
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
 from .call_store import MAX_AGE
 from .calls import NO_MEDIA, Media, Speech
+from .cloudhook import async_direct_url
 from .const import DOMAIN, LOGGER
 from .validation import MAX_CALL_TIMEOUT
 
@@ -341,19 +341,6 @@ async def async_prepare_media(
     )
 
 
-@callback
-def audio_base_url(hass: HomeAssistant) -> str | None:
-    """Return where Bandwidth can fetch audio from Home Assistant, if anywhere.
-
-    The external URL, else Home Assistant Cloud's remote access: a cloudhook
-    relays text, not audio.
-    """
-    try:
-        return get_url(hass, allow_internal=False, prefer_external=True)
-    except NoURLAvailableError:
-        return None
-
-
 def _audio_base_url(hass: HomeAssistant) -> str:
     """Return where Bandwidth can fetch audio from Home Assistant.
 
@@ -361,7 +348,7 @@ def _audio_base_url(hass: HomeAssistant) -> str:
         HomeAssistantError: only a cloudhook (or nothing) reaches Home Assistant.
 
     """
-    if (base := audio_base_url(hass)) is None:
+    if (base := async_direct_url(hass)) is None:
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="audio_unreachable"
         )
