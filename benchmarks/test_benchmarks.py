@@ -47,8 +47,8 @@ from custom_components.bandwidth.const import (
     DOMAIN,
 )
 from custom_components.bandwidth.helpers import async_create_client
+from custom_components.bandwidth.inbound import ROUND
 from custom_components.bandwidth.media import async_prepare_media
-from custom_components.bandwidth.replies import ROUND
 from custom_components.bandwidth.validation import MAX_CALLS_PER_HOUR
 from sandbox import ACCOUNT_ID, APPLICATION_ID, Call, Sandbox, Scenario
 from tests.conftest import EXTERNAL_URL, FROM_NUMBER, WEBHOOK_ID, entry_data

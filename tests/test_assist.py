@@ -476,6 +476,7 @@ async def test_flow_without_stream_urls(
         init_integration.runtime_data.calls,
         lambda _call, _step: "https://example.com/cb",
         lambda: {CONF_INBOUND_CALLS: INBOUND_ASSIST},
+        lambda _call: None,
         contacts=init_integration.runtime_data.contacts,
     )
     event = CallbackEvent(

@@ -262,23 +262,16 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     _say(response, greeting, voice, audio)
     if tone_url:
         _play(response, tone_url)
-    url = clean_text(callback_url)
-    record = ET.SubElement(
+    _record(
         response,
-        "Record",
-        recordingAvailableUrl=url,
-        maxDuration=_number(max_duration),
-        silenceTimeout=_number(SILENCE_TIMEOUT),
-        terminatingDigits="#",
-        fileFormat=file_format,
+        clean_text(callback_url),
+        max_duration=max_duration,
+        silence_timeout=SILENCE_TIMEOUT,
+        transcribe=transcribe,
+        detect_language=detect_language,
+        file_format=file_format,
+        method=method,
     )
-    _set_method(record, "recordingAvailableMethod", method)
-    if transcribe:
-        record.set("transcribe", "true")
-        record.set("transcriptionAvailableUrl", url)
-        _set_method(record, "transcriptionAvailableMethod", method)
-        if detect_language:
-            record.set("detectLanguage", "true")
     ET.SubElement(response, "Hangup")
     return _serialize(response)
 
@@ -305,22 +298,16 @@ def screen(  # noqa: PLR0913 - the question, then how the answer is kept
     response = ET.Element("Response")
     _speak(response, question, voice)
     url = clean_text(callback_url)
-    record = ET.SubElement(
+    _record(
         response,
-        "Record",
-        recordingAvailableUrl=url,
-        maxDuration=_number(max_duration),
-        silenceTimeout=_number(SCREEN_SILENCE_TIMEOUT),
-        terminatingDigits="#",
-        fileFormat=file_format,
+        url,
+        max_duration=max_duration,
+        silence_timeout=SCREEN_SILENCE_TIMEOUT,
+        transcribe=transcribe,
+        detect_language=detect_language,
+        file_format=file_format,
+        method=method,
     )
-    _set_method(record, "recordingAvailableMethod", method)
-    if transcribe:
-        record.set("transcribe", "true")
-        record.set("transcriptionAvailableUrl", url)
-        _set_method(record, "transcriptionAvailableMethod", method)
-        if detect_language:
-            record.set("detectLanguage", "true")
     _speak(response, hold_message, voice)
     redirect = ET.SubElement(response, "Redirect", redirectUrl=url)
     _set_method(redirect, "redirectMethod", method)
@@ -395,6 +382,36 @@ def _gather(  # noqa: PLR0913 - the prompt's voice and audio travel with it
         element.set("repeatCount", _number(gather.repeat_count))
     if gather.prompt:
         _say(element, gather.prompt, voice, audio)
+
+
+def _record(  # noqa: PLR0913 - where the recording goes, then how it is made
+    parent: ET.Element,
+    url: str,
+    *,
+    max_duration: float,
+    silence_timeout: float,
+    transcribe: bool,
+    detect_language: bool,
+    file_format: str,
+    method: str,
+) -> None:
+    """Record the caller, ending on `#`; its callbacks (and transcript's) go to `url`."""
+    record = ET.SubElement(
+        parent,
+        "Record",
+        recordingAvailableUrl=url,
+        maxDuration=_number(max_duration),
+        silenceTimeout=_number(silence_timeout),
+        terminatingDigits="#",
+        fileFormat=file_format,
+    )
+    _set_method(record, "recordingAvailableMethod", method)
+    if transcribe:
+        record.set("transcribe", "true")
+        record.set("transcriptionAvailableUrl", url)
+        _set_method(record, "transcriptionAvailableMethod", method)
+        if detect_language:
+            record.set("detectLanguage", "true")
 
 
 def _transfer(

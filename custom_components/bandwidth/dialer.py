@@ -22,9 +22,9 @@ from .calls import CallScript, LiveCall, MachineDetectionMode, Speech
 from .cloudhook import async_get_webhook_url
 from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
+from .documents import largest_document
 from .errors import bandwidth_errors
 from .media import async_prepare_media, speech_settings
-from .replies import largest_document
 from .scripts import build_script, script_texts
 
 # Action fields copied unchanged into createCall / machineDetection.
