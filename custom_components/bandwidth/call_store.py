@@ -88,7 +88,7 @@ class _CallsStore(Store[_StoredData]):
 
 
 class CallAudio(Protocol):
-    """Serves the audio of live calls by name (media.AudioLibrary)."""
+    """Serves the audio of live calls by name (audio_library.AudioLibrary)."""
 
     def lend(self, owner: str, clips: Mapping[str, str]) -> None:
         """Serve names (to their media source IDs) while the call `owner` lives."""

@@ -16,8 +16,8 @@ from homeassistant.core import (
 from homeassistant.util.json import JsonValueType
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
+from .assist_calls import resolve_pipeline
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
-from .conversation import resolve_pipeline
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import bandwidth_errors, validation_error
@@ -34,7 +34,8 @@ from .validation import (
     with_default_voice,
     with_defaults,
 )
-from .voicemail import VoicemailBox, media_content_id
+from .voicemail import VoicemailBox
+from .voicemail_messages import media_content_id
 
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_UPDATE_CALL = "update_call"

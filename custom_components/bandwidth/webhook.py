@@ -31,6 +31,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
+from .assist_calls import async_follow_stream
 from .call_store import CallStore
 from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, LiveCall
 from .const import (
@@ -55,7 +56,6 @@ from .const import (
     EVENT_TYPE_TRANSFER_COMPLETE,
     LOGGER,
 )
-from .conversation import async_follow_stream
 from .data import BandwidthConfigEntry
 from .parse import (
     ATTR_CONTACT,
@@ -74,7 +74,8 @@ from .parse import (
 )
 from .replies import INTERNAL_EVENTS, CallFlow
 from .signals import async_fire_call_event
-from .voicemail import RECORDING_CALLBACKS, Expected
+from .voicemail import RECORDING_CALLBACKS
+from .voicemail_messages import Expected
 
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
