@@ -38,16 +38,6 @@ _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 _ILLEGAL_XML: Final = re.compile(
     "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
-# What ElementTree escapes, in its order: in text, and in attribute values
-# (where white space other than the space is kept as character references).
-_TEXT_ESCAPES: Final = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
-_ATTRIBUTE_ESCAPES: Final = (
-    *_TEXT_ESCAPES,
-    ('"', "&quot;"),
-    ("\r", "&#13;"),
-    ("\n", "&#10;"),
-    ("\t", "&#09;"),
-)
 
 
 def clean_text(value: str) -> str:
@@ -452,34 +442,4 @@ def _number(value: float) -> str:
 def _serialize(response: ET.Element) -> bytes:
     # ElementTree's own declaration uses single quotes; Bandwidth documents
     # the double-quoted form.
-    parts: list[str] = []
-    _write(response, parts)
-    return _DECLARATION + "".join(parts).encode(CHARSET)
-
-
-def _write(element: ET.Element, parts: list[str]) -> None:
-    """Write an element as ET.tostring does, a few times faster.
-
-    These documents have no namespaces, tails, comments or processing
-    instructions: elements, their attributes in the order set, and text.
-    """
-    tag = element.tag
-    parts.append(f"<{tag}")
-    for name, value in element.items():
-        parts.append(f' {name}="{_escape(value, _ATTRIBUTE_ESCAPES)}"')
-    if element.text or len(element):
-        parts.append(">")
-        if element.text:
-            parts.append(_escape(element.text, _TEXT_ESCAPES))
-        for child in element:
-            _write(child, parts)
-        parts.append(f"</{tag}>")
-    else:
-        parts.append(" />")
-
-
-def _escape(text: str, escapes: tuple[tuple[str, str], ...]) -> str:
-    for char, entity in escapes:
-        if char in text:
-            text = text.replace(char, entity)
-    return text
+    return _DECLARATION + ET.tostring(response, encoding="unicode").encode(CHARSET)
