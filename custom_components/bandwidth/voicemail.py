@@ -12,6 +12,9 @@ Bandwidth made it, under the config directory; the messages' metadata is in
 a Store. A replayed callback finds its recording already taken and does
 nothing. A message is announced (bandwidth_voicemail_received) once its
 transcript came, or TRANSCRIPT_WAIT after it was stored without one.
+
+The module runs a little past 450 lines: the messages kept and the
+recordings on their way are one box, sharing one Store and its saves.
 """
 
 from __future__ import annotations
