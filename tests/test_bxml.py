@@ -218,9 +218,9 @@ def test_voicemail_without_a_tone() -> None:
             tone_url=None,
             voice=None,
             callback_url="https://ha.example.test/api/webhook/x?ref=r&key=k",
-            max_duration=120,
-            transcribe=False,
-            detect_language=False,
+            recording=bxml.Recording(
+                max_duration=120, transcribe=False, detect_language=False
+            ),
         )
     )
     assert verbs(root) == ["SpeakSentence", "Record", "Hangup"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 from xml.etree import ElementTree as ET
 
@@ -38,6 +39,17 @@ _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 _ILLEGAL_XML: Final = re.compile(
     "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recording:
+    """How a caller is recorded (voicemail, screening), and transcribed."""
+
+    max_duration: float
+    transcribe: bool
+    # Bandwidth transcribes in English unless told to detect the language.
+    detect_language: bool
+    file_format: str = "mp3"
 
 
 def clean_text(value: str) -> str:
@@ -233,15 +245,12 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     tone_url: str | None,
     voice: str | None,
     callback_url: str,
-    max_duration: float,
-    transcribe: bool,
-    detect_language: bool,
-    file_format: str = "mp3",
+    recording: Recording,
     method: str = "POST",
 ) -> bytes:
     """Answer with the greeting, record the caller's message, then hang up.
 
-    The recording ends after `max_duration`, after SILENCE_TIMEOUT seconds of
+    The recording ends after its `max_duration`, after SILENCE_TIMEOUT seconds of
     silence, or when the caller presses `#`. Its callbacks (recording and
     transcript available) come to the call's own URL, mostly after the
     caller hung up; no recordComplete is asked for: the call simply ends.
@@ -252,16 +261,7 @@ def voicemail(  # noqa: PLR0913 - the greeting, then how the message is kept
     _say(response, greeting, voice, audio)
     if tone_url:
         _play(response, tone_url)
-    _record(
-        response,
-        clean_text(callback_url),
-        max_duration=max_duration,
-        silence_timeout=SILENCE_TIMEOUT,
-        transcribe=transcribe,
-        detect_language=detect_language,
-        file_format=file_format,
-        method=method,
-    )
+    _record(response, clean_text(callback_url), recording, SILENCE_TIMEOUT, method)
     ET.SubElement(response, "Hangup")
     return _serialize(response)
 
@@ -272,15 +272,12 @@ def screen(  # noqa: PLR0913 - the question, then how the answer is kept
     hold_message: str,
     voice: str | None,
     callback_url: str,
-    max_duration: float,
-    transcribe: bool,
-    detect_language: bool,
-    file_format: str = "mp3",
+    recording: Recording,
     method: str = "POST",
 ) -> bytes:
     """Ask who is calling and why, record the answer, then hold the caller.
 
-    The answer ends after `max_duration`, after SCREEN_SILENCE_TIMEOUT
+    The answer ends after its `max_duration`, after SCREEN_SILENCE_TIMEOUT
     seconds of silence, or when the caller presses `#`. Its callbacks come to
     the call's own URL while the caller, told to hold, waits in the call's
     loop (the redirect).
@@ -288,16 +285,7 @@ def screen(  # noqa: PLR0913 - the question, then how the answer is kept
     response = ET.Element("Response")
     _speak(response, question, voice)
     url = clean_text(callback_url)
-    _record(
-        response,
-        url,
-        max_duration=max_duration,
-        silence_timeout=SCREEN_SILENCE_TIMEOUT,
-        transcribe=transcribe,
-        detect_language=detect_language,
-        file_format=file_format,
-        method=method,
-    )
+    _record(response, url, recording, SCREEN_SILENCE_TIMEOUT, method)
     _speak(response, hold_message, voice)
     redirect = ET.SubElement(response, "Redirect", redirectUrl=url)
     _set_method(redirect, "redirectMethod", method)
@@ -374,15 +362,11 @@ def _gather(  # noqa: PLR0913 - the prompt's voice and audio travel with it
         _say(element, gather.prompt, voice, audio)
 
 
-def _record(  # noqa: PLR0913 - where the recording goes, then how it is made
+def _record(
     parent: ET.Element,
     url: str,
-    *,
-    max_duration: float,
+    recording: Recording,
     silence_timeout: float,
-    transcribe: bool,
-    detect_language: bool,
-    file_format: str,
     method: str,
 ) -> None:
     """Record the caller, ending on `#`; its callbacks (and transcript's) go to `url`."""
@@ -390,17 +374,17 @@ def _record(  # noqa: PLR0913 - where the recording goes, then how it is made
         parent,
         "Record",
         recordingAvailableUrl=url,
-        maxDuration=_number(max_duration),
+        maxDuration=_number(recording.max_duration),
         silenceTimeout=_number(silence_timeout),
         terminatingDigits="#",
-        fileFormat=file_format,
+        fileFormat=recording.file_format,
     )
     _set_method(record, "recordingAvailableMethod", method)
-    if transcribe:
+    if recording.transcribe:
         record.set("transcribe", "true")
         record.set("transcriptionAvailableUrl", url)
         _set_method(record, "transcriptionAvailableMethod", method)
-        if detect_language:
+        if recording.detect_language:
             record.set("detectLanguage", "true")
 
 

@@ -148,19 +148,12 @@ class Reception:
         # Rounds after the answer, while its transcript is awaited.
         call.rounds = SCREEN_WAIT
         screener.start(call, event.data)
-        transcription = options.get(
-            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-        )
         return call, bxml.screen(
             question=SCREEN_QUESTION,
             hold_message=SCREEN_HOLD,
             voice=options.get(CONF_VOICE),
             callback_url=self._callback_url(call, None),
-            max_duration=SCREEN_MAX_DURATION,
-            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
-            detect_language=not self._language().lower().startswith("en"),
-            # Home Assistant's speech-to-text hears WAV, not MP3.
-            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
+            recording=self._recording(options, SCREEN_MAX_DURATION),
             method=call.method,
         )
 
@@ -217,17 +210,10 @@ class Reception:
 
     @callback
     def voicemail(self, call: LiveCall) -> bytes:
-        """Answer with the greeting and record the caller's message.
-
-        Bandwidth transcribes in English unless told to detect the language
-        (English, French or Spanish).
-        """
+        """Answer with the greeting and record the caller's message."""
         options = self._options()
         self._set_phase(call, "recording")
         greeting = greeting_text(options)
-        transcription = options.get(
-            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-        )
         audio: dict[str, str] = {}
         if (media := self._greeting()) is not None:
             # The call serves the greeting's audio under names of its own.
@@ -240,14 +226,32 @@ class Reception:
             tone_url=self._tone(),
             voice=options.get(CONF_VOICE),
             callback_url=self._callback_url(call, None),
-            max_duration=options.get(
-                CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
+            recording=self._recording(
+                options,
+                options.get(
+                    CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
+                ),
             ),
+            method=call.method,
+        )
+
+    def _recording(
+        self, options: Mapping[str, Any], max_duration: float
+    ) -> bxml.Recording:
+        """Return how a caller is recorded, as the options say.
+
+        Bandwidth transcribes in English unless told to detect the language
+        (English, French or Spanish), from Home Assistant's.
+        """
+        transcription = options.get(
+            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
+        )
+        return bxml.Recording(
+            max_duration=max_duration,
             transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
             detect_language=not self._language().lower().startswith("en"),
             # Home Assistant's speech-to-text hears WAV, not MP3.
             file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
-            method=call.method,
         )
 
     @callback
