@@ -192,7 +192,7 @@ class LiveCall(Stored):
     # again after a restart.
     clips: dict[str, str] = field(default_factory=dict)
     # Live-only state, not stored: rounds of the silent hold loop answered,
-    # answer documents built once (see replies.py), the last callback URL
+    # answer documents built once (see documents.py), the last callback URL
     # made, with the webhook URL it was made on, and whether the call's
     # media stream is connected to Home Assistant.
     keep_alives: int = field(default=0, repr=False, metadata=LIVE_ONLY)

@@ -35,9 +35,9 @@ class Stored:
     """A dataclass with a stored form: `as_dict`, and `from_dict` to read it back.
 
     A field with no default (or marked `REQUIRED`) must be in the stored
-    form; one with a default may be missing (stored by an older version) and takes its default. A
-    value that does not fit its field's type, or a key that names no field,
-    makes the whole form unreadable.
+    form; one with a default may be missing (stored by an older version)
+    and takes its default. A value that does not fit its field's type, or a
+    key that names no field, makes the whole form unreadable.
     """
 
     def as_dict(self) -> dict[str, Any]:
