@@ -32,9 +32,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth.api.pacing import WINDOW
 from custom_components.bandwidth.bxml import GOODBYE
+from custom_components.bandwidth.call_store import SAVE_DELAY, STORAGE_KEY
 from custom_components.bandwidth.calls import (
-    SAVE_DELAY,
-    STORAGE_KEY,
     CallScript,
     GatherScript,
     LiveCall,
@@ -48,9 +47,9 @@ from custom_components.bandwidth.const import (
     DOMAIN,
 )
 from custom_components.bandwidth.helpers import async_create_client
+from custom_components.bandwidth.inbound import ROUND
 from custom_components.bandwidth.media import async_prepare_media
 from custom_components.bandwidth.option_rules import MAX_CALLS_PER_HOUR
-from custom_components.bandwidth.replies import ROUND
 from sandbox import Call, Sandbox, Scenario
 from tests.helpers import (
     CLOUDHOOK_URL,

@@ -22,7 +22,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.network import NoURLAvailableError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bandwidth import bxml, conversation, stream, ulaw
+from custom_components.bandwidth import bxml, cloudhook, conversation, ulaw
 from custom_components.bandwidth.calls import CallScript, CallStep, LiveCall
 from custom_components.bandwidth.const import (
     CONF_ASSIST_PIPELINE,
@@ -373,7 +373,7 @@ async def test_no_address_for_the_stream(
     def no_url(*_args: Any, **_kwargs: Any) -> str:
         raise NoURLAvailableError
 
-    monkeypatch.setattr(stream, "get_url", no_url)
+    monkeypatch.setattr(cloudhook, "get_url", no_url)
     call = ring_in(live)
     await finish(live, call)
     assert call.answer_time is None
@@ -470,6 +470,7 @@ async def test_flow_without_stream_urls(
         init_integration.runtime_data.calls,
         lambda _call, _step: "https://example.com/cb",
         lambda: {CONF_INBOUND_CALLS: INBOUND_ASSIST},
+        lambda _call: None,
         contacts=init_integration.runtime_data.contacts,
     )
     event = CallbackEvent(

@@ -23,8 +23,9 @@ from custom_components.bandwidth.const import (
     EVENT_GATHER_COMPLETE,
     INBOUND_ASSIST,
 )
+from custom_components.bandwidth.inbound import PIN_PROMPT
 from custom_components.bandwidth.pins import lockout_issue_id
-from custom_components.bandwidth.replies import BUSY_MESSAGE, PIN_PROMPT
+from custom_components.bandwidth.replies import BUSY_MESSAGE
 from sandbox import Call
 
 from .helpers import Live, add_contact

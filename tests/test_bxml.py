@@ -191,7 +191,7 @@ MARKUP = st.text(alphabet="&<>\"'\r\n\t a\u00e9\U0001f600") | st.text()
 def test_written_as_element_tree_writes(
     text: str, attribute: str, children: list[tuple[str, str]]
 ) -> None:
-    """Documents are written byte for byte as ElementTree writes them."""
+    """Documents are what ElementTree writes, after Bandwidth's own declaration."""
     response = ET.Element("Response", first=bxml.clean_text(attribute))
     response.text = bxml.clean_text(text)
     for child_text, child_attribute in children:
@@ -215,9 +215,9 @@ def test_voicemail_without_a_tone() -> None:
             tone_url=None,
             voice=None,
             callback_url="https://ha.example.test/api/webhook/x?ref=r&key=k",
-            max_duration=120,
-            transcribe=False,
-            detect_language=False,
+            recording=bxml.Recording(
+                max_duration=120, transcribe=False, detect_language=False
+            ),
         )
     )
     assert verbs(root) == ["SpeakSentence", "Record", "Hangup"]

@@ -11,18 +11,21 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.bandwidth import calls as calls_module
-from custom_components.bandwidth.calls import (
+from custom_components.bandwidth import call_store as calls_module
+from custom_components.bandwidth.call_store import (
     MAX_AGE,
     RECENT_CALLS,
     SAVE_DELAY,
-    CallScript,
     CallStore,
+    RecentCall,
+    async_remove_call_store,
+)
+from custom_components.bandwidth.calls import (
+    CallScript,
     GatherScript,
     LiveCall,
     Media,
-    RecentCall,
-    async_remove_call_store,
+    Speech,
 )
 
 ENTRY_ID = "entry-1"
@@ -298,6 +301,13 @@ def test_script_round_trip() -> None:
     assert LiveCall.from_dict(call.as_dict()).script == SCRIPT
     assert CallScript.from_dict({}) == CallScript()
     assert LiveCall.from_dict(new_call(None).as_dict()).script is None
+
+
+def test_speech_round_trip() -> None:
+    """The stored form gives back the call's text-to-speech, options and all."""
+    call = new_call()
+    call.speech = Speech(engine="tts.voice", language="en", options={"pitch": 2})
+    assert LiveCall.from_dict(call.as_dict()).speech == call.speech
 
 
 class Lent:

@@ -16,21 +16,20 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bandwidth import conversation, stream
+from custom_components.bandwidth.assist_calls import (
+    async_end_conversations,
+    async_follow_stream,
+)
 from custom_components.bandwidth.calls import LiveCall
 from custom_components.bandwidth.const import (
     CONF_ASSIST_MAX_MINUTES,
     DOMAIN,
     EVENT_ASSIST_ENDED,
 )
-from custom_components.bandwidth.conversation import (
-    Conversation,
-    PipelineAgent,
-    async_end_conversations,
-    async_follow_stream,
-    wav_samples,
-)
+from custom_components.bandwidth.conversation import Conversation, PipelineAgent
 from custom_components.bandwidth.parse import CallbackEvent
 from custom_components.bandwidth.stream import MediaStream
+from custom_components.bandwidth.wav import wav_samples
 
 from .helpers import wav
 from .live_calls import (

@@ -30,7 +30,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from yarl import URL
 
-from custom_components.bandwidth import media
+from custom_components.bandwidth import audio_library, media
+from custom_components.bandwidth.audio_library import AUDIO_PATH, DATA_AUDIO, GRACE
 from custom_components.bandwidth.bxml import GOODBYE
 from custom_components.bandwidth.calls import LiveCall, Speech
 from custom_components.bandwidth.const import (
@@ -39,12 +40,7 @@ from custom_components.bandwidth.const import (
     DOMAIN,
     EVENT_GATHER_COMPLETE,
 )
-from custom_components.bandwidth.media import (
-    AUDIO_PATH,
-    DATA_AUDIO,
-    GRACE,
-    SIGNED_FOR,
-)
+from custom_components.bandwidth.media import SIGNED_FOR
 from sandbox import Sandbox
 
 from .helpers import (
@@ -712,7 +708,7 @@ async def test_library_lets_go_of_audio_and_renders_it_again(
     hass: HomeAssistant, voice: FakeVoice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past its memory bound, audio is rendered again when Bandwidth asks."""
-    monkeypatch.setattr(media, "MAX_BYTES", len(MP3) + 1)
+    monkeypatch.setattr(audio_library, "MAX_BYTES", len(MP3) + 1)
     library = hass.data[DATA_AUDIO]
     one, two = tts_source(hass, "One."), tts_source(hass, "Two.")
     assert await library.async_render(one) == "mp3"
@@ -730,13 +726,13 @@ async def test_library_lets_go_of_audio_and_renders_it_again(
     assert await library.async_audio("one.mp3") == (MP3, "audio/mpeg")
 
     # Asked for twice at once, rendered twice: kept once.
-    render = media._async_render
+    render = audio_library._async_render
 
     async def slowly(hass: HomeAssistant, source: str) -> tuple[str, bytes]:
         await asyncio.sleep(0)
         return await render(hass, source)
 
-    monkeypatch.setattr(media, "_async_render", slowly)
+    monkeypatch.setattr(audio_library, "_async_render", slowly)
     three = tts_source(hass, "Three.")
     await asyncio.gather(library.async_render(three), library.async_render(three))
     assert library._audio.keys() == {three}

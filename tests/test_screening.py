@@ -33,7 +33,7 @@ from custom_components.bandwidth.const import (
     EVENT_CALL_SCREENED,
     EVENT_VOICEMAIL_RECEIVED,
 )
-from custom_components.bandwidth.replies import SCREEN_HOLD, SCREEN_QUESTION
+from custom_components.bandwidth.inbound import SCREEN_HOLD, SCREEN_QUESTION
 from sandbox import Call, Scenario
 from sandbox.audio import silence_wav
 

@@ -60,9 +60,11 @@ from custom_components.bandwidth.voicemail import (
     EXPECT_FOR,
     MAX_MESSAGES,
     TRANSCRIPT_WAIT,
+    VoicemailBox,
+)
+from custom_components.bandwidth.voicemail_messages import (
     Expected,
     Message,
-    VoicemailBox,
     parse_duration,
 )
 from custom_components.bandwidth.voicemail_stt import async_transcribe, pcm16k

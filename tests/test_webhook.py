@@ -21,11 +21,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.bandwidth import replies
 from custom_components.bandwidth import webhook as webhook_module
-from custom_components.bandwidth.calls import (
-    CallScript,
-    CallStore,
-    LiveCall,
-)
+from custom_components.bandwidth.call_store import CallStore
+from custom_components.bandwidth.calls import CallScript, LiveCall
 from custom_components.bandwidth.const import (
     CONF_HOLD_TIME,
     CONF_INBOUND_CALLS,

@@ -14,7 +14,9 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import BandwidthAuthenticationError, BandwidthError
-from .calls import CallStore, async_remove_call_store
+from .assist_calls import async_converse, async_end_conversations
+from .audio_library import DATA_AUDIO, async_setup_audio
+from .call_store import CallStore, async_remove_call_store
 from .cloudhook import async_call_url, async_remove_cloudhook, async_setup_cloudhook
 from .const import (
     CONF_ASSIST_CALLERS,
@@ -30,7 +32,6 @@ from .contacts import (
     async_setup_contacts,
     async_unload_contact_platforms,
 )
-from .conversation import async_converse, async_end_conversations
 from .data import BandwidthConfigEntry, BandwidthData
 from .greeting import REFRESH, Greeting, ToneView
 from .helpers import async_create_client, connection
@@ -43,7 +44,6 @@ from .identity import (
     number_key,
 )
 from .issues import async_check_issues, async_delete_issues, async_setup_issues
-from .media import DATA_AUDIO, async_setup_audio
 from .media_source import VoicemailView
 from .pins import PinGuard, async_remove_pin_store
 from .replies import CallFlow
@@ -51,7 +51,8 @@ from .safeguards import CallsPerHour, async_remove_calls_per_hour
 from .screening import Screener
 from .services import async_setup_services
 from .stream import StreamView, async_stream_url
-from .voicemail import VoicemailBox, async_remove_voicemail
+from .voicemail import VoicemailBox
+from .voicemail_messages import async_remove_voicemail
 from .webhook import async_setup_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

@@ -11,27 +11,14 @@ of a call loses nothing, and forgotten when their disconnect callback arrives.
 from __future__ import annotations
 
 import secrets
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal, NamedTuple, Protocol, TypedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, Self, get_args
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from yarl import URL
 
-from .const import DOMAIN, LOGGER
-
-STORAGE_VERSION: Final = 2
-STORAGE_KEY: Final = f"{DOMAIN}.calls.{{}}"
-SAVE_DELAY: Final = 1  # seconds; coalesces bursts of calls placed together
-# A call whose disconnect never reached us (Home Assistant was down, say)
-# would otherwise stay forever; no call lasts this long.
-MAX_AGE: Final = 24 * 60 * 60  # seconds
-# Bandwidth allows 100 concurrent calls per account by default.
-MAX_CALLS: Final = 500
-RECENT_CALLS: Final = 20
+from .stored import LIVE_ONLY, REQUIRED, Stored
 
 # Query parameters of every callback URL: which call, and the proof that the
 # request comes from whoever was given the call's URLs (Bandwidth).
@@ -69,25 +56,11 @@ Phase = Literal[
     "screening",
     "screened",
 ]
-PHASES: Final = frozenset(
-    (
-        "placed",
-        "ringing",
-        "detecting",
-        "playing",
-        "holding",
-        "transferring",
-        "conversing",
-        "pin",
-        "recording",
-        "screening",
-        "screened",
-    )
-)
+PHASES: Final = frozenset(get_args(Phase))
 
 
 @dataclass(frozen=True, kw_only=True)
-class GatherScript:
+class GatherScript(Stored):
     """Digits to collect after the message, with their prompt."""
 
     prompt: str | None = None
@@ -102,28 +75,16 @@ class GatherScript:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Speech:
+class Speech(Stored):
     """A Home Assistant text-to-speech entity speaking a call's texts."""
 
     engine: str  # the tts entity's id
     language: str | None = None
     options: dict[str, Any] | None = None
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Speech | None:
-        """Rebuild speech settings from their stored form."""
-        if data is None:
-            return None
-        options = data.get("options")
-        return cls(
-            engine=str(data["engine"]),
-            language=_optional_str(data.get("language")),
-            options=dict(options) if options is not None else None,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
-class Media:
+class Media(Stored):
     """Audio Home Assistant prepared for a script or step before it was sent.
 
     `audio` maps each text a text-to-speech engine rendered, and each media
@@ -136,22 +97,12 @@ class Media:
     audio: dict[str, str] = field(default_factory=dict)
     clips: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Media:
-        """Rebuild prepared media from its stored form (absent before 0.2)."""
-        if data is None:
-            return cls()
-        return cls(
-            audio={str(key): str(value) for key, value in data["audio"].items()},
-            clips={str(key): str(value) for key, value in data["clips"].items()},
-        )
-
 
 NO_MEDIA: Final = Media()
 
 
 @dataclass(frozen=True, kw_only=True)
-class CallScript:
+class CallScript(Stored):
     """What a call plays once answered."""
 
     message: str | None = None
@@ -165,29 +116,9 @@ class CallScript:
     # An answering machine is hung up on at once (announcements).
     machine_hangup: bool = False
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CallScript:
-        """Rebuild a script from its stored form.
-
-        Raises:
-            AttributeError, KeyError, TypeError, ValueError: not a stored script.
-
-        """
-        gather = data.get("gather")
-        return cls(
-            message=data.get("message"),
-            voice=data.get("voice"),
-            audio_url=data.get("audio_url"),
-            machine_message=data.get("machine_message"),
-            gather=GatherScript(**gather) if gather is not None else None,
-            media=Media.from_dict(data.get("media")),
-            assist=_optional_str(data.get("assist")),
-            machine_hangup=bool(data.get("machine_hangup", False)),
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
-class TransferStep:
+class TransferStep(Stored):
     """Destinations to ring together and connect the call to."""
 
     to: tuple[str, ...]
@@ -196,7 +127,7 @@ class TransferStep:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CallStep:
+class CallStep(Stored):
     """What an automation tells a live call to do next (update_call)."""
 
     message: str | None = None
@@ -211,43 +142,16 @@ class CallStep:
     # A call received goes to voicemail.
     voicemail: bool = False
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CallStep:
-        """Rebuild a step from its stored form.
-
-        Raises:
-            AttributeError, KeyError, TypeError, ValueError: not a stored step.
-
-        """
-        gather, transfer = data.get("gather"), data.get("transfer")
-        if transfer is not None:
-            transfer = TransferStep(
-                to=tuple(str(to) for to in transfer["to"]),
-                caller_id=transfer.get("caller_id"),
-                timeout=transfer.get("timeout"),
-            )
-        return cls(
-            message=data.get("message"),
-            voice=data.get("voice"),
-            audio_url=data.get("audio_url"),
-            gather=GatherScript(**gather) if gather is not None else None,
-            transfer=transfer,
-            hangup=bool(data.get("hangup", False)),
-            media=Media.from_dict(data.get("media")),
-            assist=_optional_str(data.get("assist")),
-            voicemail=bool(data.get("voicemail", False)),
-        )
-
 
 @dataclass(kw_only=True, eq=False)
-class LiveCall:
+class LiveCall(Stored):
     """One call whose callbacks come to Home Assistant, and where it stands."""
 
     ref: str
     secret: str = field(repr=False)
     # Where the call's callbacks go, without the query; None for inbound calls
     # and calls restored from version 1 storage: the entry's current URL.
-    webhook_url: str | None
+    webhook_url: str | None = None
     # What to play when answered; None when the user's own answer URL serves
     # the call's BXML and only other callbacks come here.
     script: CallScript | None = None
@@ -271,7 +175,9 @@ class LiveCall:
     speech: Speech | None = None
     # The goodbye in the call's text-to-speech voice, once one was rendered.
     goodbye_audio: str | None = None
-    added: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
+    added: float = field(
+        default_factory=lambda: dt_util.utcnow().timestamp(), metadata=REQUIRED
+    )
     # The Assist pipeline of the conversation the call is having, if any.
     assist: str | None = None
     # The contact (subentry id) the call is with: the caller of a call
@@ -286,13 +192,15 @@ class LiveCall:
     # again after a restart.
     clips: dict[str, str] = field(default_factory=dict)
     # Live-only state, not stored: rounds of the silent hold loop answered,
-    # answer documents built once (see replies.py), the last callback URL
+    # answer documents built once (see documents.py), the last callback URL
     # made, with the webhook URL it was made on, and whether the call's
     # media stream is connected to Home Assistant.
-    keep_alives: int = field(default=0, repr=False)
-    documents: dict[bool, bytes] = field(default_factory=dict, repr=False)
+    keep_alives: int = field(default=0, repr=False, metadata=LIVE_ONLY)
+    documents: dict[bool, bytes] = field(
+        default_factory=dict, repr=False, metadata=LIVE_ONLY
+    )
     _callback_url: tuple[str, str] | None = field(default=None, init=False, repr=False)
-    streaming: bool = field(default=False, repr=False)
+    streaming: bool = field(default=False, repr=False, metadata=LIVE_ONLY)
 
     @classmethod
     def create(  # noqa: PLR0913 - keyword-only settings of a new call
@@ -339,339 +247,25 @@ class LiveCall:
             self._callback_url = (webhook_url, url)
         return url
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the stored form."""
-        return {
-            "ref": self.ref,
-            "secret": self.secret,
-            "webhook_url": self.webhook_url,
-            "script": asdict(self.script) if self.script is not None else None,
-            "machine_detection": self.machine_detection,
-            "method": self.method,
-            "direction": self.direction,
-            "phase": self.phase,
-            "call_id": self.call_id,
-            "machine_result": self.machine_result,
-            "pending": asdict(self.pending) if self.pending is not None else None,
-            "interrupt": self.interrupt,
-            "steps": self.steps,
-            "rounds": self.rounds,
-            "speech": asdict(self.speech) if self.speech is not None else None,
-            "goodbye_audio": self.goodbye_audio,
-            "added": self.added,
-            "assist": self.assist,
-            "contact": self.contact,
-            "pin_gather": self.pin_gather,
-            "caller_verified": self.caller_verified,
-            "clips": self.clips,
-        }
-
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LiveCall:
-        """Rebuild a call from its stored form.
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild a call from its stored form, older versions' too.
 
         Raises:
             AttributeError, KeyError, TypeError, ValueError: not a stored call.
 
         """
-        stored_script, stored_pending = data.get("script"), data.get("pending")
-        mode = data.get("machine_detection")
-        method = data.get("method", "POST")
-        direction = data.get("direction", "outbound")
         # Version 1 calls were placed and, if answered, are playing.
-        phase = data.get("phase", "playing" if data.get("call_id") else "placed")
-        if (
-            mode not in (None, "sync", "async")
-            or method not in ("GET", "POST")
-            or direction not in ("outbound", "inbound")
-            or phase not in PHASES
-        ):
-            raise ValueError(mode)
-        interrupt = data.get("interrupt")
-        script = (
-            CallScript.from_dict(stored_script) if stored_script is not None else None
-        )
-        pending = (
-            CallStep.from_dict(stored_pending) if stored_pending is not None else None
-        )
-        clips = data.get("clips")
-        if clips is None:
+        stored = {"phase": "playing" if data.get("call_id") else "placed", **data}
+        if stored.get("clips") is None:
+            stored.pop("clips", None)
+        call = super().from_dict(stored)
+        if "clips" not in stored:
             # Stored before calls kept their names: the script's and the step's.
-            clips = {
-                **(script.media.clips if script is not None else {}),
-                **(pending.media.clips if pending is not None else {}),
+            call.clips = {
+                **(call.script.media.clips if call.script is not None else {}),
+                **(call.pending.media.clips if call.pending is not None else {}),
             }
-        call = cls(
-            ref=str(data["ref"]),
-            secret=str(data["secret"]),
-            webhook_url=_optional_str(data.get("webhook_url")),
-            script=script,
-            machine_detection=mode,
-            method=method,
-            direction=direction,
-            phase=phase,
-            call_id=_optional_str(data.get("call_id")),
-            machine_result=_optional_str(data.get("machine_result")),
-            pending=pending,
-            interrupt=int(interrupt) if interrupt is not None else None,
-            steps=int(data.get("steps", 0)),
-            rounds=int(data.get("rounds", 0)),
-            speech=Speech.from_dict(data.get("speech")),
-            goodbye_audio=_optional_str(data.get("goodbye_audio")),
-            added=float(data["added"]),
-            assist=_optional_str(data.get("assist")),
-            contact=_optional_str(data.get("contact")),
-            pin_gather=bool(data.get("pin_gather", False)),
-            caller_verified=bool(data.get("caller_verified", False)),
-            clips={str(name): str(source) for name, source in clips.items()},
-        )
         if not call.ref or not call.secret:
             raise ValueError(call.ref)
         return call
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-class RecentCall(NamedTuple):
-    """A call seen lately and the last callback it sent."""
-
-    call_id: str
-    event_type: str
-
-
-class _StoredData(TypedDict):
-    calls: list[dict[str, Any]]
-
-
-class _CallsStore(Store[_StoredData]):
-    """The entry's stored calls; version 1 kept scripts by call id."""
-
-    async def _async_migrate_func(
-        self,
-        old_major_version: int,  # noqa: ARG002 - only version 1 ever existed
-        old_minor_version: int,  # noqa: ARG002
-        old_data: Any,
-    ) -> _StoredData:
-        """Turn version 1's {call_id: {added, script}} into calls.
-
-        Those calls were placed with callback credentials instead of per-call
-        URLs: they get a reference and secret of their own, which their
-        remaining callbacks learn from the BXML answering them.
-        """
-        calls: list[dict[str, Any]] = []
-        old_calls = old_data.get("calls") if isinstance(old_data, dict) else None
-        for call_id, stored in (old_calls or {}).items():
-            try:
-                script = stored["script"]
-                calls.append(
-                    {
-                        "ref": secrets.token_urlsafe(12),
-                        "secret": secrets.token_urlsafe(24),
-                        "webhook_url": script.get("webhook_url"),
-                        "script": {
-                            key: script.get(key)
-                            for key in (
-                                "message",
-                                "voice",
-                                "audio_url",
-                                "machine_message",
-                                "gather",
-                            )
-                        },
-                        "machine_detection": script.get("machine_detection"),
-                        "call_id": call_id,
-                        "added": stored["added"],
-                    }
-                )
-            except (AttributeError, KeyError, TypeError):
-                LOGGER.debug("Dropping unreadable stored script of call %s", call_id)
-        return {"calls": calls}
-
-
-class CallAudio(Protocol):
-    """Serves the audio of live calls by name (media.AudioLibrary)."""
-
-    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
-        """Serve names (to their media source IDs) while the call `owner` lives."""
-
-    def release(self, owner: str, names: Iterable[str]) -> None:
-        """Let the names of a call that ended expire."""
-
-
-class _NoAudio:
-    """Serves nothing: for stores of no Home Assistant audio."""
-
-    def lend(self, owner: str, clips: Mapping[str, str]) -> None:
-        """Serve nothing."""
-
-    def release(self, owner: str, names: Iterable[str]) -> None:
-        """Serve nothing."""
-
-
-class CallStore:
-    """The live calls of one config entry, persisted across restarts.
-
-    The audio Home Assistant serves for a call is served while the call is
-    here: `audio` is given its names when the call is added (or restored) and
-    gets a step, and is told when the call is forgotten.
-    """
-
-    def __init__(
-        self, hass: HomeAssistant, entry_id: str, audio: CallAudio | None = None
-    ) -> None:
-        """Prepare the calls of one config entry (load them before use)."""
-        self._audio: CallAudio = audio or _NoAudio()
-        # private: per-call callback secrets are written to disk.
-        self._store = _CallsStore(
-            hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
-        )
-        # By reference, in the order they were placed (pruning relies on it).
-        self._calls: dict[str, LiveCall] = {}
-        self._by_call_id: dict[str, LiveCall] = {}
-        self._recent: deque[RecentCall] = deque(maxlen=RECENT_CALLS)
-
-    async def async_load(self) -> None:
-        """Restore the calls that were live before a restart."""
-        data = await self._store.async_load()
-        stored = data.get("calls") if isinstance(data, dict) else None
-        for item in stored if isinstance(stored, list) else ():
-            try:
-                call = LiveCall.from_dict(item)
-            except (AttributeError, KeyError, TypeError, ValueError):
-                LOGGER.debug("Dropping an unreadable stored call")
-                continue
-            self._calls[call.ref] = call
-            if call.call_id is not None:
-                self._by_call_id[call.call_id] = call
-        if self._prune():
-            self._schedule_save()
-        for call in self._calls.values():
-            if call.clips:
-                self._audio.lend(call.ref, call.clips)
-
-    @callback
-    def add(self, call: LiveCall) -> None:
-        """Remember a call about to be placed."""
-        self._calls[call.ref] = call
-        if call.call_id is not None:
-            self._by_call_id[call.call_id] = call
-        if call.clips:
-            self._audio.lend(call.ref, call.clips)
-        self._prune()
-        self._schedule_save()
-
-    @callback
-    def by_ref(self, ref: str) -> LiveCall | None:
-        """Return the call a callback URL names, if it is still live."""
-        return self._calls.get(ref)
-
-    @callback
-    def by_call_id(self, call_id: str) -> LiveCall | None:
-        """Return a live call by Bandwidth's id."""
-        return self._by_call_id.get(call_id)
-
-    @callback
-    def bind(self, call: LiveCall, call_id: str) -> None:
-        """Record the id Bandwidth gave a call (from its answer or a callback)."""
-        if call.call_id == call_id or self._calls.get(call.ref) is not call:
-            return
-        if call.call_id is not None:
-            self._by_call_id.pop(call.call_id, None)
-        call.call_id = call_id
-        self._by_call_id[call_id] = call
-        self._schedule_save()
-
-    @callback
-    def changed(self, call: LiveCall) -> None:
-        """Persist a change to a live call's stored state."""
-        if self._calls.get(call.ref) is call:
-            self._schedule_save()
-
-    @callback
-    def add_clips(self, call: LiveCall, clips: Mapping[str, str]) -> None:
-        """Serve more audio for a live call (a step's); none for a call that ended."""
-        if clips and self._calls.get(call.ref) is call:
-            call.clips.update(clips)
-            self._audio.lend(call.ref, clips)
-            self._schedule_save()
-
-    @callback
-    def remove(self, call: LiveCall) -> None:
-        """Forget a call that ended or was never placed."""
-        if self._calls.get(call.ref) is call:
-            self._forget(call)
-            self._schedule_save()
-
-    @callback
-    def record(self, call_id: str, event_type: str) -> None:
-        """Note the latest callback of a call, for diagnostics."""
-        for index, recent in enumerate(self._recent):
-            if recent.call_id == call_id:
-                del self._recent[index]
-                break
-        self._recent.append(RecentCall(call_id, event_type))
-
-    @property
-    def recent(self) -> tuple[RecentCall, ...]:
-        """The latest calls seen (oldest first) with their last callback."""
-        return tuple(self._recent)
-
-    @property
-    def live(self) -> tuple[LiveCall, ...]:
-        """The calls waiting, ringing or in progress, oldest first."""
-        return tuple(self._calls.values())
-
-    @property
-    def active_calls(self) -> int:
-        """How many calls are waiting, ringing or in progress."""
-        return len(self._calls)
-
-    async def async_unload(self) -> None:
-        """Write pending changes now, before another store takes over the file.
-
-        The calls' audio is released: an entry loaded again serves it again,
-        and one removed no longer does.
-        """
-        for call in self._calls.values():
-            if call.clips:
-                self._audio.release(call.ref, call.clips)
-        await self._store.async_save(self._data_to_save())
-
-    def _prune(self) -> bool:
-        """Drop calls too old to be live, then the oldest beyond MAX_CALLS.
-
-        Calls are kept in the order they were placed, so the scan stops at
-        the first one young enough to keep while no more than MAX_CALLS are.
-        """
-        cutoff = dt_util.utcnow().timestamp() - MAX_AGE
-        stale: list[LiveCall] = []
-        for call in self._calls.values():
-            if call.added >= cutoff and len(self._calls) - len(stale) <= MAX_CALLS:
-                break
-            stale.append(call)
-        for call in stale:
-            self._forget(call)
-        return bool(stale)
-
-    def _forget(self, call: LiveCall) -> None:
-        del self._calls[call.ref]
-        if call.call_id is not None and self._by_call_id.get(call.call_id) is call:
-            del self._by_call_id[call.call_id]
-        if call.clips:
-            self._audio.release(call.ref, call.clips)
-
-    def _schedule_save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
-
-    @callback
-    def _data_to_save(self) -> _StoredData:
-        return {"calls": [call.as_dict() for call in self._calls.values()]}
-
-
-async def async_remove_call_store(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored calls of a removed config entry."""
-    await Store[_StoredData](
-        hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
-    ).async_remove()

@@ -1,8 +1,10 @@
 """Where Bandwidth reaches Home Assistant: a Home Assistant Cloud webhook or the external URL.
 
-With an active Home Assistant Cloud subscription the entry gets a cloudhook,
-whether Cloud was signed in before the entry was set up or after; it is
-deleted with the entry.
+Callbacks come to the entry's webhook: with an active Home Assistant Cloud
+subscription through a cloudhook, whether Cloud was signed in before the
+entry was set up or after (it is deleted with the entry), else at the
+external URL. What a cloudhook cannot relay, the audio Bandwidth fetches and
+the media streams it opens, comes to Home Assistant directly (`async_direct_url`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from yarl import URL
 
 from .calls import QUERY_KEY, LiveCall
@@ -40,6 +42,19 @@ def async_get_webhook_url(hass: HomeAssistant, entry: BandwidthConfigEntry) -> s
     return webhook.async_generate_url(
         hass, entry.data[CONF_WEBHOOK_ID], allow_internal=False, prefer_external=True
     )
+
+
+@callback
+def async_direct_url(hass: HomeAssistant) -> str | None:
+    """Return the root Bandwidth reaches Home Assistant itself at, if any.
+
+    The external URL, else Home Assistant Cloud's remote UI: a cloudhook
+    relays the text of requests, not audio or websockets.
+    """
+    try:
+        return get_url(hass, allow_internal=False, prefer_external=True)
+    except NoURLAvailableError:
+        return None
 
 
 @callback

@@ -18,8 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import struct
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Final, Protocol
 
 from homeassistant.components import stt, tts
@@ -41,7 +40,6 @@ from .calls import LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_ASSIST_MAX_MINUTES,
-    CONF_ASSIST_PIPELINE,
     DEFAULT_ASSIST_MAX_MINUTES,
     DOMAIN,
     EVENT_ASSIST_ENDED,
@@ -51,22 +49,18 @@ from .const import (
     LOGGER,
 )
 from .data import BandwidthConfigEntry
-from .errors import validation_error
 from .parse import (
     ATTR_CONTACT,
-    CALLBACK_DISCONNECT,
-    CALLBACK_MEDIA_STREAM_REJECTED,
-    CallbackEvent,
 )
 from .signals import async_fire_call_event
-from .stream import MediaStream, stream_base
+from .stream import MediaStream
+from .wav import SAMPLE_RATE, wav_samples
 
 # How long the caller may stay silent before the conversation ends.
 SILENCE_TIMEOUT: Final = 30.0  # seconds
 MINUTE: Final = 60.0  # seconds
 # Consecutive failed pipeline runs after which the conversation gives up.
 MAX_FAILED_TURNS: Final = 3
-SAMPLE_RATE: Final = 8000
 # What ends a conversation when the caller says it last.
 GOODBYES: Final = frozenset({"bye", "goodbye"})
 _WORDS: Final = re.compile(r"\w+")
@@ -97,40 +91,6 @@ ENDED_STREAM_FAILED: Final = "stream_failed"
 ENDED_ANSWERED: Final = "answered"  # the question the call asked has its answer
 
 type EventHandler = Callable[[PipelineEvent], None]
-
-
-# Pipeline ids meaning Home Assistant's preferred pipeline ("preferred" is
-# what the pipeline selector offers for it).
-PREFERRED: Final = ("", "preferred")
-
-
-@callback
-def resolve_pipeline(
-    hass: HomeAssistant, options: Mapping[str, Any], *, assist: bool | str
-) -> str:
-    """Return the pipeline a call talks to ("" for the preferred one).
-
-    `true` is the pipeline the entry's options name, else the preferred one.
-
-    Raises:
-        ServiceValidationError: Assist is not set up, the pipeline does not
-            exist, or Bandwidth cannot reach Home Assistant with a websocket.
-
-    """
-    if "assist_pipeline" not in hass.config.components:
-        raise validation_error("assist_unavailable")
-    pipeline_id = (
-        (options.get(CONF_ASSIST_PIPELINE) or "") if assist is True else assist
-    )
-    assert isinstance(pipeline_id, str)  # noqa: S101 - validated
-    if pipeline_id not in PREFERRED:
-        try:
-            async_get_pipeline(hass, pipeline_id)
-        except PipelineNotFound:
-            raise validation_error("assist_pipeline_not_found") from None
-    if stream_base(hass) is None:
-        raise validation_error("assist_no_url")
-    return "" if pipeline_id in PREFERRED else pipeline_id
 
 
 class Agent(Protocol):
@@ -306,7 +266,7 @@ class Conversation:
     @callback
     def _hang_up(self) -> None:
         self.entry.async_create_background_task(
-            self.hass, _async_hang_up(self.entry, self.call), f"{DOMAIN} assist hangup"
+            self.hass, async_hang_up(self.entry, self.call), f"{DOMAIN} assist hangup"
         )
 
     @callback
@@ -447,159 +407,7 @@ class _Run:
         self.speech = False
 
 
-async def wav_samples(data: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """Yield the samples of 8 kHz mono 16-bit WAV audio as it arrives.
-
-    A streamed WAV may not know its length: its data chunk is read to the end.
-
-    Raises:
-        ValueError: the audio is not that.
-
-    """
-    buffer = b""
-    chunks = aiter(data)
-    body = False
-    remaining: int | None = None
-    async for chunk in chunks:
-        if body:
-            if remaining is not None:
-                chunk = chunk[:remaining]  # noqa: PLW2901 - what is left of the data
-                remaining -= len(chunk)
-            if chunk:
-                yield chunk
-            continue
-        buffer += chunk
-        parsed = _wav_header(buffer)
-        if parsed is None:
-            continue
-        offset, remaining = parsed
-        body = True
-        chunk = buffer[offset:]  # noqa: PLW2901 - the samples after the header
-        if remaining is not None:
-            chunk = chunk[:remaining]  # noqa: PLW2901
-            remaining -= len(chunk)
-        if chunk:
-            yield chunk
-    if not body:
-        msg = "not WAV audio" if len(buffer) < 12 else "no audio in the WAV"  # noqa: PLR2004
-        raise ValueError(msg)
-
-
-def _wav_header(data: bytes) -> tuple[int, int | None] | None:
-    """Return where a WAV's samples start and how many bytes (None: to the end).
-
-    None while more of the header is needed.
-
-    Raises:
-        ValueError: the header is not 8 kHz mono 16-bit PCM WAV.
-
-    """
-    if len(data) < 12:  # noqa: PLR2004
-        return None
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        msg = "not WAV audio"
-        raise ValueError(msg)
-    offset = 12
-    shape: tuple[int, int, int, int] | None = None
-    while len(data) >= offset + 8:
-        name, size = (
-            data[offset : offset + 4],
-            struct.unpack_from("<I", data, offset + 4)[0],
-        )
-        offset += 8
-        if name == b"data":
-            if shape is None:
-                msg = "WAV audio without a format"
-                raise ValueError(msg)
-            # Streamed WAVs say 0 or the largest size: read to the end.
-            return offset, None if size in (0, 0xFFFFFFFF) else size
-        if len(data) < offset + size:
-            return None
-        if name == b"fmt ":
-            encoding, channels, rate = struct.unpack_from("<HHI", data, offset)
-            bits = struct.unpack_from("<H", data, offset + 14)[0]
-            shape = (encoding, channels, rate, bits)
-            if shape != (1, 1, SAMPLE_RATE, 16):
-                msg = f"{rate} Hz, {bits}-bit, {channels} channels"
-                raise ValueError(msg)
-        offset += size + (size & 1)
-    return None
-
-
-# --- The conversations of an entry -------------------------------------------
-
-
-async def async_converse(
-    hass: HomeAssistant,
-    entry: BandwidthConfigEntry,
-    call: LiveCall,
-    stream: MediaStream,
-) -> None:
-    """Hold a call's conversation over its accepted stream, until it ends.
-
-    A contact's call talks through their Assist satellite; any other call
-    runs its pipeline directly.
-    """
-    runtime = entry.runtime_data
-    agent: Agent | None = None
-    if call.contact is not None:
-        agent = runtime.satellites.get(call.contact)
-    if agent is None:
-        agent = PipelineAgent(hass, call.assist or "", Context())
-    conversation = Conversation(hass, entry, call, stream, agent)
-    runtime.conversations[call.ref] = conversation
-    try:
-        await conversation.async_run()
-    finally:
-        runtime.conversations.pop(call.ref, None)
-
-
-@callback
-def async_follow_stream(
-    hass: HomeAssistant,
-    entry: BandwidthConfigEntry,
-    call: LiveCall,
-    event: CallbackEvent,
-) -> None:
-    """End a call's conversation when the call ends or its stream fails.
-
-    Bandwidth's disconnect ends it at once, rather than when the socket
-    closes; a stream Bandwidth could not start ends it (and the call) at once,
-    rather than after a minute of silence.
-    """
-    conversation = entry.runtime_data.conversations.get(call.ref)
-    if event.event_type == CALLBACK_DISCONNECT and conversation is not None:
-        conversation.end(ENDED_STOPPED)
-    elif event.event_type == CALLBACK_MEDIA_STREAM_REJECTED and call.assist is not None:
-        LOGGER.warning(
-            "Bandwidth could not stream call %s to Assist (%s): ending it",
-            call.call_id,
-            event.data.get("cause") or event.data.get("error_message"),
-        )
-        if conversation is not None:
-            conversation.end(ENDED_STREAM_FAILED)
-            return
-        contact = entry.runtime_data.contacts.get(call.contact or "")
-        async_fire_call_event(
-            hass,
-            entry.entry_id,
-            EVENT_ASSIST_ENDED,
-            EVENT_TYPE_ASSIST_ENDED,
-            {
-                "call_id": call.call_id,
-                ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-                "pipeline_id": call.assist,
-                ATTR_CONTACT: contact.name if contact is not None else None,
-                "reason": ENDED_STREAM_FAILED,
-                "turns": [],
-            },
-        )
-        entry.async_create_background_task(
-            hass, _async_hang_up(entry, call), f"{DOMAIN} stream failed"
-        )
-
-
-async def _async_hang_up(entry: BandwidthConfigEntry, call: LiveCall) -> None:
+async def async_hang_up(entry: BandwidthConfigEntry, call: LiveCall) -> None:
     """Hang a call up through Bandwidth; it may be over already."""
     if call.call_id is None:
         return
@@ -607,10 +415,3 @@ async def _async_hang_up(entry: BandwidthConfigEntry, call: LiveCall) -> None:
         await entry.runtime_data.client.hangup(call.call_id)
     except BandwidthError as err:
         LOGGER.debug("Could not hang up call %s: %s", call.call_id, err)
-
-
-@callback
-def async_end_conversations(entry: BandwidthConfigEntry) -> None:
-    """End the conversations of an entry being unloaded; their calls hang up."""
-    for conversation in list(entry.runtime_data.conversations.values()):
-        conversation.end(ENDED_STOPPED)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 
 from .api import BandwidthClient
-from .calls import CallStore
+from .call_store import CallStore
 from .identity import Contacts
 from .outcomes import CallWatcher
 from .pins import PinGuard

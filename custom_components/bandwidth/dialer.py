@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, Final, cast
 
 from homeassistant.core import HomeAssistant
@@ -11,7 +11,6 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.network import NoURLAvailableError
 
 from . import bxml
-from .action_fields import SCRIPT_FIELDS
 from .api import (
     BandwidthError,
     BandwidthOutcomeUnknownError,
@@ -19,21 +18,14 @@ from .api import (
     CreateCallResponse,
     MachineDetectionConfiguration,
 )
-from .calls import (
-    NO_MEDIA,
-    CallScript,
-    GatherScript,
-    LiveCall,
-    MachineDetectionMode,
-    Media,
-    Speech,
-)
+from .calls import CallScript, LiveCall, MachineDetectionMode, Speech
 from .cloudhook import async_get_webhook_url
 from .const import CONF_APPLICATION_ID, DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
+from .documents import largest_document
 from .errors import bandwidth_errors
 from .media import async_prepare_media, speech_settings
-from .replies import largest_document
+from .scripts import build_script, script_texts
 
 # Action fields copied unchanged into createCall / machineDetection.
 CALL_FIELDS = (
@@ -58,11 +50,6 @@ CALL_FIELDS = (
 # The fields of a createCall response, in order: text and numbers, copied as
 # they are into the action's result.
 RESPONSE_FIELDS: Final = tuple(field.name for field in fields(CreateCallResponse))
-
-
-def has_script(data: dict[str, Any]) -> bool:
-    """Return True if the action asks Home Assistant to say or gather something."""
-    return any(data.get(key) is not None for key in SCRIPT_FIELDS)
 
 
 async def async_place_calls(
@@ -99,9 +86,10 @@ async def async_place_calls(
             translation_domain=DOMAIN, translation_key="no_external_url"
         ) from err
     speech = speech_settings(data)
+    script = build_script(data, machine_hangup=machine_hangup)
     prepared = await async_prepare_media(
         hass,
-        texts=script_texts(data),
+        texts=script_texts(script),
         audio_url=data.get("audio_url"),
         speech=speech,
     )
@@ -112,9 +100,12 @@ async def async_place_calls(
             webhook_url,
             data,
             to,
-            media=prepared.for_call(),
+            script=(
+                replace(script, media=prepared.for_call())
+                if script is not None
+                else None
+            ),
             speech=speech,
-            machine_hangup=machine_hangup,
         )
         for to in data["to"]
     ]
@@ -201,36 +192,22 @@ async def _async_place(
     return response
 
 
-def script_texts(data: dict[str, Any]) -> list[str]:
-    """Return what a call's script says, to render with text-to-speech.
-
-    A call asked for digits thanks the callee with a goodbye in the same
-    voice once it has waited for an automation's next step.
-    """
-    gather = data.get("gather")
-    texts = [data.get("message"), data.get("machine_message")]
-    if gather is not None:
-        texts += [gather.get("prompt"), bxml.GOODBYE]
-    return [text for text in texts if text]
-
-
 def build_request(  # noqa: PLR0913 - one destination of prepared action data
     entry: BandwidthConfigEntry,
     webhook_url: str,
     data: dict[str, Any],
     to: str,
     *,
-    media: Media = NO_MEDIA,
+    script: CallScript | None = None,
     speech: Speech | None = None,
-    machine_hangup: bool = False,
 ) -> tuple[CreateCallRequest, LiveCall | None]:
     """Build the createCall body and the live call for one destination.
 
     Callback URLs default to this entry's webhook, with the call's reference
     and secret in their query. Home Assistant sends no credentials of its own:
     the username and password, when given, are the user's, for their URLs.
-    `media` is the audio prepared for the script, `speech` the call's
-    text-to-speech (its later steps speak with it too).
+    `script` is what the call plays, with the audio prepared for it,
+    `speech` the call's text-to-speech (its later steps speak with it too).
     """
     answer_url: str | None = data.get("answer_url")
     disconnect_url: str | None = data.get("disconnect_url")
@@ -243,21 +220,6 @@ def build_request(  # noqa: PLR0913 - one destination of prepared action data
 
     call: LiveCall | None = None
     if answer_url is None or disconnect_url is None or detection_to_webhook:
-        gather = data.get("gather")
-        script = (
-            CallScript(
-                message=data.get("message"),
-                voice=data.get("voice"),
-                audio_url=data.get("audio_url"),
-                machine_message=data.get("machine_message"),
-                gather=GatherScript(**gather) if gather is not None else None,
-                media=media,
-                assist=data.get("assist"),
-                machine_hangup=machine_hangup,
-            )
-            if has_script(data)
-            else None
-        )
         call = LiveCall.create(
             webhook_url,
             script,
@@ -273,7 +235,8 @@ def build_request(  # noqa: PLR0913 - one destination of prepared action data
             ),
         )
         call.speech = speech
-        call.goodbye_audio = media.audio.get(bxml.GOODBYE)
+        if script is not None:
+            call.goodbye_audio = script.media.audio.get(bxml.GOODBYE)
         callback_url = call.callback_url(webhook_url)
         answer_url = answer_url or callback_url
         disconnect_url = disconnect_url or callback_url

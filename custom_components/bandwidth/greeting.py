@@ -25,6 +25,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import HomeAssistantView
 
 from .calls import Media, Speech
+from .cloudhook import async_direct_url
 from .const import (
     CONF_INBOUND_CALLS,
     CONF_VOICEMAIL_FOR_OTHER_CALLERS,
@@ -41,7 +42,6 @@ from .media import (
     MEDIA_SOURCE,
     PreparedMedia,
     async_prepare_media,
-    audio_base_url,
     speech_settings,
 )
 
@@ -169,7 +169,7 @@ class Greeting:
     @callback
     def tone_url(self) -> str | None:
         """Return where Bandwidth fetches the beep; None when it cannot."""
-        if (base := audio_base_url(self.hass)) is None:
+        if (base := async_direct_url(self.hass)) is None:
             return None
         return f"{base}{TONE_PATH}"
 

@@ -24,10 +24,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
 
-from .cloudhook import async_get_webhook_url
+from .cloudhook import async_direct_url, async_get_webhook_url
 from .const import AUTH_BASIC, CONF_AUTH_TYPE, CONF_TTS_ENTITY_ID, DOMAIN
 from .data import BandwidthConfigEntry
-from .media import audio_base_url
 
 DOCUMENTATION_URL: Final = "https://github.com/bandwidth-voice-ha/bandwidth-voice"
 
@@ -135,7 +134,7 @@ def async_check_issues(hass: HomeAssistant, entry: BandwidthConfigEntry) -> None
     if entry.data.get(CONF_AUTH_TYPE) == AUTH_BASIC:
         problems.add(LEGACY_API_USER)
     engine = entry.options.get(CONF_TTS_ENTITY_ID)
-    if engine and audio_base_url(hass) is None:
+    if engine and async_direct_url(hass) is None:
         problems.add(TTS_UNREACHABLE)
 
     placeholders = {

@@ -27,7 +27,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .data import BandwidthConfigEntry
-from .voicemail import Message, VoicemailBox
+from .voicemail import VoicemailBox
+from .voicemail_messages import Message
 
 VOICEMAIL_PATH: Final = "/api/bandwidth/voicemail"
 CONTENT_TYPES: Final = {"mp3": "audio/mpeg", "wav": "audio/wav"}

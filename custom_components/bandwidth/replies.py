@@ -2,7 +2,7 @@
 
 Replies are built from what is in memory, without network I/O, while
 Bandwidth waits. A call's answer documents are built once, when the call is
-placed (their size is checked then), and only looked up when it is answered.
+placed (documents.py), and calls coming in are received by inbound.py.
 
 A call that waits on Home Assistant (an inbound call ringing while
 automations decide, a call that just gave its digits, a call held while
@@ -12,55 +12,47 @@ for is delivered by the next round. A call busy playing something is
 interrupted instead: Bandwidth is asked (Update Call) to fetch its next
 document from a URL naming the step, and the step is given to that request
 alone, whatever other callback comes first.
+
+The module runs a little past 450 lines: it is one state machine (a call's
+phase, read and moved by every reply and every step), kept whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from collections.abc import Callable
+from typing import Final, Protocol
 
 from homeassistant.core import callback
 
 from . import bxml
+from .call_store import CallStore
 from .calls import (
     CallScript,
     CallStep,
-    CallStore,
     LiveCall,
-    Media,
     Phase,
-    TransferStep,
 )
 from .const import (
     CONF_ASSIST_MAX_CONVERSATIONS,
-    CONF_FORWARD_TO,
     CONF_HOLD_TIME,
-    CONF_INBOUND_CALLS,
-    CONF_RING_TIMEOUT,
-    CONF_VOICE,
-    CONF_VOICEMAIL_FOR_OTHER_CALLERS,
-    CONF_VOICEMAIL_GREETING,
-    CONF_VOICEMAIL_MAX_DURATION,
-    CONF_VOICEMAIL_TRANSCRIPTION,
     CONF_VOICEMAIL_WHEN_UNANSWERED,
     DEFAULT_ASSIST_MAX_CONVERSATIONS,
     DEFAULT_HOLD_TIME,
-    DEFAULT_RING_TIMEOUT,
-    DEFAULT_VOICEMAIL_GREETING,
-    DEFAULT_VOICEMAIL_MAX_DURATION,
-    INBOUND_ASSIST,
-    INBOUND_AUTOMATION,
-    INBOUND_FORWARD,
-    INBOUND_SCREEN,
-    INBOUND_VOICEMAIL,
     LOGGER,
-    TRANSCRIPTION_BANDWIDTH,
-    TRANSCRIPTION_STT,
 )
-from .countries import allowed_country_codes, destination_refusal
+from .documents import answer_document, step_document
 from .identity import Contact, Contacts
+from .inbound import (
+    ROUND,
+    GreetingAudio,
+    Language,
+    Options,
+    Reception,
+    Screening,
+    ToneUrl,
+    UrlResolver,
+)
 from .parse import (
-    ATTR_CALLER_VERIFIED,
     ATTR_PIN_VALID,
     CALLBACK_ANSWER,
     CALLBACK_DISCONNECT,
@@ -81,9 +73,6 @@ from .parse import (
 # script meant for a person.
 KEEP_ALIVE_PAUSE: Final = 1.0  # seconds
 MAX_KEEP_ALIVES: Final = 60
-# One round of a ringing or holding call, in seconds: how long at most the
-# next step waits to be delivered.
-ROUND: Final = 1.0
 # One round of a call talking to Assist, in seconds: the conversation runs
 # over its media stream meanwhile; each round checks the stream is still up.
 CONVERSATION_ROUND: Final = 60.0
@@ -99,31 +88,11 @@ INTERNAL_EVENTS: Final = frozenset(
         CALLBACK_MEDIA_STREAM_REJECTED,
     }
 )
-PIN_PROMPT: Final = "Please enter your PIN, then press the pound key."
-SCREEN_QUESTION: Final = "Who is calling and why?"
-SCREEN_HOLD: Final = "Thank you. Please hold."
-# How long a screened caller's answer may be, in seconds; and how many rounds
-# after it the call waits for its transcript before automations are told
-# without one.
-SCREEN_MAX_DURATION: Final = 10
-SCREEN_WAIT: Final = 15
 BUSY_MESSAGE: Final = "Sorry, Assist is busy. Please call again later."
 # Callbacks whose reply is what the call does next.
 DOCUMENT_CALLBACKS: Final = frozenset(
     {CALLBACK_ANSWER, CALLBACK_REDIRECT, CALLBACK_GATHER, CALLBACK_TRANSFER_COMPLETE}
 )
-
-type UrlResolver = Callable[[LiveCall, int | None], str]
-
-
-class Screening(Protocol):
-    """Screens calls (screening.Screener)."""
-
-    def start(self, call: LiveCall, data: Mapping[str, Any]) -> None:
-        """Screen a call just received."""
-
-    def announce(self, ref: str, reason: str | None) -> bool:
-        """Tell automations who is calling and why; whether they were told."""
 
 
 class PinCheck(Protocol):
@@ -133,66 +102,8 @@ class PinCheck(Protocol):
         """Tell whether `digits` is the contact's PIN, counting a wrong one."""
 
 
-type Options = Callable[[], Mapping[str, Any]]
 # The wss:// URL a call's media stream goes to; None when there is none.
 type StreamResolver = Callable[[LiveCall], str | None]
-# Home Assistant's language ("en", "fr-CA"...).
-type Language = Callable[[], str]
-# The voicemail greeting's audio under a new call's names, when it is ready.
-type GreetingAudio = Callable[[], Media | None]
-# Where Bandwidth fetches the voicemail tone, if it can.
-type ToneUrl = Callable[[], str | None]
-
-
-def _no_stream(_call: LiveCall) -> str | None:
-    return None
-
-
-@callback
-def answer_document(call: LiveCall, callback_url: str, *, machine: bool) -> bytes:
-    """Return (building it once) what an answered call plays.
-
-    ``callback_url`` is where the call's digits are sent; it must be the
-    call's own URL, which does not change while the call lives.
-    """
-    if (document := call.documents.get(machine)) is None:
-        script = call.script
-        assert script is not None  # noqa: S101 - callers check
-        if (
-            not script.machine_message
-            and not script.machine_hangup
-            and script.gather is None
-            and (other := call.documents.get(not machine)) is not None
-        ):
-            # Without a voicemail message or digits, both hear the same.
-            document = other
-        else:
-            document = bxml.play_script(
-                script, machine=machine, gather_url=callback_url, method=call.method
-            )
-        call.documents[machine] = document
-    return document
-
-
-@callback
-def largest_document(call: LiveCall, callback_url: str) -> int:
-    """Return the size of the largest document the call would be answered with."""
-    if call.script is None:
-        return 0
-    return max(
-        len(answer_document(call, callback_url, machine=machine))
-        for machine in (False, True)
-    )
-
-
-@callback
-def step_document(
-    call: LiveCall, step: CallStep, callback_url: str, *, streaming: bool = False
-) -> bytes:
-    """Return the document playing a step on a call (`streaming` to Assist)."""
-    return bxml.play_step(
-        step, callback_url=callback_url, method=call.method, streaming=streaming
-    )
 
 
 class CallFlow:
@@ -203,7 +114,7 @@ class CallFlow:
         calls: CallStore,
         callback_url: UrlResolver,
         options: Options,
-        stream_url: StreamResolver = _no_stream,
+        stream_url: StreamResolver,
         *,
         contacts: Contacts | None = None,
         pins: PinCheck | None = None,
@@ -228,10 +139,18 @@ class CallFlow:
         self._stream_url = stream_url
         self._contacts = contacts if contacts is not None else Contacts()
         self._pins = pins
-        self._language = language
-        self._greeting = greeting
-        self._tone = tone
         self._screener = screener
+        self._reception = Reception(
+            calls,
+            callback_url,
+            options,
+            self._converse,
+            contacts=self._contacts,
+            language=language,
+            greeting=greeting,
+            tone=tone,
+            screener=screener,
+        )
 
     # -- Inbound calls -----------------------------------------------------------
 
@@ -240,101 +159,11 @@ class CallFlow:
         """Decide what becomes of a call to the application's numbers.
 
         Returns the live call kept for it (None when it is rejected at once)
-        and the document answering its initiate callback.
+        and the document answering its initiate callback (inbound.Reception).
         """
-        options = self._options()
-        mode = options.get(CONF_INBOUND_CALLS)
-        if mode == INBOUND_SCREEN and self._screener is not None:
-            if self._contacts.by_number(event.data.get("from")) is None:
-                return self._screen(event, self._screener)
-            mode = INBOUND_AUTOMATION
-        if mode == INBOUND_AUTOMATION:
-            call = self._inbound(event, "ringing")
-            call.rounds = int(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT))
-            return call, bxml.ring(
-                self._callback_url(call, None), duration=ROUND, method=call.method
-            )
-        if mode == INBOUND_FORWARD and (forward_to := _forwardable(options)):
-            call = self._inbound(event, "transferring")
-            return call, bxml.transfer(
-                TransferStep(to=tuple(forward_to)),
-                callback_url=self._callback_url(call, None),
-                method=call.method,
-            )
-        if mode == INBOUND_ASSIST:
-            return self._receive_for_assist(event)
-        if mode == INBOUND_VOICEMAIL:
-            call = self._inbound(event, "recording")
-            return call, self._voicemail(call)
-        # Rejected before anything answers it: the caller pays nothing.
-        return None, bxml.hangup()
+        return self._reception.receive(event)
 
-    @callback
-    def _screen(
-        self, event: CallbackEvent, screener: Screening
-    ) -> tuple[LiveCall, bytes]:
-        """Ask a caller who is not a contact who they are and why they call."""
-        options = self._options()
-        call = self._inbound(event, "screening")
-        # Rounds after the answer, while its transcript is awaited.
-        call.rounds = SCREEN_WAIT
-        screener.start(call, event.data)
-        transcription = options.get(
-            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-        )
-        return call, bxml.screen(
-            question=SCREEN_QUESTION,
-            hold_message=SCREEN_HOLD,
-            voice=options.get(CONF_VOICE),
-            callback_url=self._callback_url(call, None),
-            max_duration=SCREEN_MAX_DURATION,
-            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
-            detect_language=not self._language().lower().startswith("en"),
-            # Home Assistant's speech-to-text hears WAV, not MP3.
-            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
-            method=call.method,
-        )
-
-    @callback
-    def _receive_for_assist(
-        self, event: CallbackEvent
-    ) -> tuple[LiveCall | None, bytes]:
-        """Let a contact allowed to talk to Assist through, verified or by PIN.
-
-        Everyone else is rejected before anything answers: the caller pays
-        nothing and learns nothing; or goes to voicemail, when the options say.
-        """
-        contact = self._contacts.by_number(event.data.get("from"))
-        if contact is None or not contact.assist:
-            return self._not_for_assist(event)
-        verified = event.data.get(ATTR_CALLER_VERIFIED) is True
-        if not verified and contact.pin is None:
-            LOGGER.info(
-                "Did not let a call from %s's number talk to Assist: its caller "
-                "ID is not verified and they have no PIN",
-                contact.name,
-            )
-            return self._not_for_assist(event)
-        call = self._inbound(event, "playing")
-        # "": the contact's satellite decides the pipeline, when it starts.
-        call.assist = ""
-        if not verified:
-            self._set_phase(call, "pin")
-            return call, bxml.ask_pin(
-                self._callback_url(call, None), prompt=PIN_PROMPT, method=call.method
-            )
-        if (document := self._converse(call, None)) is not None:
-            return call, document
-        self._calls.remove(call)
-        return None, bxml.hangup()
-
-    @callback
-    def _not_for_assist(self, event: CallbackEvent) -> tuple[LiveCall | None, bytes]:
-        """Reject a caller who may not talk to Assist, or send them to voicemail."""
-        if not self._options().get(CONF_VOICEMAIL_FOR_OTHER_CALLERS, False):
-            return None, bxml.hangup()
-        call = self._inbound(event, "recording")
-        return call, self._voicemail(call)
+    # -- PINs ---------------------------------------------------------------------------
 
     @callback
     def check_pin(self, call: LiveCall | None, event: CallbackEvent) -> None:
@@ -368,16 +197,6 @@ class CallFlow:
             and call.phase == "pin"
             and event.event_type == CALLBACK_GATHER
         )
-
-    @callback
-    def _inbound(self, event: CallbackEvent, phase: Phase) -> LiveCall:
-        call = LiveCall.create(None, None, direction="inbound", phase=phase)
-        call.call_id = event.call_id
-        call.caller_verified = event.data.get(ATTR_CALLER_VERIFIED) is True
-        if (contact := self._contacts.by_number(event.data.get("from"))) is not None:
-            call.contact = contact.subentry_id
-        self._calls.add(call)
-        return call
 
     # -- Steering --------------------------------------------------------------------
 
@@ -522,7 +341,7 @@ class CallFlow:
         assert step is not None  # noqa: S101 - callers check
         streaming = call.phase == "conversing"
         if step.voicemail:
-            return self._voicemail(call)
+            return self._reception.voicemail(call)
         if step.assist is not None:
             call.assist = step.assist
             if (conversation := self._converse(call, step)) is not None:
@@ -607,7 +426,7 @@ class CallFlow:
         if call.phase == "ringing":
             if call.rounds <= 0:
                 if self._options().get(CONF_VOICEMAIL_WHEN_UNANSWERED, True):
-                    return self._voicemail(call)
+                    return self._reception.voicemail(call)
                 # Nobody took the call: rejected, still unanswered.
                 return bxml.hangup()
             return bxml.ring(url, duration=ROUND, method=call.method)
@@ -630,42 +449,7 @@ class CallFlow:
                 return None
             # Its screening was lost (Home Assistant restarted).
         # No automation decided: the caller may leave a message.
-        return self._voicemail(call)
-
-    @callback
-    def _voicemail(self, call: LiveCall) -> bytes:
-        """Answer with the greeting and record the caller's message.
-
-        Bandwidth transcribes in English unless told to detect the language
-        (English, French or Spanish).
-        """
-        options = self._options()
-        self._set_phase(call, "recording")
-        greeting = greeting_text(options)
-        transcription = options.get(
-            CONF_VOICEMAIL_TRANSCRIPTION, TRANSCRIPTION_BANDWIDTH
-        )
-        audio: dict[str, str] = {}
-        if (media := self._greeting()) is not None:
-            # The call serves the greeting's audio under names of its own.
-            self._calls.add_clips(call, media.clips)
-            greeting = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
-            audio = media.audio
-        return bxml.voicemail(
-            greeting=greeting,
-            audio=audio,
-            tone_url=self._tone(),
-            voice=options.get(CONF_VOICE),
-            callback_url=self._callback_url(call, None),
-            max_duration=options.get(
-                CONF_VOICEMAIL_MAX_DURATION, DEFAULT_VOICEMAIL_MAX_DURATION
-            ),
-            transcribe=transcription == TRANSCRIPTION_BANDWIDTH,
-            detect_language=not self._language().lower().startswith("en"),
-            # Home Assistant's speech-to-text hears WAV, not MP3.
-            file_format="wav" if transcription == TRANSCRIPTION_STT else "mp3",
-            method=call.method,
-        )
+        return self._reception.voicemail(call)
 
     @callback
     def _set_phase(self, call: LiveCall, phase: Phase) -> None:
@@ -678,37 +462,6 @@ class CallFlow:
         if result is not None and call.machine_result != result:
             call.machine_result = result
             self._calls.changed(call)
-
-
-def greeting_text(options: Mapping[str, Any]) -> str:
-    """Return the greeting Bandwidth speaks when no audio is ready for it.
-
-    A media source ID is no greeting to speak: the default one is.
-    """
-    greeting: str = options.get(CONF_VOICEMAIL_GREETING, DEFAULT_VOICEMAIL_GREETING)
-    if greeting.startswith("media-source://"):
-        return DEFAULT_VOICEMAIL_GREETING
-    return greeting
-
-
-def _forwardable(options: Mapping[str, Any]) -> list[str]:
-    """Return where calls to the numbers are forwarded: where calls may go.
-
-    The options form checks it; options saved by older versions may name a
-    number the allowed country codes leave out, or a premium-rate one.
-    """
-    allowed = allowed_country_codes(options)
-    forward_to: list[str] = []
-    for destination in options.get(CONF_FORWARD_TO) or []:
-        if destination_refusal(destination, allowed) is None:
-            forward_to.append(destination)
-        else:
-            LOGGER.warning(
-                "Not forwarding calls to %s: outside the allowed country codes, "
-                "or premium-rate",
-                destination,
-            )
-    return forward_to
 
 
 def _reply_without_call(event_type: str) -> bytes | None:

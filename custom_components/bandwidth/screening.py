@@ -25,7 +25,8 @@ from typing import Any, Final
 from homeassistant.core import HomeAssistant, callback
 
 from .api import BandwidthClient, BandwidthError
-from .calls import MAX_CALLS, CallStore, LiveCall
+from .call_store import MAX_CALLS, CallStore
+from .calls import LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_HOLD_TIME,

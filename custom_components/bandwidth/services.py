@@ -16,16 +16,15 @@ from homeassistant.core import (
 from homeassistant.util.json import JsonValueType
 
 from .api import BandwidthApiError, BandwidthError, UpdateCallRequest
-from .bxml import GOODBYE
-from .calls import CallStep, GatherScript, TransferStep
+from .assist_calls import resolve_pipeline
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
-from .conversation import resolve_pipeline
 from .data import BandwidthConfigEntry
 from .dialer import async_place_calls, response_item
 from .errors import bandwidth_errors, validation_error
 from .media import async_prepare_media, speech_settings
 from .results import async_add_results
 from .safeguards import async_check_caller
+from .scripts import build_step, step_texts
 from .validation import (
     validate_create_call,
     validate_hangup_call,
@@ -35,7 +34,8 @@ from .validation import (
     with_default_voice,
     with_defaults,
 )
-from .voicemail import VoicemailBox, media_content_id
+from .voicemail import VoicemailBox
+from .voicemail_messages import media_content_id
 
 SERVICE_CREATE_CALL = "create_call"
 SERVICE_UPDATE_CALL = "update_call"
@@ -138,47 +138,6 @@ async def _async_update_call(call: ServiceCall) -> None:
             if minute is not None:
                 calls_per_hour.release(minute, transfers)
             raise
-
-
-def build_step(data: dict[str, Any]) -> CallStep:
-    """Return the step validated update_call data describes."""
-    gather = data.get("gather")
-    transfer = None
-    if (to := data.get("transfer_to")) is not None:
-        transfer = TransferStep(
-            to=tuple(to),
-            caller_id=data.get("transfer_caller_id"),
-            timeout=data.get("transfer_timeout"),
-        )
-    return CallStep(
-        message=data.get("message"),
-        voice=data.get("voice"),
-        audio_url=data.get("audio_url"),
-        gather=GatherScript(**gather) if gather is not None else None,
-        transfer=transfer,
-        hangup=data.get("hangup", False),
-        assist=data.get("assist"),
-        voicemail=data.get("voicemail", False),
-    )
-
-
-def step_texts(step: CallStep) -> list[str]:
-    """Return what a step says, to render with text-to-speech.
-
-    A step that neither hangs up nor transfers leaves the call waiting for
-    the next one, then saying goodbye, in the same voice.
-    """
-    texts = [step.message]
-    if step.gather is not None:
-        texts.append(step.gather.prompt)
-    if (
-        not step.hangup
-        and step.transfer is None
-        and step.assist is None
-        and not step.voicemail
-    ):
-        texts.append(GOODBYE)
-    return [text for text in texts if text]
 
 
 async def _async_hangup_call(call: ServiceCall) -> None:

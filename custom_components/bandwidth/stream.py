@@ -28,12 +28,12 @@ from aiohttp import WSMsgType, web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import HomeAssistantView
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.json import json_loads
 from yarl import URL
 
 from . import ulaw
 from .calls import QUERY_KEY, QUERY_REF, LiveCall
+from .cloudhook import async_direct_url
 from .const import DOMAIN, LOGGER
 from .data import BandwidthConfigEntry
 
@@ -63,10 +63,9 @@ def stream_base(hass: HomeAssistant) -> str | None:
     Only the external URL or Home Assistant Cloud's remote UI will do:
     cloudhooks carry no websockets.
     """
-    try:
-        url = URL(get_url(hass, allow_internal=False, prefer_external=True))
-    except NoURLAvailableError:
+    if (base := async_direct_url(hass)) is None:
         return None
+    url = URL(base)
     return str(url.with_scheme("wss" if url.scheme == "https" else "ws")).rstrip("/")
 
 

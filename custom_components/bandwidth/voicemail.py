@@ -12,18 +12,20 @@ Bandwidth made it, under the config directory; the messages' metadata is in
 a Store. A replayed callback finds its recording already taken and does
 nothing. A message is announced (bandwidth_voicemail_received) once its
 transcript came, or TRANSCRIPT_WAIT after it was stored without one.
+
+The module runs a little past 450 lines: the messages kept and the
+recordings on their way are one box, sharing one Store and its saves.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TypedDict
+from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -47,10 +49,19 @@ from .const import (
     TRANSCRIPTION_STT,
 )
 from .signals import async_fire_call_event
+from .voicemail_messages import (
+    STORAGE_KEY,
+    STORAGE_VERSION,
+    Expected,
+    Message,
+    StoredData,
+    media_content_id,
+    parse_duration,
+    unlink_files,
+    write_file,
+)
 from .voicemail_stt import async_transcribe
 
-STORAGE_VERSION: Final = 1
-STORAGE_KEY: Final = f"{DOMAIN}.voicemail.{{}}"
 SAVE_DELAY: Final = 1  # seconds
 CALLBACK_RECORDING_AVAILABLE: Final = "recordingAvailable"
 CALLBACK_TRANSCRIPTION_AVAILABLE: Final = "transcriptionAvailable"
@@ -67,79 +78,8 @@ MAX_MESSAGES: Final = 200
 MAX_RECORDING_BYTES: Final = 64 * 1024 * 1024
 PRUNE_INTERVAL: Final = timedelta(hours=1)
 FORMATS: Final = frozenset({"mp3", "wav"})
-MEDIA_SOURCE_PREFIX: Final = f"media-source://{DOMAIN}/"
-# ISO 8601 durations as Bandwidth writes them: PT7.4S, PT1M2.5S.
-_DURATION: Final = re.compile(
-    r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?$"
-)
 # What an id may be to name a file: Bandwidth's ids are like r-fc2b5a9c-...
 _SAFE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-
-
-def media_content_id(entry_id: str, message_id: str) -> str:
-    """Return the media source ID of a message."""
-    return f"{MEDIA_SOURCE_PREFIX}{entry_id}/{message_id}"
-
-
-def parse_duration(value: object) -> float:
-    """Return an ISO 8601 duration (PT7.4S) in seconds; 0 when unreadable."""
-    if not isinstance(value, str) or (match := _DURATION.match(value)) is None:
-        return 0.0
-    hours, minutes, seconds = (float(match[part] or 0) for part in "hms")
-    return round(hours * 3600 + minutes * 60 + seconds, 1)
-
-
-@dataclass(kw_only=True)
-class Expected:
-    """A call that may have left a message, and how far its message got."""
-
-    ref: str
-    secret: str
-    call_id: str
-    caller: str | None
-    called: str | None
-    contact: str | None
-    caller_verified: bool
-    transcribe: bool
-    expires: float
-    # The speech-to-text entity transcribing it, if one does.
-    stt: str | None = None
-    # Set once its recordingAvailable came: later ones are replays.
-    recording_id: str | None = None
-    # Set once its transcriptionAvailable came.
-    transcript_ready: bool = False
-    message_id: str | None = None
-    done: bool = False
-
-
-@dataclass(kw_only=True)
-class Message:
-    """A message stored on the Home Assistant machine."""
-
-    id: str
-    call_id: str
-    recording_id: str
-    caller: str | None
-    called: str | None
-    contact: str | None
-    caller_verified: bool
-    duration: float
-    received: str
-    format: str
-    transcript: str | None = None
-    heard: bool = False
-    # The event was fired (with its transcript, or without one in time).
-    announced: bool = False
-
-    @property
-    def file_name(self) -> str:
-        """The message's audio file, in the entry's voicemail directory."""
-        return f"{self.id}.{self.format}"
-
-
-class _StoredData(TypedDict):
-    messages: list[dict[str, Any]]
-    expected: list[dict[str, Any]]
 
 
 type Options = Callable[[], Mapping[str, Any]]
@@ -161,7 +101,7 @@ class VoicemailBox:
         self._client = client
         self._options = options
         # private: the calls' secrets are kept until their messages are in.
-        self._store: Store[_StoredData] = Store(
+        self._store: Store[StoredData] = Store(
             hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
         )
         self.directory = Path(hass.config.path(DOMAIN, "voicemail", entry_id))
@@ -285,7 +225,7 @@ class VoicemailBox:
         for message in doomed:
             self._messages.pop(message.id, None)
         paths = [self.path(message) for message in doomed]
-        await self.hass.async_add_executor_job(_unlink, paths)
+        await self.hass.async_add_executor_job(unlink_files, paths)
         self._changed()
 
     # -- Recordings on their way ---------------------------------------------------
@@ -419,7 +359,7 @@ class VoicemailBox:
             format=file_format,
         )
         await self.hass.async_add_executor_job(
-            _write, self.directory, message.file_name, audio
+            write_file, self.directory, message.file_name, audio
         )
         self._messages[message.id] = message
         expected.message_id = message.id
@@ -530,7 +470,7 @@ class VoicemailBox:
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     @callback
-    def _data_to_save(self) -> _StoredData:
+    def _data_to_save(self) -> StoredData:
         return {
             "messages": [asdict(message) for message in self._messages.values()],
             "expected": [asdict(expected) for expected in self._expected.values()],
@@ -539,26 +479,3 @@ class VoicemailBox:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _write(directory: Path, name: str, data: bytes) -> None:
-    """Write a message's audio (in the executor)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_bytes(data)
-
-
-def _unlink(paths: list[Path]) -> None:
-    """Delete messages' audio (in the executor)."""
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-async def async_remove_voicemail(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete a removed entry's messages and their metadata."""
-    await Store[_StoredData](
-        hass, STORAGE_VERSION, STORAGE_KEY.format(entry_id), private=True
-    ).async_remove()
-    directory = Path(hass.config.path(DOMAIN, "voicemail", entry_id))
-    await hass.async_add_executor_job(
-        lambda: shutil.rmtree(directory, ignore_errors=True)
-    )

@@ -31,14 +31,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.aiohttp import MockRequest
 
 from . import bxml
-from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, CallStore, LiveCall
+from .assist_calls import async_follow_stream
+from .call_store import CallStore
+from .calls import QUERY_KEY, QUERY_REF, QUERY_STEP, LiveCall
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_INBOUND_SECRET,
     DOMAIN,
     LOGGER,
 )
-from .conversation import async_follow_stream
 from .data import BandwidthConfigEntry
 from .kinds import BY_CALLBACK, OTHER
 from .parse import (
@@ -53,7 +54,8 @@ from .parse import (
 )
 from .replies import INTERNAL_EVENTS, CallFlow
 from .signals import async_fire_call_event
-from .voicemail import RECORDING_CALLBACKS, Expected
+from .voicemail import RECORDING_CALLBACKS
+from .voicemail_messages import Expected
 
 # Bandwidth's callbacks are small; BXML documents are capped at 64 KB too.
 MAX_BODY_SIZE: Final = 64 * 1024
