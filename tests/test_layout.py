@@ -123,6 +123,51 @@ def test_sandbox_has_no_import_circle() -> None:
     assert _cycle(graph) is None, _cycle(graph)
 
 
+def _runtime_imports(source: str) -> set[str]:
+    """The sibling modules a module imports when it runs (not type checking)."""
+    tree = ast.parse(source)
+    typing_only = {
+        id(sub)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for sub in ast.walk(node)
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 1
+            and id(node) not in typing_only
+        ):
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_integration_has_no_import_circle() -> None:
+    """The integration's modules import one another in layers, never in a circle.
+
+    data.py alone names, for type checking only, the objects an entry's
+    runtime data holds, whose modules take the entry's type from it: a loop
+    of names for the type checker, not of imports.
+    """
+    folder = ROOT / "custom_components" / "bandwidth"
+    graph = {
+        path.stem: _runtime_imports(path.read_text(encoding="utf-8"))
+        for path in folder.glob("*.py")
+    }
+    assert _cycle(graph) is None, _cycle(graph)
+    assert _runtime_imports(
+        "from typing import TYPE_CHECKING\n"
+        "from . import a\n"
+        "from .b import x\n"
+        "if TYPE_CHECKING:\n"
+        "    from .c import y\n"
+    ) == {"a", "b"}
+
+
 def test_circle_found() -> None:
     """The circle search finds a circle, however long."""
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

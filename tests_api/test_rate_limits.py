@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import aiohttp
 import pytest
 from bandwidth_voice import BandwidthRateLimitError
-from bandwidth_voice.client import _parse_retry_after
+from bandwidth_voice.errors import _parse_retry_after
 from bandwidth_voice.pacing import WINDOW, CreationPacer, PacingTimeoutError
 
 from sandbox import Sandbox

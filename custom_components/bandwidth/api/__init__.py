@@ -7,14 +7,7 @@ only the standard library, aiohttp and yarl, so they work under either name.
 """
 
 from .auth import BasicCredentials, OAuth2Credentials
-from .client import (
-    DASHBOARD_URL,
-    TOKEN_URL,
-    VOICE_URL,
-    BandwidthClient,
-    api_urls,
-    dashboard_api_url,
-)
+from .client import BandwidthClient
 from .exceptions import (
     BandwidthApiError,
     BandwidthAuthenticationError,
@@ -30,6 +23,13 @@ from .models import (
     CreateCallResponse,
     MachineDetectionConfiguration,
     UpdateCallRequest,
+)
+from .urls import (
+    DASHBOARD_URL,
+    TOKEN_URL,
+    VOICE_URL,
+    api_urls,
+    dashboard_api_url,
 )
 
 __all__ = [

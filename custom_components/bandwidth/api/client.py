@@ -8,21 +8,18 @@ import json as jsonlib
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
-from functools import lru_cache
 from typing import Any, Self
-from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 import aiohttp
 from yarl import URL
 
 from .auth import BasicCredentials, OAuth2Credentials
+from .errors import error_for
 from .exceptions import (
     BandwidthApiError,
     BandwidthAuthenticationError,
     BandwidthConnectionError,
-    BandwidthError,
     BandwidthOutcomeUnknownError,
     BandwidthRateLimitError,
 )
@@ -34,99 +31,25 @@ from .models import (
     UpdateCallRequest,
 )
 from .pacing import CreationPacer, PacingTimeoutError
-
-VOICE_URL = URL("https://voice.bandwidth.com/api/v2")
-TOKEN_URL = URL("https://api.bandwidth.com/api/v1/oauth2/token")
-# Bandwidth's account (Dashboard) API, where applications are described; the
-# Voice API has no application endpoint.
-DASHBOARD_URL = URL("https://api.bandwidth.com/api/v2")
+from .urls import (
+    DASHBOARD_URL,
+    TOKEN_URL,
+    VOICE_URL,
+    account_url,
+    application_path,
+    call_path,
+    recording_path,
+)
 
 # Refresh a token this long before Bandwidth says it expires, so a request
 # never leaves with a token that dies in flight.
 TOKEN_EXPIRY_MARGIN = 60.0
 
 
-def api_urls(root: str | URL) -> tuple[URL, URL]:
-    """Return (voice_url, token_url) for a server serving Bandwidth's paths."""
-    root = URL(root)
-    return root / "api" / "v2", root / "api" / "v1" / "oauth2" / "token"
-
-
-def dashboard_api_url(root: str | URL) -> URL:
-    """Return the account API's URL on a server serving Bandwidth's paths."""
-    return URL(root) / "api" / "v2"
-
-
-def _call_path(call_id: str) -> tuple[str, ...]:
-    """Return the path of a call below the account.
-
-    Raises:
-        ValueError: the id is empty or a relative path segment.
-
-    """
-    if call_id in ("", ".", ".."):
-        msg = f"Invalid call id: {call_id!r}"
-        raise ValueError(msg)
-    return ("calls", call_id)
-
-
-def _application_path(application_id: str) -> tuple[str, ...]:
-    """Return the path of an application below the account.
-
-    Raises:
-        ValueError: the id is empty or a relative path segment.
-
-    """
-    if application_id in ("", ".", ".."):
-        msg = f"Invalid application id: {application_id!r}"
-        raise ValueError(msg)
-    return ("applications", application_id)
-
-
-def _recording_path(call_id: str, recording_id: str) -> tuple[str, ...]:
-    """Return the path of a call's recording below the account.
-
-    Raises:
-        ValueError: an id is empty or a relative path segment.
-
-    """
-    if recording_id in ("", ".", ".."):
-        msg = f"Invalid recording id: {recording_id!r}"
-        raise ValueError(msg)
-    return (*_call_path(call_id), "recordings", recording_id)
-
-
-@lru_cache(maxsize=64)  # the calls path on every creation; others per call
-def _account_url(base: URL, account_id: str, path: tuple[str, ...]) -> URL:
-    """Return the URL of a path below an account.
-
-    Each segment is quoted whole: an id can never reach another path.
-    """
-    return base.joinpath(
-        *(quote(segment, safe="") for segment in ("accounts", account_id, *path)),
-        encoded=True,
-    )
-
-
 def _basic(username: str, password: str) -> str:
     """Return an HTTP Basic Authorization header value."""
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Return Retry-After (seconds or an HTTP date) as seconds from now."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass(kw_only=True)
@@ -204,7 +127,7 @@ class BandwidthClient:
 
     async def get_call(self, call_id: str) -> CallState:
         """Return the current state of a call."""
-        data = await self._request("GET", _call_path(call_id))
+        data = await self._request("GET", call_path(call_id))
         try:
             return CallState.from_dict(data)
         except (TypeError, KeyError) as err:
@@ -213,7 +136,7 @@ class BandwidthClient:
 
     async def update_call(self, call_id: str, request: UpdateCallRequest) -> None:
         """Redirect or end a call."""
-        await self._request("POST", _call_path(call_id), json=request.to_dict())
+        await self._request("POST", call_path(call_id), json=request.to_dict())
 
     async def hangup(self, call_id: str) -> None:
         """End a call (or remove it from Bandwidth's queue)."""
@@ -229,10 +152,10 @@ class BandwidthClient:
             ValueError: an id is empty or a relative path segment.
 
         """
-        return _account_url(
+        return account_url(
             self.voice_url,
             self.account_id,
-            (*_recording_path(call_id, recording_id), "media"),
+            (*recording_path(call_id, recording_id), "media"),
         )
 
     async def get_recording_media(self, call_id: str, recording_id: str) -> bytes:
@@ -244,7 +167,7 @@ class BandwidthClient:
 
         """
         data: bytes = await self._request(
-            "GET", (*_recording_path(call_id, recording_id), "media"), raw=True
+            "GET", (*recording_path(call_id, recording_id), "media"), raw=True
         )
         return data
 
@@ -259,7 +182,7 @@ class BandwidthClient:
 
         """
         data = await self._request(
-            "GET", (*_recording_path(call_id, recording_id), "transcription")
+            "GET", (*recording_path(call_id, recording_id), "transcription")
         )
         transcripts = data.get("transcripts") if isinstance(data, dict) else None
         if not isinstance(transcripts, list):
@@ -279,7 +202,7 @@ class BandwidthClient:
             ValueError: an id is empty or a relative path segment.
 
         """
-        await self._request("DELETE", _recording_path(call_id, recording_id))
+        await self._request("DELETE", recording_path(call_id, recording_id))
 
     async def get_application(self, application_id: str) -> Application:
         """Return one of the account's applications, as `band app get` reads it.
@@ -297,7 +220,7 @@ class BandwidthClient:
 
         """
         root = await self._request(
-            "GET", _application_path(application_id), account_api=True
+            "GET", application_path(application_id), account_api=True
         )
         try:
             return Application.from_xml(root)
@@ -329,7 +252,7 @@ class BandwidthClient:
         retried. `paced` requests wait for a calls-per-second slot first.
         """
         base = self.dashboard_url if account_api else self.voice_url
-        url = _account_url(base, self.account_id, path)
+        url = account_url(base, self.account_id, path)
         loop = asyncio.get_running_loop()
         if deadline is None:
             deadline = loop.time() + self.request_timeout
@@ -435,7 +358,7 @@ class BandwidthClient:
             ) as response:
                 body = await response.read()
                 if response.status >= 400:  # noqa: PLR2004
-                    raise _error_for(response, body)
+                    raise error_for(response, body)
         except aiohttp.ClientConnectorError as err:
             # No connection was made: the request never left.
             msg = f"Could not reach Bandwidth: {type(err).__name__}"
@@ -548,40 +471,3 @@ class BandwidthClient:
     async def __aexit__(self, *_exc_info: object) -> None:
         """Close the client's own session on exit."""
         await self.close()
-
-
-def _error_for(response: aiohttp.ClientResponse, body: bytes) -> BandwidthError:
-    """Map an error response to the client's exception, keeping Bandwidth's words."""
-    status = response.status
-    error_type: str | None = None
-    error_id: str | None = None
-    description = f"HTTP {status}"
-    try:
-        data = jsonlib.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        if isinstance(data.get("description"), str) and data["description"]:
-            description = data["description"]
-        if isinstance(data.get("type"), str):
-            error_type = data["type"]
-        if isinstance(data.get("id"), str):
-            error_id = data["id"]
-    if status in (401, 403):
-        return BandwidthAuthenticationError(
-            f"Bandwidth refused the credentials (HTTP {status}): {description}"
-        )
-    if status == 429:  # noqa: PLR2004
-        return BandwidthRateLimitError(
-            description,
-            retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-            error_type=error_type,
-            error_id=error_id,
-        )
-    if status >= 500:  # noqa: PLR2004
-        return BandwidthOutcomeUnknownError(
-            f"Bandwidth failed (HTTP {status}): {description}"
-        )
-    return BandwidthApiError(
-        status, description, error_type=error_type, error_id=error_id
-    )
