@@ -8,6 +8,7 @@ as Bandwidth does; the messages are fetched from its recordings API.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import AsyncIterable
 from datetime import timedelta
@@ -53,6 +54,9 @@ from custom_components.bandwidth.const import (
     DEFAULT_VOICEMAIL_GREETING,
     EVENT_CALLBACK,
     EVENT_VOICEMAIL_RECEIVED,
+)
+from custom_components.bandwidth.diagnostics import (
+    async_get_config_entry_diagnostics,
 )
 from custom_components.bandwidth.greeting import TONE_PATH, Greeting
 from custom_components.bandwidth.media_source import UNKNOWN_CALLER, message_title
@@ -221,6 +225,11 @@ async def test_message_end_to_end(
     ]
     # The call's secret opens nothing any more once the message is in.
     assert live.entry.runtime_data.calls.by_call_id(call.call_id) is None
+    # Diagnostics count messages; who called and what they said stay out.
+    diagnostics = await async_get_config_entry_diagnostics(hass, live.entry)
+    assert diagnostics["voicemail"] == {"messages": 1, "new": 1, "awaited": 0}
+    assert "This is a message" not in json.dumps(diagnostics)
+    assert CALLER not in json.dumps(diagnostics)
 
     root = await media_source.async_browse_media(hass, "media-source://bandwidth")
     assert root.title == "Voicemail"

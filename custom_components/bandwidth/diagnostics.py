@@ -57,6 +57,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return what helps tell why calls or their callbacks fail."""
     calls = entry.runtime_data.calls
+    voicemail = entry.runtime_data.voicemail
     registry = ir.async_get(hass)
     diagnostics = {
         "entry": {
@@ -77,6 +78,12 @@ async def async_get_config_entry_diagnostics(
                 {"call_id": recent.call_id, "last_event": recent.event_type}
                 for recent in calls.recent
             ],
+        },
+        # How many, never who or what: messages are the household's.
+        "voicemail": {
+            "messages": len(messages := voicemail.messages),
+            "new": sum(not message.heard for message in messages),
+            "awaited": voicemail.awaited,
         },
     }
     redacted: dict[str, Any] = _without_numbers(diagnostics)

@@ -157,6 +157,11 @@ class VoicemailBox:
             if message.announced
         ]
 
+    @property
+    def awaited(self) -> int:
+        """How many calls' recording callbacks are still awaited."""
+        return sum(not expected.done for expected in self._expected.values())
+
     @callback
     def message(self, message_id: str) -> Message | None:
         """Return an announced message by id."""
